@@ -1,0 +1,9 @@
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them; declared here.
+declare namespace Cloudflare {
+  interface Env {
+    /** Bootstrap token of the local/default org (`.dev.vars` locally, a secret in production). */
+    WINKY_API_TOKEN?: string;
+    /** Token of the git host API used to fetch pushed files (optional for public repositories). */
+    GIT_API_TOKEN?: string;
+  }
+}

@@ -1,0 +1,1 @@
+export { AppError, notFound, type ErrorIssue } from "./app-error";

@@ -1,0 +1,38 @@
+/** Queue messages of the ingestion pipeline; every message is validated before it is acted on. */
+import { z } from "zod";
+
+const base = {
+  jobId: z.string().min(1).max(64),
+  projectId: z.string().min(1).max(64),
+  seq: z.number().int().min(0),
+};
+
+export const IngestMessage = z.discriminatedUnion("kind", [
+  /** Files unpacked from an upload, staged as one R2 object. */
+  z.object({ kind: z.literal("staged"), ...base, key: z.string().min(1), ignored: z.array(z.string()) }),
+  /** Paths to fetch from the git host at a commit (a push webhook). */
+  z.object({ kind: z.literal("git"), ...base, repo: z.string().min(3), ref: z.string().min(1), paths: z.array(z.string().min(1)).min(1) }),
+  /** Paths that left the tree. */
+  z.object({ kind: z.literal("remove"), ...base, paths: z.array(z.string().min(1)).min(1) }),
+]);
+export type IngestMessage = z.infer<typeof IngestMessage>;
+
+/** One staged batch of an upload, as stored in R2. */
+export const StagedBatch = z.object({
+  files: z.array(
+    z.object({
+      path: z.string().min(1),
+      size: z.number().int().min(0),
+      sha256: z.string(),
+      binary: z.boolean(),
+      text: z.string().optional(),
+      skipReason: z.string().optional(),
+    }),
+  ),
+});
+export type StagedBatch = z.infer<typeof StagedBatch>;
+export type StagedFile = StagedBatch["files"][number];
+
+export function stagingKey(projectId: string, jobId: string, seq: number): string {
+  return `staging/${projectId}/${jobId}/${seq}.json`;
+}

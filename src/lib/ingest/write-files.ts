@@ -1,0 +1,156 @@
+/**
+ * Writes prepared files to the chunk store and builds the catalog statements for them. Chunk text
+ * goes to R2 first (only shas the project does not already hold), so a catalog row never points at
+ * a missing object; the caller commits the returned statements in one D1 batch (one transaction).
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { chunkKey, type Db, putChunkText, rowsPerStatement, tables } from "../storage";
+import { chunkIdFor, type PreparedFile } from "./prepare-file";
+
+export type WriteDeps = { db: Db; bucket: R2Bucket };
+
+export type WriteStats = {
+  filesWritten: number;
+  filesSkipped: number;
+  filesRemoved: number;
+  filesStale: number;
+  chunks: number;
+  chunksWritten: number;
+  tokens: number;
+};
+
+export type Statement = BatchItem<"sqlite">;
+
+// Paths per IN (...) list: the project id takes one of D1's 100 parameters.
+const PATHS_PER_QUERY = 90;
+// R2 writes in flight at once per batch.
+const R2_CONCURRENCY = 16;
+
+export async function writeFiles(
+  deps: WriteDeps,
+  projectId: string,
+  jobCreatedAt: number,
+  files: PreparedFile[],
+  removals: string[],
+): Promise<{ statements: Statement[]; stats: WriteStats }> {
+  const { db } = deps;
+  const stats: WriteStats = { filesWritten: 0, filesSkipped: 0, filesRemoved: 0, filesStale: 0, chunks: 0, chunksWritten: 0, tokens: 0 };
+
+  // An older job's message that arrives late must not overwrite what a newer job wrote.
+  const newer = await pathsWrittenAfter(db, projectId, [...files.map((f) => f.path), ...removals], jobCreatedAt);
+  const live = files.filter((f) => !newer.has(f.path));
+  const removed = removals.filter((p) => !newer.has(p));
+  stats.filesStale = files.length + removals.length - live.length - removed.length;
+
+  const wanted = [...new Set(live.flatMap((f) => f.chunks.map((c) => c.sha256)))];
+  const held = await shasHeld(db, projectId, wanted);
+  const textBySha = new Map<string, string>();
+  for (const f of live) for (const c of f.chunks) if (!held.has(c.sha256)) textBySha.set(c.sha256, c.text);
+  const puts = [...textBySha.entries()];
+  for (let i = 0; i < puts.length; i += R2_CONCURRENCY) {
+    await Promise.all(puts.slice(i, i + R2_CONCURRENCY).map(([sha, text]) => putChunkText(deps.bucket, chunkKey(projectId, sha), text)));
+  }
+  stats.chunksWritten = puts.length;
+
+  const statements: Statement[] = [];
+  const touched = [...live.map((f) => f.path), ...removed];
+  for (let i = 0; i < touched.length; i += PATHS_PER_QUERY) {
+    const paths = touched.slice(i, i + PATHS_PER_QUERY);
+    statements.push(db.delete(tables.chunks).where(and(eq(tables.chunks.projectId, projectId), inArray(tables.chunks.path, paths))));
+  }
+  for (let i = 0; i < removed.length; i += PATHS_PER_QUERY) {
+    const paths = removed.slice(i, i + PATHS_PER_QUERY);
+    statements.push(db.delete(tables.files).where(and(eq(tables.files.projectId, projectId), inArray(tables.files.path, paths))));
+  }
+  stats.filesRemoved = removed.length;
+
+  const chunkRows: (typeof tables.chunks.$inferInsert)[] = [];
+  const fileRows: (typeof tables.files.$inferInsert)[] = [];
+  for (const f of live) {
+    let tokens = 0;
+    for (const [ordinal, c] of f.chunks.entries()) {
+      tokens += c.tokenCount;
+      chunkRows.push({
+        chunkId: await chunkIdFor(projectId, f.path, ordinal, c.sha256),
+        projectId,
+        path: f.path,
+        ordinal,
+        startLine: c.startLine,
+        endLine: c.endLine,
+        byteOffset: c.byteOffset,
+        byteLength: c.byteLength,
+        tokenCount: c.tokenCount,
+        sha256: c.sha256,
+        r2Key: chunkKey(projectId, c.sha256),
+        type: f.type,
+        severity: c.severity ?? null,
+        createdAt: Date.now(),
+      });
+    }
+    fileRows.push({
+      projectId,
+      path: f.path,
+      sha256: f.sha256,
+      sizeBytes: f.sizeBytes,
+      tokenCount: tokens,
+      binary: f.binary,
+      type: f.type,
+      skipReason: f.skipReason ?? null,
+      chunkCount: f.chunks.length,
+      jobCreatedAt,
+      updatedAt: Date.now(),
+    });
+    if (f.skipReason) stats.filesSkipped++;
+    else stats.filesWritten++;
+    stats.chunks += f.chunks.length;
+    stats.tokens += tokens;
+  }
+  for (const rows of rowsPerStatement(chunkRows, 14)) statements.push(db.insert(tables.chunks).values(rows));
+  for (const rows of rowsPerStatement(fileRows, 11)) {
+    statements.push(
+      db
+        .insert(tables.files)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: [tables.files.projectId, tables.files.path],
+          set: {
+            sha256: sql`excluded.sha256`,
+            sizeBytes: sql`excluded.size_bytes`,
+            tokenCount: sql`excluded.token_count`,
+            binary: sql`excluded.binary`,
+            type: sql`excluded.type`,
+            skipReason: sql`excluded.skip_reason`,
+            chunkCount: sql`excluded.chunk_count`,
+            jobCreatedAt: sql`excluded.job_created_at`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        }),
+    );
+  }
+  return { statements, stats };
+}
+
+async function pathsWrittenAfter(db: Db, projectId: string, paths: string[], jobCreatedAt: number): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < paths.length; i += PATHS_PER_QUERY) {
+    const rows = await db
+      .select({ path: tables.files.path, at: tables.files.jobCreatedAt })
+      .from(tables.files)
+      .where(and(eq(tables.files.projectId, projectId), inArray(tables.files.path, paths.slice(i, i + PATHS_PER_QUERY))));
+    for (const r of rows) if (r.at > jobCreatedAt) out.add(r.path);
+  }
+  return out;
+}
+
+async function shasHeld(db: Db, projectId: string, shas: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < shas.length; i += PATHS_PER_QUERY) {
+    const rows = await db
+      .selectDistinct({ sha: tables.chunks.sha256 })
+      .from(tables.chunks)
+      .where(and(eq(tables.chunks.projectId, projectId), inArray(tables.chunks.sha256, shas.slice(i, i + PATHS_PER_QUERY))));
+    for (const r of rows) out.add(r.sha);
+  }
+  return out;
+}

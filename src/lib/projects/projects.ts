@@ -1,0 +1,30 @@
+/** Projects belong to one org; every lookup is scoped by org so a foreign project reads as missing. */
+import { and, eq } from "drizzle-orm";
+import { notFound } from "../errors";
+import { type Db, tables } from "../storage";
+
+export type ProjectRow = typeof tables.projects.$inferSelect;
+
+export async function getProject(db: Db, projectId: string, orgId: string): Promise<ProjectRow> {
+  const p = await db
+    .select()
+    .from(tables.projects)
+    .where(and(eq(tables.projects.projectId, projectId), eq(tables.projects.orgId, orgId)))
+    .get();
+  if (!p) throw notFound("project");
+  return p;
+}
+
+/** The public view of a project (never its webhook secret or git token). */
+export function projectView(p: ProjectRow) {
+  return {
+    projectId: p.projectId,
+    name: p.name,
+    tokenizer: p.tokenizer,
+    chunkTokens: p.chunkTokens,
+    overlapTokens: p.overlapTokens,
+    maxFileBytes: p.maxFileBytes,
+    repository: p.repoFullName ? { fullName: p.repoFullName, branch: p.repoBranch } : null,
+    createdAt: new Date(p.createdAt).toISOString(),
+  };
+}

@@ -1,0 +1,27 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          WINKY_API_TOKEN: "test-bootstrap-token",
+          // The git host API is a real HTTP server started by test/global-setup.ts.
+          GIT_API_BASE_URL: inject<string>("gitHostUrl"),
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["./test/global-setup.ts"],
+    setupFiles: ["./test/setup/apply-migrations.ts"],
+    // The 1M-token end-to-end ingest and the pathological tokenizer inputs run for tens of seconds
+    // on a 2-core machine; queue delivery adds up to a second per batch.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+  },
+});

@@ -1,0 +1,11 @@
+/** The Worker entry: HTTP goes to the Hono app, queue batches to the ingestion consumers. */
+import { app } from "./api/app";
+import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
+    else await consumeIngest(batch, env);
+  },
+} satisfies ExportedHandler<Env, unknown>;

@@ -1,0 +1,53 @@
+/**
+ * Queue consumers. The main queue processes ingestion batches: a failure is recorded on the batch and
+ * the message retried with backoff; after max_retries the queue dead-letters it, and the DLQ consumer
+ * marks the batch failed so the job shows it. Messages that fail validation are dead-lettered at once.
+ */
+import { z } from "zod";
+import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
+import { openDb } from "../../src/lib/storage";
+
+// Backoff between attempts: 2 s, 8 s, 32 s.
+const retryDelaySeconds = (attempts: number): number => 2 * 4 ** Math.max(0, attempts - 1);
+
+const JobRef = z.object({ jobId: z.string(), seq: z.number().int() });
+
+export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = openDb(env.DB);
+  const deps = { db, bucket: env.CHUNKS, gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN } };
+  for (const message of batch.messages) {
+    const parsed = IngestMessage.safeParse(message.body);
+    if (!parsed.success) {
+      console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, error: "invalid message", issues: parsed.error.issues }));
+      await deadLetter(env, message);
+      continue;
+    }
+    const msg = parsed.data;
+    try {
+      await processMessage(deps, msg);
+      message.ack();
+    } catch (e) {
+      const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      console.error(JSON.stringify({ queue: batch.queue, jobId: msg.jobId, seq: msg.seq, attempt: message.attempts, error }));
+      await recordAttemptError(db, msg.jobId, msg.seq, error).catch(() => undefined);
+      if (e instanceof PermanentError) await deadLetter(env, message);
+      else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}
+
+/** Forwards a message to the DLQ explicitly (for errors no retry can fix) and acknowledges it. */
+async function deadLetter(env: Env, message: Message<unknown>): Promise<void> {
+  await env.INGEST_DLQ.send(message.body);
+  message.ack();
+}
+
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = openDb(env.DB);
+  for (const message of batch.messages) {
+    const ref = JobRef.safeParse(message.body);
+    if (ref.success) await markBatchFailed(db, ref.data.jobId, ref.data.seq, "dead-lettered after its retries ran out");
+    else console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, error: "unrecognised dead letter", body: message.body }));
+    message.ack();
+  }
+}
