@@ -17,7 +17,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["./test/global-setup.ts"],
+    globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     // The 1M-token end-to-end ingest and the pathological tokenizer inputs run for tens of seconds
     // on a 2-core machine; queue delivery adds up to a second per batch.

@@ -11,6 +11,6 @@ declare global {
 declare module "vitest" {
   export interface ProvidedContext {
     gitHostUrl: string;
-    corpus: { tarGzBase64: string; files: number; tokens: number; bytes: number };
+    webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }
 }

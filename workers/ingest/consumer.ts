@@ -8,7 +8,7 @@ import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordA
 import { openDb } from "../../src/lib/storage";
 
 // Backoff between attempts: 2 s, 8 s, 32 s.
-const retryDelaySeconds = (attempts: number): number => 2 * 4 ** Math.max(0, attempts - 1);
+export const retryDelaySeconds = (attempts: number): number => 2 * 4 ** Math.max(0, attempts - 1);
 
 const JobRef = z.object({ jobId: z.string(), seq: z.number().int() });
 

@@ -2,6 +2,7 @@
  * A local HTTP server speaking the part of GitHub's REST API the ingester uses:
  * GET /repos/:owner/:repo/contents/:path?ref=  (raw media type), and a control route
  * PUT /__files/:owner/:repo/:ref/:path that tests use to publish file contents at a commit.
+ * Paths under `fail-500/` answer 500, as a git host having an outage does.
  */
 import { createServer } from "node:http";
 
@@ -24,6 +25,10 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
         const [, owner, repo, path] = get as unknown as [string, string, string, string];
         if (req.headers.accept !== "application/vnd.github.raw") {
           res.writeHead(415).end();
+          return;
+        }
+        if (path.startsWith("fail-500/")) {
+          res.writeHead(500, { "content-type": "application/json" }).end('{"message":"Server Error"}');
           return;
         }
         const key = `${owner}/${repo}@${url.searchParams.get("ref")}:${decodeURIComponent(path)}`.toLowerCase();

@@ -1,0 +1,22 @@
+/**
+ * Runs in Node before the workers pool starts: a real HTTP server that plays the git host, and the
+ * webhook payloads published in @octokit/webhooks-examples (read here, since the package is a 4 MB JSON).
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { TestProject } from "vitest/node";
+import { startGitHost } from "./git-host-server";
+
+type Example = { name: string; examples: Record<string, unknown>[] };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const host = await startGitHost();
+  project.provide("gitHostUrl", host.url);
+  const path = createRequire(import.meta.url).resolve("@octokit/webhooks-examples");
+  const all = JSON.parse(readFileSync(path, "utf8")) as Example[];
+  project.provide("webhookExamples", {
+    push: all.find((e) => e.name === "push")?.examples ?? [],
+    ping: all.find((e) => e.name === "ping")?.examples ?? [],
+  });
+  return async () => host.close();
+}
