@@ -4,7 +4,7 @@ import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
     else await consumeIngest(batch, env);
   },

@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { api, createProject, json } from "../support/api";
 
-type Stored = { path: string; type: string; tokens: number; chunks: { chunkId: string; tokenCount: number; startLine: number; endLine: number; severity: string | null }[] };
+type Stored = {
+  path: string;
+  type: string;
+  tokens: number;
+  chunks: { chunkId: string; tokenCount: number; startLine: number; endLine: number; severity: string | null }[];
+};
 
 const post = (path: string, body: unknown) => api(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
 describe("conversations and logs", () => {
   it("chunks a conversation at message boundaries as type conversation", async () => {
     const projectId = await createProject(undefined, { tokenizer: "cl100k_base", chunkTokens: 300, overlapTokens: 128 });
-    const messages = Array.from({ length: 40 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `Message ${i}: please refactor the parser so that it handles nested blocks.` }));
+    const messages = Array.from({ length: 40 }, (_, i) => ({
+      role: i % 2 ? "assistant" : "user",
+      content: `Message ${i}: please refactor the parser so that it handles nested blocks.`,
+    }));
     const stored = await json<Stored>(await post(`/api/projects/${projectId}/conversations`, { conversationId: "chat-1", messages }), 201);
     expect(stored.type).toBe("conversation");
     expect(stored.chunks.length).toBeGreaterThan(1);
@@ -37,11 +45,16 @@ describe("conversations and logs", () => {
 
   it("refuses malformed bodies with 400 and the issues", async () => {
     const projectId = await createProject();
-    const bad = await json<{ error: { code: string; issues: { path: string }[] } }>(await post(`/api/projects/${projectId}/logs`, { source: "api", entries: [{ severity: "loud", message: 1 }] }), 400);
+    const bad = await json<{ error: { code: string; issues: { path: string }[] } }>(
+      await post(`/api/projects/${projectId}/logs`, { source: "api", entries: [{ severity: "loud", message: 1 }] }),
+      400,
+    );
     expect(bad.error.code).toBe("invalid_request");
     expect(bad.error.issues.map((i) => i.path).sort()).toEqual(["entries.0.message", "entries.0.severity"]);
     const notJson = await api(`/api/projects/${projectId}/conversations`, { method: "POST", body: "{", headers: { "content-type": "application/json" } });
     expect((await json<{ error: { code: string } }>(notJson, 400)).error.code).toBe("invalid_json");
-    expect((await json<{ error: { code: string } }>(await post(`/api/projects/${projectId}/conversations`, { conversationId: "x", messages: [] }), 400)).error.code).toBe("invalid_request");
+    expect(
+      (await json<{ error: { code: string } }>(await post(`/api/projects/${projectId}/conversations`, { conversationId: "x", messages: [] }), 400)).error.code,
+    ).toBe("invalid_request");
   });
 });

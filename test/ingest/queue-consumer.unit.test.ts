@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { stagingKey } from "../../src/lib/ingest";
 import worker from "../../workers/index";
 import { retryDelaySeconds } from "../../workers/ingest/consumer";
-import { tarGz } from "../support/archives";
 import { api, createProject, json, waitForJob } from "../support/api";
+import { tarGz } from "../support/archives";
 
 async function deliver(queue: string, bodies: unknown[], attempts = 1) {
   const batch = createMessageBatch(
@@ -18,10 +18,13 @@ async function deliver(queue: string, bodies: unknown[], attempts = 1) {
 
 async function newJob(projectId: string, batchCount: number): Promise<string> {
   const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
-  await env.DB.prepare("INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_default', 'webhook', ?, 1, 0, 0, ?)")
+  await env.DB.prepare(
+    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_default', 'webhook', ?, 1, 0, 0, ?)",
+  )
     .bind(jobId, projectId, batchCount, Date.now())
     .run();
-  for (let seq = 0; seq < batchCount; seq++) await env.DB.prepare("INSERT INTO job_batches (job_id, seq, status) VALUES (?, ?, 'queued')").bind(jobId, seq).run();
+  for (let seq = 0; seq < batchCount; seq++)
+    await env.DB.prepare("INSERT INTO job_batches (job_id, seq, status) VALUES (?, ?, 'queued')").bind(jobId, seq).run();
   return jobId;
 }
 
@@ -34,8 +37,14 @@ async function snapshot(projectId: string) {
 describe("ingestion queue consumer", () => {
   it("treats a message delivered twice as one: no duplicate rows, objects or counts", async () => {
     const projectId = await createProject();
-    const body = await tarGz([{ path: "a.ts", content: "export const a = 1;\n".repeat(300) }, { path: "b.md", content: "# b\n" }]);
-    const { jobId } = await json<{ jobId: string }>(await api(`/api/projects/${projectId}/ingest`, { method: "POST", body, headers: { "content-type": "application/gzip" } }), 202);
+    const body = await tarGz([
+      { path: "a.ts", content: "export const a = 1;\n".repeat(300) },
+      { path: "b.md", content: "# b\n" },
+    ]);
+    const { jobId } = await json<{ jobId: string }>(
+      await api(`/api/projects/${projectId}/ingest`, { method: "POST", body, headers: { "content-type": "application/gzip" } }),
+      202,
+    );
     const before = await waitForJob(jobId);
     const state = await snapshot(projectId);
     expect(state.chunks.length).toBeGreaterThan(0);
@@ -58,7 +67,9 @@ describe("ingestion queue consumer", () => {
     const third = await deliver("winky-ingest", [msg], 3);
     expect(third.retryMessages).toEqual([{ msgId: expect.any(String) }]);
     expect([1, 2, 3].map(retryDelaySeconds)).toEqual([2, 8, 32]);
-    const row = await env.DB.prepare("SELECT status, attempts, last_error FROM job_batches WHERE job_id = ?").bind(jobId).first<{ status: string; attempts: number; last_error: string }>();
+    const row = await env.DB.prepare("SELECT status, attempts, last_error FROM job_batches WHERE job_id = ?")
+      .bind(jobId)
+      .first<{ status: string; attempts: number; last_error: string }>();
     expect(row).toMatchObject({ status: "queued", attempts: 2 });
     expect(row?.last_error).toContain("git host answered 500");
     expect((await waitForJob(jobId, undefined, 1).catch((e: Error) => e.message)) as string).toContain("running");
@@ -77,7 +88,9 @@ describe("ingestion queue consumer", () => {
     const result = await deliver("winky-ingest", [missing, { kind: "bogus" }]);
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks.length).toBe(2);
-    const row = await env.DB.prepare("SELECT attempts, last_error FROM job_batches WHERE job_id = ?").bind(jobId).first<{ attempts: number; last_error: string }>();
+    const row = await env.DB.prepare("SELECT attempts, last_error FROM job_batches WHERE job_id = ?")
+      .bind(jobId)
+      .first<{ attempts: number; last_error: string }>();
     expect(row?.last_error).toContain("staged batch staging/none.json is missing");
     // The forwarded dead letter reaches the DLQ consumer through the real local queue.
     const job = await waitForJob(jobId, undefined, 30_000);

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { concat, gzip, tarGz, tarHeader, type TreeFile, zip } from "../support/archives";
 import { api, BOOTSTRAP, createProject, json, waitForJob } from "../support/api";
+import { concat, gzip, type TreeFile, tarGz, tarHeader, zip } from "../support/archives";
 
 type FileView = { path: string; sha256: string; tokenCount: number; binary: boolean; type: string; skipReason: string | null; chunkIds: string[] };
 type ChunkView = { chunkId: string; path: string; startLine: number; endLine: number; tokenCount: number; sha256: string; text: string; type: string };
@@ -28,7 +28,8 @@ async function r2Objects(projectId: string): Promise<number> {
   return (await env.CHUNKS.list({ prefix: `projects/${projectId}/` })).objects.length;
 }
 
-const big = (name: string, n: number): string => Array.from({ length: n }, (_, i) => `export function ${name}${i}(x: number): number {\n  return x * ${i};\n}\n`).join("\n");
+const big = (name: string, n: number): string =>
+  Array.from({ length: n }, (_, i) => `export function ${name}${i}(x: number): number {\n  return x * ${i};\n}\n`).join("\n");
 
 const tree: TreeFile[] = [
   { path: "src/index.ts", content: "import { add } from './math';\nexport const main = () => add(1, 2);\n" },
@@ -92,7 +93,9 @@ describe("ingesting an uploaded tree", () => {
     expect(await countRows("chunks", projectId)).toBe(chunksBefore);
     expect(await r2Objects(projectId)).toBe(objectsBefore);
 
-    const changed = tree.filter((f) => f.path !== "config/app.json").map((f) => (f.path === "src/index.ts" ? { ...f, content: "export const main = () => 3;\n" } : f));
+    const changed = tree
+      .filter((f) => f.path !== "config/app.json")
+      .map((f) => (f.path === "src/index.ts" ? { ...f, content: "export const main = () => 3;\n" } : f));
     const third = await ingest(projectId, changed);
     expect(third.status).toBe("done");
     expect(third.files).toMatchObject({ total: 5, unchanged: 4, removed: 1 });
@@ -139,9 +142,25 @@ describe("ingesting an uploaded tree", () => {
 describe("bad uploads change nothing", () => {
   const cases: [string, () => Promise<Uint8Array>, string, number, string][] = [
     ["a corrupt archive", async () => (await tarGz(tree)).subarray(0, 100), "application/gzip", 400, "corrupt_archive"],
-    ["a path that escapes the root", async () => gzip(concat(tarHeader("../../etc/cron", "0", 1), new Uint8Array(512), new Uint8Array(1024))), "application/gzip", 400, "unsafe_path"],
+    [
+      "a path that escapes the root",
+      async () => gzip(concat(tarHeader("../../etc/cron", "0", 1), new Uint8Array(512), new Uint8Array(1024))),
+      "application/gzip",
+      400,
+      "unsafe_path",
+    ],
     ["a symlink", async () => gzip(concat(tarHeader("src/link", "2", 0, "/etc/passwd"), new Uint8Array(1024))), "application/gzip", 400, "link_not_allowed"],
-    ["a non-UTF-8 file", async () => tarGz([{ path: "ok.ts", content: "ok" }, { path: "latin1.txt", content: new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]) }]), "application/gzip", 422, "invalid_utf8"],
+    [
+      "a non-UTF-8 file",
+      async () =>
+        tarGz([
+          { path: "ok.ts", content: "ok" },
+          { path: "latin1.txt", content: new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a]) },
+        ]),
+      "application/gzip",
+      422,
+      "invalid_utf8",
+    ],
     ["an empty upload", async () => new Uint8Array(), "application/gzip", 400, "empty_upload"],
     ["an archive with no files", async () => gzip(new Uint8Array(1024)), "application/gzip", 400, "empty_archive"],
     ["an unsupported content type", async () => tarGz(tree), "text/plain", 415, "unsupported_media_type"],
@@ -181,7 +200,10 @@ describe("bad uploads change nothing", () => {
   });
 
   it("an unknown project and another org's project both answer 404", async () => {
-    const other = await json<{ apiKey: string }>(await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }), 201);
+    const other = await json<{ apiKey: string }>(
+      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }),
+      201,
+    );
     const mine = await createProject();
     const body = await tarGz(tree);
     const missing = await json<{ error: { code: string } }>(await upload("prj_missing", body), 404);

@@ -60,7 +60,10 @@ describe("tar.gz", () => {
   it("stops an archive bomb at the unpacked-size cap", async () => {
     const bomb = await gzip(writeTar(Array.from({ length: 8 }, (_, i) => ({ path: `zeros${i}`, bytes: new Uint8Array(4 * 1024 * 1024) }))));
     expect(bomb.byteLength).toBeLessThan(200_000);
-    expect(await failure(() => entries(readArchive("tar.gz", bomb, { ...limits, maxUnpackedBytes: 16 * 1024 * 1024 })))).toMatchObject({ status: 413, code: "archive_too_large" });
+    expect(await failure(() => entries(readArchive("tar.gz", bomb, { ...limits, maxUnpackedBytes: 16 * 1024 * 1024 })))).toMatchObject({
+      status: 413,
+      code: "archive_too_large",
+    });
   });
 
   it("reports corrupt and truncated archives", async () => {
@@ -90,7 +93,9 @@ describe("zip", () => {
   });
 
   it("refuses links, escaping paths and entries that inflate past their declared size", async () => {
-    expect((await failure(async () => entries(readArchive("zip", await zip([{ path: "l", content: "/etc", symlink: true }]), limits)))).code).toBe("link_not_allowed");
+    expect((await failure(async () => entries(readArchive("zip", await zip([{ path: "l", content: "/etc", symlink: true }]), limits)))).code).toBe(
+      "link_not_allowed",
+    );
     expect((await failure(async () => entries(readArchive("zip", await zip([{ path: "../x", content: "x" }]), limits)))).code).toBe("unsafe_path");
     const liar = await zip([{ path: "bomb.txt", content: "0".repeat(1_000_000), declaredSize: 10 }]);
     expect((await failure(() => entries(readArchive("zip", liar, limits)))).code).toBe("corrupt_archive");

@@ -6,7 +6,10 @@ import { fingerprint } from "../../src/lib/ingest";
 import { countWith, type Tokenizer } from "../../src/lib/tokenizer";
 
 const line = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom("", "  return x;", "}", "export function f(a, b) {", "  // comment with words", "\tif (a) { b(); }", "class A {", "") },
+  {
+    weight: 5,
+    arbitrary: fc.constantFrom("", "  return x;", "}", "export function f(a, b) {", "  // comment with words", "\tif (a) { b(); }", "class A {", ""),
+  },
   { weight: 3, arbitrary: fc.string({ unit: "grapheme", maxLength: 120 }).map((s) => s.replace(/\n/g, " ")) },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom("a", "b", " ", "=", "é", "🎉"), minLength: 200, maxLength: 3000 }) },
 );
@@ -41,7 +44,10 @@ describe("chunkText properties", () => {
           expect(c.tokenCount).toBe(countWith(opts.tokenizer, c.text));
           expect(c.text).toBe(text.slice(c.charStart, c.charEnd));
           expect(new TextDecoder().decode(bytes.subarray(c.byteOffset, c.byteOffset + c.byteLength))).toBe(c.text);
-          const lines = text.split("\n").slice(c.startLine - 1, c.endLine).join("\n");
+          const lines = text
+            .split("\n")
+            .slice(c.startLine - 1, c.endLine)
+            .join("\n");
           expect(lines.includes(c.text.replace(/\n$/, ""))).toBe(true);
         }
         expect(rebuild(chunks)).toBe(text);
@@ -69,7 +75,7 @@ describe("chunkText cuts", () => {
     const chunks = chunkText(source, { tokenizer: "cl100k_base", maxTokens: 800, overlapTokens: 128 });
     expect(chunks.length).toBeGreaterThan(3);
     for (const c of chunks.slice(0, -1)) expect(c.text.endsWith("}\n\n")).toBe(true);
-    for (const c of chunks.slice(1)) expect(c.text.split("\n")[0]).toMatch(/^(export function|  |}|$)/);
+    for (const c of chunks.slice(1)) expect(c.text.split("\n")[0]).toMatch(/^(export function| {2}|}|$)/);
   });
 
   it("overlaps consecutive chunks by whole lines within the overlap budget", () => {
@@ -104,7 +110,10 @@ describe("chunkText cuts", () => {
 
 describe("records and files", () => {
   it("chunks records at their boundaries and keeps the worst severity", () => {
-    const records = Array.from({ length: 200 }, (_, i) => ({ text: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z ${i === 150 ? "ERROR" : "INFO"} request ${i} served in ${i}ms\n`, severity: i === 150 ? "error" : "info" }));
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      text: `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}Z ${i === 150 ? "ERROR" : "INFO"} request ${i} served in ${i}ms\n`,
+      severity: i === 150 ? "error" : "info",
+    }));
     const { text, chunks } = chunkRecords(records, { tokenizer: "cl100k_base", maxTokens: 300, overlapTokens: 0 });
     expect(chunks.map((c) => c.text).join("")).toBe(text);
     for (const c of chunks) {

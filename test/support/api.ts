@@ -17,7 +17,12 @@ export async function json<T = Record<string, unknown>>(res: Response, status: n
 }
 
 export async function createProject(token = BOOTSTRAP, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await api("/api/projects", { method: "POST", token, body: JSON.stringify({ name: "p", ...body }), headers: { "content-type": "application/json" } });
+  const res = await api("/api/projects", {
+    method: "POST",
+    token,
+    body: JSON.stringify({ name: "p", ...body }),
+    headers: { "content-type": "application/json" },
+  });
   return (await json<{ projectId: string }>(res, 201)).projectId;
 }
 

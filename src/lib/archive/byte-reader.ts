@@ -18,7 +18,7 @@ export class ByteReader {
 
   private async fill(n: number): Promise<void> {
     while (this.bufferedBytes < n && !this.done) {
-      let result: ReadableStreamReadResult<Uint8Array>;
+      let result: Awaited<ReturnType<typeof this.reader.read>>;
       try {
         result = await this.reader.read();
       } catch (e) {
@@ -76,4 +76,14 @@ export class ByteReader {
   async cancel(): Promise<void> {
     await this.reader.cancel().catch(() => undefined);
   }
+}
+
+/** A one-chunk stream over bytes already in memory. */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }

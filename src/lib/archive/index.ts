@@ -1,3 +1,3 @@
-export { readArchive, formatFor, type ArchiveFormat } from "./read-archive";
-export { DEFAULT_ARCHIVE_LIMITS, safePath, type ArchiveEntry, type ArchiveLimits } from "./limits";
-export { writeTar, type TarFile } from "./write-tar";
+export { type ArchiveEntry, type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, safePath } from "./limits";
+export { type ArchiveFormat, formatFor, readArchive } from "./read-archive";
+export { type TarFile, writeTar } from "./write-tar";

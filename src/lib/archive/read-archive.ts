@@ -1,5 +1,6 @@
 /** Picks the reader for an upload from its content type and magic bytes. */
 import { AppError } from "../errors";
+import { streamOf } from "./byte-reader";
 import { type ArchiveEntry, type ArchiveLimits, corrupt } from "./limits";
 import { readTar } from "./tar";
 import { readZip } from "./zip";
@@ -23,7 +24,7 @@ export function readArchive(format: ArchiveFormat, body: Uint8Array, limits: Arc
     if (body[0] !== 0x50 || body[1] !== 0x4b) throw corrupt("not a zip file");
     return readZip(body, limits);
   }
-  let stream = new Blob([body]).stream();
+  let stream = streamOf(body);
   if (format === "tar.gz") {
     if (body[0] !== 0x1f || body[1] !== 0x8b) throw corrupt("not gzip data");
     stream = stream.pipeThrough(new DecompressionStream("gzip"));

@@ -7,7 +7,12 @@ const BLOCK = 512;
 const DECODER = new TextDecoder();
 
 export async function* readTar(stream: ReadableStream<Uint8Array>, limits: ArchiveLimits): AsyncGenerator<ArchiveEntry> {
-  const reader = new ByteReader(stream, limits.maxUnpackedBytes, () => tooLarge(limits), (e) => corrupt(String(e)));
+  const reader = new ByteReader(
+    stream,
+    limits.maxUnpackedBytes,
+    () => tooLarge(limits),
+    (e) => corrupt(String(e)),
+  );
   let entries = 0;
   let longName: string | undefined;
   let paxPath: string | undefined;

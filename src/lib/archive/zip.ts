@@ -1,6 +1,6 @@
 /** Zip reader (stored and deflate entries, no zip64) over a buffered upload. */
 import { AppError } from "../errors";
-import { ByteReader } from "./byte-reader";
+import { ByteReader, streamOf } from "./byte-reader";
 import { type ArchiveEntry, type ArchiveLimits, corrupt, safePath, tooLarge } from "./limits";
 
 const EOCD = 0x06054b50;
@@ -39,7 +39,8 @@ export async function* readZip(buf: Uint8Array, limits: ArchiveLimits): AsyncGen
     at += 46 + nameLen + extraLen + commentLen;
 
     const unixMode = external >>> 16;
-    if ((unixMode & 0o170000) === 0o120000) throw new AppError(400, "link_not_allowed", `archive entry "${rawName}" is a symbolic link; links are not accepted`);
+    if ((unixMode & 0o170000) === 0o120000)
+      throw new AppError(400, "link_not_allowed", `archive entry "${rawName}" is a symbolic link; links are not accepted`);
     if (rawName.endsWith("/")) {
       safePath(rawName);
       continue;
@@ -67,8 +68,13 @@ export async function* readZip(buf: Uint8Array, limits: ArchiveLimits): AsyncGen
 
 /** Inflates raw deflate data, refusing to produce more than the declared size (a lying header is a bomb). */
 async function inflateCapped(data: Uint8Array, declared: number, name: string): Promise<Uint8Array> {
-  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  const reader = new ByteReader(stream, declared, () => corrupt(`entry "${name}" inflates past its declared size`), (e) => corrupt(`entry "${name}": ${String(e)}`));
+  const stream = streamOf(data).pipeThrough(new DecompressionStream("deflate-raw"));
+  const reader = new ByteReader(
+    stream,
+    declared,
+    () => corrupt(`entry "${name}" inflates past its declared size`),
+    (e) => corrupt(`entry "${name}": ${String(e)}`),
+  );
   const out = (await reader.read(declared)) ?? new Uint8Array();
   if ((await reader.read(1)) !== null) throw corrupt(`entry "${name}" inflates past its declared size`);
   return out;

@@ -44,7 +44,7 @@ export function chunkText(text: string, opts: ChunkOptions): TextChunk[] {
   // Tokens per line: each pre-token counts toward the line it starts on.
   const lineTokens = new Float64Array(lineCount);
   let line = 0;
-  enc.forEachPiece(text, (piece, index, tokens) => {
+  enc.forEachPiece(text, (_piece, index, tokens) => {
     while (line + 1 < lineCount && (lineStarts[line + 1] as number) <= index) line++;
     lineTokens[line] = (lineTokens[line] as number) + tokens;
   });
@@ -152,14 +152,7 @@ function preferredCut(
 }
 
 /** Splits text[from, to) into pieces of at most `maxTokens`, at pre-token boundaries where possible. */
-function splitLongLine(
-  text: string,
-  from: number,
-  to: number,
-  limit: number,
-  tokenizer: Tokenizer,
-  maxTokens: number,
-): { start: number; end: number }[] {
+function splitLongLine(text: string, from: number, to: number, limit: number, tokenizer: Tokenizer, maxTokens: number): { start: number; end: number }[] {
   const enc = getEncoding(baseEncoding(tokenizer));
   const out: { start: number; end: number }[] = [];
   const segment = text.slice(from, to);

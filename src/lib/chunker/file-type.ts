@@ -6,7 +6,9 @@ const CONFIG = new Set(
   "json jsonc json5 yaml yml toml ini cfg conf env properties xml plist lock gradle editorconfig gitignore gitattributes dockerignore npmrc nvmrc".split(" "),
 );
 const CONFIG_NAMES = new Set(
-  "dockerfile makefile procfile gemfile rakefile cmakelists.txt package.json tsconfig.json wrangler.toml cargo.toml go.mod go.sum pyproject.toml requirements.txt".split(" "),
+  "dockerfile makefile procfile gemfile rakefile cmakelists.txt package.json tsconfig.json wrangler.toml cargo.toml go.mod go.sum pyproject.toml requirements.txt".split(
+    " ",
+  ),
 );
 const DOC_NAMES = new Set("readme license licence changelog contributing authors notice copying".split(" "));
 

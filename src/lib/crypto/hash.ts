@@ -29,7 +29,10 @@ export function constantTimeEqual(a: string, b: string): boolean {
 /** A random URL-safe token of `bytes` random bytes. */
 export function randomToken(bytes = 24): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** A prefixed random id, e.g. `prj_3kq...`. */

@@ -1,1 +1,1 @@
-export { AppError, notFound, type ErrorIssue } from "./app-error";
+export { AppError, type ErrorIssue, notFound } from "./app-error";

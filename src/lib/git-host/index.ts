@@ -1,2 +1,2 @@
-export { fetchFileAt, GitHostError, type GitHost } from "./contents";
-export { PushEvent, netChanges } from "./push-event";
+export { fetchFileAt, type GitHost, GitHostError } from "./contents";
+export { netChanges, PushEvent } from "./push-event";

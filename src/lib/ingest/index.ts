@@ -1,6 +1,6 @@
+export { type FileError, finishBatchStatement, insertJobStatements, type JobView, markBatchFailed, readJob, recordAttemptError } from "./jobs";
 export { IngestMessage, StagedBatch, stagingKey } from "./messages";
-export { stageUpload, enqueue, runBatch, type StageDeps } from "./stage-upload";
-export { processMessage, prepareBytes, loadProjectSettings, PermanentError, type ProcessDeps } from "./process-message";
-export { readJob, insertJobStatements, recordAttemptError, markBatchFailed, finishBatchStatement, type JobView, type FileError } from "./jobs";
-export { writeFiles, type WriteStats, type Statement } from "./write-files";
-export { prepareTextFile, fingerprint, metadataOnly, chunkIdFor, type PreparedFile, type PreparedChunk, type ProjectSettings } from "./prepare-file";
+export { chunkIdFor, fingerprint, metadataOnly, type PreparedChunk, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
+export { loadProjectSettings, PermanentError, type ProcessDeps, prepareBytes, processMessage } from "./process-message";
+export { enqueue, runBatch, type StageDeps, stageUpload } from "./stage-upload";
+export { type Statement, type WriteStats, writeFiles } from "./write-files";

@@ -27,7 +27,16 @@ const MAX_ERRORS_SHOWN = 200;
 
 export function insertJobStatements(
   db: Db,
-  job: { jobId: string; projectId: string; orgId: string; source: JobSource; createdAt: number; filesTotal: number; filesUnchanged: number; filesIgnored: number },
+  job: {
+    jobId: string;
+    projectId: string;
+    orgId: string;
+    source: JobSource;
+    createdAt: number;
+    filesTotal: number;
+    filesUnchanged: number;
+    filesIgnored: number;
+  },
   batchCount: number,
 ): Statement[] {
   const out: Statement[] = [db.insert(tables.ingestJobs).values({ ...job, batchCount })];

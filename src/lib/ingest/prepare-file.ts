@@ -47,9 +47,7 @@ export function metadataOnly(file: { path: string; sha256: string; size: number;
 }
 
 export async function fingerprint(cut: (TextChunk & { severity?: string })[]): Promise<PreparedChunk[]> {
-  return Promise.all(
-    cut.map(async ({ charStart: _s, charEnd: _e, ...c }) => ({ ...c, sha256: await sha256Hex(c.text) })),
-  );
+  return Promise.all(cut.map(async ({ charStart: _s, charEnd: _e, ...c }) => ({ ...c, sha256: await sha256Hex(c.text) })));
 }
 
 /** Deterministic chunk id: the same chunk of the same file always gets the same id, so a redelivered message is a no-op. */

@@ -75,7 +75,13 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
 export async function prepareBytes(project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
   const sha256 = await sha256Hex(bytes);
   if (bytes.byteLength > project.maxFileBytes) {
-    return metadataOnly({ path, sha256, size: bytes.byteLength, binary: false, skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${bytes.byteLength} bytes)` });
+    return metadataOnly({
+      path,
+      sha256,
+      size: bytes.byteLength,
+      binary: false,
+      skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${bytes.byteLength} bytes)`,
+    });
   }
   const decoded = decodeFile(path, bytes);
   if (decoded.kind === "binary") return metadataOnly({ path, sha256, size: bytes.byteLength, binary: true });
@@ -88,7 +94,7 @@ async function fetchGitFiles(host: GitHost, repo: string, ref: string, paths: st
   for (let i = 0; i < paths.length; i += GIT_FETCH_CONCURRENCY) {
     const part = paths.slice(i, i + GIT_FETCH_CONCURRENCY);
     const got = await Promise.all(part.map((p) => fetchFileAt(host, repo, ref, p)));
-    part.forEach((p, j) => out.push([p, got[j] ?? null]));
+    for (const [j, p] of part.entries()) out.push([p, got[j] ?? null]);
   }
   return out;
 }

@@ -72,7 +72,13 @@ export async function stageUpload(
         continue;
       }
       if (entry.bytes === undefined) {
-        pending.push({ path: entry.path, size: entry.size, sha256: "", binary: false, skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${entry.size} bytes)` });
+        pending.push({
+          path: entry.path,
+          size: entry.size,
+          sha256: "",
+          binary: false,
+          skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${entry.size} bytes)`,
+        });
       } else {
         const sha256 = await sha256Hex(entry.bytes);
         const decoded = decodeFile(entry.path, entry.bytes);
@@ -100,7 +106,11 @@ export async function stageUpload(
     throw e;
   }
   if (staged.length === 0 && unchanged.length === 0) {
-    throw new AppError(400, "empty_archive", defaultIgnored > 0 ? "every file in the archive is excluded by the default ignore list" : "the archive contains no files");
+    throw new AppError(
+      400,
+      "empty_archive",
+      defaultIgnored > 0 ? "every file in the archive is excluded by the default ignore list" : "the archive contains no files",
+    );
   }
 
   // .gitignore files may come after the paths they exclude, so they are applied once all are known.

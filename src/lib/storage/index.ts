@@ -1,3 +1,3 @@
-export { openDb, rowsPerStatement, D1_MAX_PARAMS, type Db } from "./db";
-export { chunkKey, putChunkText, getChunkText } from "./chunk-store";
+export { chunkKey, getChunkText, putChunkText } from "./chunk-store";
+export { D1_MAX_PARAMS, type Db, openDb, rowsPerStatement } from "./db";
 export * as tables from "./schema";

@@ -80,10 +80,7 @@ export const chunks = sqliteTable(
     severity: text("severity"),
     createdAt: integer("created_at").notNull().default(now),
   },
-  (t) => [
-    uniqueIndex("chunks_project_path_ordinal").on(t.projectId, t.path, t.ordinal),
-    index("chunks_project_sha").on(t.projectId, t.sha256),
-  ],
+  (t) => [uniqueIndex("chunks_project_path_ordinal").on(t.projectId, t.path, t.ordinal), index("chunks_project_sha").on(t.projectId, t.sha256)],
 );
 
 export const summaries = sqliteTable(

@@ -1,2 +1,2 @@
-export { countTokens, countWith, tokenizerFor, baseEncoding, scaleToClaude, CLAUDE_TOKEN_FACTOR, TOKENIZERS, type Tokenizer } from "./count-tokens";
-export { getEncoding, type EncodingName, type Encoding } from "./encoding";
+export { baseEncoding, CLAUDE_TOKEN_FACTOR, countTokens, countWith, scaleToClaude, TOKENIZERS, type Tokenizer, tokenizerFor } from "./count-tokens";
+export { type Encoding, type EncodingName, getEncoding } from "./encoding";

@@ -20,7 +20,12 @@ const CreateProject = z
     tokenizer: z.enum(TOKENIZERS as [Tokenizer, ...Tokenizer[]]).optional(),
     chunkTokens: z.number().int().min(256).max(32_000).default(8_000),
     overlapTokens: z.number().int().min(128).max(512).default(256),
-    maxFileBytes: z.number().int().min(1024).max(8 * 1024 * 1024).default(DEFAULT_ARCHIVE_LIMITS.maxFileBytes),
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(8 * 1024 * 1024)
+      .default(DEFAULT_ARCHIVE_LIMITS.maxFileBytes),
   })
   .refine((p) => p.overlapTokens < p.chunkTokens / 2, { message: "overlapTokens must be under half of chunkTokens", path: ["overlapTokens"] });
 
@@ -46,8 +51,16 @@ const SEVERITIES = ["trace", "debug", "info", "notice", "warn", "error", "fatal"
 const Logs = z
   .object({
     source: z.string().regex(/^[\w.-]{1,128}$/),
-    entries: z.array(z.object({ at: z.iso.datetime().optional(), severity: z.enum(SEVERITIES), message: z.string().max(1_000_000) })).min(1).max(100_000).optional(),
-    text: z.string().min(1).max(4 * 1024 * 1024).optional(),
+    entries: z
+      .array(z.object({ at: z.iso.datetime().optional(), severity: z.enum(SEVERITIES), message: z.string().max(1_000_000) }))
+      .min(1)
+      .max(100_000)
+      .optional(),
+    text: z
+      .string()
+      .min(1)
+      .max(4 * 1024 * 1024)
+      .optional(),
   })
   .refine((l) => (l.entries ? 1 : 0) + (l.text ? 1 : 0) === 1, { message: "send exactly one of entries or text" });
 
@@ -102,7 +115,13 @@ export const projectRoutes = new Hono<AppEnv>()
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
     const q = parseWith(FilesQuery, c.req.query(), "query");
     const where = q.cursor ? and(eq(tables.files.projectId, p.projectId), gt(tables.files.path, q.cursor)) : eq(tables.files.projectId, p.projectId);
-    const rows = await db.select().from(tables.files).where(where).orderBy(asc(tables.files.path)).limit(q.limit + 1).all();
+    const rows = await db
+      .select()
+      .from(tables.files)
+      .where(where)
+      .orderBy(asc(tables.files.path))
+      .limit(q.limit + 1)
+      .all();
     const page = rows.slice(0, q.limit);
     const ids = new Map<string, string[]>();
     const first = page[0];
@@ -179,7 +198,13 @@ async function storeRecords(
   const { statements, stats } = await writeFiles({ db, bucket: env.CHUNKS }, p.projectId, Date.now(), [prepared], []);
   await runBatch(db, statements);
   const rows = await db
-    .select({ chunkId: tables.chunks.chunkId, tokenCount: tables.chunks.tokenCount, startLine: tables.chunks.startLine, endLine: tables.chunks.endLine, severity: tables.chunks.severity })
+    .select({
+      chunkId: tables.chunks.chunkId,
+      tokenCount: tables.chunks.tokenCount,
+      startLine: tables.chunks.startLine,
+      endLine: tables.chunks.endLine,
+      severity: tables.chunks.severity,
+    })
     .from(tables.chunks)
     .where(and(eq(tables.chunks.projectId, p.projectId), eq(tables.chunks.path, path)))
     .orderBy(asc(tables.chunks.ordinal))

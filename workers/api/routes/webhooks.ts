@@ -61,12 +61,29 @@ export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/github", async (
     const jobId = newId("job");
     const messages: IngestMessage[] = [];
     for (let i = 0; i < upserts.length; i += PATHS_PER_MESSAGE) {
-      messages.push({ kind: "git", jobId, projectId: p.projectId, seq: messages.length, repo: push.repository.full_name, ref: push.after, paths: upserts.slice(i, i + PATHS_PER_MESSAGE) });
+      messages.push({
+        kind: "git",
+        jobId,
+        projectId: p.projectId,
+        seq: messages.length,
+        repo: push.repository.full_name,
+        ref: push.after,
+        paths: upserts.slice(i, i + PATHS_PER_MESSAGE),
+      });
     }
     for (let i = 0; i < removals.length; i += 400) {
       messages.push({ kind: "remove", jobId, projectId: p.projectId, seq: messages.length, paths: removals.slice(i, i + 400) });
     }
-    const job = { jobId, projectId: p.projectId, orgId: p.orgId, source: "webhook" as const, createdAt: Date.now(), filesTotal: upserts.length + removals.length, filesUnchanged: 0, filesIgnored: 0 };
+    const job = {
+      jobId,
+      projectId: p.projectId,
+      orgId: p.orgId,
+      source: "webhook" as const,
+      createdAt: Date.now(),
+      filesTotal: upserts.length + removals.length,
+      filesUnchanged: 0,
+      filesIgnored: 0,
+    };
     await runBatch(db, insertJobStatements(db, job, messages.length));
     await enqueue({ db, queue: c.env.INGEST_QUEUE }, jobId, messages);
     jobs.push({ projectId: p.projectId, jobId });
