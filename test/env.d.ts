@@ -11,6 +11,7 @@ declare global {
 declare module "vitest" {
   export interface ProvidedContext {
     gitHostUrl: string;
+    corpus: { archiveBase64: string; tokens: number; bytes: number; files: { path: string; bytes: number }[] };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }
 }

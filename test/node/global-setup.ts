@@ -1,10 +1,12 @@
 /**
  * Runs in Node before the workers pool starts: a real HTTP server that plays the git host, and the
- * webhook payloads published in @octokit/webhooks-examples (read here, since the package is a 4 MB JSON).
+ * webhook payloads published in @octokit/webhooks-examples (read here, since the package is a 4 MB JSON),
+ * and a real source corpus of over 1M tokens (scripts/corpus.ts).
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
+import { buildCorpus } from "../../scripts/corpus";
 import { startGitHost } from "./git-host-server";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
@@ -17,6 +19,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("webhookExamples", {
     push: all.find((e) => e.name === "push")?.examples ?? [],
     ping: all.find((e) => e.name === "ping")?.examples ?? [],
+  });
+  // The corpus for the 1M-token end-to-end ingest, counted by js-tiktoken independently of our tokenizer.
+  const corpus = buildCorpus(1_000_000);
+  project.provide("corpus", {
+    archiveBase64: corpus.archive.toString("base64"),
+    tokens: corpus.tokens,
+    bytes: corpus.bytes,
+    files: corpus.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text) })),
   });
   return async () => host.close();
 }

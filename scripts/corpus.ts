@@ -1,0 +1,69 @@
+/**
+ * Builds a real source corpus of at least `minTokens` (cl100k_base) from packages this repository
+ * already installs (pinned by package-lock.json, so the corpus is the same on every machine):
+ * TypeScript and JavaScript sources, type declarations and docs of real libraries.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { gzipSync } from "node:zlib";
+import { getEncoding } from "js-tiktoken";
+import { writeTar } from "../src/lib/archive";
+
+export type Corpus = {
+  archive: Buffer;
+  files: { path: string; text: string }[];
+  bytes: number;
+  /** cl100k_base tokens of all files, counted by js-tiktoken. */
+  tokens: number;
+};
+
+// Roots in a fixed order; the corpus takes whole packages until it has enough tokens.
+const ROOTS = [
+  "node_modules/@anthropic-ai/sdk/src",
+  "node_modules/zod/src",
+  "node_modules/hono/dist/types",
+  "node_modules/drizzle-orm",
+  "node_modules/typescript/lib",
+  "node_modules/vitest/dist",
+];
+const EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".md"];
+// Per-file cap, under the server's default 1 MiB limit so every file is indexed.
+const MAX_FILE_BYTES = 200_000;
+
+function* walk(dir: string): Generator<string> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    // Test fixtures are left out: one zod test holds a long run that takes js-tiktoken ~50 s
+    // (quadratic merge), which would make the js-tiktoken baseline meaningless.
+    if (name === "node_modules" || name === "tests" || name === "__tests__") continue;
+    const full = join(dir, name);
+    const info = statSync(full);
+    if (info.isDirectory()) yield* walk(full);
+    else if (info.isFile() && info.size <= MAX_FILE_BYTES && EXTENSIONS.some((e) => name.endsWith(e))) yield full;
+  }
+}
+
+export function buildCorpus(minTokens: number, root = process.cwd()): Corpus {
+  const enc = getEncoding("cl100k_base");
+  const files: { path: string; text: string }[] = [];
+  let tokens = 0;
+  let bytes = 0;
+  outer: for (const base of ROOTS) {
+    for (const full of walk(join(root, base))) {
+      const text = readFileSync(full, "utf8");
+      if (text.includes("\0") || text.includes("\uFFFD")) continue;
+      files.push({ path: relative(join(root, "node_modules"), full).split("\\").join("/"), text });
+      tokens += enc.encode(text, [], []).length;
+      bytes += Buffer.byteLength(text);
+      if (tokens >= minTokens) break outer;
+    }
+  }
+  if (tokens < minTokens) throw new Error(`only ${tokens} tokens available for the corpus`);
+  const archive = gzipSync(writeTar(files.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.text) }))));
+  return { archive, files, bytes, tokens };
+}
