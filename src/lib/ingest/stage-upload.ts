@@ -16,9 +16,10 @@ import type { Statement } from "./write-files";
 export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage> };
 
 // A staged batch is one queue message: ~1 MiB of text keeps a consumer well inside its CPU and
-// memory limits and its catalog writes under D1's per-invocation query cap.
+// memory limits; 250 files means at most ~250 new R2 objects plus ~60 D1 statements per message,
+// far under the 1,000 subrequests one invocation may make.
 const BATCH_TEXT_BYTES = 1024 * 1024;
-const BATCH_FILES = 400;
+const BATCH_FILES = 250;
 // Paths per removal message: 400 paths of 250 bytes stay far below the 128 KB message limit.
 const REMOVALS_PER_MESSAGE = 400;
 // Queue.sendBatch takes at most 100 messages per call.
