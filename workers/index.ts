@@ -2,6 +2,8 @@
 import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
+export { ProjectIndex } from "../durable-objects/project-index";
+
 export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { AppError } from "../../src/lib/errors";
 import { requireAuth } from "./middleware/auth";
+import { contextRoutes } from "./routes/context";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
@@ -25,6 +26,7 @@ authed.use(requireAuth());
 authed.route("/", orgRoutes);
 authed.route("/", projectRoutes);
 authed.route("/", jobRoutes);
+authed.route("/", contextRoutes);
 app.route("/api", authed);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));

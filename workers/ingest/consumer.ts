@@ -14,7 +14,7 @@ const JobRef = z.object({ jobId: z.string(), seq: z.number().int() });
 
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = openDb(env.DB);
-  const deps = { db, bucket: env.CHUNKS, gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN } };
+  const deps = { db, bucket: env.CHUNKS, gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN }, projectIndex: env.PROJECT_INDEX };
   for (const message of batch.messages) {
     const parsed = IngestMessage.safeParse(message.body);
     if (!parsed.success) {

@@ -1,3 +1,4 @@
+export { indexInShard, type ShardTarget } from "./index-shard";
 export { type FileError, finishBatchStatement, insertJobStatements, type JobView, markBatchFailed, readJob, recordAttemptError } from "./jobs";
 export { IngestMessage, StagedBatch, stagingKey } from "./messages";
 export { chunkIdFor, fingerprint, metadataOnly, type PreparedChunk, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";

@@ -21,6 +21,8 @@ export type PreparedFile = {
   type: ChunkType;
   skipReason?: string | undefined;
   chunks: PreparedChunk[];
+  /** The normalised text of a text file, for symbol extraction and summaries. */
+  text?: string | undefined;
 };
 
 /** A text file cut into chunks with their fingerprints. */
@@ -30,7 +32,7 @@ export async function prepareTextFile(
   type: ChunkType = fileType(file.path),
 ): Promise<PreparedFile> {
   const cut = chunkText(file.text, { tokenizer: project.tokenizer, maxTokens: project.chunkTokens, overlapTokens: project.overlapTokens });
-  return { path: file.path, sha256: file.sha256, sizeBytes: file.size, binary: false, type, chunks: await fingerprint(cut) };
+  return { path: file.path, sha256: file.sha256, sizeBytes: file.size, binary: false, type, chunks: await fingerprint(cut), text: file.text };
 }
 
 /** A file kept as metadata only: binary, too large, or unreadable, with the reason. */

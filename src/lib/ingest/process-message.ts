@@ -1,17 +1,19 @@
 /** Does the work of one ingestion queue message: prepare the files, write chunks, commit the batch. */
 import { eq } from "drizzle-orm";
+import type { ProjectIndex } from "../../../durable-objects/project-index";
 import { buildIgnoreRules, decodeFile } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { fetchFileAt, type GitHost } from "../git-host";
 import { type Db, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
+import { indexInShard } from "./index-shard";
 import { batchStatus, type FileError, finishBatchStatement } from "./jobs";
 import { type IngestMessage, StagedBatch } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
 import { runBatch } from "./stage-upload";
 import { writeFiles } from "./write-files";
 
-export type ProcessDeps = { db: Db; bucket: R2Bucket; gitHost: GitHost };
+export type ProcessDeps = { db: Db; bucket: R2Bucket; gitHost: GitHost; projectIndex: DurableObjectNamespace<ProjectIndex> };
 
 // Files fetched from the git host at once for one push message.
 const GIT_FETCH_CONCURRENCY = 8;
@@ -63,8 +65,10 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     removals = msg.paths;
   }
 
-  const { statements, stats } = await writeFiles(deps, msg.projectId, job.createdAt, prepared, removals);
+  const written = await writeFiles(deps, msg.projectId, job.createdAt, prepared, removals);
   prepared = [];
+  const { statements, stats } = written;
+  statements.push(...(await indexInShard(db, { namespace: deps.projectIndex, projectId: msg.projectId, projectName: project.name }, written, job.createdAt)));
   statements.push(finishBatchStatement(db, msg.jobId, msg.seq, stats, errors));
   await runBatch(db, statements);
   if (msg.kind === "staged") await deps.bucket.delete(msg.key);
@@ -99,11 +103,12 @@ async function fetchGitFiles(host: GitHost, repo: string, ref: string, paths: st
   return out;
 }
 
-export async function loadProjectSettings(db: Db, projectId: string): Promise<ProjectSettings | undefined> {
+export async function loadProjectSettings(db: Db, projectId: string): Promise<(ProjectSettings & { name: string }) | undefined> {
   const p = await db.select().from(tables.projects).where(eq(tables.projects.projectId, projectId)).get();
   if (!p) return undefined;
   return {
     projectId: p.projectId,
+    name: p.name,
     tokenizer: p.tokenizer as Tokenizer,
     chunkTokens: p.chunkTokens,
     overlapTokens: p.overlapTokens,

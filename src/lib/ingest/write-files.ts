@@ -22,18 +22,23 @@ export type WriteStats = {
 
 export type Statement = BatchItem<"sqlite">;
 
+export type ChunkRow = typeof tables.chunks.$inferInsert;
+
+export type WriteResult = {
+  statements: Statement[];
+  stats: WriteStats;
+  /** The files and removals that were not superseded by a newer job, with their chunk rows. */
+  live: PreparedFile[];
+  removed: string[];
+  chunkRows: ChunkRow[];
+};
+
 // Paths per IN (...) list: the project id takes one of D1's 100 parameters.
 const PATHS_PER_QUERY = 90;
 // R2 writes in flight at once per batch.
 const R2_CONCURRENCY = 16;
 
-export async function writeFiles(
-  deps: WriteDeps,
-  projectId: string,
-  jobCreatedAt: number,
-  files: PreparedFile[],
-  removals: string[],
-): Promise<{ statements: Statement[]; stats: WriteStats }> {
+export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedAt: number, files: PreparedFile[], removals: string[]): Promise<WriteResult> {
   const { db } = deps;
   const stats: WriteStats = { filesWritten: 0, filesSkipped: 0, filesRemoved: 0, filesStale: 0, chunks: 0, chunksWritten: 0, tokens: 0 };
 
@@ -65,7 +70,7 @@ export async function writeFiles(
   }
   stats.filesRemoved = removed.length;
 
-  const chunkRows: (typeof tables.chunks.$inferInsert)[] = [];
+  const chunkRows: ChunkRow[] = [];
   const fileRows: (typeof tables.files.$inferInsert)[] = [];
   for (const f of live) {
     let tokens = 0;
@@ -128,7 +133,7 @@ export async function writeFiles(
         }),
     );
   }
-  return { statements, stats };
+  return { statements, stats, live, removed, chunkRows };
 }
 
 async function pathsWrittenAfter(db: Db, projectId: string, paths: string[], jobCreatedAt: number): Promise<Set<string>> {

@@ -6,7 +6,7 @@ import { DEFAULT_ARCHIVE_LIMITS, formatFor, readArchive } from "../../../src/lib
 import { chunkRecords } from "../../../src/lib/chunker";
 import { newId, randomToken, sha256Hex } from "../../../src/lib/crypto/hash";
 import { AppError } from "../../../src/lib/errors";
-import { fingerprint, runBatch, stageUpload, writeFiles } from "../../../src/lib/ingest";
+import { fingerprint, indexInShard, runBatch, stageUpload, writeFiles } from "../../../src/lib/ingest";
 import { getProject, projectView } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
@@ -195,7 +195,10 @@ async function storeRecords(
   const { text, chunks } = chunkRecords(records, { tokenizer: p.tokenizer as Tokenizer, maxTokens: p.chunkTokens, overlapTokens: 0 });
   const sha256 = await sha256Hex(text);
   const prepared = { path, sha256, sizeBytes: new TextEncoder().encode(text).byteLength, binary: false, type, chunks: await fingerprint(chunks) };
-  const { statements, stats } = await writeFiles({ db, bucket: env.CHUNKS }, p.projectId, Date.now(), [prepared], []);
+  const changedAt = Date.now();
+  const written = await writeFiles({ db, bucket: env.CHUNKS }, p.projectId, changedAt, [{ ...prepared, text }], []);
+  const { statements, stats } = written;
+  statements.push(...(await indexInShard(db, { namespace: env.PROJECT_INDEX, projectId: p.projectId, projectName: p.name }, written, changedAt)));
   await runBatch(db, statements);
   const rows = await db
     .select({

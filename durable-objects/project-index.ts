@@ -1,0 +1,441 @@
+/**
+ * ProjectIndex: one Durable Object per project, the project's search shard. Its SQLite holds the
+ * chunk text, an FTS5 index of code-aware terms, definitions and imports per file, the file graph,
+ * offline summaries and (locally) the vectors. Ingestion writes through `indexFiles`; assembly runs
+ * here, next to the data, through `assemble`. D1 stays the system of record; this is derived state.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { and, eq, inArray } from "drizzle-orm";
+import {
+  type AssembleRequest,
+  type AssembleResult,
+  assembleContext,
+  type ChunkBody,
+  type ChunkMeta,
+  type RetrievalStore,
+  type Summary,
+} from "../src/lib/assembly/assemble";
+import { sha256Hex } from "../src/lib/crypto/hash";
+import { AppError } from "../src/lib/errors";
+import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
+import { summarizeDirectory, summarizeProject, summaryId } from "../src/lib/retrieval/summaries";
+import { type FileSymbol, importTargets, languageOf } from "../src/lib/retrieval/symbols";
+import { pathTerms, termsOf } from "../src/lib/retrieval/terms";
+import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../src/lib/retrieval/vector-index";
+import { openDb, tables } from "../src/lib/storage";
+import { countWith, scaleToClaude, type Tokenizer } from "../src/lib/tokenizer";
+
+export type IndexedChunk = { chunkId: string; ordinal: number; startLine: number; endLine: number; text: string };
+export type IndexedFile = {
+  path: string;
+  sha256: string;
+  type: string;
+  chunks: IndexedChunk[];
+  symbols: FileSymbol[];
+  summaryId: string;
+  summary: string;
+  head: string;
+};
+export type IndexInput = { projectId: string; projectName: string; files: IndexedFile[]; removed: string[]; changedAt: number };
+
+// Recent-change groups larger than this are bulk uploads, not a signal of what someone is working on.
+const RECENT_GROUP_MAX = 50;
+
+export class ProjectIndex extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly vectors: VectorIndex;
+  private readonly embedder: Embedder;
+  private paths: { list: string[]; set: Set<string>; bySuffix: Map<string, string[]> } | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, type TEXT NOT NULL, tokens_cl INTEGER NOT NULL,
+        changed_at INTEGER NOT NULL, summary_id TEXT NOT NULL, summary TEXT NOT NULL, summary_cl INTEGER NOT NULL, head TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS files_changed ON files (changed_at);
+      CREATE TABLE IF NOT EXISTS chunks (rid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
+        start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER, text TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path, ordinal);
+      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, path, tokenize = "unicode61 tokenchars '_'");
+      CREATE TABLE IF NOT EXISTS symbols (path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, signature TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS symbols_name ON symbols (name, kind);
+      CREATE INDEX IF NOT EXISTS symbols_path ON symbols (path);
+      CREATE TABLE IF NOT EXISTS edges (from_path TEXT NOT NULL, to_path TEXT NOT NULL, PRIMARY KEY (from_path, to_path));
+      CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
+      CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
+    `);
+    this.embedder = embedderFor(env);
+    const projectId = this.meta("project_id");
+    this.vectors = env.VECTORS && projectId ? new VectorizeVectorIndex(env.VECTORS, projectId) : new SqliteVectorIndex(this.sql);
+  }
+
+  /** Replaces the given files' chunks, terms, symbols and vectors, and drops removed paths. Idempotent. */
+  async indexFiles(input: IndexInput): Promise<{ files: number; chunks: number; removed: number }> {
+    this.setMeta("project_id", input.projectId);
+    this.setMeta("project_name", input.projectName);
+    const vectorIds: string[] = [];
+    for (const path of [...input.files.map((f) => f.path), ...input.removed]) vectorIds.push(...this.dropFile(path));
+    await this.vectors.remove(vectorIds);
+    let chunks = 0;
+    const toEmbed: { id: string; path: string; text: string }[] = [];
+    for (const f of input.files) {
+      let tokens = 0;
+      for (const c of f.chunks) {
+        const cl = countWith("cl100k_base", c.text);
+        tokens += cl;
+        const rid = this.sql
+          .exec<{ rid: number }>(
+            "INSERT INTO chunks (chunk_id, path, ordinal, start_line, end_line, tokens_cl, text) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rid",
+            c.chunkId,
+            f.path,
+            c.ordinal,
+            c.startLine,
+            c.endLine,
+            cl,
+            c.text,
+          )
+          .one().rid;
+        this.sql.exec("INSERT INTO chunks_fts (rowid, body, path) VALUES (?, ?, ?)", rid, termsOf(c.text).join(" "), pathTerms(f.path).join(" "));
+        toEmbed.push({ id: c.chunkId, path: f.path, text: `${f.path}\n${c.text}` });
+        chunks++;
+      }
+      for (const s of f.symbols)
+        this.sql.exec("INSERT INTO symbols (path, name, kind, line, signature) VALUES (?, ?, ?, ?, ?)", f.path, s.name, s.kind, s.line, s.signature);
+      this.sql.exec(
+        "INSERT INTO files (path, sha256, type, tokens_cl, changed_at, summary_id, summary, summary_cl, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f.path,
+        f.sha256,
+        f.type,
+        tokens,
+        input.changedAt,
+        f.summaryId,
+        f.summary,
+        countWith("cl100k_base", f.summary),
+        f.head,
+      );
+    }
+    const vectors = await this.embedder.embed(toEmbed.map((e) => e.text));
+    await this.vectors.upsert(toEmbed.map((e, i) => ({ id: e.id, path: e.path, vector: vectors[i] as Float32Array })));
+    this.paths = undefined;
+    this.setMeta("derived_dirty", "1");
+    // Directory and project summaries and the file graph are rebuilt once ingestion goes quiet.
+    await this.ctx.storage.setAlarm(Date.now() + 2000);
+    return { files: input.files.length, chunks, removed: input.removed.length };
+  }
+
+  async alarm(): Promise<void> {
+    await this.refreshDerived();
+  }
+
+  /**
+   * Assembles the context for a prompt from this project's index. Errors meant for the caller come
+   * back as data: an exception's class does not survive the RPC boundary.
+   */
+  async assemble(req: AssembleRequest): Promise<AssembleResult | { error: { status: AppError["status"]; code: string; message: string } }> {
+    if (this.meta("derived_dirty") === "1") await this.refreshDerived();
+    try {
+      return await assembleContext(this.store(), req);
+    } catch (e) {
+      if (e instanceof AppError) return { error: { status: e.status, code: e.code, message: e.message } };
+      throw e;
+    }
+  }
+
+  /** Counts for tests and the API. */
+  async stats(): Promise<{ files: number; chunks: number; symbols: number; edges: number; summaries: number; tokensCl: number }> {
+    const one = (q: string): number => this.sql.exec<{ n: number }>(q).one().n;
+    return {
+      files: one("SELECT count(*) AS n FROM files"),
+      chunks: one("SELECT count(*) AS n FROM chunks"),
+      symbols: one("SELECT count(*) AS n FROM symbols"),
+      edges: one("SELECT count(*) AS n FROM edges"),
+      summaries: one("SELECT count(*) AS n FROM summaries"),
+      tokensCl: one("SELECT coalesce(sum(tokens_cl), 0) AS n FROM files"),
+    };
+  }
+
+  /** Directory and project summaries, and the import graph; mirrored to D1's summaries table. */
+  async refreshDerived(): Promise<void> {
+    const files = this.sql.exec<{ path: string; head: string; summary: string }>("SELECT path, head, summary FROM files ORDER BY path").toArray();
+    const byDir = new Map<string, { path: string; head: string }[]>();
+    const subdirs = new Map<string, Set<string>>();
+    for (const f of files) {
+      const dir = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "";
+      byDir.set(dir, [...(byDir.get(dir) ?? []), f]);
+      let d = dir;
+      while (d !== "") {
+        const parent = d.includes("/") ? d.slice(0, d.lastIndexOf("/")) : "";
+        if (!subdirs.has(parent)) subdirs.set(parent, new Set());
+        subdirs.get(parent)?.add(d.slice(d.lastIndexOf("/") + 1));
+        if (!byDir.has(parent)) byDir.set(parent, []);
+        d = parent;
+      }
+    }
+    const projectId = this.meta("project_id") ?? "";
+    const rows: { id: string; level: "directory" | "project"; path: string; content: string }[] = [];
+    for (const [dir, list] of byDir) {
+      rows.push({
+        id: await summaryId(projectId, "directory", dir),
+        level: "directory",
+        path: dir,
+        content: summarizeDirectory(dir, list, [...(subdirs.get(dir) ?? [])].sort()),
+      });
+    }
+    const readme = files.find((f) => /^readme(\.[a-z]+)?$/i.test(f.path));
+    const readmeText = readme
+      ? this.sql.exec<{ text: string }>("SELECT text FROM chunks WHERE path = ? ORDER BY ordinal LIMIT 1", readme.path).toArray()[0]?.text
+      : undefined;
+    rows.push({
+      id: await summaryId(projectId, "project", ""),
+      level: "project",
+      path: "",
+      content: summarizeProject(this.meta("project_name") ?? "project", readmeText, files),
+    });
+
+    this.sql.exec("DELETE FROM summaries");
+    for (const r of rows)
+      this.sql.exec(
+        "INSERT INTO summaries (id, level, path, content, tokens_cl) VALUES (?, ?, ?, ?, ?)",
+        r.id,
+        r.level,
+        r.path,
+        r.content,
+        countWith("cl100k_base", r.content),
+      );
+
+    this.sql.exec("DELETE FROM edges");
+    const lookup = this.pathLookup();
+    for (const s of this.sql.exec<{ path: string; name: string }>("SELECT path, name FROM symbols WHERE kind = 'import'")) {
+      for (const target of resolveImport(s.path, s.name, lookup))
+        if (target !== s.path) this.sql.exec("INSERT OR IGNORE INTO edges (from_path, to_path) VALUES (?, ?)", s.path, target);
+    }
+    this.setMeta("derived_dirty", "0");
+    if (projectId) await mirrorSummaries(this.env.DB, projectId, rows);
+  }
+
+  private dropFile(path: string): string[] {
+    const ids = this.sql.exec<{ rid: number; chunk_id: string }>("SELECT rid, chunk_id FROM chunks WHERE path = ?", path).toArray();
+    for (const r of ids) this.sql.exec("DELETE FROM chunks_fts WHERE rowid = ?", r.rid);
+    this.sql.exec("DELETE FROM chunks WHERE path = ?", path);
+    this.sql.exec("DELETE FROM symbols WHERE path = ?", path);
+    this.sql.exec("DELETE FROM files WHERE path = ?", path);
+    return ids.map((r) => r.chunk_id);
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  private pathLookup(): { list: string[]; set: Set<string>; bySuffix: Map<string, string[]> } {
+    if (!this.paths) {
+      const list = this.sql
+        .exec<{ path: string }>("SELECT path FROM files ORDER BY path")
+        .toArray()
+        .map((r) => r.path);
+      const bySuffix = new Map<string, string[]>();
+      for (const p of list) {
+        const parts = p.split("/");
+        for (let i = 0; i < parts.length; i++) {
+          const suffix = parts.slice(i).join("/");
+          bySuffix.set(suffix, [...(bySuffix.get(suffix) ?? []), p]);
+        }
+        // Directories, for Go-style imports of a package path.
+        for (let i = 0; i < parts.length - 1; i++) {
+          const dirSuffix = `${parts.slice(i, -1).join("/")}/`;
+          bySuffix.set(dirSuffix, [...(bySuffix.get(dirSuffix) ?? []), p]);
+        }
+      }
+      this.paths = { list, set: new Set(list), bySuffix };
+    }
+    return this.paths;
+  }
+
+  private chunkTokens(row: { tokens_cl: number; tokens_o2: number | null; rid: number; text: string }, tokenizer: Tokenizer): number {
+    if (tokenizer === "claude") return scaleToClaude(row.tokens_cl);
+    if (tokenizer === "cl100k_base") return row.tokens_cl;
+    if (row.tokens_o2 !== null) return row.tokens_o2;
+    const n = countWith("o200k_base", row.text);
+    this.sql.exec("UPDATE chunks SET tokens_o2 = ? WHERE rid = ?", n, row.rid);
+    return n;
+  }
+
+  private store(): RetrievalStore {
+    const sql = this.sql;
+    const json = (xs: string[]): string => JSON.stringify(xs);
+    const metaOf = (r: { chunk_id: string; path: string; ordinal: number; start_line: number; end_line: number }): ChunkMeta => ({
+      chunkId: r.chunk_id,
+      path: r.path,
+      ordinal: r.ordinal,
+      startLine: r.start_line,
+      endLine: r.end_line,
+    });
+    type MetaRow = { chunk_id: string; path: string; ordinal: number; start_line: number; end_line: number };
+    type SummaryRow = { path: string; summary_id: string; summary: string; summary_cl: number };
+    const scale = (tokenizer: Tokenizer, cl: number): number => (tokenizer === "claude" ? scaleToClaude(cl) : cl);
+    const summaryOf = (tokenizer: Tokenizer, kind: Summary["kind"], id: string, path: string, text: string, cl: number): Summary => ({
+      id,
+      kind,
+      path,
+      text,
+      tokens: tokenizer === "o200k_base" ? countWith("o200k_base", text) : scale(tokenizer, cl),
+    });
+    return {
+      lexical: (terms, limit) => {
+        if (terms.length === 0) return [];
+        const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+        return sql
+          .exec<{ chunk_id: string; s: number }>(
+            "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+            match,
+            limit,
+          )
+          .toArray()
+          .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
+      },
+      vector: async (prompt, limit) => {
+        const [q] = await this.embedder.embed([prompt]);
+        return q ? (await this.vectors.query(q, limit)).map((h) => ({ chunkId: h.id, score: h.score })) : [];
+      },
+      definitions: (names) =>
+        names.length === 0
+          ? []
+          : sql
+              .exec<{ path: string; line: number }>(
+                "SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?)) LIMIT 60",
+                json(names),
+              )
+              .toArray(),
+      neighbors: (paths) =>
+        paths.length === 0
+          ? []
+          : [
+              ...new Set(
+                sql
+                  .exec<{ p: string }>(
+                    "SELECT to_path AS p FROM edges WHERE from_path IN (SELECT value FROM json_each(?1)) UNION SELECT from_path AS p FROM edges WHERE to_path IN (SELECT value FROM json_each(?1)) LIMIT 40",
+                    json(paths),
+                  )
+                  .toArray()
+                  .map((r) => r.p),
+              ),
+            ],
+      recentPaths: (limit) => {
+        const groups = sql
+          .exec<{ changed_at: number; n: number }>("SELECT changed_at, count(*) AS n FROM files GROUP BY changed_at ORDER BY changed_at DESC LIMIT 20")
+          .toArray();
+        const out: string[] = [];
+        for (const g of groups) {
+          if (g.n > RECENT_GROUP_MAX) continue;
+          for (const r of sql.exec<{ path: string }>("SELECT path FROM files WHERE changed_at = ? ORDER BY path", g.changed_at)) out.push(r.path);
+          if (out.length >= limit) break;
+        }
+        return out.slice(0, limit);
+      },
+      existingPaths: (paths) => new Set(paths.filter((p) => this.pathLookup().set.has(p))),
+      chunksOfPaths: (paths) => {
+        if (paths.length === 0) return [];
+        const rows = sql
+          .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+          .toArray();
+        const order = new Map(paths.map((p, i) => [p, i]));
+        return rows.map(metaOf).sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.ordinal - b.ordinal);
+      },
+      chunkMeta: (ids) =>
+        ids.length === 0
+          ? []
+          : sql
+              .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))", json(ids))
+              .toArray()
+              .map(metaOf),
+      fileTokens: (paths, tokenizer) =>
+        new Map(
+          sql
+            .exec<{ path: string; tokens_cl: number }>("SELECT path, tokens_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+            .toArray()
+            .map((r) => [r.path, scale(tokenizer, r.tokens_cl)]),
+        ),
+      loadChunks: (ids, tokenizer): ChunkBody[] => {
+        if (ids.length === 0) return [];
+        const rows = sql
+          .exec<MetaRow & { rid: number; text: string; tokens_cl: number; tokens_o2: number | null }>(
+            "SELECT rid, chunk_id, path, ordinal, start_line, end_line, text, tokens_cl, tokens_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",
+            json(ids),
+          )
+          .toArray();
+        const order = new Map(ids.map((id, i) => [id, i]));
+        return rows
+          .map((r) => ({ ...metaOf(r), text: r.text, tokens: this.chunkTokens(r, tokenizer) }))
+          .sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : (order.get(a.chunkId) ?? 0) - (order.get(b.chunkId) ?? 0)));
+      },
+      projectSummary: (tokenizer) => {
+        const r = sql
+          .exec<{ id: string; content: string; tokens_cl: number }>("SELECT id, content, tokens_cl FROM summaries WHERE level = 'project'")
+          .toArray()[0];
+        return r ? summaryOf(tokenizer, "project-summary", r.id, "", r.content, r.tokens_cl) : undefined;
+      },
+      fileSummaries: (paths, tokenizer) => {
+        const rows =
+          paths === "all"
+            ? sql.exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files ORDER BY path").toArray()
+            : sql
+                .exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+                .toArray();
+        const order = paths === "all" ? undefined : new Map(paths.map((p, i) => [p, i]));
+        if (order) rows.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
+        return rows.map((r) => summaryOf(tokenizer, "file-summary", r.summary_id, r.path, r.summary, r.summary_cl));
+      },
+      dirSummaries: (tokenizer) =>
+        sql
+          .exec<{ id: string; path: string; content: string; tokens_cl: number }>(
+            "SELECT id, path, content, tokens_cl FROM summaries WHERE level = 'directory' ORDER BY path",
+          )
+          .toArray()
+          .map((r) => summaryOf(tokenizer, "dir-summary", r.id, r.path, r.content, r.tokens_cl)),
+      totalTokens: (tokenizer) => scale(tokenizer, sql.exec<{ n: number }>("SELECT coalesce(sum(tokens_cl), 0) AS n FROM files").one().n),
+    };
+  }
+}
+
+function resolveImport(from: string, spec: string, lookup: { set: Set<string>; bySuffix: Map<string, string[]> }): string[] {
+  const { exact, suffixes } = importTargets(from, spec, languageOf(from));
+  for (const e of exact) if (lookup.set.has(e)) return [e];
+  for (const s of suffixes) {
+    const hits = lookup.bySuffix.get(s);
+    // An ambiguous suffix (many files end the same way) says little; keep only close matches.
+    if (hits && hits.length <= 3) return hits;
+  }
+  return [];
+}
+
+/** D1 keeps every summary as the system of record; directory and project rows are replaced whole. */
+async function mirrorSummaries(
+  d1: D1Database,
+  projectId: string,
+  rows: { id: string; level: "directory" | "project"; path: string; content: string }[],
+): Promise<void> {
+  const db = openDb(d1);
+  const statements = [
+    db.delete(tables.summaries).where(and(eq(tables.summaries.projectId, projectId), inArray(tables.summaries.level, ["directory", "project"]))),
+  ];
+  for (let i = 0; i < rows.length; i += 12) {
+    const part = await Promise.all(
+      rows.slice(i, i + 12).map(async (r) => ({
+        summaryId: r.id,
+        projectId,
+        path: r.path,
+        level: r.level,
+        content: r.content,
+        tokenCount: countWith("cl100k_base", r.content),
+        sha256: await sha256Hex(r.content),
+      })),
+    );
+    statements.push(db.insert(tables.summaries).values(part) as never);
+  }
+  await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}

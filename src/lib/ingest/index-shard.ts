@@ -1,0 +1,80 @@
+/**
+ * Sends written files to the project's index shard (its ProjectIndex Durable Object) and builds the
+ * D1 statements for their file summaries. Called before the catalog commit, so a failure here retries
+ * the whole message and the shard never misses a file the catalog has.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { IndexedFile, ProjectIndex } from "../../../durable-objects/project-index";
+import { headerComment, summarizeFile, summaryId } from "../retrieval/summaries";
+import { extractSymbols } from "../retrieval/symbols";
+import { type Db, tables } from "../storage";
+import { countWith } from "../tokenizer";
+import type { PreparedFile } from "./prepare-file";
+import type { ChunkRow, Statement } from "./write-files";
+
+export type ShardTarget = { namespace: DurableObjectNamespace<ProjectIndex>; projectId: string; projectName: string };
+
+export async function indexInShard(
+  db: Db,
+  target: ShardTarget,
+  written: { live: PreparedFile[]; removed: string[]; chunkRows: ChunkRow[] },
+  changedAt: number,
+): Promise<Statement[]> {
+  const byPath = new Map<string, ChunkRow[]>();
+  for (const r of written.chunkRows) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  const files: IndexedFile[] = [];
+  const summaryRows: (typeof tables.summaries.$inferInsert)[] = [];
+  for (const f of written.live) {
+    const text = f.text ?? "";
+    const symbols = f.text === undefined ? [] : extractSymbols(f.path, text);
+    const summary =
+      f.text === undefined
+        ? `${f.path} — ${f.binary ? "binary file" : (f.skipReason ?? "no text")} (${f.sizeBytes} bytes)`
+        : summarizeFile(f.path, text, symbols);
+    const id = await summaryId(target.projectId, "file", f.path);
+    files.push({
+      path: f.path,
+      sha256: f.sha256,
+      type: f.type,
+      chunks: (byPath.get(f.path) ?? []).map((r, i) => ({
+        chunkId: r.chunkId,
+        ordinal: r.ordinal,
+        startLine: r.startLine,
+        endLine: r.endLine,
+        text: f.chunks[i]?.text ?? "",
+      })),
+      symbols,
+      summaryId: id,
+      summary,
+      head: f.text === undefined ? "" : headerComment(f.path, text),
+    });
+    summaryRows.push({
+      summaryId: id,
+      projectId: target.projectId,
+      path: f.path,
+      level: "file",
+      content: summary,
+      tokenCount: countWith("cl100k_base", summary),
+      sha256: f.sha256,
+    });
+  }
+  if (files.length > 0 || written.removed.length > 0) {
+    await target.namespace
+      .getByName(target.projectId)
+      .indexFiles({ projectId: target.projectId, projectName: target.projectName, files, removed: written.removed, changedAt });
+  }
+  const statements: Statement[] = [];
+  const gone = [...written.live.map((f) => f.path), ...written.removed];
+  for (let i = 0; i < gone.length; i += 90) {
+    statements.push(
+      db
+        .delete(tables.summaries)
+        .where(
+          and(eq(tables.summaries.projectId, target.projectId), eq(tables.summaries.level, "file"), inArray(tables.summaries.path, gone.slice(i, i + 90))),
+        ),
+    );
+  }
+  // Eight columns per row: twelve rows stay under D1's 100 bound parameters.
+  for (let i = 0; i < summaryRows.length; i += 12) statements.push(db.insert(tables.summaries).values(summaryRows.slice(i, i + 12)));
+  return statements;
+}

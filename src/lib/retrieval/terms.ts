@@ -1,0 +1,64 @@
+/**
+ * Code-aware terms for lexical search: identifiers are kept whole (lower-cased) and also split on
+ * camelCase, snake_case, kebab-case, digits and path separators, so "parseHttpRequest" matches
+ * "parse", "http", "request" and "parsehttprequest".
+ */
+
+// Words too common in prompts and code to say anything about where to look.
+const STOP = new Set(
+  (
+    "a an and are as at be but by can do does for from has have how i if in into is it its me my no not of on or our so " +
+    "that the their them then there these this to use using was we what when where which while will with would you your " +
+    "please make add change update fix should could also new get set let const var function return true false null undefined " +
+    "import export default class public private static void int string self def end"
+  ).split(" "),
+);
+
+const IDENT = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
+
+/** Parts of one identifier: `parseHTTPRequest_v2` → parse, http, request, v2. */
+export function splitIdentifier(id: string): string[] {
+  return id
+    .replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, "$1 $2")
+    .replace(/(\p{Lu})(\p{Lu}\p{Ll})/gu, "$1 $2")
+    .split(/[\s_$]+/u)
+    .map((p) => p.toLowerCase())
+    .filter((p) => p.length > 1);
+}
+
+/** Every term of `text`, whole identifiers and their parts, lower-cased, in order (with repeats). */
+export function termsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(IDENT)) {
+    const id = m[0];
+    const whole = id.toLowerCase();
+    if (whole.length > 1) out.push(whole);
+    const parts = splitIdentifier(id);
+    if (parts.length > 1) for (const p of parts) out.push(p);
+  }
+  return out;
+}
+
+/** Distinct query terms of a prompt, without stop words, most specific (longest) first. */
+export function queryTerms(prompt: string, max = 48): string[] {
+  const seen = new Set<string>();
+  for (const t of termsOf(prompt)) if (!STOP.has(t) && t.length > 1 && !/^\d+$/.test(t)) seen.add(t);
+  return [...seen].sort((a, b) => b.length - a.length).slice(0, max);
+}
+
+/** Terms of a path: its directories, file name, stem and their identifier parts. */
+export function pathTerms(path: string): string[] {
+  return termsOf(path.replace(/[/.\\-]/g, " "));
+}
+
+/** Identifiers as written in the prompt (camelCase, snake_case, dotted), for exact symbol lookup. */
+export function promptIdentifiers(prompt: string): string[] {
+  const out = new Set<string>();
+  for (const m of prompt.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/g)) {
+    for (const part of m[0].split(".")) {
+      // Plain lower-case words are rarely symbols; keep identifiers with a case change, underscore or digit.
+      if (part.length > 2 && (/[A-Z_$0-9]/.test(part.slice(1)) || /^[A-Z]/.test(part))) out.add(part);
+    }
+  }
+  return [...out];
+}

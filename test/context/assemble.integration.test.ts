@@ -1,0 +1,183 @@
+import { env } from "cloudflare:test";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { safetyMargin } from "../../src/lib/assembly/assemble";
+import { countTokens, tokenizerFor } from "../../src/lib/tokenizer";
+import { api, BOOTSTRAP, createProject, json, waitForJob } from "../support/api";
+import { type TreeFile, tarGz } from "../support/archives";
+import { fillShard } from "../support/shard";
+
+type Piece = {
+  chunkId: string;
+  kind: string;
+  tokenCount: number;
+  sourcePath: string;
+  startLine: number;
+  endLine: number;
+  score: number;
+  reasons: string[];
+  textPreview: string;
+};
+type Assembled = {
+  callId: string;
+  contextPieces: Piece[];
+  tokenTotal: number;
+  tokenBudget: number;
+  utilization: number;
+  timings: Record<string, number>;
+  warnings: string[];
+  contextText?: string;
+};
+
+const post = (body: unknown, token = BOOTSTRAP) =>
+  api("/api/context/assemble", { method: "POST", token, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+const filler = (name: string, n: number): string =>
+  Array.from(
+    { length: n },
+    (_, i) => `export function ${name}Step${i}(input: number): number {\n  const scaled = input * ${i + 2};\n  return scaled - ${i};\n}\n`,
+  ).join("\n");
+
+const app: TreeFile[] = [
+  { path: "README.md", content: "# Shop\n\nA small web shop: accounts, carts and checkout.\n" },
+  {
+    path: "src/auth/login.ts",
+    content: `/** Login: checks credentials and issues sessions. */\nimport { findUser } from "../db/users";\n\nexport function validatePassword(password: string): boolean {\n  return password.length >= 8;\n}\n\nexport async function login(email: string, password: string) {\n  const user = await findUser(email);\n  return user && validatePassword(password);\n}\n`,
+  },
+  { path: "src/db/users.ts", content: `// User records in the database.\nexport async function findUser(email: string) {\n  return { email };\n}\n` },
+  {
+    path: "src/cart/cart.ts",
+    content: `export class Cart {\n  items: string[] = [];\n  add(sku: string) {\n    this.items.push(sku);\n  }\n}\n${filler("cart", 80)}`,
+  },
+  {
+    path: "src/billing/invoice.ts",
+    content: `export function renderInvoice(total: number): string {\n  return \`Total: \${total}\`;\n}\n${filler("invoice", 120)}`,
+  },
+];
+
+async function ingested(files: TreeFile[]): Promise<string> {
+  const projectId = await createProject(undefined, { name: "shop" });
+  const { jobId } = await json<{ jobId: string }>(
+    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
+    202,
+  );
+  expect((await waitForJob(jobId)).status).toBe("done");
+  return projectId;
+}
+
+describe("POST /api/context/assemble", () => {
+  it("ranks the file that defines the prompt's symbol first and renders the spec's layout with provenance", async () => {
+    const projectId = await ingested(app);
+    const res = await json<Assembled>(
+      await post({ projectId, prompt: "Make validatePassword reject passwords without a digit", budget: 8000, includeText: true }),
+      200,
+    );
+    const first = res.contextPieces.find((p) => p.kind === "chunk");
+    expect(first?.sourcePath).toBe("src/auth/login.ts");
+    expect(first?.reasons).toEqual(expect.arrayContaining(["symbol definition", "lexical match"]));
+    const text = res.contextText as string;
+    const order = ["---SYSTEM---", "---PROJECT_SUMMARY---", "---RELEVANT_SNIPPETS---", "---USER_INSTRUCTION---", "---RESPONSE_FORMAT---"].map((h) =>
+      text.indexOf(h),
+    );
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    expect(text).toContain(`---source: ${first?.chunkId}, src/auth/login.ts:${first?.startLine}-${first?.endLine}`);
+    expect(text).toContain("Winky A1");
+    expect(res.tokenTotal).toBe(countTokens(text, "claude-sonnet-4-5"));
+    expect(res.tokenTotal).toBeLessThanOrEqual(8000 - safetyMargin(8000));
+    expect(res.contextPieces.some((p) => p.kind === "project-summary")).toBe(true);
+
+    // Recorded for audit, without chunk text.
+    const row = await env.DB.prepare("SELECT chunks_used, tokens_at_call, model FROM context_sessions WHERE session_id = ?")
+      .bind(res.callId)
+      .first<{ chunks_used: string; tokens_at_call: number; model: string }>();
+    expect(row).toMatchObject({ tokens_at_call: res.tokenTotal, model: "claude-sonnet-4-5" });
+    expect(JSON.parse(row?.chunks_used ?? "[]")).toHaveLength(res.contextPieces.length);
+    expect(row?.chunks_used).not.toContain("validatePassword(password");
+  });
+
+  it("puts hot paths first, then recent changes, and fills the budget with summaries", async () => {
+    const projectId = await ingested(app);
+    const changed = app.map((f) => (f.path === "src/db/users.ts" ? { ...f, content: `${f.content}export const USERS_TABLE = "users";\n` } : f));
+    const { jobId } = await json<{ jobId: string }>(
+      await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(changed), headers: { "content-type": "application/gzip" } }),
+      202,
+    );
+    await waitForJob(jobId);
+    const res = await json<Assembled>(
+      await post({ projectId, prompt: "Show me the invoice layout", budget: 50_000, hotPaths: ["src/cart/cart.ts", "src/missing.ts"] }),
+      200,
+    );
+    const chunks = res.contextPieces.filter((p) => p.kind === "chunk");
+    expect(chunks[0]?.sourcePath).toBe("src/cart/cart.ts");
+    expect(chunks[0]?.reasons).toContain("hot path");
+    expect(chunks.find((p) => p.sourcePath === "src/db/users.ts")?.reasons).toContain("recent change");
+    expect(res.warnings).toEqual(['hot path "src/missing.ts" is not in the project']);
+    const kinds = res.contextPieces.map((p) => p.kind);
+    expect(kinds[0]).toBe("project-summary");
+    expect(kinds).toContain("dir-summary");
+    expect(kinds.lastIndexOf("chunk")).toBeLessThan(kinds.findIndex((k) => k.endsWith("summary") && k !== "project-summary"));
+  });
+
+  it("uses more than 95% of the budget when the project is larger than it", async () => {
+    const projectId = await ingested([...app, ...Array.from({ length: 12 }, (_, i) => ({ path: `src/gen/module${i}.ts`, content: filler(`gen${i}`, 150) }))]);
+    for (const model of ["claude-sonnet-4-5", "gpt-4o", "gpt-4"]) {
+      const res = await json<Assembled>(await post({ projectId, prompt: "refactor the generated modules", budget: 30_000, model, includeText: true }), 200);
+      expect(res.utilization).toBeGreaterThan(0.95);
+      expect(res.tokenTotal).toBe(countTokens(res.contextText as string, model));
+      expect(res.tokenTotal).toBeLessThanOrEqual(30_000 - safetyMargin(30_000));
+    }
+  });
+
+  it("never exceeds the budget, for random projects, prompts, budgets and models", async () => {
+    const word = fc.constantFrom("user", "order", "cart", "parse", "render", "token", "budget", "index", "queue", "value", "config", "error");
+    const file = fc.record({
+      path: fc.tuple(fc.constantFrom("src", "lib", "app/core", "pkg"), word, fc.constantFrom(".ts", ".py", ".go", ".md")).map(([d, w, e]) => `${d}/${w}${e}`),
+      text: fc
+        .array(fc.tuple(word, word, fc.integer({ min: 0, max: 999 })), { minLength: 1, maxLength: 400 })
+        .map((ls) => ls.map(([a, b, n]) => `function ${a}${b}${n}() { return "${b} ${a} ${n}"; }\n`).join("")),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(file, { selector: (f) => f.path, minLength: 1, maxLength: 12 }),
+        fc.array(word, { minLength: 1, maxLength: 8 }).map((ws) => `please change ${ws.join(" ")}`),
+        fc.integer({ min: 4096, max: 40_000 }),
+        fc.constantFrom("claude-opus-4-1", "gpt-4o", "gpt-4"),
+        async (files, prompt, budget, model) => {
+          const projectId = `prj_prop_${crypto.randomUUID().slice(0, 12)}`;
+          await fillShard(projectId, files, tokenizerFor(model));
+          const res = await env.PROJECT_INDEX.getByName(projectId).assemble({
+            prompt,
+            budget,
+            hotPaths: [],
+            tokenizer: tokenizerFor(model),
+            conversation: [],
+            includeText: true,
+          });
+          if ("error" in res) throw new Error(res.error.message);
+          expect(res.tokenTotal).toBe(countTokens(res.contextText as string, model));
+          expect(res.tokenTotal).toBeLessThanOrEqual(budget - safetyMargin(budget));
+          const total = files.reduce((n, f) => n + countTokens(f.text, model), 0);
+          if (total > budget) expect(res.utilization).toBeGreaterThan(0.95);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("answers bad input with clear 4xx errors", async () => {
+    const projectId = await createProject();
+    const other = await json<{ apiKey: string }>(
+      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }),
+      201,
+    );
+    const code = async (res: Response, status: number) => (await json<{ error: { code: string } }>(res, status)).error.code;
+    expect(await code(await post({ projectId: "prj_nope", prompt: "x" }), 404)).toBe("not_found");
+    expect(await code(await post({ projectId, prompt: "x" }, other.apiKey), 404)).toBe("not_found");
+    expect(await code(await post({ projectId, prompt: "   " }), 400)).toBe("invalid_request");
+    expect(await code(await post({ projectId, prompt: "x".repeat(200_001) }), 400)).toBe("invalid_request");
+    expect(await code(await post({ projectId, prompt: "x", budget: 100 }), 400)).toBe("invalid_request");
+    expect(await code(await post({ projectId, prompt: "x", budget: 5_000_000 }), 400)).toBe("invalid_request");
+    expect(await code(await post({ projectId, prompt: "x", model: "llama-3" }), 400)).toBe("unknown_model");
+    expect(await code(await post({ projectId, prompt: "word ".repeat(20_000), budget: 8000 }), 400)).toBe("prompt_too_long");
+  });
+});

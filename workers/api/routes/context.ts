@@ -1,0 +1,58 @@
+/** Context assembly: the best context for a prompt within a token budget, with provenance. */
+import { Hono } from "hono";
+import { z } from "zod";
+import { newId } from "../../../src/lib/crypto/hash";
+import { AppError } from "../../../src/lib/errors";
+import { getProject } from "../../../src/lib/projects/projects";
+import { openDb, tables } from "../../../src/lib/storage";
+import { tokenizerFor } from "../../../src/lib/tokenizer";
+import type { AppEnv } from "../types";
+import { jsonBody } from "../validate";
+
+/** The model assumed when a request names none; its tokenizer counts the budget. */
+export const DEFAULT_MODEL = "claude-sonnet-4-5";
+
+const Assemble = z.object({
+  projectId: z.string().min(1).max(64),
+  prompt: z.string().trim().min(1, "the prompt is empty").max(200_000, "the prompt is over 200,000 characters"),
+  budget: z.number().int().min(4096).max(1_000_000).default(500_000),
+  hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
+  model: z.string().min(1).max(128).default(DEFAULT_MODEL),
+  includeText: z.boolean().default(false),
+  // The spec's prompt carries the last 10 messages of the conversation.
+  conversation: z
+    .array(z.object({ role: z.string().min(1).max(32), content: z.string().max(100_000) }))
+    .max(10)
+    .default([]),
+});
+
+export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", async (c) => {
+  const body = await jsonBody(c, Assemble);
+  const db = openDb(c.env.DB);
+  const project = await getProject(db, body.projectId, c.var.orgId);
+  const tokenizer = tokenizerFor(body.model);
+  const outcome = await c.env.PROJECT_INDEX.getByName(project.projectId).assemble({
+    prompt: body.prompt,
+    budget: body.budget,
+    hotPaths: body.hotPaths,
+    tokenizer,
+    conversation: body.conversation,
+    includeText: body.includeText,
+  });
+  if ("error" in outcome) throw new AppError(outcome.error.status, outcome.error.code, outcome.error.message);
+  const result = outcome;
+  const callId = newId("ctx");
+  // The audit record keeps references and counts, never chunk text.
+  await db.insert(tables.contextSessions).values({
+    sessionId: callId,
+    projectId: project.projectId,
+    orgId: c.var.orgId,
+    chunksUsed: JSON.stringify(
+      result.contextPieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount })),
+    ),
+    tokensAtCall: result.tokenTotal,
+    model: body.model,
+    resultMeta: JSON.stringify({ budget: result.tokenBudget, utilization: result.utilization, timings: result.timings, warnings: result.warnings }),
+  });
+  return c.json({ callId, model: body.model, ...result });
+});
