@@ -22,7 +22,7 @@ import { summarizeDirectory, summarizeProject, summaryId } from "../src/lib/retr
 import { type FileSymbol, importTargets, languageOf } from "../src/lib/retrieval/symbols";
 import { pathTerms, termsOf } from "../src/lib/retrieval/terms";
 import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../src/lib/retrieval/vector-index";
-import { openDb, tables } from "../src/lib/storage";
+import { openDb, rowsPerStatement, tables } from "../src/lib/storage";
 import { countWith, scaleToClaude, type Tokenizer } from "../src/lib/tokenizer";
 
 export type IndexedChunk = { chunkId: string; ordinal: number; startLine: number; endLine: number; text: string };
@@ -423,19 +423,17 @@ async function mirrorSummaries(
   const statements = [
     db.delete(tables.summaries).where(and(eq(tables.summaries.projectId, projectId), inArray(tables.summaries.level, ["directory", "project"]))),
   ];
-  for (let i = 0; i < rows.length; i += 12) {
-    const part = await Promise.all(
-      rows.slice(i, i + 12).map(async (r) => ({
-        summaryId: r.id,
-        projectId,
-        path: r.path,
-        level: r.level,
-        content: r.content,
-        tokenCount: countWith("cl100k_base", r.content),
-        sha256: await sha256Hex(r.content),
-      })),
-    );
-    statements.push(db.insert(tables.summaries).values(part) as never);
-  }
+  const all = await Promise.all(
+    rows.map(async (r) => ({
+      summaryId: r.id,
+      projectId,
+      path: r.path,
+      level: r.level,
+      content: r.content,
+      tokenCount: countWith("cl100k_base", r.content),
+      sha256: await sha256Hex(r.content),
+    })),
+  );
+  for (const part of rowsPerStatement(all, tables.summaries)) statements.push(db.insert(tables.summaries).values(part) as never);
   await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
 }

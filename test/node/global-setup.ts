@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     push: all.find((e) => e.name === "push")?.examples ?? [],
     ping: all.find((e) => e.name === "ping")?.examples ?? [],
   });
-  // The corpus for the 1M-token end-to-end ingest, counted by js-tiktoken independently of our tokenizer.
+  // The corpus for the 1M-token end-to-end ingest.
   const corpus = buildCorpus(1_000_000);
   project.provide("corpus", {
     archiveBase64: corpus.archive.toString("base64"),

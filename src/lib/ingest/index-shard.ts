@@ -7,7 +7,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { IndexedFile, ProjectIndex } from "../../../durable-objects/project-index";
 import { headerComment, summarizeFile, summaryId } from "../retrieval/summaries";
 import { extractSymbols } from "../retrieval/symbols";
-import { type Db, tables } from "../storage";
+import { type Db, rowsPerStatement, tables } from "../storage";
 import { countWith } from "../tokenizer";
 import type { PreparedFile } from "./prepare-file";
 import type { ChunkRow, Statement } from "./write-files";
@@ -74,7 +74,6 @@ export async function indexInShard(
         ),
     );
   }
-  // Eight columns per row: twelve rows stay under D1's 100 bound parameters.
-  for (let i = 0; i < summaryRows.length; i += 12) statements.push(db.insert(tables.summaries).values(summaryRows.slice(i, i + 12)));
+  for (const part of rowsPerStatement(summaryRows, tables.summaries)) statements.push(db.insert(tables.summaries).values(part));
   return statements;
 }

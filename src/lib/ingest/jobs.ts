@@ -1,6 +1,6 @@
 /** Ingestion jobs: one row per job, one row per queue message; a job's status is derived from its batches. */
 import { and, eq, sql } from "drizzle-orm";
-import { type Db, tables } from "../storage";
+import { type Db, rowsPerStatement, tables } from "../storage";
 import type { Statement, WriteStats } from "./write-files";
 
 export type JobSource = (typeof tables.ingestJobs.$inferInsert)["source"];
@@ -41,8 +41,7 @@ export function insertJobStatements(
 ): Statement[] {
   const out: Statement[] = [db.insert(tables.ingestJobs).values({ ...job, batchCount })];
   const rows = Array.from({ length: batchCount }, (_, seq) => ({ jobId: job.jobId, seq, status: "queued" as const }));
-  // Three columns per row; D1 allows 100 parameters per statement.
-  for (let i = 0; i < rows.length; i += 33) out.push(db.insert(tables.jobBatches).values(rows.slice(i, i + 33)));
+  for (const part of rowsPerStatement(rows, tables.jobBatches)) out.push(db.insert(tables.jobBatches).values(part));
   return out;
 }
 

@@ -111,8 +111,8 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
     stats.chunks += f.chunks.length;
     stats.tokens += tokens;
   }
-  for (const rows of rowsPerStatement(chunkRows, 14)) statements.push(db.insert(tables.chunks).values(rows));
-  for (const rows of rowsPerStatement(fileRows, 11)) {
+  for (const rows of rowsPerStatement(chunkRows, tables.chunks)) statements.push(db.insert(tables.chunks).values(rows));
+  for (const rows of rowsPerStatement(fileRows, tables.files)) {
     statements.push(
       db
         .insert(tables.files)

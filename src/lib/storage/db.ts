@@ -1,4 +1,5 @@
 /** The drizzle handle over D1, and D1's per-statement bound-parameter limit. */
+import { getTableColumns, type Table } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -11,9 +12,12 @@ export function openDb(d1: D1Database) {
 /** D1 accepts at most 100 bound parameters per statement. */
 export const D1_MAX_PARAMS = 100;
 
-/** Splits rows so each multi-row statement stays under D1's parameter limit. */
-export function rowsPerStatement<T>(rows: T[], columns: number): T[][] {
-  const per = Math.max(1, Math.floor(D1_MAX_PARAMS / columns));
+/**
+ * Splits rows so each multi-row insert into `table` stays under D1's parameter limit. drizzle binds
+ * every column of the table for every row (defaults included), so the table's width is what counts.
+ */
+export function rowsPerStatement<T>(rows: T[], table: Table): T[][] {
+  const per = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(getTableColumns(table)).length));
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
   return out;
