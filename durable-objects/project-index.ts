@@ -15,6 +15,7 @@ import {
   type RetrievalStore,
   type Summary,
 } from "../src/lib/assembly/assemble";
+import { type RenderPiece, renderPiece } from "../src/lib/assembly/prompt";
 import { sha256Hex } from "../src/lib/crypto/hash";
 import { AppError } from "../src/lib/errors";
 import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
@@ -23,7 +24,7 @@ import { type FileSymbol, importTargets, languageOf } from "../src/lib/retrieval
 import { pathTerms, termsOf } from "../src/lib/retrieval/terms";
 import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../src/lib/retrieval/vector-index";
 import { openDb, rowsPerStatement, tables } from "../src/lib/storage";
-import { countWith, scaleToClaude, type Tokenizer } from "../src/lib/tokenizer";
+import { baseEncoding, countWith, scaleToClaude, type Tokenizer } from "../src/lib/tokenizer";
 
 export type IndexedChunk = { chunkId: string; ordinal: number; startLine: number; endLine: number; text: string };
 export type IndexedFile = {
@@ -37,6 +38,20 @@ export type IndexedFile = {
   head: string;
 };
 export type IndexInput = { projectId: string; projectName: string; files: IndexedFile[]; removed: string[]; changedAt: number };
+
+type ChunkRowFull = {
+  rid: number;
+  chunk_id: string;
+  path: string;
+  ordinal: number;
+  start_line: number;
+  end_line: number;
+  text: string;
+  tokens_cl: number;
+  tokens_o2: number | null;
+  block_cl: number | null;
+  block_o2: number | null;
+};
 
 // Recent-change groups larger than this are bulk uploads, not a signal of what someone is working on.
 const RECENT_GROUP_MAX = 50;
@@ -56,7 +71,8 @@ export class ProjectIndex extends DurableObject<Env> {
         changed_at INTEGER NOT NULL, summary_id TEXT NOT NULL, summary TEXT NOT NULL, summary_cl INTEGER NOT NULL, head TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS files_changed ON files (changed_at);
       CREATE TABLE IF NOT EXISTS chunks (rid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
-        start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER, text TEXT NOT NULL);
+        start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER,
+        block_cl INTEGER, block_o2 INTEGER, text TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path, ordinal);
       CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, path, tokenize = "unicode61 tokenchars '_'");
       CREATE TABLE IF NOT EXISTS symbols (path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, signature TEXT NOT NULL);
@@ -65,6 +81,7 @@ export class ProjectIndex extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS edges (from_path TEXT NOT NULL, to_path TEXT NOT NULL, PRIMARY KEY (from_path, to_path));
       CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
       CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
     `);
     this.embedder = embedderFor(env);
     const projectId = this.meta("project_id");
@@ -256,12 +273,31 @@ export class ProjectIndex extends DurableObject<Env> {
     return this.paths;
   }
 
-  private chunkTokens(row: { tokens_cl: number; tokens_o2: number | null; rid: number; text: string }, tokenizer: Tokenizer): number {
-    if (tokenizer === "claude") return scaleToClaude(row.tokens_cl);
-    if (tokenizer === "cl100k_base") return row.tokens_cl;
-    if (row.tokens_o2 !== null) return row.tokens_o2;
-    const n = countWith("o200k_base", row.text);
-    this.sql.exec("UPDATE chunks SET tokens_o2 = ? WHERE rid = ?", n, row.rid);
+  /** Tokens of a chunk's text in the model's tokenizer, and of its rendered block in the base encoding; cached. */
+  private chunkCounts(row: ChunkRowFull, tokenizer: Tokenizer): { tokens: number; block: number } {
+    const o2 = tokenizer === "o200k_base";
+    let text = o2 ? row.tokens_o2 : row.tokens_cl;
+    if (text === null) {
+      text = countWith("o200k_base", row.text);
+      this.sql.exec("UPDATE chunks SET tokens_o2 = ? WHERE rid = ?", text, row.rid);
+    }
+    let block = o2 ? row.block_o2 : row.block_cl;
+    if (block === null) {
+      const rendered = renderPiece({ id: row.chunk_id, kind: "chunk", path: row.path, startLine: row.start_line, endLine: row.end_line, text: row.text });
+      block = countWith(o2 ? "o200k_base" : "cl100k_base", rendered);
+      this.sql.exec(`UPDATE chunks SET ${o2 ? "block_o2" : "block_cl"} = ? WHERE rid = ?`, block, row.rid);
+    }
+    return { tokens: tokenizer === "claude" ? scaleToClaude(text) : text, block };
+  }
+
+  /** Base-encoding tokens of a summary's rendered block, cached by id and content hash. */
+  private summaryBlock(piece: RenderPiece, tokenizer: Tokenizer): number {
+    const encoding = baseEncoding(tokenizer);
+    const key = `${encoding}:${piece.id}:${piece.text.length}`;
+    const hit = this.sql.exec<{ n: number }>("SELECT n FROM block_counts WHERE key = ?", key).toArray()[0];
+    if (hit) return hit.n;
+    const n = countWith(encoding, renderPiece(piece));
+    this.sql.exec("INSERT OR REPLACE INTO block_counts (key, n) VALUES (?, ?)", key, n);
     return n;
   }
 
@@ -284,6 +320,7 @@ export class ProjectIndex extends DurableObject<Env> {
       path,
       text,
       tokens: tokenizer === "o200k_base" ? countWith("o200k_base", text) : scale(tokenizer, cl),
+      block: this.summaryBlock({ id, kind, path, startLine: 0, endLine: 0, text }, tokenizer),
     });
     return {
       lexical: (terms, limit) => {
@@ -363,14 +400,14 @@ export class ProjectIndex extends DurableObject<Env> {
       loadChunks: (ids, tokenizer): ChunkBody[] => {
         if (ids.length === 0) return [];
         const rows = sql
-          .exec<MetaRow & { rid: number; text: string; tokens_cl: number; tokens_o2: number | null }>(
-            "SELECT rid, chunk_id, path, ordinal, start_line, end_line, text, tokens_cl, tokens_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",
+          .exec<ChunkRowFull>(
+            "SELECT rid, chunk_id, path, ordinal, start_line, end_line, text, tokens_cl, tokens_o2, block_cl, block_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",
             json(ids),
           )
           .toArray();
         const order = new Map(ids.map((id, i) => [id, i]));
         return rows
-          .map((r) => ({ ...metaOf(r), text: r.text, tokens: this.chunkTokens(r, tokenizer) }))
+          .map((r) => ({ ...metaOf(r), text: r.text, ...this.chunkCounts(r, tokenizer) }))
           .sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : (order.get(a.chunkId) ?? 0) - (order.get(b.chunkId) ?? 0)));
       },
       projectSummary: (tokenizer) => {

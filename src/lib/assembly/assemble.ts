@@ -6,8 +6,20 @@
  */
 import { AppError } from "../errors";
 import { promptIdentifiers, queryTerms } from "../retrieval/terms";
-import { countWith, type Tokenizer } from "../tokenizer";
-import { type ConversationMessage, type PieceKind, type RenderPiece, renderPiece, renderPrompt } from "./prompt";
+import { baseEncoding, CLAUDE_TOKEN_FACTOR, getEncoding, scaleToClaude, type Tokenizer } from "../tokenizer";
+import {
+  type ConversationMessage,
+  conversationBlock,
+  instructionBlock,
+  type PieceKind,
+  type RenderPiece,
+  renderPiece,
+  renderPrompt,
+  responseFormatBlock,
+  SECTION,
+  sourceLine,
+  systemBlock,
+} from "./prompt";
 
 /**
  * Headroom the spec reserves out of every budget (~2,000 tokens at 500k). It scales down with
@@ -21,8 +33,9 @@ export function safetyMargin(budget: number): number {
 export type Signal = "hot path" | "recent change" | "lexical match" | "symbol definition" | "import link" | "vector match" | "summary fill" | "budget fill";
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
-export type ChunkBody = ChunkMeta & { text: string; tokens: number };
-export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "project-summary"; path: string; text: string; tokens: number };
+/** A chunk with its text, its text's tokens in the model's tokenizer, and its rendered block's tokens in the base encoding. */
+export type ChunkBody = ChunkMeta & { text: string; tokens: number; block: number };
+export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "project-summary"; path: string; text: string; tokens: number; block: number };
 
 /** What the assembler reads; the project's index Durable Object implements it over its SQLite. */
 export interface RetrievalStore {
@@ -49,6 +62,8 @@ export type AssembleRequest = {
   tokenizer: Tokenizer;
   conversation: ConversationMessage[];
   includeText: boolean;
+  /** The text of the instruction section when it differs from the retrieval prompt (later passes). */
+  instruction?: string;
 };
 
 export type ContextPiece = {
@@ -98,28 +113,30 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     timings[name] = Math.round((now - since) * 100) / 100;
     return now;
   };
-  const count = (s: string): number => countWith(req.tokenizer, s);
+  const enc = getEncoding(baseEncoding(req.tokenizer));
+  // Budgeting runs in the base encoding's units: blocks add up exactly there (see prompt.ts), and
+  // the model's count is derived once from the sum (for Claude, the calibrated scale).
+  const base = (s: string): number => enc.count(s);
+  const toModel = (n: number): number => (req.tokenizer === "claude" ? scaleToClaude(n) : n);
+  const modelCount = (s: string): number => toModel(base(s));
   const warnings: string[] = [];
   const limit = req.budget - safetyMargin(req.budget);
+  const fits = (extra: number): boolean => toModel(used + extra) <= limit;
 
-  const projectSummary = store.projectSummary(req.tokenizer);
-  // The skeleton is every fixed part: system prompt, section headers, conversation, instruction, format.
-  const skeleton = renderPrompt({
-    projectSummary: projectSummary ? { ...toRender(projectSummary), text: "" } : undefined,
-    snippets: [placeholder()],
-    summaries: [placeholder()],
-    conversation: req.conversation,
-    instruction: req.prompt,
-  });
-  let used = count(skeleton);
-  if (used > limit)
+  let used =
+    base(systemBlock()) + base(conversationBlock(req.conversation)) + base(instructionBlock(req.instruction ?? req.prompt)) + base(responseFormatBlock());
+  if (toModel(used) > limit) {
     throw new AppError(
       400,
       "prompt_too_long",
-      `the prompt and conversation take ${used} tokens, more than the budget allows (${limit} after the ${req.budget - limit}-token safety margin)`,
+      `the prompt and conversation take ${toModel(used)} tokens, more than the budget allows (${limit} after the ${req.budget - limit}-token safety margin)`,
     );
-  const withSummary = projectSummary !== undefined && used + projectSummary.tokens <= limit;
-  if (withSummary) used += projectSummary.tokens;
+  }
+  const projectSummary = store.projectSummary(req.tokenizer);
+  const withSummary = projectSummary !== undefined && fits(base(SECTION.projectSummary) + projectSummary.block);
+  if (withSummary) used += base(SECTION.projectSummary) + projectSummary.block;
+  const snippetHeader = base(SECTION.snippets);
+  const summaryHeader = base(SECTION.summaries);
   let t = lap("prepare", started);
 
   // ---- signals ----
@@ -165,43 +182,42 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     chunksByFile.get(m.path)?.push(id);
   }
   const fileTokens = store.fileTokens(fileOrder, req.tokenizer);
-  const snippets: { piece: RenderPiece; cost: number; score: number; reasons: Signal[]; tokens: number }[] = [];
+  const snippets: { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number }[] = [];
   const included = new Set<string>();
   const wholeFiles = new Set<string>();
   // Chunks that did not fit, best first: the last gap is filled with a prefix of one of them.
-  const leftovers: { body: ChunkBody; text: string; startLine: number; score: number; reasons: Signal[] }[] = [];
-  const tryAdd = (body: ChunkBody, text: string, startLine: number, tokens: number, score: number, reasons: Signal[]): boolean => {
-    if (included.has(body.chunkId)) return true;
-    const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine, endLine: body.endLine, text };
-    const cost = tokens + count(renderPiece({ ...piece, text: "" }));
-    if (used + cost > limit) {
-      leftovers.push({ body, text, startLine, score, reasons });
+  const leftovers: { piece: PackedPiece; score: number; reasons: Signal[] }[] = [];
+  const tryAdd = (p: PackedPiece, score: number, reasons: Signal[]): boolean => {
+    if (included.has(p.piece.id)) return true;
+    const cost = p.block + (snippets.length === 0 ? snippetHeader : 0);
+    if (!fits(cost)) {
+      leftovers.push({ piece: p, score, reasons });
       return false;
     }
     used += cost;
-    snippets.push({ piece, cost, score, reasons, tokens });
-    included.add(body.chunkId);
+    snippets.push({ piece: p.piece, score, reasons, tokens: p.tokens });
+    included.add(p.piece.id);
     return true;
   };
 
   for (const path of fileOrder) {
-    if (used >= limit) break;
+    if (!fits(1)) break;
     const ids = chunksByFile.get(path) ?? [];
     const best = ranked.get(ids[0] as string);
     const reasons = [...new Set(ids.flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
     const total = fileTokens.get(path) ?? Number.POSITIVE_INFINITY;
     if (total <= WHOLE_FILE_TOKENS || hot.has(path)) {
-      const all = store.loadChunks(
-        store.chunksOfPaths([path]).map((c) => c.chunkId),
-        req.tokenizer,
+      const pieces = wholeFile(
+        store.loadChunks(
+          store.chunksOfPaths([path]).map((c) => c.chunkId),
+          req.tokenizer,
+        ),
+        base,
+        modelCount,
       );
-      const pieces = trimOverlaps(all, count);
-      const cost = pieces.reduce(
-        (n, p) => n + p.tokens + count(renderPiece({ id: p.body.chunkId, kind: "chunk", path, startLine: p.startLine, endLine: p.body.endLine, text: "" })),
-        0,
-      );
-      if (used + cost <= limit) {
-        for (const p of pieces) tryAdd(p.body, p.text, p.startLine, p.tokens, ranked.get(p.body.chunkId)?.score ?? best?.score ?? 0, reasons);
+      const cost = pieces.reduce((n, p) => n + p.block, 0) + (snippets.length === 0 ? snippetHeader : 0);
+      if (fits(cost)) {
+        for (const p of pieces) tryAdd(p, ranked.get(p.piece.id)?.score ?? best?.score ?? 0, reasons);
         wholeFiles.add(path);
         continue;
       }
@@ -209,7 +225,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     // A large file (or a small one that no longer fits whole) contributes only its relevant chunks.
     for (const body of store.loadChunks(ids, req.tokenizer)) {
       const e = ranked.get(body.chunkId);
-      tryAdd(body, body.text, body.startLine, body.tokens, e?.score ?? 0, [...(e?.reasons ?? [])]);
+      tryAdd(asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
     }
   }
   t = lap("pack", t);
@@ -217,69 +233,59 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   // ---- summaries fill what is left: files (ranked first), then directories ----
   const summaries: { piece: RenderPiece; tokens: number; score: number }[] = [];
   const addSummary = (s: Summary, score: number): void => {
-    const piece = toRender(s);
-    const cost = s.tokens + count(renderPiece({ ...piece, text: "" }));
-    if (used + cost > limit) return;
+    const cost = s.block + (summaries.length === 0 ? summaryHeader : 0);
+    if (!fits(cost)) return;
     used += cost;
-    summaries.push({ piece, tokens: s.tokens, score });
+    summaries.push({ piece: toRender(s), tokens: s.tokens, score });
   };
-  if (used < limit) {
+  if (fits(1)) {
     const seen = new Set(wholeFiles);
-    const rankedSummaries = store.fileSummaries(
+    for (const s of store.fileSummaries(
       fileOrder.filter((p) => !wholeFiles.has(p)),
       req.tokenizer,
-    );
-    for (const s of rankedSummaries) {
+    )) {
       seen.add(s.path);
       addSummary(s, ranked.get(chunksByFile.get(s.path)?.[0] ?? "")?.score ?? 0);
     }
-    if (used < limit) for (const s of store.fileSummaries("all", req.tokenizer)) if (!seen.has(s.path)) addSummary(s, 0);
-    if (used < limit) for (const s of store.dirSummaries(req.tokenizer)) addSummary(s, 0);
+    if (fits(1)) for (const s of store.fileSummaries("all", req.tokenizer)) if (!seen.has(s.path)) addSummary(s, 0);
+    if (fits(1)) for (const s of store.dirSummaries(req.tokenizer)) addSummary(s, 0);
   }
-  // ---- and if the project is larger than that, the remaining chunks in index order ----
-  if (used < limit && store.totalTokens(req.tokenizer) > req.budget) {
+  // ---- and if the project is larger than that, the remaining chunks in path order ----
+  if (fits(64) && store.totalTokens(req.tokenizer) > req.budget) {
     for (const path of store.fileSummaries("all", req.tokenizer).map((s) => s.path)) {
-      if (used >= limit - 64) break;
+      if (!fits(64)) break;
       if (wholeFiles.has(path)) continue;
       const rest = store.chunksOfPaths([path]).filter((c) => !included.has(c.chunkId));
       for (const body of store.loadChunks(
         rest.map((c) => c.chunkId),
         req.tokenizer,
       ))
-        tryAdd(body, body.text, body.startLine, body.tokens, 0, ["budget fill"]);
+        tryAdd(asPiece(body), 0, ["budget fill"]);
     }
   }
   // ---- the spec's last step: trim a trailing piece so the remaining gap is used ----
   for (const l of leftovers) {
-    if (limit - used < 64) break;
-    if (included.has(l.body.chunkId)) continue;
-    const prefix = linePrefixWithin(
-      l.text,
-      limit -
-        used -
-        count(renderPiece({ id: l.body.chunkId, kind: "chunk", path: l.body.path, startLine: l.startLine, endLine: l.body.endLine, text: "" })) -
-        8,
-      count,
-    );
+    if (!fits(64)) break;
+    if (included.has(l.piece.piece.id)) continue;
+    const header = base(sourceLine(l.piece.piece)) + 4 + (snippets.length === 0 ? snippetHeader : 0);
+    const room = roomIn(limit, used + header, req.tokenizer);
+    const prefix = linePrefixWithin(l.piece.piece.text, room, base);
     if (!prefix) continue;
-    const endLine = l.startLine + prefix.lines - 1;
-    const piece: RenderPiece = { id: l.body.chunkId, kind: "chunk", path: l.body.path, startLine: l.startLine, endLine, text: prefix.text };
-    const cost = prefix.tokens + count(renderPiece({ ...piece, text: "" }));
-    if (used + cost > limit) continue;
-    used += cost;
-    snippets.push({ piece, cost, score: l.score, reasons: l.reasons, tokens: prefix.tokens });
-    included.add(l.body.chunkId);
+    const piece: RenderPiece = { ...l.piece.piece, endLine: l.piece.piece.startLine + prefix.lines - 1, text: prefix.text };
+    tryAdd({ piece, block: base(renderPiece(piece)), tokens: modelCount(prefix.text) }, l.score, l.reasons);
   }
   t = lap("fill", t);
 
-  // ---- render and count the whole text; drop the last pieces if seams pushed it over ----
-  let contextText = render();
-  let tokenTotal = count(contextText);
-  while (tokenTotal > limit && (summaries.length > 0 || snippets.length > 0)) {
-    if (summaries.length > 0) summaries.pop();
-    else snippets.pop();
-    contextText = render();
-    tokenTotal = count(contextText);
+  const tokenTotal = toModel(used);
+  let contextText: string | undefined;
+  if (req.includeText) {
+    contextText = renderPrompt({
+      projectSummary: projectSummary && withSummary ? toRender(projectSummary) : undefined,
+      snippets: snippets.map((s) => s.piece),
+      summaries: summaries.map((s) => s.piece),
+      conversation: req.conversation,
+      instruction: req.instruction ?? req.prompt,
+    });
   }
   lap("render", t);
   timings.total = Math.round((performance.now() - started) * 100) / 100;
@@ -295,22 +301,24 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     utilization: Math.round((tokenTotal / req.budget) * 10_000) / 10_000,
     timings,
     warnings,
-    ...(req.includeText ? { contextText } : {}),
+    ...(contextText !== undefined ? { contextText } : {}),
   };
-
-  function render(): string {
-    return renderPrompt({
-      projectSummary: projectSummary && withSummary ? toRender(projectSummary) : undefined,
-      snippets: snippets.map((s) => s.piece),
-      summaries: summaries.map((s) => s.piece),
-      conversation: req.conversation,
-      instruction: req.prompt,
-    });
-  }
 }
 
-function placeholder(): RenderPiece {
-  return { id: "", kind: "chunk", path: "", startLine: 0, endLine: 0, text: "" };
+type PackedPiece = { piece: RenderPiece; block: number; tokens: number };
+
+function asPiece(body: ChunkBody): PackedPiece {
+  return {
+    piece: { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine, endLine: body.endLine, text: body.text },
+    block: body.block,
+    tokens: body.tokens,
+  };
+}
+
+/** Base-encoding tokens still free under `limit` model tokens. */
+function roomIn(limit: number, usedBase: number, tokenizer: Tokenizer): number {
+  const free = tokenizer === "claude" ? Math.floor(limit / CLAUDE_TOKEN_FACTOR) - usedBase : limit - usedBase;
+  return Math.max(0, free);
 }
 
 function toRender(s: Summary): RenderPiece {
@@ -364,19 +372,17 @@ function linePrefixWithin(text: string, maxTokens: number, count: (s: string) =>
   return best;
 }
 
-/** Consecutive chunks of one file without the lines each repeats from the one before. */
-function trimOverlaps(chunks: ChunkBody[], count: (s: string) => number): { body: ChunkBody; text: string; startLine: number; tokens: number }[] {
-  const out: { body: ChunkBody; text: string; startLine: number; tokens: number }[] = [];
+/** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
+function wholeFile(chunks: ChunkBody[], base: (s: string) => number, modelCount: (s: string) => number): PackedPiece[] {
+  const out: PackedPiece[] = [];
   let lastLine = 0;
   for (const c of [...chunks].sort((a, b) => a.ordinal - b.ordinal)) {
-    if (c.startLine > lastLine || c.startLine === c.endLine) {
-      out.push({ body: c, text: c.text, startLine: c.startLine, tokens: c.tokens });
-    } else if (c.endLine > lastLine) {
-      const skip = lastLine - c.startLine + 1;
+    if (c.startLine > lastLine || c.startLine === c.endLine) out.push(asPiece(c));
+    else if (c.endLine > lastLine) {
       let at = 0;
-      for (let i = 0; i < skip; i++) at = c.text.indexOf("\n", at) + 1;
-      const text = c.text.slice(at);
-      out.push({ body: c, text, startLine: lastLine + 1, tokens: count(text) });
+      for (let i = c.startLine; i <= lastLine; i++) at = c.text.indexOf("\n", at) + 1;
+      const piece: RenderPiece = { id: c.chunkId, kind: "chunk", path: c.path, startLine: lastLine + 1, endLine: c.endLine, text: c.text.slice(at) };
+      out.push({ piece, block: base(renderPiece(piece)), tokens: modelCount(piece.text) });
     }
     lastLine = Math.max(lastLine, c.endLine);
   }

@@ -1,4 +1,9 @@
-/** The spec's fixed system prompt and prompt layout, rendered from assembled pieces. */
+/**
+ * The spec's fixed system prompt and prompt layout. The prompt is a sequence of blocks that each
+ * start with "---" and end with a newline: tiktoken's pre-tokenizer never joins a newline with a
+ * following "-", so the prompt's token count is exactly the sum of its blocks' counts, and the
+ * assembler counts a 500k-token prompt by adding cached block counts instead of re-encoding it.
+ */
 
 export const SYSTEM_PROMPT =
   "You are Winky A1, a full-stack AI developer. Always include provenance and cite chunkIds for all factual claims. If you are unsure, state uncertainty and list the top-3 chunks that informed your answer.";
@@ -11,19 +16,39 @@ export type RenderPiece = { id: string; kind: PieceKind; path: string; startLine
 
 export type ConversationMessage = { role: string; content: string };
 
-/** The `---source:` line that follows every snippet. */
-export function sourceLine(p: RenderPiece): string {
+const withNewline = (s: string): string => (s.endsWith("\n") ? s : `${s}\n`);
+
+/** The `---source:` line that opens every snippet and summary. */
+export function sourceLine(p: Omit<RenderPiece, "text">): string {
   if (p.kind === "chunk") return `---source: ${p.id}, ${p.path}:${p.startLine}-${p.endLine}\n`;
   return `---source: ${p.id}, ${p.path || "."} (${p.kind})\n`;
 }
 
-/** A snippet as it appears in the prompt: its text (ending in a newline) and its source line. */
+/** One snippet block: its source line, then its text, ending in a newline. */
 export function renderPiece(p: RenderPiece): string {
-  return `${p.text}${p.text.endsWith("\n") ? "" : "\n"}${sourceLine(p)}`;
+  return `${sourceLine(p)}${withNewline(p.text)}`;
 }
 
-export function renderConversation(messages: ConversationMessage[]): string {
-  return messages.map((m) => `[${m.role}] ${m.content}${m.content.endsWith("\n") ? "" : "\n"}`).join("");
+export const SECTION = {
+  projectSummary: "---PROJECT_SUMMARY---\n",
+  snippets: "---RELEVANT_SNIPPETS---\n",
+  summaries: "---CHUNK_SUMMARIES---\n",
+} as const;
+
+export function systemBlock(): string {
+  return `---SYSTEM---\n${SYSTEM_PROMPT}\n`;
+}
+
+export function conversationBlock(messages: ConversationMessage[]): string {
+  return messages.length ? `---USER_CONVERSATION---\n${messages.map((m) => withNewline(`[${m.role}] ${m.content}`)).join("")}` : "";
+}
+
+export function instructionBlock(instruction: string): string {
+  return `---USER_INSTRUCTION---\n${withNewline(instruction)}`;
+}
+
+export function responseFormatBlock(): string {
+  return `---RESPONSE_FORMAT---\n${RESPONSE_FORMAT}\n`;
 }
 
 /**
@@ -37,12 +62,13 @@ export function renderPrompt(parts: {
   conversation: ConversationMessage[];
   instruction: string;
 }): string {
-  const sections: string[] = [`---SYSTEM---\n${SYSTEM_PROMPT}\n`];
-  if (parts.projectSummary) sections.push(`---PROJECT_SUMMARY---\n${renderPiece(parts.projectSummary)}`);
-  if (parts.snippets.length) sections.push(`---RELEVANT_SNIPPETS---\n${parts.snippets.map(renderPiece).join("")}`);
-  if (parts.summaries.length) sections.push(`---CHUNK_SUMMARIES---\n${parts.summaries.map(renderPiece).join("")}`);
-  if (parts.conversation.length) sections.push(`---USER_CONVERSATION---\n${renderConversation(parts.conversation)}`);
-  sections.push(`---USER_INSTRUCTION---\n${parts.instruction}${parts.instruction.endsWith("\n") ? "" : "\n"}`);
-  sections.push(`---RESPONSE_FORMAT---\n${RESPONSE_FORMAT}\n`);
-  return sections.join("\n");
+  return [
+    systemBlock(),
+    parts.projectSummary ? SECTION.projectSummary + renderPiece(parts.projectSummary) : "",
+    parts.snippets.length ? SECTION.snippets + parts.snippets.map(renderPiece).join("") : "",
+    parts.summaries.length ? SECTION.summaries + parts.summaries.map(renderPiece).join("") : "",
+    conversationBlock(parts.conversation),
+    instructionBlock(parts.instruction),
+    responseFormatBlock(),
+  ].join("");
 }
