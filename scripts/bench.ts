@@ -2,87 +2,19 @@
  * npm run bench: ingestion speed through the real local server (wrangler dev: workerd, D1, R2, Queues),
  * measured from the client, plus tokenizer timings on pathological inputs. Writes docs/benchmarks.md.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { getEncoding } from "js-tiktoken";
 import { countTokens } from "../src/lib/tokenizer";
 import { buildCorpus } from "./corpus";
+import { ingestArchive, type Job, type LocalServer, startLocalServer } from "./local-server";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
-const BASE = `http://127.0.0.1:${PORT}`;
-const TOKEN = `wk_bench_${randomBytes(16).toString("hex")}`;
-const STATE = ".bench/state";
 const RUNS = 3;
-
-type Job = {
-  status: string;
-  files: { total: number; done: number; unchanged: number };
-  chunks: number;
-  chunksWritten: number;
-  tokens: number;
-  errors: unknown[];
-};
-
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(`${BASE}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${TOKEN}` } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function startServer(): Promise<ChildProcess> {
-  rmSync(STATE, { recursive: true, force: true });
-  mkdirSync(STATE, { recursive: true });
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE], {
-    env: { ...process.env, CI: "true" },
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const child = spawn(
-    "npx",
-    [
-      "wrangler",
-      "dev",
-      "--local",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(PORT),
-      "--persist-to",
-      STATE,
-      "--var",
-      `WINKY_API_TOKEN:${TOKEN}`,
-      "--show-interactive-dev-session=false",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"], env: process.env, detached: true },
-  );
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${BASE}/health`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error("server did not start");
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-async function ingestOnce(projectId: string, archive: Buffer): Promise<{ ms: number; job: Job }> {
-  const t0 = performance.now();
-  const { jobId } = await call<{ jobId: string }>(`/api/projects/${projectId}/ingest`, {
-    method: "POST",
-    headers: { "content-type": "application/gzip" },
-    body: archive,
-  });
-  for (;;) {
-    const job = await call<Job>(`/api/jobs/${jobId}`);
-    if (job.status === "done" || job.status === "failed") return { ms: performance.now() - t0, job };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+let server: LocalServer;
+const call = <T>(path: string, init?: RequestInit): Promise<T> => server.call<T>(path, init);
+const ingestOnce = (projectId: string, archive: Buffer) => ingestArchive(server, projectId, archive);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -99,7 +31,7 @@ async function main(): Promise<void> {
   const baseline = timeIt(() => corpus.files.reduce((n, f) => n + ref.encode(f.text, [], []).length, 0));
   console.log(`corpus: ${corpus.files.length} files, ${corpus.tokens} tokens; js-tiktoken alone ${baseline.ms.toFixed(0)} ms`);
 
-  const server = await startServer();
+  server = await startLocalServer(PORT, ".bench/state");
   try {
     const first: { ms: number; job: Job }[] = [];
     const again: { ms: number; job: Job }[] = [];
@@ -165,7 +97,7 @@ async function main(): Promise<void> {
     writeSection("ingest", lines);
     await benchAssembly(corpus, first.length > 0 ? projects[0] : undefined);
   } finally {
-    if (server.pid) process.kill(-server.pid, "SIGTERM");
+    server.stop();
   }
 }
 

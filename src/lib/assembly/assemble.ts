@@ -5,7 +5,7 @@
  * a hard guarantee: the rendered text is counted whole with the model's tokenizer.
  */
 import { AppError } from "../errors";
-import { promptIdentifiers, queryTerms } from "../retrieval/terms";
+import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
 import { baseEncoding, CLAUDE_TOKEN_FACTOR, getEncoding, scaleToClaude, type Tokenizer } from "../tokenizer";
 import {
   type ConversationMessage,
@@ -94,14 +94,20 @@ const WEIGHTS: Record<Exclude<Signal, "summary fill" | "budget fill">, number> =
   "hot path": 4,
   "symbol definition": 1.4,
   "lexical match": 1.0,
-  "recent change": 0.6,
-  "vector match": 0.7,
+  "recent change": 0.3,
+  "vector match": 0.5,
   "import link": 0.5,
 };
-// A file up to this many tokens is taken whole rather than in fragments.
+// A file up to this many tokens (and at most 1.5 pieces) is taken whole rather than in fragments.
 const WHOLE_FILE_TOKENS = 3000;
+// A single piece takes at most this share of the budget, within these bounds: at 16k a relevant 8k
+// chunk would otherwise crowd out every other file, at 500k whole chunks are cheap.
+const PIECE_SHARE = 0.1;
+const MIN_PIECE_CAP = 1200;
+const MAX_PIECE_CAP = 8000;
 // Candidate pool sizes per signal (the spec queries the vector index with top-k 500).
 const LEXICAL_K = 300;
+const VECTOR_RELATIVE_FLOOR = 0.5;
 const VECTOR_K = 500;
 const PREVIEW_CHARS = 200;
 
@@ -153,7 +159,10 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   for (const [i, c] of store.chunksOfPaths(store.recentPaths(30)).entries()) credit(c.chunkId, "recent change", i);
   for (const [i, h] of store.lexical(queryTerms(req.prompt), LEXICAL_K).entries()) credit(h.chunkId, "lexical match", i);
   t = lap("lexical", t);
-  for (const [i, h] of (await store.vector(req.prompt, VECTOR_K)).entries()) credit(h.chunkId, "vector match", i);
+  // Only vectors reasonably close to the best match count; the long tail of weak matches is noise.
+  const vectorHits = await store.vector(req.prompt, VECTOR_K);
+  const vectorFloor = (vectorHits[0]?.score ?? 0) * VECTOR_RELATIVE_FLOOR;
+  for (const [i, h] of vectorHits.entries()) if (h.score >= vectorFloor) credit(h.chunkId, "vector match", i);
   t = lap("vector", t);
   const defs = store.definitions(promptIdentifiers(req.prompt));
   const defChunks = store
@@ -200,13 +209,17 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     return true;
   };
 
+  // Breadth first: every relevant file gets its best piece before any file gets a second one. A piece
+  // is at most `pieceCap` tokens: a larger chunk is cut to its most relevant window of lines.
+  const pieceCap = Math.max(MIN_PIECE_CAP, Math.min(MAX_PIECE_CAP, Math.floor(req.budget * PIECE_SHARE)));
+  const focus = focusTerms(req.prompt);
+  const rest: string[] = [];
   for (const path of fileOrder) {
     if (!fits(1)) break;
     const ids = chunksByFile.get(path) ?? [];
-    const best = ranked.get(ids[0] as string);
     const reasons = [...new Set(ids.flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
     const total = fileTokens.get(path) ?? Number.POSITIVE_INFINITY;
-    if (total <= WHOLE_FILE_TOKENS || hot.has(path)) {
+    if (total <= Math.min(WHOLE_FILE_TOKENS, pieceCap * 1.5) || hot.has(path)) {
       const pieces = wholeFile(
         store.loadChunks(
           store.chunksOfPaths([path]).map((c) => c.chunkId),
@@ -217,16 +230,26 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
       );
       const cost = pieces.reduce((n, p) => n + p.block, 0) + (snippets.length === 0 ? snippetHeader : 0);
       if (fits(cost)) {
-        for (const p of pieces) tryAdd(p, ranked.get(p.piece.id)?.score ?? best?.score ?? 0, reasons);
+        for (const p of pieces) tryAdd(p, ranked.get(p.piece.id)?.score ?? 0, reasons);
         wholeFiles.add(path);
         continue;
       }
     }
-    // A large file (or a small one that no longer fits whole) contributes only its relevant chunks.
-    for (const body of store.loadChunks(ids, req.tokenizer)) {
-      const e = ranked.get(body.chunkId);
-      tryAdd(asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
+    const [first, ...others] = store.loadChunks(ids.slice(0, 1), req.tokenizer);
+    if (first) {
+      const e = ranked.get(first.chunkId);
+      tryAdd(first.tokens > pieceCap ? excerpt(first, focus, pieceCap, req.tokenizer, base, modelCount) : asPiece(first), e?.score ?? 0, [
+        ...(e?.reasons ?? []),
+      ]);
     }
+    rest.push(...others.map((o) => o.chunkId), ...ids.slice(1));
+  }
+  // Then the other relevant chunks, in rank order.
+  rest.sort((a, b) => (ranked.get(b)?.score ?? 0) - (ranked.get(a)?.score ?? 0));
+  for (const body of store.loadChunks(rest, req.tokenizer)) {
+    if (!fits(1)) break;
+    const e = ranked.get(body.chunkId);
+    tryAdd(body.tokens > pieceCap ? excerpt(body, focus, pieceCap, req.tokenizer, base, modelCount) : asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
   }
   t = lap("pack", t);
 
@@ -313,6 +336,60 @@ function asPiece(body: ChunkBody): PackedPiece {
     block: body.block,
     tokens: body.tokens,
   };
+}
+
+/** Query terms and prompt identifiers that make a line worth keeping in an excerpt. */
+function focusTerms(prompt: string): { terms: Set<string>; identifiers: Set<string> } {
+  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)) };
+}
+
+/**
+ * The window of whole lines of a chunk, within `cap` model tokens, that holds the most prompt terms
+ * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
+ * and narrows its line range.
+ */
+function excerpt(
+  body: ChunkBody,
+  focus: { terms: Set<string>; identifiers: Set<string> },
+  cap: number,
+  tokenizer: Tokenizer,
+  base: (s: string) => number,
+  modelCount: (s: string) => number,
+): PackedPiece {
+  const lines = body.text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const capBase = tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
+  const cost = lines.map((l) => base(`${l}\n`));
+  const score = lines.map((l) => {
+    let sc = 0;
+    for (const t of new Set(termsOf(l))) if (focus.terms.has(t)) sc += 1;
+    for (const id of focus.identifiers) if (l.includes(id)) sc += 3;
+    return sc;
+  });
+  let bestFrom = 0;
+  let bestTo = 0;
+  let bestScore = -1;
+  let from = 0;
+  let used = 0;
+  let sc = 0;
+  for (let to = 0; to < lines.length; to++) {
+    used += cost[to] as number;
+    sc += score[to] as number;
+    while (used > capBase && from <= to) {
+      used -= cost[from] as number;
+      sc -= score[from] as number;
+      from++;
+    }
+    if (from <= to && sc > bestScore) {
+      bestScore = sc;
+      bestFrom = from;
+      bestTo = to;
+    }
+  }
+  if (bestScore < 0) return asPiece(body);
+  const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
+  const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
+  return { piece, block: base(renderPiece(piece)), tokens: modelCount(text) };
 }
 
 /** Base-encoding tokens still free under `limit` model tokens. */

@@ -1,0 +1,99 @@
+/** Starts a private local server (wrangler dev, fresh state) for the benchmark and eval scripts, and calls it. */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+
+export type LocalServer = {
+  base: string;
+  call<T>(path: string, init?: RequestInit): Promise<T>;
+  stop(): void;
+};
+
+export async function startLocalServer(port: number, state: string): Promise<LocalServer> {
+  const token = `wk_local_${randomBytes(16).toString("hex")}`;
+  rmSync(state, { recursive: true, force: true });
+  mkdirSync(state, { recursive: true });
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    env: { ...process.env, CI: "true" },
+    encoding: "utf8",
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const child: ChildProcess = spawn(
+    "npx",
+    [
+      "wrangler",
+      "dev",
+      "--local",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      state,
+      "--var",
+      `WINKY_API_TOKEN:${token}`,
+      "--show-interactive-dev-session=false",
+    ],
+    { stdio: ["ignore", "ignore", "inherit"], env: process.env, detached: true },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const server: LocalServer = {
+    base,
+    async call<T>(path: string, init: RequestInit = {}): Promise<T> {
+      const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
+      return JSON.parse(text) as T;
+    },
+    stop() {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+    },
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return server;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      server.stop();
+      throw new Error("the local server did not start within 2 minutes");
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export type Job = {
+  status: string;
+  files: { total: number; done: number; unchanged: number };
+  chunks: number;
+  chunksWritten: number;
+  tokens: number;
+  errors: unknown[];
+};
+
+/** Uploads a .tar.gz and waits for its job; the time is measured from the client. */
+export async function ingestArchive(server: LocalServer, projectId: string, archive: Uint8Array): Promise<{ ms: number; job: Job }> {
+  const t0 = performance.now();
+  const { jobId } = await server.call<{ jobId: string }>(`/api/projects/${projectId}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/gzip" },
+    body: archive,
+  });
+  for (;;) {
+    const job = await server.call<Job>(`/api/jobs/${jobId}`);
+    if (job.status === "done" || job.status === "failed") return { ms: performance.now() - t0, job };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function createProject(server: LocalServer, name: string): Promise<string> {
+  return (
+    await server.call<{ projectId: string }>("/api/projects", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name }),
+    })
+  ).projectId;
+}
