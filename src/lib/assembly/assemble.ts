@@ -192,12 +192,15 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   }
   const fileTokens = store.fileTokens(fileOrder, req.tokenizer);
   const snippets: { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number }[] = [];
+  // Pieces are keyed by chunk and first line: an excerpt and, later, the rest of its chunk are distinct pieces.
   const included = new Set<string>();
+  const keyOf = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
+  const excerpts: { body: ChunkBody; piece: RenderPiece }[] = [];
   const wholeFiles = new Set<string>();
   // Chunks that did not fit, best first: the last gap is filled with a prefix of one of them.
   const leftovers: { piece: PackedPiece; score: number; reasons: Signal[] }[] = [];
   const tryAdd = (p: PackedPiece, score: number, reasons: Signal[]): boolean => {
-    if (included.has(p.piece.id)) return true;
+    if (included.has(keyOf(p.piece))) return true;
     const cost = p.block + (snippets.length === 0 ? snippetHeader : 0);
     if (!fits(cost)) {
       leftovers.push({ piece: p, score, reasons });
@@ -205,6 +208,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     }
     used += cost;
     snippets.push({ piece: p.piece, score, reasons, tokens: p.tokens });
+    included.add(keyOf(p.piece));
     included.add(p.piece.id);
     return true;
   };
@@ -213,6 +217,11 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   // is at most `pieceCap` tokens: a larger chunk is cut to its most relevant window of lines.
   const pieceCap = Math.max(MIN_PIECE_CAP, Math.min(MAX_PIECE_CAP, Math.floor(req.budget * PIECE_SHARE)));
   const focus = focusTerms(req.prompt);
+  const excerpted = (body: ChunkBody): PackedPiece => {
+    const p = excerpt(body, focus, pieceCap, req.tokenizer, base, modelCount);
+    if (p.piece.startLine !== body.startLine || p.piece.endLine !== body.endLine) excerpts.push({ body, piece: p.piece });
+    return p;
+  };
   const rest: string[] = [];
   for (const path of fileOrder) {
     if (!fits(1)) break;
@@ -249,7 +258,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   for (const body of store.loadChunks(rest, req.tokenizer)) {
     if (!fits(1)) break;
     const e = ranked.get(body.chunkId);
-    tryAdd(body.tokens > pieceCap ? excerpt(body, focus, pieceCap, req.tokenizer, base, modelCount) : asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
+    tryAdd(body.tokens > pieceCap ? excerpted(body) : asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
   }
   t = lap("pack", t);
 
@@ -286,10 +295,28 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
         tryAdd(asPiece(body), 0, ["budget fill"]);
     }
   }
+  // ---- the lines of excerpted chunks that were left out, before and after each excerpt ----
+  for (const { body, piece } of excerpts) {
+    if (!fits(64) || !included.has(keyOf(piece))) continue;
+    const lines = body.text.split("\n");
+    const part = (from: number, to: number): RenderPiece => ({
+      ...piece,
+      startLine: from,
+      endLine: to,
+      text: `${lines.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
+    });
+    const e = ranked.get(body.chunkId);
+    for (const p of [
+      piece.startLine > body.startLine ? part(body.startLine, piece.startLine - 1) : undefined,
+      piece.endLine < body.endLine ? part(piece.endLine + 1, body.endLine) : undefined,
+    ]) {
+      if (p) tryAdd({ piece: p, block: base(renderPiece(p)), tokens: modelCount(p.text) }, e?.score ?? 0, ["budget fill"]);
+    }
+  }
   // ---- the spec's last step: trim a trailing piece so the remaining gap is used ----
   for (const l of leftovers) {
     if (!fits(64)) break;
-    if (included.has(l.piece.piece.id)) continue;
+    if (included.has(keyOf(l.piece.piece))) continue;
     const header = base(sourceLine(l.piece.piece)) + 4 + (snippets.length === 0 ? snippetHeader : 0);
     const room = roomIn(limit, used + header, req.tokenizer);
     const prefix = linePrefixWithin(l.piece.piece.text, room, base);
@@ -369,6 +396,7 @@ function excerpt(
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
+  let bestUsed = 0;
   let from = 0;
   let used = 0;
   let sc = 0;
@@ -380,8 +408,10 @@ function excerpt(
       sc -= score[from] as number;
       from++;
     }
-    if (from <= to && sc > bestScore) {
+    // Ties go to the fuller window, so a chunk with no prompt term at all keeps its opening cap's worth.
+    if (from <= to && (sc > bestScore || (sc === bestScore && used > bestUsed))) {
       bestScore = sc;
+      bestUsed = used;
       bestFrom = from;
       bestTo = to;
     }
