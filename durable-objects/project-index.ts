@@ -1,6 +1,7 @@
 /**
  * ProjectIndex: one Durable Object per project, the project's search shard. Its SQLite holds the
- * chunk text, an FTS5 index of code-aware terms, definitions and imports per file, the file graph,
+ * chunk text, an FTS5 index of code-aware terms, definitions, imports and references per file, the
+ * file graph (imports resolved to files, and uses of names to the few files that define them),
  * offline summaries and (locally) the vectors. Ingestion writes through `indexFiles`; assembly runs
  * here, next to the data, through `assemble`. D1 stays the system of record; this is derived state.
  */
@@ -52,6 +53,9 @@ type ChunkRowFull = {
   block_cl: number | null;
   block_o2: number | null;
 };
+
+// A referenced name links its user to its definers only when at most this many files define it.
+const LINK_MAX_DEFINERS = 3;
 
 // Recent-change groups larger than this are bulk uploads, not a signal of what someone is working on.
 const RECENT_GROUP_MAX = 50;
@@ -228,6 +232,13 @@ export class ProjectIndex extends DurableObject<Env> {
       for (const target of resolveImport(s.path, s.name, lookup))
         if (target !== s.path) this.sql.exec("INSERT OR IGNORE INTO edges (from_path, to_path) VALUES (?, ?)", s.path, target);
     }
+    // A file that uses a name defined in only a few other files depends on them; names defined
+    // everywhere ("get", "run") link nothing in particular.
+    this.sql.exec(`
+      INSERT OR IGNORE INTO edges (from_path, to_path)
+      SELECT r.path, d.path FROM symbols r JOIN symbols d ON d.name = r.name AND d.kind = 'def'
+      WHERE r.kind = 'ref' AND r.path != d.path
+        AND r.name IN (SELECT name FROM symbols WHERE kind = 'def' GROUP BY name HAVING count(DISTINCT path) <= ${LINK_MAX_DEFINERS})`);
     this.setMeta("derived_dirty", "0");
     if (projectId) await mirrorSummaries(this.env.DB, projectId, rows);
   }

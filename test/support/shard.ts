@@ -10,7 +10,7 @@ export async function fillShard(projectId: string, files: { path: string; text: 
   const indexed = [];
   for (const f of files) {
     const chunks = chunkText(f.text, { tokenizer, maxTokens: 2000, overlapTokens: 128 });
-    const symbols = extractSymbols(f.path, f.text);
+    const symbols = await extractSymbols(f.path, f.text);
     indexed.push({
       path: f.path,
       sha256: `sha-${f.path}`,

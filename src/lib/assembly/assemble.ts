@@ -30,7 +30,7 @@ export function safetyMargin(budget: number): number {
   return Math.min(SAFETY_MARGIN, Math.ceil(budget * 0.004));
 }
 
-export type Signal = "hot path" | "recent change" | "lexical match" | "symbol definition" | "import link" | "vector match" | "summary fill" | "budget fill";
+export type Signal = "hot path" | "recent change" | "lexical match" | "symbol definition" | "symbol link" | "vector match" | "summary fill" | "budget fill";
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /** A chunk with its text, its text's tokens in the model's tokenizer, and its rendered block's tokens in the base encoding. */
@@ -96,7 +96,7 @@ const WEIGHTS: Record<Exclude<Signal, "summary fill" | "budget fill">, number> =
   "lexical match": 1.0,
   "recent change": 0.3,
   "vector match": 0.5,
-  "import link": 0.5,
+  "symbol link": 0.5,
 };
 // A file up to this many tokens (and at most 1.5 pieces) is taken whole rather than in fragments.
 const WHOLE_FILE_TOKENS = 3000;
@@ -170,10 +170,10 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
   for (const [i, c] of defChunks.entries()) credit(c.chunkId, "symbol definition", i);
   const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
-  // Files the best files import, or are imported by, are likely part of the same change.
+  // Files linked to the best files by imports or by the names they use are likely part of the same change.
   const topFiles = topPaths(ranked, meta, 8);
   for (const [i, c] of store.chunksOfPaths(store.neighbors(topFiles).filter((p) => !topFiles.includes(p))).entries()) {
-    credit(c.chunkId, "import link", i);
+    credit(c.chunkId, "symbol link", i);
     meta.set(c.chunkId, c);
   }
   t = lap("symbols", t);

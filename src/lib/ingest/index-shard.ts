@@ -26,7 +26,7 @@ export async function indexInShard(
   const summaryRows: (typeof tables.summaries.$inferInsert)[] = [];
   for (const f of written.live) {
     const text = f.text ?? "";
-    const symbols = f.text === undefined ? [] : extractSymbols(f.path, text);
+    const symbols = f.text === undefined ? [] : await extractSymbols(f.path, text);
     const summary =
       f.text === undefined
         ? `${f.path} — ${f.binary ? "binary file" : (f.skipReason ?? "no text")} (${f.sizeBytes} bytes)`

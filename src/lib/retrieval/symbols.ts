@@ -1,9 +1,11 @@
 /**
- * Definitions and imports per file. Line-based extraction with per-language patterns for TypeScript/
- * JavaScript, Python, Go, Rust and Java, and a generic fallback for everything else. (Tree-sitter
- * grammars are the planned replacement; these patterns cover top-level and member definitions.)
+ * Definitions, imports and references per file: from tree-sitter syntax trees for TypeScript,
+ * JavaScript, Python, Go, Rust and Java, and from line patterns (definitions and imports) for every
+ * other language and for files too large to parse.
  */
-export type SymbolKind = "def" | "import";
+import { extractWithTreeSitter } from "./tree-sitter/extract";
+
+export type SymbolKind = "def" | "import" | "ref";
 export type FileSymbol = { name: string; kind: SymbolKind; line: number; signature: string };
 export type Language = "ts" | "py" | "go" | "rs" | "java" | "other";
 
@@ -78,7 +80,13 @@ const RULES: Record<Language, Rule[]> = {
 // A line longer than this is minified or data; scanning it for definitions finds nothing useful.
 const MAX_LINE = 400;
 
-export function extractSymbols(path: string, text: string): FileSymbol[] {
+/** The file's symbols: tree-sitter where a grammar covers it, the line patterns otherwise. */
+export async function extractSymbols(path: string, text: string): Promise<FileSymbol[]> {
+  return (await extractWithTreeSitter(path, text)) ?? extractSymbolsByLine(path, text);
+}
+
+/** Definitions and imports found by per-language line patterns. */
+export function extractSymbolsByLine(path: string, text: string): FileSymbol[] {
   const rules = RULES[languageOf(path)];
   const out: FileSymbol[] = [];
   const lines = text.split("\n");
