@@ -181,3 +181,35 @@ describe("POST /api/context/assemble", () => {
     expect(await code(await post({ projectId, prompt: "word ".repeat(20_000), budget: 8000 }), 400)).toBe("prompt_too_long");
   });
 });
+
+describe("the index shard follows the catalog", () => {
+  it("drops removed files from assembly and keeps file, directory and project summaries in D1", async () => {
+    const projectId = await ingested(app);
+    const before = await json<Assembled>(await post({ projectId, prompt: "change findUser to look users up by id", budget: 8000 }), 200);
+    expect(before.contextPieces.some((p) => p.kind === "chunk" && p.sourcePath === "src/db/users.ts")).toBe(true);
+
+    const { jobId } = await json<{ jobId: string }>(
+      await api(`/api/projects/${projectId}/ingest`, {
+        method: "POST",
+        body: await tarGz(app.filter((f) => f.path !== "src/db/users.ts")),
+        headers: { "content-type": "application/gzip" },
+      }),
+      202,
+    );
+    expect((await waitForJob(jobId)).files.removed).toBe(1);
+    const after = await json<Assembled>(await post({ projectId, prompt: "change findUser to look users up by id", budget: 8000 }), 200);
+    expect(after.contextPieces.some((p) => p.sourcePath === "src/db/users.ts")).toBe(false);
+
+    const levels = await env.DB.prepare("SELECT level, count(*) AS n FROM summaries WHERE project_id = ? GROUP BY level ORDER BY level")
+      .bind(projectId)
+      .all<{ level: string; n: number }>();
+    expect(Object.fromEntries(levels.results.map((r) => [r.level, r.n]))).toEqual({ directory: 5, file: 4, project: 1 });
+  });
+
+  it("links files through the names they use", async () => {
+    const projectId = await ingested(app);
+    const res = await json<Assembled>(await post({ projectId, prompt: "validatePassword must accept passphrases", budget: 60_000 }), 200);
+    // login.ts defines validatePassword and calls findUser, defined only in users.ts.
+    expect(res.contextPieces.find((p) => p.sourcePath === "src/db/users.ts")?.reasons).toContain("symbol link");
+  });
+});

@@ -172,7 +172,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
   // Files linked to the best files by imports or by the names they use are likely part of the same change.
   const topFiles = topPaths(ranked, meta, 8);
-  for (const [i, c] of store.chunksOfPaths(store.neighbors(topFiles).filter((p) => !topFiles.includes(p))).entries()) {
+  for (const [i, c] of store.chunksOfPaths(store.neighbors(topFiles)).entries()) {
     credit(c.chunkId, "symbol link", i);
     meta.set(c.chunkId, c);
   }

@@ -6,6 +6,7 @@
  * array holding just that section, carrying the compiled module, and a scoped `WebAssembly.instantiate`
  * hook instantiates the module it carries.
  */
+import "./script-url";
 import TreeSitter from "@vscode/tree-sitter-wasm";
 import coreWasm from "@vscode/tree-sitter-wasm/wasm/tree-sitter.wasm";
 import goWasm from "@vscode/tree-sitter-wasm/wasm/tree-sitter-go.wasm";
