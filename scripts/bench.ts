@@ -3,10 +3,10 @@
  * measured from the client, plus tokenizer timings on pathological inputs. Writes docs/benchmarks.md.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { getEncoding } from "js-tiktoken";
 import { countTokens } from "../src/lib/tokenizer";
+import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
 import { ingestArchive, type Job, type LocalServer, startLocalServer } from "./local-server";
 
@@ -94,23 +94,11 @@ async function main(): Promise<void> {
       "",
       "Why the ratio can be under 1: the Worker's tokenizer is exact to tiktoken (tested against js-tiktoken) but merges with a heap and memoises pre-token counts, while js-tiktoken rescans quadratically and re-encodes every repeated identifier.",
     ];
-    writeSection("ingest", lines);
+    writeSection("bench:ingest", lines);
     await benchAssembly(corpus, first.length > 0 ? projects[0] : undefined);
   } finally {
     server.stop();
   }
-}
-
-/** Replaces (or appends) one marked section of docs/benchmarks.md. */
-function writeSection(name: string, lines: string[]): void {
-  const path = "docs/benchmarks.md";
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n\nWritten by `npm run bench`; each section is replaced by its own run.\n";
-  const block = [`<!-- bench:${name}:start -->`, ...lines, `<!-- bench:${name}:end -->`].join("\n");
-  const marker = new RegExp(`<!-- bench:${name}:start -->[\\s\\S]*<!-- bench:${name}:end -->`);
-  const next = marker.test(current) ? current.replace(marker, block) : `${current.trimEnd()}\n\n${block}\n`;
-  mkdirSync("docs", { recursive: true });
-  writeFileSync(path, next);
-  console.log(block);
 }
 
 /** Prompts built from the corpus itself: a definition's name and its file, in the words a developer uses. */
@@ -177,7 +165,7 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
       `| ${label} (${corpus.tokens.toLocaleString("en-US")} tokens, ${corpus.files.length} files) | ${prompts.length} | ${percentile(ms, 50).toFixed(0)} ms | ${percentile(ms, 95).toFixed(0)} ms | ${percentile(server, 50).toFixed(0)} ms | ${(util.reduce((a, b) => a + b, 0) / util.length).toFixed(3)} |`,
     );
   }
-  writeSection("assembly", [
+  writeSection("bench:assembly", [
     "## Context assembly (issue 3)",
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` with a 500,000-token budget (model \`claude-sonnet-4-5\`), timed from the client over loopback, after 3 warm-up calls; prompts are built from definitions in each corpus (\`promptsFrom\` in scripts/bench.ts). The 5M project is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens).`,

@@ -8,7 +8,7 @@
  * beside it: BM25 over whole files, packed in rank order. Results go to docs/benchmarks.md.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
@@ -17,6 +17,7 @@ import { safetyMargin } from "../src/lib/assembly/assemble";
 import { buildIgnoreRules, decodeFile } from "../src/lib/chunker";
 import { queryTerms, termsOf } from "../src/lib/retrieval/terms";
 import { countTokens } from "../src/lib/tokenizer";
+import { writeSection } from "./benchmarks-doc";
 import { createProject, ingestArchive, startLocalServer } from "./local-server";
 
 const DEFAULT_BUDGETS = [16_000, 32_000, 64_000, 128_000, 500_000];
@@ -234,25 +235,10 @@ async function main(): Promise<void> {
     ...rows,
   ];
   console.log(section.join("\n"));
-  writeEvalSection(name, section);
-}
-
-function writeEvalSection(name: string, lines: string[]): void {
-  const path = "docs/benchmarks.md";
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  const block = [`<!-- eval:${name}:start -->`, ...lines, `<!-- eval:${name}:end -->`].join("\n");
-  const marker = new RegExp(`<!-- eval:${name}:start -->[\\s\\S]*<!-- eval:${name}:end -->`);
-  let next: string;
-  if (marker.test(current)) next = current.replace(marker, block);
-  else {
-    const heading = "## Retrieval quality (issue 3): `npm run eval`";
-    const withHeading = current.includes(heading)
-      ? current
-      : `${current.trimEnd()}\n\n${heading}\n\nEach section is written by \`npm run eval -- <repo>\` for one repository (fetched for the run, not committed).\n`;
-    next = `${withHeading.trimEnd()}\n\n${block}\n`;
-  }
-  mkdirSync("docs", { recursive: true });
-  writeFileSync(path, next);
+  writeSection(`eval:${name}`, section, {
+    title: "## Retrieval quality (issue 3): `npm run eval`",
+    intro: "Each section is written by `npm run eval -- <repo>` for one repository (fetched for the run, not committed).",
+  });
 }
 
 await main();
