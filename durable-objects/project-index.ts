@@ -86,6 +86,7 @@ export class ProjectIndex extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
       CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+      CREATE VIRTUAL TABLE IF NOT EXISTS summaries_fts USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, tokenize = "unicode61 tokenchars '_'");
     `);
     this.embedder = embedderFor(env);
     const projectId = this.meta("project_id");
@@ -124,6 +125,12 @@ export class ProjectIndex extends DurableObject<Env> {
       }
       for (const s of f.symbols)
         this.sql.exec("INSERT INTO symbols (path, name, kind, line, signature) VALUES (?, ?, ?, ?, ?)", f.path, s.name, s.kind, s.line, s.signature);
+      this.sql.exec(
+        "INSERT INTO summaries_fts (level, path, body, path_terms) VALUES ('file', ?, ?, ?)",
+        f.path,
+        termsOf(f.summary).join(" "),
+        pathTerms(f.path).join(" "),
+      );
       this.sql.exec(
         "INSERT INTO files (path, sha256, type, tokens_cl, changed_at, summary_id, summary, summary_cl, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         f.path,
@@ -216,6 +223,7 @@ export class ProjectIndex extends DurableObject<Env> {
     });
 
     this.sql.exec("DELETE FROM summaries");
+    this.sql.exec("DELETE FROM summaries_fts WHERE level != 'file'");
     for (const r of rows)
       this.sql.exec(
         "INSERT INTO summaries (id, level, path, content, tokens_cl) VALUES (?, ?, ?, ?, ?)",
@@ -225,6 +233,15 @@ export class ProjectIndex extends DurableObject<Env> {
         r.content,
         countWith("cl100k_base", r.content),
       );
+    for (const r of rows) {
+      if (r.level === "directory")
+        this.sql.exec(
+          "INSERT INTO summaries_fts (level, path, body, path_terms) VALUES ('directory', ?, ?, ?)",
+          r.path,
+          termsOf(r.content).join(" "),
+          pathTerms(r.path).join(" "),
+        );
+    }
 
     this.sql.exec("DELETE FROM edges");
     const lookup = this.pathLookup();
@@ -249,6 +266,7 @@ export class ProjectIndex extends DurableObject<Env> {
     this.sql.exec("DELETE FROM chunks WHERE path = ?", path);
     this.sql.exec("DELETE FROM symbols WHERE path = ?", path);
     this.sql.exec("DELETE FROM files WHERE path = ?", path);
+    this.sql.exec("DELETE FROM summaries_fts WHERE level = 'file' AND path = ?", path);
     return ids.map((r) => r.chunk_id);
   }
 
@@ -437,6 +455,17 @@ export class ProjectIndex extends DurableObject<Env> {
         const order = paths === "all" ? undefined : new Map(paths.map((p, i) => [p, i]));
         if (order) rows.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
         return rows.map((r) => summaryOf(tokenizer, "file-summary", r.summary_id, r.path, r.summary, r.summary_cl));
+      },
+      summaryMatches: (terms, limit) => {
+        if (terms.length === 0) return [];
+        const match = terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+        return sql
+          .exec<{ level: "file" | "directory"; path: string }>(
+            "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0) LIMIT ?",
+            match,
+            limit,
+          )
+          .toArray();
       },
       dirSummaries: (tokenizer) =>
         sql

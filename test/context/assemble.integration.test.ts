@@ -206,6 +206,12 @@ describe("the index shard follows the catalog", () => {
     expect(Object.fromEntries(levels.results.map((r) => [r.level, r.n]))).toEqual({ directory: 5, file: 4, project: 1 });
   });
 
+  it("indexes summaries like chunks: the ones matching the prompt come first", async () => {
+    const projectId = await ingested(app);
+    const res = await json<Assembled>(await post({ projectId, prompt: "where does the billing code live?", budget: 60_000 }), 200);
+    expect(res.contextPieces.find((p) => p.kind === "dir-summary")?.sourcePath).toBe("src/billing");
+  });
+
   it("links files through the names they use", async () => {
     const projectId = await ingested(app);
     const res = await json<Assembled>(await post({ projectId, prompt: "validatePassword must accept passphrases", budget: 60_000 }), 200);

@@ -52,6 +52,8 @@ export interface RetrievalStore {
   projectSummary(tokenizer: Tokenizer): Summary | undefined;
   fileSummaries(paths: string[] | "all", tokenizer: Tokenizer): Summary[];
   dirSummaries(tokenizer: Tokenizer): Summary[];
+  /** File and directory summaries whose text or path matches the terms, best first (BM25). */
+  summaryMatches(terms: string[], limit: number): { level: "file" | "directory"; path: string }[];
   totalTokens(tokenizer: Tokenizer): number;
 }
 
@@ -108,6 +110,7 @@ const MAX_PIECE_CAP = 8000;
 // Candidate pool sizes per signal (the spec queries the vector index with top-k 500).
 const LEXICAL_K = 300;
 const VECTOR_RELATIVE_FLOOR = 0.5;
+const SUMMARY_MATCH_K = 200;
 const VECTOR_K = 500;
 const PREVIEW_CHARS = 200;
 
@@ -279,8 +282,26 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
       seen.add(s.path);
       addSummary(s, ranked.get(chunksByFile.get(s.path)?.[0] ?? "")?.score ?? 0);
     }
+    // Summaries are indexed like chunks: those matching the prompt come next, then the rest.
+    const matches = fits(1) ? store.summaryMatches(queryTerms(req.prompt), SUMMARY_MATCH_K) : [];
+    const dirs = new Map(store.dirSummaries(req.tokenizer).map((d) => [d.path, d]));
+    const matchedFiles = store.fileSummaries(
+      matches.filter((m) => m.level === "file" && !seen.has(m.path)).map((m) => m.path),
+      req.tokenizer,
+    );
+    for (const s of matchedFiles) {
+      seen.add(s.path);
+      addSummary(s, 0);
+    }
+    for (const m of matches) {
+      const d = m.level === "directory" ? dirs.get(m.path) : undefined;
+      if (d && fits(1)) {
+        addSummary(d, 0);
+        dirs.delete(m.path);
+      }
+    }
     if (fits(1)) for (const s of store.fileSummaries("all", req.tokenizer)) if (!seen.has(s.path)) addSummary(s, 0);
-    if (fits(1)) for (const s of store.dirSummaries(req.tokenizer)) addSummary(s, 0);
+    if (fits(1)) for (const d of dirs.values()) addSummary(d, 0);
   }
   // ---- and if the project is larger than that, the remaining chunks in path order ----
   if (fits(64) && store.totalTokens(req.tokenizer) > req.budget) {
