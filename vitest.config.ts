@@ -11,6 +11,9 @@ export default defineConfig({
           WINKY_API_TOKEN: "test-bootstrap-token",
           // The git host API is a real HTTP server started by test/global-setup.ts.
           GIT_API_BASE_URL: inject<string>("gitHostUrl"),
+          // The bubblewrap sandbox runner, also started by test/node/global-setup.ts.
+          SANDBOX_RUNNER_URL: inject<{ url: string }>("sandboxRunner").url,
+          SANDBOX_RUNNER_SECRET: inject<{ secret: string }>("sandboxRunner").secret,
         },
       },
     })),

@@ -1,17 +1,40 @@
-// npm run dev: make sure .dev.vars has an API token, apply D1 migrations locally, then serve the
-// Worker with wrangler on PORT (default 8787). Everything runs locally; no Cloudflare account needed.
+// npm run dev: make sure .dev.vars has an API token and the sandbox runner's URL and secret, apply D1
+// migrations locally, start the sandbox runner, then serve the Worker with wrangler on PORT (default 8787).
+// Everything runs locally; no Cloudflare account needed.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
-export function ensureDevVars() {
+/** A value from .dev.vars, created (random, or `fallback`) and saved if missing. */
+function devVar(name, make) {
   const current = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
-  const found = /^WINKY_API_TOKEN=(.+)$/m.exec(current);
+  const found = new RegExp(`^${name}=(.+)$`, "m").exec(current);
   if (found) return found[1].trim();
-  const token = `wk_local_${randomBytes(24).toString("hex")}`;
-  writeFileSync(".dev.vars", `${current}${current && !current.endsWith("\n") ? "\n" : ""}WINKY_API_TOKEN=${token}\n`);
-  console.log("created .dev.vars with a new WINKY_API_TOKEN");
-  return token;
+  const value = make();
+  writeFileSync(".dev.vars", `${current}${current && !current.endsWith("\n") ? "\n" : ""}${name}=${value}\n`);
+  console.log(`added ${name} to .dev.vars`);
+  return value;
+}
+
+export function ensureDevVars() {
+  devVar("SANDBOX_RUNNER_SECRET", () => randomBytes(24).toString("hex"));
+  devVar("SANDBOX_RUNNER_URL", () => `http://127.0.0.1:${process.env.SANDBOX_RUNNER_PORT ?? "8790"}`);
+  return devVar("WINKY_API_TOKEN", () => `wk_local_${randomBytes(24).toString("hex")}`);
+}
+
+/** The bubblewrap sandbox runner beside wrangler (see src/lib/sandbox/runner). */
+export function startRunner() {
+  const vars = readFileSync(".dev.vars", "utf8");
+  const secret = /^SANDBOX_RUNNER_SECRET=(.+)$/m.exec(vars)?.[1]?.trim();
+  const port = /^SANDBOX_RUNNER_URL=.*:(\d+)/m.exec(vars)?.[1] ?? "8790";
+  if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) {
+    console.warn("bubblewrap is not installed: sandbox runs will answer 503 (run scripts/install-system-deps.sh)");
+    return undefined;
+  }
+  return spawn(process.execPath, ["--import", "tsx", "src/lib/sandbox/runner/main.ts"], {
+    stdio: "inherit",
+    env: { ...process.env, SANDBOX_RUNNER_SECRET: secret, SANDBOX_RUNNER_PORT: port },
+  });
 }
 
 export function applyMigrations() {
@@ -29,7 +52,8 @@ export function startServer(port = process.env.PORT ?? "8787") {
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureDevVars();
   applyMigrations();
+  const runner = startRunner();
   const child = startServer();
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => (child.kill(sig), runner?.kill(sig)));
   child.on("exit", (code) => process.exit(code ?? 0));
 }

@@ -2,14 +2,15 @@
 // (scripts/dev.mjs), waits for /health, ingests this repository's own source with the CLI, prints the
 // summary, and keeps serving until Ctrl-C.
 import { spawnSync } from "node:child_process";
-import { applyMigrations, ensureDevVars, startServer } from "./dev.mjs";
+import { applyMigrations, ensureDevVars, startRunner, startServer } from "./dev.mjs";
 
 const port = process.env.PORT ?? "8787";
 const base = `http://127.0.0.1:${port}`;
 const token = ensureDevVars();
 applyMigrations();
+const runner = startRunner();
 const server = startServer(port);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => (server.kill(sig), runner?.kill(sig)));
 server.on("exit", (code) => process.exit(code ?? 0));
 
 const deadline = Date.now() + 120_000;

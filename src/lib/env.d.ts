@@ -5,5 +5,8 @@ declare namespace Cloudflare {
     WINKY_API_TOKEN?: string;
     /** Token of the git host API used to fetch pushed files (optional for public repositories). */
     GIT_API_TOKEN?: string;
+    /** The local sandbox runner (`npm run dev` starts it and writes both to .dev.vars). */
+    SANDBOX_RUNNER_URL?: string;
+    SANDBOX_RUNNER_SECRET?: string;
   }
 }

@@ -3,10 +3,13 @@
  * webhook payloads published in @octokit/webhooks-examples (read here, since the package is a 4 MB JSON),
  * and a real source corpus of over 1M tokens (scripts/corpus.ts).
  */
+
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
+import { startRunner } from "../../src/lib/sandbox/runner/server";
 import { startGitHost } from "./git-host-server";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
@@ -28,5 +31,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bytes: corpus.bytes,
     files: corpus.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text) })),
   });
-  return async () => host.close();
+  // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it).
+  const secret = randomBytes(16).toString("hex");
+  const runner = await startRunner({ port: 0, secret, root: "/tmp/winky-test-runs" });
+  project.provide("sandboxRunner", { url: runner.url, secret });
+  return async () => {
+    await host.close();
+    await runner.close();
+  };
 }

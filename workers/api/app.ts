@@ -6,6 +6,7 @@ import { contextRoutes } from "./routes/context";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
+import { sandboxRoutes } from "./routes/sandbox";
 import { webhookRoutes } from "./routes/webhooks";
 import type { AppEnv } from "./types";
 
@@ -27,6 +28,7 @@ authed.route("/", orgRoutes);
 authed.route("/", projectRoutes);
 authed.route("/", jobRoutes);
 authed.route("/", contextRoutes);
+authed.route("/", sandboxRoutes);
 app.route("/api", authed);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));

@@ -151,3 +151,22 @@ export const jobBatches = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
 );
+
+/** Sandbox runs: inputs, commands and outcome, kept so a run can be replayed and compared. */
+export const sandboxRuns = sqliteTable(
+  "sandbox_runs",
+  {
+    runId: text("run_id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    orgId: text("org_id").notNull(),
+    request: text("request").notNull(),
+    status: text("status", { enum: ["running", "passed", "failed", "error"] }).notNull(),
+    results: text("results"),
+    artifacts: text("artifacts"),
+    error: text("error"),
+    replayOf: text("replay_of"),
+    createdAt: integer("created_at").notNull().default(now),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("sandbox_runs_project").on(t.projectId, t.createdAt)],
+);

@@ -1,0 +1,227 @@
+/**
+ * The local sandbox runner: a Node HTTP server that `npm run dev` starts beside wrangler. Each run gets
+ * a fresh workspace and a uid of its own; each command runs under bubblewrap (no network, read-only
+ * system, only the workspace writable, its own PID namespace) with rlimits on CPU time, address space,
+ * processes and file size, and the runner enforces wall time and output size. Requests carry the shared
+ * secret. Events stream back as NDJSON while the commands run.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { timingSafeEqual } from "node:crypto";
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { dirname, join, relative } from "node:path";
+import { safePath } from "../../archive";
+import { type CommandResult, type RunEvent, type RunLimits, RunRequest } from "./protocol";
+
+export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
+
+// Largest request body: a project snapshot as JSON.
+const MAX_BODY = 256 * 1024 * 1024;
+// Files written by commands larger than this are not returned as artifacts.
+const MAX_ARTIFACT_BYTES = 1024 * 1024;
+
+export async function startRunner(opts: RunnerOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  await mkdir(opts.root, { recursive: true });
+  const firstUid = opts.firstUid ?? 60_000;
+  const free = Array.from({ length: opts.slots ?? 16 }, (_, i) => firstUid + i);
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: String(e) }));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === "GET" && req.url === "/health") return void res.writeHead(200).end("ok");
+    const auth = Buffer.from(req.headers.authorization ?? "");
+    const want = Buffer.from(`Bearer ${opts.secret}`);
+    if (auth.length !== want.length || !timingSafeEqual(auth, want)) return void res.writeHead(401).end('{"error":"unauthorized"}');
+    if (req.method !== "POST" || req.url !== "/runs") return void res.writeHead(404).end('{"error":"not found"}');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) return void res.writeHead(413).end('{"error":"request too large"}');
+      chunks.push(c as Buffer);
+    }
+    const parsed = RunRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"));
+    if (!parsed.success)
+      return void res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "invalid run request", issues: parsed.error.issues }));
+    const uid = free.shift();
+    if (uid === undefined) return void res.writeHead(503).end('{"error":"all sandbox slots are busy"}');
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
+    try {
+      await run(parsed.data, uid, opts.root, emit);
+    } catch (e) {
+      emit({ type: "error", message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      free.push(uid);
+      res.end();
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(opts.port, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : opts.port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEvent) => void): Promise<void> {
+  const workspace = await mkdtemp(join(root, "run-"));
+  try {
+    const original = new Map<string, string>();
+    for (const f of req.files) {
+      const path = safePath(f.path);
+      original.set(path, f.content);
+      await mkdir(dirname(join(workspace, path)), { recursive: true });
+      await writeFile(join(workspace, path), f.content);
+    }
+    await chownTree(workspace, uid);
+    const results: CommandResult[] = [];
+    for (const [index, command] of req.commands.entries()) {
+      emit({ type: "start", index, command });
+      const result = await runCommand(command, workspace, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
+      results.push(result);
+      emit({ type: "exit", index, result });
+    }
+    emit({ type: "done", results, changedFiles: await changedFiles(workspace, original) });
+  } finally {
+    // Anything the run left behind dies with its PID namespace; the workspace goes here.
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+function sandboxArgs(workspace: string, uid: number, limits: RunLimits, command: string): string[] {
+  return [
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
+    "--clear-groups",
+    "bwrap",
+    "--unshare-all",
+    "--die-with-parent",
+    "--new-session",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    "--symlink",
+    "usr/bin",
+    "/bin",
+    "--symlink",
+    "usr/sbin",
+    "/sbin",
+    "--symlink",
+    "usr/lib",
+    "/lib",
+    "--symlink",
+    "usr/lib64",
+    "/lib64",
+    "--ro-bind",
+    "/etc",
+    "/etc",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+    "--bind",
+    workspace,
+    "/workspace",
+    "--chdir",
+    "/workspace",
+    "--clearenv",
+    "--setenv",
+    "PATH",
+    "/usr/local/bin:/usr/bin:/bin",
+    "--setenv",
+    "HOME",
+    "/workspace",
+    "--setenv",
+    "CI",
+    "true",
+    "--",
+    "/usr/bin/prlimit",
+    `--cpu=${limits.cpuSeconds}`,
+    `--as=${limits.memoryMb * 1024 * 1024}`,
+    `--nproc=${limits.processes}`,
+    `--fsize=${64 * 1024 * 1024}`,
+    "--",
+    "/bin/sh",
+    "-c",
+    command,
+  ];
+}
+
+function runCommand(
+  command: string,
+  workspace: string,
+  uid: number,
+  limits: RunLimits,
+  onOutput: (stream: "stdout" | "stderr", data: string) => void,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child: ChildProcess = spawn("setpriv", sandboxArgs(workspace, uid, limits, command), { stdio: ["ignore", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    let kept = 0;
+    let truncated = false;
+    let stoppedFor: CommandResult["stoppedFor"] = null;
+    const stop = (why: NonNullable<CommandResult["stoppedFor"]>): void => {
+      if (stoppedFor) return;
+      stoppedFor = why;
+      child.kill("SIGKILL");
+    };
+    const wall = setTimeout(() => stop("wall-time"), limits.wallSeconds * 1000);
+    for (const stream of ["stdout", "stderr"] as const) {
+      child[stream]?.setEncoding("utf8");
+      child[stream]?.on("data", (data: string) => {
+        const room = limits.outputBytes - kept;
+        const part = data.length > room ? data.slice(0, room) : data;
+        if (part.length > 0) {
+          kept += part.length;
+          out[stream] += part;
+          onOutput(stream, part);
+        }
+        if (part.length < data.length && !truncated) {
+          truncated = true;
+          out[stream] += "\n[output truncated by the sandbox]\n";
+          stop("output");
+        }
+      });
+    }
+    child.on("close", (code, signal) => {
+      clearTimeout(wall);
+      resolve({ command, exitCode: code, signal, durationMs: Date.now() - started, stdout: out.stdout, stderr: out.stderr, truncated, stoppedFor });
+    });
+  });
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, uid);
+    else await chown(p, uid, uid);
+  }
+}
+
+async function changedFiles(workspace: string, original: Map<string, string>): Promise<{ path: string; content: string }[]> {
+  const out: { path: string; content: string }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "node_modules" && e.name !== ".git") await walk(p);
+      } else if (e.isFile()) {
+        const buf = await readFile(p);
+        if (buf.length > MAX_ARTIFACT_BYTES || buf.includes(0)) continue;
+        const path = relative(workspace, p).split("\\").join("/");
+        const content = buf.toString("utf8");
+        if (original.get(path) !== content) out.push({ path, content });
+      }
+    }
+  };
+  await walk(workspace);
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,70 @@
+/**
+ * One Sandbox interface. Local: the bubblewrap runner (`runner/server.ts`) reached over HTTP with a
+ * shared secret. Production: Cloudflare Containers (not built yet; see docs/architecture.md).
+ */
+import { AppError } from "../errors";
+import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
+
+export type { CommandResult, RunEvent, RunLimits };
+
+export type SandboxRun = { files: { path: string; content: string }[]; commands: string[]; limits: RunLimits };
+export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[] };
+
+export interface Sandbox {
+  run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome>;
+}
+
+/** The local runner over HTTP; events arrive as NDJSON while the commands run. */
+export class LocalRunnerSandbox implements Sandbox {
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+  ) {}
+
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.secret}`, "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+    } catch (e) {
+      throw new AppError(503, "sandbox_unavailable", `the sandbox runner at ${this.url} cannot be reached: ${String(e)}`);
+    }
+    if (!res.ok || !res.body)
+      throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}: ${await res.text()}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    let outcome: SandboxOutcome | undefined;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (value) buffered += value;
+      let nl = buffered.indexOf("\n");
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl).trim();
+        buffered = buffered.slice(nl + 1);
+        if (line) {
+          const event = JSON.parse(line) as RunEvent;
+          onEvent(event);
+          if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
+          if (event.type === "error") throw new AppError(502, "sandbox_failed", event.message);
+        }
+        nl = buffered.indexOf("\n");
+      }
+      if (done) break;
+    }
+    if (!outcome) throw new AppError(502, "sandbox_failed", "the sandbox runner ended without a result");
+    return outcome;
+  }
+}
+
+/** The sandbox the bindings allow: the local runner when its URL and secret are configured. */
+export function sandboxFor(env: { SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string }): Sandbox {
+  if (env.SANDBOX_RUNNER_URL && env.SANDBOX_RUNNER_SECRET) return new LocalRunnerSandbox(env.SANDBOX_RUNNER_URL, env.SANDBOX_RUNNER_SECRET);
+  throw new AppError(
+    503,
+    "sandbox_unavailable",
+    "no sandbox is configured (set SANDBOX_RUNNER_URL and SANDBOX_RUNNER_SECRET, or deploy the container sandbox)",
+  );
+}

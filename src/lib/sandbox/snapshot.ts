@@ -1,0 +1,73 @@
+/** Rebuilds a project's files as ingested, from its chunks in R2 (overlaps removed by byte offsets). */
+import { asc, eq } from "drizzle-orm";
+import { type Db, getChunkText, tables } from "../storage";
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+export async function projectSnapshot(db: Db, bucket: R2Bucket, projectId: string): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ path: tables.chunks.path, byteOffset: tables.chunks.byteOffset, r2Key: tables.chunks.r2Key, type: tables.chunks.type })
+    .from(tables.chunks)
+    .where(eq(tables.chunks.projectId, projectId))
+    .orderBy(asc(tables.chunks.path), asc(tables.chunks.ordinal))
+    .all();
+  const texts = new Map<string, string>();
+  await Promise.all(
+    [...new Set(rows.map((r) => r.r2Key))].map(async (key) => {
+      texts.set(key, (await getChunkText(bucket, key)) ?? "");
+    }),
+  );
+  const files = new Map<string, Uint8Array[]>();
+  const ends = new Map<string, number>();
+  for (const r of rows) {
+    // Conversations and logs are not part of the source tree.
+    if (r.type === "conversation" || r.type === "log") continue;
+    const bytes = ENCODER.encode(texts.get(r.r2Key) ?? "");
+    const end = ends.get(r.path) ?? 0;
+    const parts = files.get(r.path) ?? [];
+    parts.push(bytes.subarray(Math.max(0, end - r.byteOffset)));
+    files.set(r.path, parts);
+    ends.set(r.path, Math.max(end, r.byteOffset + bytes.byteLength));
+  }
+  const out = new Map<string, string>();
+  for (const [path, parts] of files) {
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.byteLength;
+    }
+    out.set(path, DECODER.decode(all));
+  }
+  // Empty files have no chunks but are part of the tree.
+  for (const f of await db
+    .select({ path: tables.files.path, binary: tables.files.binary, chunkCount: tables.files.chunkCount, skip: tables.files.skipReason })
+    .from(tables.files)
+    .where(eq(tables.files.projectId, projectId))
+    .all()) {
+    if (!f.binary && !f.skip && f.chunkCount === 0 && !out.has(f.path)) out.set(f.path, "");
+  }
+  return out;
+}
+
+/** Checks to run when a request names none, from the files present. */
+export function detectCommands(tree: Map<string, string>): string[] {
+  const pkg = tree.get("package.json");
+  if (pkg) {
+    const out: string[] = [];
+    try {
+      const scripts = (JSON.parse(pkg) as { scripts?: Record<string, string> }).scripts ?? {};
+      if (scripts.test) out.push("npm test --silent");
+    } catch {
+      // an unparseable package.json gets no npm command
+    }
+    if (tree.has("tsconfig.json")) out.push("npx --no-install tsc --noEmit");
+    if (out.length) return out;
+  }
+  if ([...tree.keys()].some((p) => p.endsWith(".py")))
+    return tree.has("pytest.ini") || tree.has("conftest.py") ? ["python3 -m pytest -q"] : ["python3 -m unittest discover -q"];
+  if (tree.has("go.mod")) return ["go vet ./...", "go test ./..."];
+  if (tree.has("Cargo.toml")) return ["cargo test --offline"];
+  return [];
+}

@@ -1,0 +1,144 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, createProject, json, waitForJob } from "../support/api";
+import { type TreeFile, tarGz } from "../support/archives";
+
+type Result = {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stoppedFor: string | null;
+  truncated: boolean;
+};
+type Run = { runId: string; status: string; results: Result[]; artifacts: { path: string; key: string }[]; sameOutcome?: boolean };
+
+const jsProject: TreeFile[] = [
+  { path: "package.json", content: JSON.stringify({ name: "calc", scripts: { test: "node test.js" } }) },
+  { path: "calc.js", content: "exports.add = (a, b) => a + b;\n" },
+  {
+    path: "test.js",
+    content: "const assert = require('assert');\nconst { add } = require('./calc');\nassert.strictEqual(add(2, 3), 5);\nconsole.log('ok');\n",
+  },
+];
+const pyProject: TreeFile[] = [
+  { path: "calc.py", content: "def add(a, b):\n    return a + b\n" },
+  {
+    path: "test_calc.py",
+    content: "import unittest\nfrom calc import add\n\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+  },
+];
+
+async function project(files: TreeFile[]): Promise<string> {
+  const projectId = await createProject();
+  const { jobId } = await json<{ jobId: string }>(
+    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
+    202,
+  );
+  await waitForJob(jobId);
+  return projectId;
+}
+
+const start = (body: unknown, headers: Record<string, string> = {}) =>
+  api("/api/sandbox/runs", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+
+const breakAdd = "--- a/calc.js\n+++ b/calc.js\n@@ -1 +1 @@\n-exports.add = (a, b) => a + b;\n+exports.add = (a, b) => a - b;\n";
+
+describe("sandbox runs on the local bubblewrap runner", () => {
+  it("passes and fails a JavaScript project's checks, applying the change first", async () => {
+    const projectId = await project(jsProject);
+    const ok = await json<Run>(await start({ projectId }), 200);
+    expect(ok.status).toBe("passed");
+    expect(ok.results).toMatchObject([{ command: "npm test --silent", exitCode: 0 }]);
+    const bad = await json<Run>(await start({ projectId, change: { diff: breakAdd } }), 200);
+    expect(bad.status).toBe("failed");
+    expect(bad.results[0]?.stderr).toContain("AssertionError");
+    const recorded = await json<{ status: string; request: { change: { diff: string } } }>(await api(`/api/sandbox/runs/${bad.runId}`), 200);
+    expect(recorded).toMatchObject({ status: "failed", request: { change: { diff: breakAdd } } });
+  });
+
+  it("passes and fails a Python project's checks, and keeps changed files as artifacts", async () => {
+    const projectId = await project(pyProject);
+    const ok = await json<Run>(await start({ projectId, commands: ["python3 -m unittest -q", "echo built > report.txt"] }), 200);
+    expect(ok.status).toBe("passed");
+    expect(ok.artifacts.map((a) => a.path)).toEqual(["report.txt"]);
+    expect(await (await env.CHUNKS.get(ok.artifacts[0]?.key ?? ""))?.text()).toBe("built\n");
+    const bad = await json<Run>(await start({ projectId, change: { files: [{ path: "calc.py", content: "def add(a, b):\n    return a * b\n" }] } }), 200);
+    expect(bad.status).toBe("failed");
+    expect(bad.results[0]?.stderr).toContain("FAILED");
+  });
+
+  it("refuses a diff that does not apply, naming file and hunk, and runs nothing", async () => {
+    const projectId = await project(jsProject);
+    const res = await json<{ error: { code: string; message: string } }>(
+      await start({ projectId, change: { diff: breakAdd.replace("a + b;", "a + c;") } }),
+      422,
+    );
+    expect(res.error.code).toBe("patch_failed");
+    expect(res.error.message).toContain("calc.js: hunk 1 (@@ -1 +1 @@)");
+    const runs = await env.DB.prepare("SELECT count(*) AS n FROM sandbox_runs WHERE project_id = ?").bind(projectId).first<{ n: number }>();
+    expect(runs?.n).toBe(0);
+  });
+
+  it("contains hostile code and keeps serving the next run", async () => {
+    const projectId = await project(jsProject);
+    const limits = { wallSeconds: 10, cpuSeconds: 3, memoryMb: 2048, processes: 32, outputBytes: 64 * 1024 };
+    const hostile = await json<Run>(
+      await start({
+        projectId,
+        limits,
+        commands: [
+          "curl -sS -m 5 http://1.1.1.1/",
+          "node -e \"require('http').get('http://example.com', () => {}).on('error', (e) => { console.error(e.code); process.exit(3) })\"",
+          "touch /usr/escape && echo wrote-outside",
+          "echo x > /etc/passwd",
+          "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived",
+          "while true; do :; done",
+          "yes",
+          'python3 -c "b = bytearray(8 * 1024 ** 3)"',
+        ],
+      }),
+      200,
+    );
+    const [curl, node, touch, passwd, bomb, loop, yes, memory] = hostile.results as Result[];
+    expect(curl?.exitCode).not.toBe(0);
+    expect(node?.exitCode).toBe(3);
+    expect(touch?.stderr).toContain("Read-only file system");
+    expect(touch?.stdout).not.toContain("wrote-outside");
+    expect(passwd?.exitCode).not.toBe(0);
+    expect(bomb?.stderr).toMatch(/fork|Resource temporarily unavailable/i);
+    expect(loop?.exitCode === 137 || loop?.signal === "SIGKILL").toBe(true);
+    expect(yes, JSON.stringify({ ...yes, stdout: yes?.stdout.length })).toMatchObject({ stoppedFor: "output", truncated: true });
+    expect(yes?.stdout.length).toBeLessThanOrEqual(64 * 1024 + 100);
+    expect(memory?.stderr).toContain("MemoryError");
+    const next = await json<Run>(await start({ projectId }), 200);
+    expect(next.status).toBe("passed");
+  });
+
+  it("keeps concurrent runs apart", async () => {
+    const projectId = await project(jsProject);
+    const runs = await Promise.all(
+      [1, 2, 3].map(async (i) => json<Run>(await start({ projectId, commands: [`echo ${i} > mine.txt; sleep 1; ls; cat mine.txt`] }), 200)),
+    );
+    for (const [i, run] of runs.entries()) {
+      expect(run.results[0]?.stdout.trim().split("\n").at(-1)).toBe(String(i + 1));
+      expect(run.artifacts.map((a) => a.path)).toEqual(["mine.txt"]);
+    }
+  });
+
+  it("streams events while the commands run, and replays a run with the same outcome", async () => {
+    const projectId = await project(jsProject);
+    const res = await start({ projectId, change: { diff: breakAdd } }, { accept: "application/x-ndjson" });
+    expect(res.headers.get("content-type")).toContain("application/x-ndjson");
+    const events = (await res.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["start", "output", "exit", "done", "summary"]));
+    const summary = events.at(-1) as { runId: string; status: string };
+    expect(summary.status).toBe("failed");
+    const replay = await json<Run & { replayOf: string }>(await api(`/api/sandbox/runs/${summary.runId}/replay`, { method: "POST" }), 200);
+    expect(replay).toMatchObject({ replayOf: summary.runId, status: "failed", sameOutcome: true });
+  });
+});
