@@ -54,6 +54,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   applyMigrations();
   const runner = startRunner();
   const child = startServer();
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => (child.kill(sig), runner?.kill(sig)));
+  for (const sig of ["SIGINT", "SIGTERM"])
+    process.on(sig, () => {
+      child.kill(sig);
+      runner?.kill(sig);
+    });
   child.on("exit", (code) => process.exit(code ?? 0));
 }

@@ -10,7 +10,11 @@ const token = ensureDevVars();
 applyMigrations();
 const runner = startRunner();
 const server = startServer(port);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => (server.kill(sig), runner?.kill(sig)));
+for (const sig of ["SIGINT", "SIGTERM"])
+  process.on(sig, () => {
+    server.kill(sig);
+    runner?.kill(sig);
+  });
 server.on("exit", (code) => process.exit(code ?? 0));
 
 const deadline = Date.now() + 120_000;

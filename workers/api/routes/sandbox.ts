@@ -93,15 +93,13 @@ export const sandboxRoutes = new Hono<AppEnv>()
     const input: SandboxRun = { files: [...tree].map(([path, content]) => ({ path, content })), commands, limits: RunLimits.parse(body.limits) };
     const runId = newId("run");
     await c.env.CHUNKS.put(runKey(project.projectId, runId, "input.json"), JSON.stringify(input));
-    await db
-      .insert(tables.sandboxRuns)
-      .values({
-        runId,
-        projectId: project.projectId,
-        orgId: c.var.orgId,
-        request: JSON.stringify({ change: body.change, commands, limits: input.limits }),
-        status: "running",
-      });
+    await db.insert(tables.sandboxRuns).values({
+      runId,
+      projectId: project.projectId,
+      orgId: c.var.orgId,
+      request: JSON.stringify({ change: body.change, commands, limits: input.limits }),
+      status: "running",
+    });
     return respond(c, (onEvent) => execute(c.env, db, runId, project.projectId, input, onEvent));
   })
   .get("/sandbox/runs/:runId", async (c) => {
