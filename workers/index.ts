@@ -3,6 +3,7 @@ import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
 export { ProjectIndex } from "../durable-objects/project-index";
+export { SandboxContainer } from "../durable-objects/sandbox-container";
 
 export default {
   fetch: app.fetch,

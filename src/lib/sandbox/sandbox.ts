@@ -1,8 +1,10 @@
 /**
  * One Sandbox interface. Local: the bubblewrap runner (`runner/server.ts`) reached over HTTP with a
- * shared secret. Production: Cloudflare Containers (not built yet; see docs/architecture.md).
+ * shared secret. Production: Cloudflare Containers (`container-sandbox.ts`).
  */
+import type { SandboxContainer } from "../../../durable-objects/sandbox-container";
 import { AppError } from "../errors";
+import { ContainerSandbox } from "./container-sandbox";
 import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
 
 export type { CommandResult, RunEvent, RunLimits };
@@ -59,8 +61,12 @@ export class LocalRunnerSandbox implements Sandbox {
   }
 }
 
-/** The sandbox the bindings allow: the local runner when its URL and secret are configured. */
-export function sandboxFor(env: { SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string }): Sandbox {
+/** The sandbox the bindings allow: Containers in production, else the local runner when configured. */
+export function sandboxFor(
+  env: { SANDBOX?: DurableObjectNamespace<SandboxContainer>; SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string },
+  runId: string,
+): Sandbox {
+  if (env.SANDBOX) return new ContainerSandbox(env.SANDBOX, runId);
   if (env.SANDBOX_RUNNER_URL && env.SANDBOX_RUNNER_SECRET) return new LocalRunnerSandbox(env.SANDBOX_RUNNER_URL, env.SANDBOX_RUNNER_SECRET);
   throw new AppError(
     503,

@@ -33,7 +33,7 @@ type Summary = {
 /** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
 async function execute(env: Env, db: Db, runId: string, projectId: string, input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<Summary> {
   try {
-    const outcome = await sandboxFor(env).run(input, onEvent);
+    const outcome = await sandboxFor(env, runId).run(input, onEvent);
     const artifacts = await Promise.all(
       outcome.changedFiles.map(async (f) => {
         const key = runKey(projectId, runId, `artifacts/${f.path}`);

@@ -1,0 +1,85 @@
+/**
+ * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id), files are
+ * written to /workspace, and every command runs as an unprivileged user under the same rlimits and
+ * wall-time and output limits as the local runner; the container has no internet access.
+ */
+import { getSandbox } from "@cloudflare/sandbox";
+import type { SandboxContainer } from "../../../durable-objects/sandbox-container";
+import type { CommandResult, RunEvent, Sandbox, SandboxOutcome, SandboxRun } from "./sandbox";
+
+const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+
+export class ContainerSandbox implements Sandbox {
+  constructor(
+    private readonly namespace: DurableObjectNamespace<SandboxContainer>,
+    private readonly runId: string,
+  ) {}
+
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+    const box = getSandbox(this.namespace, this.runId);
+    try {
+      const dirs = [...new Set(input.files.map((f) => (f.path.includes("/") ? `/workspace/${f.path.slice(0, f.path.lastIndexOf("/"))}` : "/workspace")))];
+      await box.exec(`mkdir -p ${dirs.map(quote).join(" ")}`);
+      for (const f of input.files) await box.writeFile(`/workspace/${f.path}`, f.content);
+      await box.exec("chown -R runner:runner /workspace && touch /tmp/.run-start");
+      const results: CommandResult[] = [];
+      const l = input.limits;
+      for (const [index, command] of input.commands.entries()) {
+        onEvent({ type: "start", index, command });
+        const abort = new AbortController();
+        const out = { stdout: "", stderr: "" };
+        let kept = 0;
+        let truncated = false;
+        const started = Date.now();
+        const wrapped =
+          `cd /workspace && setpriv --reuid=60000 --regid=60000 --clear-groups ` +
+          `prlimit --cpu=${l.cpuSeconds} --as=${l.memoryMb * 1024 * 1024} --nproc=${l.processes} --fsize=${64 * 1024 * 1024} -- ` +
+          `timeout -s KILL ${l.wallSeconds} sh -c ${quote(command)}`;
+        let exitCode: number | null = null;
+        try {
+          const r = await box.exec(wrapped, {
+            stream: true,
+            signal: abort.signal,
+            onOutput: (stream, data) => {
+              const part = data.slice(0, Math.max(0, l.outputBytes - kept));
+              kept += part.length;
+              out[stream] += part;
+              if (part) onEvent({ type: "output", index, stream, data: part });
+              if (part.length < data.length && !truncated) {
+                truncated = true;
+                out[stream] += "\n[output truncated by the sandbox]\n";
+                abort.abort();
+              }
+            },
+          });
+          exitCode = r.exitCode;
+        } catch (e) {
+          if (!truncated) throw e;
+        }
+        const result: CommandResult = {
+          command,
+          exitCode,
+          signal: null,
+          durationMs: Date.now() - started,
+          stdout: out.stdout,
+          stderr: out.stderr,
+          truncated,
+          stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
+        };
+        results.push(result);
+        onEvent({ type: "exit", index, result });
+      }
+      const listed = await box.exec("cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.git/*'");
+      const changedFiles: { path: string; content: string }[] = [];
+      for (const p of listed.stdout.split("\n").filter(Boolean)) {
+        const path = p.replace(/^\.\//, "");
+        const file = await box.readFile(`/workspace/${path}`);
+        changedFiles.push({ path, content: file.content });
+      }
+      onEvent({ type: "done", results, changedFiles });
+      return { results, changedFiles };
+    } finally {
+      await box.destroy();
+    }
+  }
+}
