@@ -69,6 +69,24 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(bad.results[0]?.stderr).toContain("FAILED");
   });
 
+  it("takes the project's check commands when the request names none", async () => {
+    const projectId = await project(jsProject);
+    const patch = (body: unknown) =>
+      api(`/api/projects/${projectId}`, { method: "PATCH", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    expect(
+      (await json<{ checkCommands: string[] }>(await patch({ checkCommands: ["node test.js", "node -e 'process.exit(4)'"] }), 200)).checkCommands,
+    ).toHaveLength(2);
+    const run = await json<Run>(await start({ projectId }), 200);
+    expect(run.results.map((r) => [r.command, r.exitCode])).toEqual([
+      ["node test.js", 0],
+      ["node -e 'process.exit(4)'", 4],
+    ]);
+    expect(run.status).toBe("failed");
+    expect((await json<{ error: { code: string } }>(await patch({ checkCommands: [] }), 400)).error.code).toBe("invalid_request");
+    await patch({ checkCommands: null });
+    expect((await json<Run>(await start({ projectId }), 200)).results[0]?.command).toBe("npm test --silent");
+  });
+
   it("refuses a diff that does not apply, naming file and hunk, and runs nothing", async () => {
     const projectId = await project(jsProject);
     const res = await json<{ error: { code: string; message: string } }>(

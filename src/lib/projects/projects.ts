@@ -25,6 +25,7 @@ export function projectView(p: ProjectRow) {
     overlapTokens: p.overlapTokens,
     maxFileBytes: p.maxFileBytes,
     repository: p.repoFullName ? { fullName: p.repoFullName, branch: p.repoBranch } : null,
+    checkCommands: p.checkCommands ? (JSON.parse(p.checkCommands) as string[]) : null,
     createdAt: new Date(p.createdAt).toISOString(),
   };
 }

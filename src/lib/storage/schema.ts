@@ -38,6 +38,8 @@ export const projects = sqliteTable(
     repoBranch: text("repo_branch"),
     webhookSecret: text("webhook_secret"),
     gitToken: text("git_token"),
+    /** JSON array of the checks a sandbox run executes when the request names none. */
+    checkCommands: text("check_commands"),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [index("projects_org").on(t.orgId), index("projects_repo").on(t.repoFullName)],

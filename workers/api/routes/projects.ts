@@ -13,6 +13,10 @@ import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody, parseWith } from "../validate";
 
+// Checks run by sandbox runs that name none; null clears them (detection from the files takes over).
+const CheckCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(20).nullable();
+const UpdateProject = z.object({ name: z.string().trim().min(1).max(200).optional(), checkCommands: CheckCommands.optional() });
+
 // The spec's chunk size is 8,000 tokens and its overlap 128-512; both are per-project settings.
 const CreateProject = z
   .object({
@@ -26,6 +30,7 @@ const CreateProject = z
       .min(1024)
       .max(8 * 1024 * 1024)
       .default(DEFAULT_ARCHIVE_LIMITS.maxFileBytes),
+    checkCommands: CheckCommands.optional(),
   })
   .refine((p) => p.overlapTokens < p.chunkTokens / 2, { message: "overlapTokens must be under half of chunkTokens", path: ["overlapTokens"] });
 
@@ -80,12 +85,23 @@ export const projectRoutes = new Hono<AppEnv>()
       chunkTokens: body.chunkTokens,
       overlapTokens: body.overlapTokens,
       maxFileBytes: body.maxFileBytes,
+      checkCommands: body.checkCommands ? JSON.stringify(body.checkCommands) : null,
     });
     return c.json({ projectId }, 201);
   })
   .get("/projects/:projectId", async (c) => {
     const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);
     return c.json(projectView(p));
+  })
+  .patch("/projects/:projectId", async (c) => {
+    const db = openDb(c.env.DB);
+    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const body = await jsonBody(c, UpdateProject);
+    const set: Partial<typeof tables.projects.$inferInsert> = {};
+    if (body.name !== undefined) set.name = body.name;
+    if (body.checkCommands !== undefined) set.checkCommands = body.checkCommands === null ? null : JSON.stringify(body.checkCommands);
+    if (Object.keys(set).length > 0) await db.update(tables.projects).set(set).where(eq(tables.projects.projectId, p.projectId));
+    return c.json(projectView(await getProject(db, p.projectId, c.var.orgId)));
   })
   .put("/projects/:projectId/repository", async (c) => {
     const db = openDb(c.env.DB);

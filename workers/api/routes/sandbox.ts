@@ -87,7 +87,8 @@ export const sandboxRoutes = new Hono<AppEnv>()
     const snapshot = await projectSnapshot(db, c.env.CHUNKS, project.projectId);
     // A change that does not apply is refused here: nothing runs.
     const { tree } = applyChange(snapshot, body.change);
-    const commands = body.commands ?? detectCommands(tree);
+    // The request's commands, else the project's settings, else what the files suggest.
+    const commands = body.commands ?? (project.checkCommands ? (JSON.parse(project.checkCommands) as string[]) : detectCommands(tree));
     if (commands.length === 0)
       throw new AppError(400, "no_commands", "no checks were given and none could be detected from the files (package.json scripts, Python, Go or Cargo)");
     const input: SandboxRun = { files: [...tree].map(([path, content]) => ({ path, content })), commands, limits: RunLimits.parse(body.limits) };
