@@ -134,6 +134,12 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(next.status).toBe("passed");
   });
 
+  it("the runner refuses requests without its shared secret", async () => {
+    const body = JSON.stringify({ files: [], commands: ["id"] });
+    expect((await fetch(`${env.SANDBOX_RUNNER_URL}/runs`, { method: "POST", body })).status).toBe(401);
+    expect((await fetch(`${env.SANDBOX_RUNNER_URL}/runs`, { method: "POST", body, headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+  });
+
   it("keeps concurrent runs apart", async () => {
     const projectId = await project(jsProject);
     const runs = await Promise.all(
