@@ -63,6 +63,17 @@ async function execute(env: Env, db: Db, runId: string, projectId: string, input
   }
 }
 
+/** The org's run, or 404 as for a missing one. */
+async function findRun(db: Db, runId: string, orgId: string): Promise<typeof tables.sandboxRuns.$inferSelect> {
+  const row = await db
+    .select()
+    .from(tables.sandboxRuns)
+    .where(and(eq(tables.sandboxRuns.runId, runId), eq(tables.sandboxRuns.orgId, orgId)))
+    .get();
+  if (!row) throw notFound("sandbox run");
+  return row;
+}
+
 /** JSON when the run ends, or NDJSON events as they happen when the client accepts application/x-ndjson. */
 function respond(
   c: { req: { header(name: string): string | undefined }; json(body: unknown, status?: 200): Response },
@@ -104,13 +115,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
     return respond(c, (onEvent) => execute(c.env, db, runId, project.projectId, input, onEvent));
   })
   .get("/sandbox/runs/:runId", async (c) => {
-    const db = openDb(c.env.DB);
-    const row = await db
-      .select()
-      .from(tables.sandboxRuns)
-      .where(and(eq(tables.sandboxRuns.runId, c.req.param("runId")), eq(tables.sandboxRuns.orgId, c.var.orgId)))
-      .get();
-    if (!row) throw notFound("sandbox run");
+    const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.orgId);
     const results = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "results.json"));
     return c.json({
       runId: row.runId,
@@ -127,12 +132,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
   })
   .post("/sandbox/runs/:runId/replay", async (c) => {
     const db = openDb(c.env.DB);
-    const original = await db
-      .select()
-      .from(tables.sandboxRuns)
-      .where(and(eq(tables.sandboxRuns.runId, c.req.param("runId")), eq(tables.sandboxRuns.orgId, c.var.orgId)))
-      .get();
-    if (!original) throw notFound("sandbox run");
+    const original = await findRun(db, c.req.param("runId"), c.var.orgId);
     const stored = await c.env.CHUNKS.get(runKey(original.projectId, original.runId, "input.json"));
     if (!stored) throw new AppError(409, "not_replayable", "the run's recorded input is missing");
     const input = (await stored.json()) as SandboxRun;
