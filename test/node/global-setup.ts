@@ -11,6 +11,7 @@ import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
 import { startGitHost } from "./git-host-server";
+import { startMessagesServer } from "./messages-server";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 
@@ -35,7 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const secret = randomBytes(16).toString("hex");
   const runner = await startRunner({ port: 0, secret, root: "/tmp/winky-test-runs" });
   project.provide("sandboxRunner", { url: runner.url, secret });
+  const messages = await startMessagesServer();
+  project.provide("messagesApiUrl", messages.url);
   return async () => {
+    await messages.close();
     await host.close();
     await runner.close();
   };

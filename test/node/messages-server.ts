@@ -1,0 +1,75 @@
+/**
+ * A local HTTP server that speaks the Anthropic Messages API for tests: POST /v1/messages (JSON, or
+ * server-sent events in the documented order when `stream` is true), POST /v1/messages/count_tokens,
+ * scripted failures (429/529 with retry-after), and a record of every request body it received.
+ * Replies: the reply queued with PUT /__reply, else an echo of the last user message.
+ */
+import { createServer } from "node:http";
+
+export async function startMessagesServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const bodies: unknown[] = [];
+  const failures: { status: number; retryAfter: string }[] = [];
+  const replies: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks).toString("utf8");
+      const url = new URL(req.url ?? "/", "http://localhost");
+      if (url.pathname === "/__requests") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(bodies));
+      if (url.pathname === "/__fail" && req.method === "PUT") {
+        failures.push(...(JSON.parse(raw) as { status: number; retryAfter: string }[]));
+        return void res.writeHead(204).end();
+      }
+      if (url.pathname === "/__reply" && req.method === "PUT") {
+        replies.push(raw);
+        return void res.writeHead(204).end();
+      }
+      const body = raw ? (JSON.parse(raw) as { model: string; stream?: boolean; messages: { role: string; content: string }[]; system?: string }) : undefined;
+      if (url.pathname.startsWith("/v1/")) bodies.push({ path: url.pathname, body });
+      if (!body) return void res.writeHead(400).end();
+      const fail = failures.shift();
+      if (fail) {
+        const type = fail.status === 529 ? "overloaded_error" : "rate_limit_error";
+        return void res
+          .writeHead(fail.status, { "content-type": "application/json", "retry-after": fail.retryAfter })
+          .end(JSON.stringify({ type: "error", error: { type, message: type } }));
+      }
+      const inputText = `${body.system ?? ""}${body.messages.map((m) => m.content).join("")}`;
+      const inputTokens = Math.ceil(inputText.length / 4);
+      if (url.pathname === "/v1/messages/count_tokens")
+        return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ input_tokens: inputTokens }));
+      const text = replies.shift() ?? `echo: ${body.messages.at(-1)?.content ?? ""}`;
+      const outputTokens = Math.ceil(text.length / 4);
+      const message = {
+        id: "msg_local",
+        type: "message",
+        role: "assistant",
+        model: body.model,
+        content: [{ type: "text", text }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: outputTokens },
+      };
+      if (!body.stream) return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(message));
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      send("message_start", {
+        type: "message_start",
+        message: { ...message, content: [], stop_reason: null, usage: { input_tokens: inputTokens, output_tokens: 1 } },
+      });
+      send("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
+      send("ping", { type: "ping" });
+      for (let i = 0; i < text.length; i += 8)
+        send("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: text.slice(i, i + 8) } });
+      send("content_block_stop", { type: "content_block_stop", index: 0 });
+      send("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: outputTokens } });
+      send("message_stop", { type: "message_stop" });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
