@@ -2,14 +2,15 @@
  * A local HTTP server that speaks the Anthropic Messages API for tests: POST /v1/messages (JSON, or
  * server-sent events in the documented order when `stream` is true), POST /v1/messages/count_tokens,
  * scripted failures (429/529 with retry-after), and a record of every request body it received.
- * Replies: the reply queued with PUT /__reply, else an echo of the last user message.
+ * Replies: the first reply queued with PUT /__reply?match=<text> whose match text occurs in the request,
+ * else an echo of the last user message (so concurrent test files do not take each other's replies).
  */
 import { createServer } from "node:http";
 
 export async function startMessagesServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const bodies: unknown[] = [];
   const failures: { status: number; retryAfter: string }[] = [];
-  const replies: string[] = [];
+  const replies: { match: string; text: string }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -22,7 +23,7 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
         return void res.writeHead(204).end();
       }
       if (url.pathname === "/__reply" && req.method === "PUT") {
-        replies.push(raw);
+        replies.push({ match: url.searchParams.get("match") ?? "", text: raw });
         return void res.writeHead(204).end();
       }
       const body = raw ? (JSON.parse(raw) as { model: string; stream?: boolean; messages: { role: string; content: string }[]; system?: string }) : undefined;
@@ -39,7 +40,8 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
       const inputTokens = Math.ceil(inputText.length / 4);
       if (url.pathname === "/v1/messages/count_tokens")
         return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ input_tokens: inputTokens }));
-      const text = replies.shift() ?? `echo: ${body.messages.at(-1)?.content ?? ""}`;
+      const at = replies.findIndex((r) => inputText.includes(r.match));
+      const text = at >= 0 ? (replies.splice(at, 1)[0] as { text: string }).text : `echo: ${body.messages.at(-1)?.content ?? ""}`;
       const outputTokens = Math.ceil(text.length / 4);
       const message = {
         id: "msg_local",

@@ -2,13 +2,11 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { newId } from "../../../src/lib/crypto/hash";
-import { AppError, notFound } from "../../../src/lib/errors";
+import { notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
-import { applyChange, Change } from "../../../src/lib/sandbox/apply-change";
+import { Change } from "../../../src/lib/sandbox/apply-change";
 import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
-import { type SandboxOutcome, type SandboxRun, sandboxFor } from "../../../src/lib/sandbox/sandbox";
-import { detectCommands, projectSnapshot } from "../../../src/lib/sandbox/snapshot";
+import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
@@ -19,49 +17,6 @@ const StartRun = z.object({
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
   limits: RunLimits.partial().default({}),
 });
-
-const runKey = (projectId: string, runId: string, name: string): string => `sandbox/${projectId}/${runId}/${name}`;
-
-type Summary = {
-  runId: string;
-  status: "passed" | "failed" | "error";
-  results: SandboxOutcome["results"];
-  artifacts: { path: string; key: string }[];
-  error?: string;
-};
-
-/** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
-async function execute(env: Env, db: Db, runId: string, projectId: string, input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<Summary> {
-  try {
-    const outcome = await sandboxFor(env, runId).run(input, onEvent);
-    const artifacts = await Promise.all(
-      outcome.changedFiles.map(async (f) => {
-        const key = runKey(projectId, runId, `artifacts/${f.path}`);
-        await env.CHUNKS.put(key, f.content);
-        return { path: f.path, key };
-      }),
-    );
-    const status = outcome.results.every((r) => r.exitCode === 0) ? "passed" : "failed";
-    await env.CHUNKS.put(runKey(projectId, runId, "results.json"), JSON.stringify(outcome.results));
-    await db
-      .update(tables.sandboxRuns)
-      .set({
-        status,
-        results: JSON.stringify(
-          outcome.results.map((r) => ({ command: r.command, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, stoppedFor: r.stoppedFor })),
-        ),
-        artifacts: JSON.stringify(artifacts),
-        finishedAt: Date.now(),
-      })
-      .where(eq(tables.sandboxRuns.runId, runId));
-    return { runId, status, results: outcome.results, artifacts };
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    await db.update(tables.sandboxRuns).set({ status: "error", error: message, finishedAt: Date.now() }).where(eq(tables.sandboxRuns.runId, runId));
-    if (e instanceof AppError) throw e;
-    throw new AppError(502, "sandbox_failed", message);
-  }
-}
 
 /** The org's run, or 404 as for a missing one. */
 async function findRun(db: Db, runId: string, orgId: string): Promise<typeof tables.sandboxRuns.$inferSelect> {
@@ -95,24 +50,8 @@ export const sandboxRoutes = new Hono<AppEnv>()
     const body = await jsonBody(c, StartRun);
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
-    const snapshot = await projectSnapshot(db, c.env.CHUNKS, project.projectId);
-    // A change that does not apply is refused here: nothing runs.
-    const { tree } = applyChange(snapshot, body.change);
-    // The request's commands, else the project's settings, else what the files suggest.
-    const commands = body.commands ?? (project.checkCommands ? (JSON.parse(project.checkCommands) as string[]) : detectCommands(tree));
-    if (commands.length === 0)
-      throw new AppError(400, "no_commands", "no checks were given and none could be detected from the files (package.json scripts, Python, Go or Cargo)");
-    const input: SandboxRun = { files: [...tree].map(([path, content]) => ({ path, content })), commands, limits: RunLimits.parse(body.limits) };
-    const runId = newId("run");
-    await c.env.CHUNKS.put(runKey(project.projectId, runId, "input.json"), JSON.stringify(input));
-    await db.insert(tables.sandboxRuns).values({
-      runId,
-      projectId: project.projectId,
-      orgId: c.var.orgId,
-      request: JSON.stringify({ change: body.change, commands, limits: input.limits }),
-      status: "running",
-    });
-    return respond(c, (onEvent) => execute(c.env, db, runId, project.projectId, input, onEvent));
+    const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
+    return respond(c, (onEvent) => executeRun(c.env, db, runId, project.projectId, input, onEvent));
   })
   .get("/sandbox/runs/:runId", async (c) => {
     const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.orgId);
@@ -133,17 +72,18 @@ export const sandboxRoutes = new Hono<AppEnv>()
   .post("/sandbox/runs/:runId/replay", async (c) => {
     const db = openDb(c.env.DB);
     const original = await findRun(db, c.req.param("runId"), c.var.orgId);
-    const stored = await c.env.CHUNKS.get(runKey(original.projectId, original.runId, "input.json"));
-    if (!stored) throw new AppError(409, "not_replayable", "the run's recorded input is missing");
-    const input = (await stored.json()) as SandboxRun;
-    const runId = newId("run");
-    await c.env.CHUNKS.put(runKey(original.projectId, runId, "input.json"), JSON.stringify(input));
-    await db
-      .insert(tables.sandboxRuns)
-      .values({ runId, projectId: original.projectId, orgId: c.var.orgId, request: original.request, status: "running", replayOf: original.runId });
+    const { runId, input } = await prepareRun(
+      c.env,
+      db,
+      { projectId: original.projectId, orgId: c.var.orgId, checkCommands: null },
+      { files: [], deletions: [] },
+      undefined,
+      {},
+      original,
+    );
     const before = JSON.parse(original.results ?? "[]") as { command: string; exitCode: number | null }[];
     return respond(c, async (onEvent) => {
-      const summary = await execute(c.env, db, runId, original.projectId, input, onEvent);
+      const summary = await executeRun(c.env, db, runId, original.projectId, input, onEvent);
       const differences = summary.results.flatMap((r, i) =>
         before[i]?.exitCode === r.exitCode ? [] : [{ command: r.command, before: before[i]?.exitCode ?? null, now: r.exitCode }],
       );
