@@ -14,6 +14,9 @@ export default defineConfig({
           // The bubblewrap sandbox runner, also started by test/node/global-setup.ts.
           SANDBOX_RUNNER_URL: inject<{ url: string }>("sandboxRunner").url,
           SANDBOX_RUNNER_SECRET: inject<{ secret: string }>("sandboxRunner").secret,
+          // The real Anthropic SDK talks to a local server that speaks the Messages API.
+          ANTHROPIC_API_KEY: "test-anthropic-key",
+          ANTHROPIC_BASE_URL: inject<string>("messagesApiUrl"),
         },
       },
     })),

@@ -8,5 +8,9 @@ declare namespace Cloudflare {
     /** The local sandbox runner (`npm run dev` starts it and writes both to .dev.vars). */
     SANDBOX_RUNNER_URL?: string;
     SANDBOX_RUNNER_SECRET?: string;
+    /** The model API: key (a secret), base URL (tests point it at a local server) and model id. */
+    ANTHROPIC_API_KEY?: string;
+    ANTHROPIC_BASE_URL?: string;
+    MODEL?: string;
   }
 }

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { AppError } from "../../src/lib/errors";
 import { requireAuth } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
+import { generateRoutes } from "./routes/generate";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
@@ -29,6 +30,7 @@ authed.route("/", projectRoutes);
 authed.route("/", jobRoutes);
 authed.route("/", contextRoutes);
 authed.route("/", sandboxRoutes);
+authed.route("/", generateRoutes);
 app.route("/api", authed);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
