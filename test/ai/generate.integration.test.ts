@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, createProject, json, waitForJob } from "../support/api";
-import { type TreeFile, tarGz } from "../support/archives";
+import { api, ingestTree, json } from "../support/api";
+import type { TreeFile } from "../support/archives";
 
 const awsKey = `AKIA${"QWERTYUIOPASDFGH"}`;
 const jsProject: TreeFile[] = [
@@ -25,15 +25,7 @@ type Generated = {
   previewUrl: string;
 };
 
-async function project(): Promise<string> {
-  const projectId = await createProject();
-  const { jobId } = await json<{ jobId: string }>(
-    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(jsProject), headers: { "content-type": "application/gzip" } }),
-    202,
-  );
-  await waitForJob(jobId);
-  return projectId;
-}
+const project = (): Promise<string> => ingestTree(jsProject);
 
 const reply = (match: string, text: string) => fetch(`${env.ANTHROPIC_BASE_URL}/__reply?match=${encodeURIComponent(match)}`, { method: "PUT", body: text });
 const requests = async (): Promise<unknown[]> => (await fetch(`${env.ANTHROPIC_BASE_URL}/__requests`)).json();

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safetyMargin } from "../../src/lib/assembly/assemble";
 import { countTokens, tokenizerFor } from "../../src/lib/tokenizer";
-import { api, BOOTSTRAP, createProject, json, waitForJob } from "../support/api";
+import { api, BOOTSTRAP, createProject, ingestTree, json, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
 import { fillShard } from "../support/shard";
 
@@ -55,15 +55,7 @@ const app: TreeFile[] = [
   },
 ];
 
-async function ingested(files: TreeFile[]): Promise<string> {
-  const projectId = await createProject(undefined, { name: "shop" });
-  const { jobId } = await json<{ jobId: string }>(
-    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
-    202,
-  );
-  expect((await waitForJob(jobId)).status).toBe("done");
-  return projectId;
-}
+const ingested = (files: TreeFile[]): Promise<string> => ingestTree(files, { name: "shop" });
 
 describe("POST /api/context/assemble", () => {
   it("ranks the file that defines the prompt's symbol first and renders the spec's layout with provenance", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, createProject, json, waitForJob } from "../support/api";
-import { type TreeFile, tarGz } from "../support/archives";
+import { api, ingestTree, json } from "../support/api";
+import type { TreeFile } from "../support/archives";
 
 type Result = {
   command: string;
@@ -30,15 +30,7 @@ const pyProject: TreeFile[] = [
   },
 ];
 
-async function project(files: TreeFile[]): Promise<string> {
-  const projectId = await createProject();
-  const { jobId } = await json<{ jobId: string }>(
-    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
-    202,
-  );
-  await waitForJob(jobId);
-  return projectId;
-}
+const project = (files: TreeFile[]): Promise<string> => ingestTree(files);
 
 const start = (body: unknown, headers: Record<string, string> = {}) =>
   api("/api/sandbox/runs", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });

@@ -1,6 +1,7 @@
 /** Helpers for tests that drive the Worker over HTTP, as a client would. */
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
+import { type TreeFile, tarGz } from "./archives";
 
 export const BOOTSTRAP = "test-bootstrap-token";
 
@@ -44,4 +45,15 @@ export async function waitForJob(jobId: string, token = BOOTSTRAP, timeoutMs = 1
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** A new project with `files` uploaded and ingested (the job must end done). */
+export async function ingestTree(files: TreeFile[], body: Record<string, unknown> = {}): Promise<string> {
+  const projectId = await createProject(BOOTSTRAP, body);
+  const { jobId } = await json<{ jobId: string }>(
+    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
+    202,
+  );
+  expect((await waitForJob(jobId)).status).toBe("done");
+  return projectId;
 }

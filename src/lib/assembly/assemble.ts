@@ -265,6 +265,13 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   }
   t = lap("pack", t);
 
+  // Every file's summary is read at most once per call: both fill stages walk it.
+  let allFileSummaries: Summary[] | undefined;
+  const everyFileSummary = (): Summary[] => {
+    allFileSummaries ??= store.fileSummaries("all", req.tokenizer);
+    return allFileSummaries;
+  };
+
   // ---- summaries fill what is left: files (ranked first), then directories ----
   const summaries: { piece: RenderPiece; tokens: number; score: number }[] = [];
   const addSummary = (s: Summary, score: number): void => {
@@ -300,12 +307,12 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
         dirs.delete(m.path);
       }
     }
-    if (fits(1)) for (const s of store.fileSummaries("all", req.tokenizer)) if (!seen.has(s.path)) addSummary(s, 0);
+    if (fits(1)) for (const s of everyFileSummary()) if (!seen.has(s.path)) addSummary(s, 0);
     if (fits(1)) for (const d of dirs.values()) addSummary(d, 0);
   }
   // ---- and if the project is larger than that, the remaining chunks in path order ----
   if (fits(64) && store.totalTokens(req.tokenizer) > req.budget) {
-    for (const path of store.fileSummaries("all", req.tokenizer).map((s) => s.path)) {
+    for (const path of everyFileSummary().map((s) => s.path)) {
       if (!fits(64)) break;
       if (wholeFiles.has(path)) continue;
       const rest = store.chunksOfPaths([path]).filter((c) => !included.has(c.chunkId));
