@@ -18,7 +18,7 @@ import {
 } from "../src/lib/assembly/assemble";
 import { type RenderPiece, renderPiece } from "../src/lib/assembly/prompt";
 import { sha256Hex } from "../src/lib/crypto/hash";
-import { AppError } from "../src/lib/errors";
+import { caught, type ErrorResult } from "../src/lib/errors";
 import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
 import { summarizeDirectory, summarizeProject, summaryId } from "../src/lib/retrieval/summaries";
 import { type FileSymbol, importTargets, languageOf } from "../src/lib/retrieval/symbols";
@@ -161,14 +161,9 @@ export class ProjectIndex extends DurableObject<Env> {
    * Assembles the context for a prompt from this project's index. Errors meant for the caller come
    * back as data: an exception's class does not survive the RPC boundary.
    */
-  async assemble(req: AssembleRequest): Promise<AssembleResult | { error: { status: AppError["status"]; code: string; message: string } }> {
+  async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
     if (this.meta("derived_dirty") === "1") await this.refreshDerived();
-    try {
-      return await assembleContext(this.store(), req);
-    } catch (e) {
-      if (e instanceof AppError) return { error: { status: e.status, code: e.code, message: e.message } };
-      throw e;
-    }
+    return caught(() => assembleContext(this.store(), req));
   }
 
   /** Counts for tests and the API. */

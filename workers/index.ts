@@ -2,8 +2,10 @@
 import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
+export { OrgModelGate } from "../durable-objects/org-model-gate";
 export { ProjectIndex } from "../durable-objects/project-index";
 export { SandboxContainer } from "../durable-objects/sandbox-container";
+export { Session } from "../durable-objects/session";
 
 export default {
   fetch: app.fetch,

@@ -1,10 +1,10 @@
 import { describe, expect, inject, it } from "vitest";
 import { AppError } from "../../src/lib/errors";
-import { costUsd, ModelAdapter } from "../../src/lib/model/anthropic-adapter";
+import { costUsd, failureKind, inputLimit, LONG_CONTEXT_BETA, ModelAdapter, modelError } from "../../src/lib/model/anthropic-adapter";
 
 const base = inject("messagesApiUrl");
 const adapter = (maxRetries = 4) => new ModelAdapter({ apiKey: "test-key", baseURL: base, model: "claude-sonnet-4-5", maxRetries });
-const requests = async (): Promise<{ path: string; body: { system?: string; messages: { content: string }[] } }[]> =>
+const requests = async (): Promise<{ path: string; beta: string | null; body: { system?: string; messages: { content: string }[] } }[]> =>
   (await fetch(`${base}/__requests`)).json();
 
 describe("ModelAdapter over the real SDK against a local Messages API", () => {
@@ -19,15 +19,17 @@ describe("ModelAdapter over the real SDK against a local Messages API", () => {
     expect(seen.length).toBeGreaterThan(1);
     expect(r.usage.outputTokens).toBeGreaterThan(0);
     expect(await adapter().countTokens("sys", [{ role: "user", content: "x".repeat(400) }])).toBe(Math.ceil(403 / 4));
-    expect(costUsd("claude-sonnet-4-5", { inputTokens: 1_000_000, outputTokens: 1_000_000 })).toBe(18);
+    expect(costUsd("claude-sonnet-4-5", { inputTokens: 100_000, outputTokens: 100_000 })).toBeCloseTo(1.8, 9);
+    // Over 200k input tokens, the whole call is billed at the long-context rates.
+    expect(costUsd("claude-sonnet-4-5", { inputTokens: 400_000, outputTokens: 10_000 })).toBeCloseTo(2.625, 9);
   });
 
   it("retries 429 and 529, honouring retry-after", async () => {
     await fetch(`${base}/__fail`, {
       method: "PUT",
       body: JSON.stringify([
-        { status: 429, retryAfter: "1" },
-        { status: 529, retryAfter: "0" },
+        { status: 429, retryAfter: "1", match: "after the outage" },
+        { status: 529, retryAfter: "0", match: "after the outage" },
       ]),
     });
     const before = (await requests()).length;
@@ -36,6 +38,29 @@ describe("ModelAdapter over the real SDK against a local Messages API", () => {
     expect(r.text).toBe("echo: after the outage");
     expect((await requests()).length - before).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("opens the 1M-token window only when asked, and tells size failures from outages", async () => {
+    const marker = `long-${crypto.randomUUID()}`;
+    const big = `${marker} ${"word ".repeat(170_000)}`;
+    const refused = await adapter(0)
+      .complete("s", [{ role: "user", content: big }], { maxTokens: 100 })
+      .catch((e: unknown) => e);
+    expect(failureKind(refused)).toBe("size");
+    expect(modelError(refused)).toMatchObject({ status: 413, code: "prompt_too_long" });
+    const r = await adapter(0).complete("s", [{ role: "user", content: big }], { maxTokens: 100, longContext: true });
+    expect(r.longContext).toBe(true);
+    const sent = (await requests()).filter((q) => JSON.stringify(q.body).includes(marker));
+    expect(sent.map((q) => q.beta)).toEqual([null, LONG_CONTEXT_BETA]);
+    expect(inputLimit("claude-sonnet-4-5", 32_000)).toBe(968_000);
+    expect(inputLimit("claude-opus-4-1", 32_000)).toBe(168_000);
+
+    await fetch(`${base}/__fail`, { method: "PUT", body: JSON.stringify([{ status: 529, retryAfter: "0.01", match: marker, times: 2 }]) });
+    const outage = await adapter(1)
+      .complete("s", [{ role: "user", content: `${marker} short` }], { maxTokens: 10 })
+      .catch((e: unknown) => e);
+    expect(failureKind(outage)).toBe("availability");
+    expect(modelError(outage)).toMatchObject({ status: 503, code: "model_unavailable" });
   });
 
   it("never sends a raw secret", async () => {

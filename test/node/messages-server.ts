@@ -1,16 +1,23 @@
 /**
  * A local HTTP server that speaks the Anthropic Messages API for tests: POST /v1/messages (JSON, or
  * server-sent events in the documented order when `stream` is true), POST /v1/messages/count_tokens,
- * scripted failures (429/529 with retry-after), and a record of every request body it received.
+ * scripted failures (429/529/5xx with retry-after), the model's context window (200k tokens, 1M with the
+ * `context-1m` beta header: a longer prompt is a 400 "prompt is too long"), and a record of every request
+ * it received (path, body, beta header).
  * Replies: the first reply queued with PUT /__reply?match=<text> whose match text occurs in the request,
  * else an echo of the last user message (so concurrent test files do not take each other's replies).
+ * Failures, token-count factors and window sizes can be scoped the same way with `match`, so test files
+ * running at once do not consume each other's scripts.
  */
 import { createServer } from "node:http";
 
 export async function startMessagesServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const bodies: unknown[] = [];
-  const failures: { status: number; retryAfter: string }[] = [];
+  const failures: { status: number; retryAfter: string; match?: string; times?: number }[] = [];
   const replies: { match: string; text: string }[] = [];
+  // Tokens counted per character (a quarter by default), and the context window, per matching request.
+  const factors: { match: string; factor: number }[] = [];
+  const windows: { match: string; tokens: number }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -19,7 +26,15 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
       const url = new URL(req.url ?? "/", "http://localhost");
       if (url.pathname === "/__requests") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(bodies));
       if (url.pathname === "/__fail" && req.method === "PUT") {
-        failures.push(...(JSON.parse(raw) as { status: number; retryAfter: string }[]));
+        failures.push(...(JSON.parse(raw) as { status: number; retryAfter: string; match?: string; times?: number }[]));
+        return void res.writeHead(204).end();
+      }
+      if (url.pathname === "/__count" && req.method === "PUT") {
+        factors.push({ match: url.searchParams.get("match") ?? "", factor: Number(url.searchParams.get("factor")) });
+        return void res.writeHead(204).end();
+      }
+      if (url.pathname === "/__window" && req.method === "PUT") {
+        windows.push({ match: url.searchParams.get("match") ?? "", tokens: Number(url.searchParams.get("tokens")) });
         return void res.writeHead(204).end();
       }
       if (url.pathname === "/__reply" && req.method === "PUT") {
@@ -27,19 +42,26 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
         return void res.writeHead(204).end();
       }
       const body = raw ? (JSON.parse(raw) as { model: string; stream?: boolean; messages: { role: string; content: string }[]; system?: string }) : undefined;
-      if (url.pathname.startsWith("/v1/")) bodies.push({ path: url.pathname, body });
+      const beta = req.headers["anthropic-beta"] ?? null;
+      if (url.pathname.startsWith("/v1/")) bodies.push({ path: url.pathname, body, beta });
       if (!body) return void res.writeHead(400).end();
-      const fail = failures.shift();
-      if (fail) {
-        const type = fail.status === 529 ? "overloaded_error" : "rate_limit_error";
-        return void res
-          .writeHead(fail.status, { "content-type": "application/json", "retry-after": fail.retryAfter })
-          .end(JSON.stringify({ type: "error", error: { type, message: type } }));
-      }
       const inputText = `${body.system ?? ""}${body.messages.map((m) => m.content).join("")}`;
-      const inputTokens = Math.ceil(inputText.length / 4);
+      const factor = factors.find((f) => inputText.includes(f.match))?.factor ?? 0.25;
+      const inputTokens = Math.ceil(inputText.length * factor);
       if (url.pathname === "/v1/messages/count_tokens")
         return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ input_tokens: inputTokens }));
+      const error = (status: number, type: string, message: string, headers: Record<string, string> = {}): void =>
+        void res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify({ type: "error", error: { type, message } }));
+      const failAt = failures.findIndex((f) => inputText.includes(f.match ?? ""));
+      const fail = failures[failAt];
+      if (fail) {
+        if (!fail.times || fail.times <= 1) failures.splice(failAt, 1);
+        else fail.times--;
+        const type = fail.status === 529 ? "overloaded_error" : fail.status === 429 ? "rate_limit_error" : "api_error";
+        return error(fail.status, type, type, { "retry-after": fail.retryAfter });
+      }
+      const window = windows.find((w) => inputText.includes(w.match))?.tokens ?? (String(beta).includes("context-1m") ? 1_000_000 : 200_000);
+      if (inputTokens > window) return error(400, "invalid_request_error", `prompt is too long: ${inputTokens} tokens > ${window} maximum`);
       const at = replies.findIndex((r) => inputText.includes(r.match));
       const text = at >= 0 ? (replies.splice(at, 1)[0] as { text: string }).text : `echo: ${body.messages.at(-1)?.content ?? ""}`;
       const outputTokens = Math.ceil(text.length / 4);

@@ -8,6 +8,7 @@ import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
 import { sandboxRoutes } from "./routes/sandbox";
+import { sessionRoutes } from "./routes/sessions";
 import { webhookRoutes } from "./routes/webhooks";
 import type { AppEnv } from "./types";
 
@@ -31,6 +32,7 @@ authed.route("/", jobRoutes);
 authed.route("/", contextRoutes);
 authed.route("/", sandboxRoutes);
 authed.route("/", generateRoutes);
+authed.route("/", sessionRoutes);
 app.route("/api", authed);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));

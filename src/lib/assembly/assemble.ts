@@ -12,9 +12,10 @@ import {
   conversationBlock,
   instructionBlock,
   type PieceKind,
+  type PromptBlock,
   type RenderPiece,
+  renderBlocks,
   renderPiece,
-  renderPrompt,
   responseFormatBlock,
   SECTION,
   sourceLine,
@@ -66,6 +67,11 @@ export type AssembleRequest = {
   includeText: boolean;
   /** The text of the instruction section when it differs from the retrieval prompt (later passes). */
   instruction?: string;
+  /**
+   * Keys of blocks the caller already holds (a session's hot window): with it, the text comes back as
+   * `blocks`, and those blocks carry their key without their text.
+   */
+  cachedKeys?: string[];
 };
 
 export type ContextPiece = {
@@ -88,6 +94,7 @@ export type AssembleResult = {
   timings: Record<string, number>;
   warnings: string[];
   contextText?: string;
+  blocks?: PromptBlock[];
 };
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -356,14 +363,19 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
 
   const tokenTotal = toModel(used);
   let contextText: string | undefined;
+  let blocks: PromptBlock[] | undefined;
   if (req.includeText) {
-    contextText = renderPrompt({
+    const rendered = renderBlocks({
       projectSummary: projectSummary && withSummary ? toRender(projectSummary) : undefined,
       snippets: snippets.map((s) => s.piece),
       summaries: summaries.map((s) => s.piece),
       conversation: req.conversation,
       instruction: req.instruction ?? req.prompt,
     });
+    if (req.cachedKeys) {
+      const cached = new Set(req.cachedKeys);
+      blocks = rendered.map((b) => (b.key && cached.has(b.key) ? { key: b.key, text: "" } : b));
+    } else contextText = rendered.map((b) => b.text).join("");
   }
   lap("render", t);
   timings.total = Math.round((performance.now() - started) * 100) / 100;
@@ -380,6 +392,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     timings,
     warnings,
     ...(contextText !== undefined ? { contextText } : {}),
+    ...(blocks ? { blocks } : {}),
   };
 }
 

@@ -51,24 +51,47 @@ export function responseFormatBlock(): string {
   return `---RESPONSE_FORMAT---\n${RESPONSE_FORMAT}\n`;
 }
 
+/** A rendered piece of the prompt; `key` names a snippet or summary block a caller may hold already. */
+export type PromptBlock = { key?: string; text: string };
+
 /**
- * The whole prompt in the spec's section order: system, project summary, relevant snippets, chunk
- * summaries, user conversation, instruction, response format. Empty sections are left out.
+ * The key of a piece's rendered block: chunk ids are content-addressed, so a chunk's line range fixes
+ * its text; summaries keep their id across re-ingests, so their key carries a hash of their text.
  */
-export function renderPrompt(parts: {
+export function blockKey(p: RenderPiece): string {
+  return p.kind === "chunk" ? `${p.id}:${p.startLine}-${p.endLine}` : `${p.id}#${fnv1a(p.text)}`;
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
+/**
+ * The whole prompt in the spec's section order, as blocks: system, project summary, relevant snippets,
+ * chunk summaries, user conversation, instruction, response format. Empty sections are left out.
+ */
+export function renderBlocks(parts: {
   projectSummary: RenderPiece | undefined;
   snippets: RenderPiece[];
   summaries: RenderPiece[];
   conversation: ConversationMessage[];
   instruction: string;
-}): string {
-  return [
-    systemBlock(),
-    parts.projectSummary ? SECTION.projectSummary + renderPiece(parts.projectSummary) : "",
-    parts.snippets.length ? SECTION.snippets + parts.snippets.map(renderPiece).join("") : "",
-    parts.summaries.length ? SECTION.summaries + parts.summaries.map(renderPiece).join("") : "",
-    conversationBlock(parts.conversation),
-    instructionBlock(parts.instruction),
-    responseFormatBlock(),
-  ].join("");
+}): PromptBlock[] {
+  const piece = (p: RenderPiece): PromptBlock => ({ key: blockKey(p), text: renderPiece(p) });
+  const blocks: PromptBlock[] = [{ text: systemBlock() }];
+  if (parts.projectSummary) blocks.push({ text: SECTION.projectSummary }, piece(parts.projectSummary));
+  if (parts.snippets.length) blocks.push({ text: SECTION.snippets }, ...parts.snippets.map(piece));
+  if (parts.summaries.length) blocks.push({ text: SECTION.summaries }, ...parts.summaries.map(piece));
+  const conversation = conversationBlock(parts.conversation);
+  if (conversation) blocks.push({ text: conversation });
+  blocks.push({ text: instructionBlock(parts.instruction) }, { text: responseFormatBlock() });
+  return blocks;
+}
+
+/** The prompt split for the Messages API: the spec's system prompt as `system`, the rest as the user turn. */
+export function splitSystem(prompt: string): { system: string; user: string } {
+  const head = systemBlock();
+  return prompt.startsWith(head) ? { system: SYSTEM_PROMPT, user: prompt.slice(head.length) } : { system: SYSTEM_PROMPT, user: prompt };
 }

@@ -2,7 +2,7 @@
 export type ErrorIssue = { path: string; message: string };
 
 export class AppError extends Error {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
   readonly code: string;
   readonly issues: ErrorIssue[] | undefined;
 
@@ -20,3 +20,26 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string): AppError => new AppError(404, "not_found", `${what} not found`);
+
+/**
+ * An AppError carried as data across a Durable Object RPC call (an exception's class does not survive
+ * the boundary): the object returns `caught(fn)`, the caller `unwrap`s it back into the AppError.
+ */
+export type ErrorResult = { error: { status: AppError["status"]; code: string; message: string } };
+
+export async function caught<T>(fn: () => Promise<T>): Promise<T | ErrorResult> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof AppError) return { error: { status: e.status, code: e.code, message: e.message } };
+    throw e;
+  }
+}
+
+export function unwrap<T>(r: T): Exclude<T, ErrorResult> {
+  if (r !== null && typeof r === "object" && "error" in r) {
+    const e = (r as ErrorResult).error;
+    throw new AppError(e.status, e.code, e.message);
+  }
+  return r as Exclude<T, ErrorResult>;
+}

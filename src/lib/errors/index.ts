@@ -1,1 +1,1 @@
-export { AppError, type ErrorIssue, notFound } from "./app-error";
+export { AppError, caught, type ErrorIssue, type ErrorResult, notFound, unwrap } from "./app-error";

@@ -1,34 +1,91 @@
 /**
  * The one model adapter, over @anthropic-ai/sdk: model id, base URL and key from configuration,
  * streaming, retries with backoff on 429/529/5xx honouring `retry-after` (the SDK's own policy), token
- * counting through the API, and every outgoing text passed through redactSecrets first.
+ * counting through the API, the 1M-token context option for prompts over the standard window, a
+ * per-org concurrency cap around every call, and every outgoing text passed through redactSecrets first.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { AppError } from "../errors";
 import { redactSecrets } from "../security/redact-secrets";
 
-export type ModelConfig = { apiKey: string | undefined; baseURL?: string | undefined; model: string; maxRetries?: number };
-export type ChatMessage = { role: "user" | "assistant"; content: string };
-export type Completion = { text: string; usage: { inputTokens: number; outputTokens: number }; stopReason: string | null; redacted: Record<string, number> };
+/** Takes a slot of the org's model concurrency for the duration of `fn`. */
+export type ConcurrencyGate = <T>(fn: () => Promise<T>) => Promise<T>;
 
-// USD per million tokens (input, output); unknown models are costed as the most expensive listed.
-const PRICES: [prefix: string, input: number, output: number][] = [
-  ["claude-opus", 15, 75],
-  ["claude-sonnet", 3, 15],
-  ["claude-haiku", 0.8, 4],
+export type ModelConfig = {
+  apiKey: string | undefined;
+  baseURL?: string | undefined;
+  model: string;
+  maxRetries?: number;
+  gate?: ConcurrencyGate;
+};
+export type ChatMessage = { role: "user" | "assistant"; content: string };
+export type Usage = { inputTokens: number; outputTokens: number };
+export type Completion = { text: string; usage: Usage; stopReason: string | null; redacted: Record<string, number>; longContext: boolean };
+export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean };
+
+/** The standard context window, and the beta that opens 1M tokens on the models that offer it. */
+export const STANDARD_WINDOW = 200_000;
+export const LONG_WINDOW = 1_000_000;
+export const LONG_CONTEXT_BETA = "context-1m-2025-08-07";
+const LONG_CONTEXT_MODELS = ["claude-sonnet-4"];
+
+export function supportsLongContext(model: string): boolean {
+  return LONG_CONTEXT_MODELS.some((p) => model.startsWith(p));
+}
+
+/** The largest prompt (input tokens) a call may send, leaving room for `maxTokens` of answer. */
+export function inputLimit(model: string, maxTokens: number): number {
+  return (supportsLongContext(model) ? LONG_WINDOW : STANDARD_WINDOW) - maxTokens;
+}
+
+// USD per million tokens (input, output); the long-context rates apply to a whole call whose input is
+// over 200k tokens. Unknown models are costed as the most expensive listed.
+const PRICES: { prefix: string; input: number; output: number; longInput?: number; longOutput?: number }[] = [
+  { prefix: "claude-opus", input: 15, output: 75 },
+  { prefix: "claude-sonnet", input: 3, output: 15, longInput: 6, longOutput: 22.5 },
+  { prefix: "claude-haiku", input: 0.8, output: 4 },
 ];
 
-export function costUsd(model: string, usage: { inputTokens: number; outputTokens: number }): number {
-  const [, input, output] = PRICES.find(([p]) => model.startsWith(p)) ?? (PRICES[0] as [string, number, number]);
+export function costUsd(model: string, usage: Usage): number {
+  const p = PRICES.find((x) => model.startsWith(x.prefix)) ?? (PRICES[0] as (typeof PRICES)[number]);
+  const long = usage.inputTokens > STANDARD_WINDOW;
+  const input = long ? (p.longInput ?? p.input) : p.input;
+  const output = long ? (p.longOutput ?? p.output) : p.output;
   return (usage.inputTokens * input + usage.outputTokens * output) / 1_000_000;
+}
+
+/**
+ * Why a call failed, when it is a failure the orchestrator can work around by sending less at once:
+ * "size" (the prompt is over the window) or "availability" (rate limits, overload, 5xx and connection
+ * failures after the SDK's retries). Anything else is not retried by other means.
+ */
+export function failureKind(err: unknown): "size" | "availability" | null {
+  if (err instanceof Anthropic.APIConnectionError) return "availability";
+  if (err instanceof Anthropic.APIError) {
+    const status = err.status ?? 0;
+    if (status === 429 || status >= 500) return "availability";
+    if ((status === 400 || status === 413) && /too long|too large|context window|maximum/i.test(err.message)) return "size";
+  }
+  return null;
+}
+
+/** A model API failure as the one error type of the edge; anything else is passed through. */
+export function modelError(err: unknown): unknown {
+  if (!(err instanceof Anthropic.APIError)) return err;
+  const kind = failureKind(err);
+  if (kind === "availability") return new AppError(503, "model_unavailable", `the model API is unavailable after retries: ${err.message}`);
+  if (kind === "size") return new AppError(413, "prompt_too_long", `the model refused the prompt's size: ${err.message}`);
+  return new AppError(502, "model_error", `the model API refused the call: ${err.message}`);
 }
 
 export class ModelAdapter {
   private readonly client: Anthropic;
+  private readonly gate: ConcurrencyGate;
 
   constructor(readonly config: ModelConfig) {
     if (!config.apiKey) throw new AppError(503, "model_unavailable", "no model API key is configured (ANTHROPIC_API_KEY); use dryRun to see the prompts");
     this.client = new Anthropic({ apiKey: config.apiKey, baseURL: config.baseURL ?? null, maxRetries: config.maxRetries ?? 4 });
+    this.gate = config.gate ?? ((fn) => fn());
   }
 
   private sanitize(system: string, messages: ChatMessage[]): { system: string; messages: ChatMessage[]; redacted: Record<string, number> } {
@@ -41,25 +98,40 @@ export class ModelAdapter {
     return { system: clean(system), messages: messages.map((m) => ({ role: m.role, content: clean(m.content) })), redacted };
   }
 
+  private headers(longContext: boolean | undefined): { headers: Record<string, string> } | undefined {
+    return longContext && supportsLongContext(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
+  }
+
+  /** The largest prompt a call with `maxTokens` of answer may send to this model. */
+  inputLimit(maxTokens: number): number {
+    return inputLimit(this.config.model, maxTokens);
+  }
+
   /** Input tokens the API counts for this prompt (after redaction, as it would be sent). */
-  async countTokens(system: string, messages: ChatMessage[]): Promise<number> {
+  async countTokens(system: string, messages: ChatMessage[], longContext = false): Promise<number> {
     const s = this.sanitize(system, messages);
-    const r = await this.client.messages.countTokens({ model: this.config.model, system: s.system, messages: s.messages });
+    const r = await this.client.messages.countTokens({ model: this.config.model, system: s.system, messages: s.messages }, this.headers(longContext));
     return r.input_tokens;
   }
 
-  /** Streams a completion; `onText` receives text as it arrives. */
-  async complete(system: string, messages: ChatMessage[], opts: { maxTokens: number; onText?: (text: string) => void }): Promise<Completion> {
+  /** Streams a completion; `onText` receives text as it arrives. Waits for a slot of the org's cap first. */
+  async complete(system: string, messages: ChatMessage[], opts: CallOptions): Promise<Completion> {
     const s = this.sanitize(system, messages);
-    const stream = this.client.messages.stream({ model: this.config.model, max_tokens: opts.maxTokens, system: s.system, messages: s.messages });
-    if (opts.onText) stream.on("text", opts.onText);
-    const final = await stream.finalMessage();
-    const text = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
-    return {
-      text,
-      usage: { inputTokens: final.usage.input_tokens, outputTokens: final.usage.output_tokens },
-      stopReason: final.stop_reason,
-      redacted: s.redacted,
-    };
+    return this.gate(async () => {
+      const stream = this.client.messages.stream(
+        { model: this.config.model, max_tokens: opts.maxTokens, system: s.system, messages: s.messages },
+        this.headers(opts.longContext),
+      );
+      if (opts.onText) stream.on("text", opts.onText);
+      const final = await stream.finalMessage();
+      const text = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
+      return {
+        text,
+        usage: { inputTokens: final.usage.input_tokens, outputTokens: final.usage.output_tokens },
+        stopReason: final.stop_reason,
+        redacted: s.redacted,
+        longContext: Boolean(this.headers(opts.longContext)),
+      };
+    });
   }
 }

@@ -4,13 +4,19 @@
  * chunk ids behind each claim. Verify: the change runs in the sandbox; on failure a targeted repair pass
  * gets the failing logs and the changed files, a bounded number of times. Model answers are validated
  * with zod; an invalid answer gets one repair call.
+ *
+ * Every prompt is counted by the API before it is sent; one that does not fit is assembled again with a
+ * smaller budget (the assembler drops its lowest-priority pieces first) and counted again. When the
+ * long-context expand call fails for size or availability, the change is generated in segments over
+ * parts of the context and stitched by a cross-check pass.
  */
 import { z } from "zod";
 import type { AssembleResult } from "../assembly/assemble";
+import { splitSystem } from "../assembly/prompt";
 import { AppError } from "../errors";
 import type { Change } from "../sandbox/apply-change";
-import type { CommandResult } from "../sandbox/sandbox";
-import type { ChatMessage, Completion } from "./anthropic-adapter";
+import type { CommandResult, RunEvent } from "../sandbox/sandbox";
+import { type CallOptions, type ChatMessage, type Completion, failureKind, STANDARD_WINDOW, type Usage } from "./anthropic-adapter";
 
 export const Plan = z.object({
   summary: z.string().min(1),
@@ -28,44 +34,144 @@ export const ProposedChange = z.object({
 });
 export type ProposedChange = z.infer<typeof ProposedChange>;
 
-export type Model = { complete(system: string, messages: ChatMessage[], opts: { maxTokens: number; onText?: (t: string) => void }): Promise<Completion> };
+export type Model = {
+  complete(system: string, messages: ChatMessage[], opts: CallOptions): Promise<Completion>;
+  countTokens(system: string, messages: ChatMessage[], longContext?: boolean): Promise<number>;
+  inputLimit(maxTokens: number): number;
+};
 export type Assembler = (prompt: string, budget: number, hotPaths: string[]) => Promise<AssembleResult>;
-export type Verifier = (change: Change) => Promise<{ runId: string; status: string; results: CommandResult[] }>;
+export type Verifier = (change: Change, onEvent: (e: RunEvent) => void) => Promise<{ runId: string; status: string; results: CommandResult[] }>;
+
+/** What a run reports as it goes: the session streams these to its WebSocket clients. */
+export type GenerationEvent =
+  | {
+      type: "context";
+      pass: string;
+      tokenTotal: number;
+      tokenBudget: number;
+      pieces: { id: string; kind: string; path: string; lines: [number, number]; tokens: number }[];
+    }
+  | { type: "trimmed"; pass: string; counted: number; limit: number; budget: number }
+  | { type: "plan"; plan: Plan }
+  | { type: "tokens"; pass: string; text: string }
+  | { type: "call"; pass: string; inputTokens: number; outputTokens: number; longContext: boolean; chunks: string[]; at: string }
+  | { type: "sandbox"; attempt: number; event: RunEvent }
+  | { type: "verified"; attempt: number; runId: string; status: string }
+  | { type: "repair"; attempt: number; failing: string }
+  | { type: "fallback"; reason: string; segments: number };
 
 export const PLAN_BUDGET = 16_000;
 // Repair passes after a failing verification.
 export const MAX_REPAIRS = 2;
+// Answer room per pass.
+export const PLAN_MAX_TOKENS = 8_000;
+export const CHANGE_MAX_TOKENS = 32_000;
+// Segmented fallback: parts of at most this many tokens, between 2 and MAX_SEGMENTS of them.
+export const SEGMENT_TOKENS = 100_000;
+export const MAX_SEGMENTS = 4;
+// Re-assembly attempts when the API counts a prompt over its limit.
+const FIT_ATTEMPTS = 3;
 
 const PLAN_FORMAT = 'Answer with JSON only: {"summary": string, "steps": [{"description": string, "files": [path]}]}.';
 const CHANGE_FORMAT =
   'Answer with JSON only: {"files": [{"path", "content"}], "diff": unified diff or omitted, "sources": [{"claim", "chunkIds": [chunkId]}]}.';
 
+const planInstruction = (prompt: string): string => `${prompt}\n\n${PLAN_FORMAT}`;
+const expandInstruction = (prompt: string, plan: string): string => `${prompt}\n\nPlan:\n${plan}\n\n${CHANGE_FORMAT}`;
+
 /** The prompt of each pass without calling the model: what dryRun returns. */
 export async function passPrompts(assemble: Assembler, prompt: string, budget: number, hotPaths: string[]) {
-  const plan = await assemble(`${prompt}\n\n${PLAN_FORMAT}`, Math.min(PLAN_BUDGET, budget), hotPaths);
-  const expand = await assemble(`${prompt}\n\nPlan: (the plan from pass 1)\n\n${CHANGE_FORMAT}`, budget, hotPaths);
+  const plan = await assemble(planInstruction(prompt), Math.min(PLAN_BUDGET, budget), hotPaths);
+  const expand = await assemble(expandInstruction(prompt, "(the plan from pass 1)"), budget, hotPaths);
   return { plan, expand };
+}
+
+type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => void; usage: Usage; warnings: string[] };
+
+/**
+ * Assembles a pass's prompt and checks its size with the API's count. Over the limit (the budget, and
+ * the model's window less the answer's room), it is assembled again with the budget scaled down by the
+ * overshoot, which drops the lowest-priority pieces, and counted again.
+ */
+async function fitted(
+  ctx: Ctx,
+  pass: string,
+  instruction: string,
+  budget: number,
+  hotPaths: string[],
+  maxTokens: number,
+): Promise<{ context: AssembleResult; counted: number; longContext: boolean }> {
+  const limit = Math.min(budget, ctx.model.inputLimit(maxTokens));
+  let tryBudget = Math.min(budget, limit);
+  for (let attempt = 0; ; attempt++) {
+    const context = await ctx.assemble(instruction, tryBudget, hotPaths);
+    const { system, user } = splitSystem(context.contextText ?? "");
+    const longContext = context.tokenTotal > STANDARD_WINDOW - maxTokens;
+    const counted = await ctx.model.countTokens(system, [{ role: "user", content: user }], longContext);
+    if (counted <= limit) {
+      ctx.emit({
+        type: "context",
+        pass,
+        tokenTotal: context.tokenTotal,
+        tokenBudget: tryBudget,
+        pieces: context.contextPieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount })),
+      });
+      return { context, counted, longContext: longContext || counted > STANDARD_WINDOW - maxTokens };
+    }
+    ctx.emit({ type: "trimmed", pass, counted, limit, budget: tryBudget });
+    if (attempt + 1 >= FIT_ATTEMPTS)
+      throw new AppError(413, "prompt_too_long", `the ${pass} prompt still counts ${counted} tokens over the ${limit}-token limit after trimming`);
+    const next = Math.floor(tryBudget * (limit / counted) * 0.97);
+    ctx.warnings.push(
+      `${pass}: the API counted ${counted} tokens, over the ${limit} limit; assembled again within ${next} tokens, dropping the lowest-priority pieces`,
+    );
+    tryBudget = next;
+  }
+}
+
+/** Sends a fitted context and reads a JSON answer; records the call's usage, chunks and time. */
+async function ask<S extends z.ZodType>(ctx: Ctx, pass: string, fit: Awaited<ReturnType<typeof fitted>>, schema: S, maxTokens: number): Promise<z.infer<S>> {
+  const { system, user } = splitSystem(fit.context.contextText ?? "");
+  const r = await askJson(ctx.model, system, [{ role: "user", content: user }], schema, {
+    maxTokens,
+    longContext: fit.longContext,
+    onText: (text) => ctx.emit({ type: "tokens", pass, text }),
+  });
+  for (const c of r.calls) {
+    ctx.usage.inputTokens += c.usage.inputTokens;
+    ctx.usage.outputTokens += c.usage.outputTokens;
+    ctx.emit({
+      type: "call",
+      pass,
+      inputTokens: c.usage.inputTokens,
+      outputTokens: c.usage.outputTokens,
+      longContext: c.longContext,
+      chunks: fit.context.contextPieces.map((p) => p.chunkId),
+      at: new Date().toISOString(),
+    });
+  }
+  return r.value;
 }
 
 /** The first JSON object in a model answer, checked against `schema`; one repair call if it is not valid. */
 export async function askJson<S extends z.ZodType>(
-  model: Model,
+  model: Pick<Model, "complete">,
   system: string,
   messages: ChatMessage[],
   schema: S,
-  onText?: (t: string) => void,
+  opts: CallOptions,
 ): Promise<{ value: z.infer<S>; calls: Completion[] }> {
   const calls: Completion[] = [];
   let conversation = messages;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const answer = await model.complete(system, conversation, { maxTokens: 16_000, ...(onText ? { onText } : {}) });
+    const answer = await model.complete(system, conversation, opts);
     calls.push(answer);
     const problem = validate(answer.text, schema);
     if (problem.ok) return { value: problem.value, calls };
     conversation = [
       ...conversation,
       { role: "assistant", content: answer.text },
-      { role: "user", content: `That answer is not valid: ${problem.error}. ${"Reply again with valid JSON only."}` },
+      { role: "user", content: `That answer is not valid: ${problem.error}. Reply again with valid JSON only.` },
     ];
   }
   throw new AppError(502, "model_invalid_output", "the model did not return valid JSON after one repair attempt");
@@ -92,61 +198,120 @@ export function unknownCitations(change: ProposedChange, sent: Set<string>): str
   );
 }
 
+/** Files spread over `n` groups, largest first onto the lightest group, so the parts are about even. */
+export function segmentFiles(pieces: AssembleResult["contextPieces"], n: number): string[][] {
+  const tokens = new Map<string, number>();
+  for (const p of pieces) if (p.kind === "chunk") tokens.set(p.sourcePath, (tokens.get(p.sourcePath) ?? 0) + p.tokenCount);
+  const groups = Array.from({ length: n }, () => ({ files: [] as string[], tokens: 0 }));
+  for (const [path, t] of [...tokens].sort((a, b) => b[1] - a[1])) {
+    const g = groups.reduce((a, b) => (b.tokens < a.tokens ? b : a));
+    g.files.push(path);
+    g.tokens += t;
+  }
+  return groups.map((g) => g.files).filter((f) => f.length > 0);
+}
+
+/**
+ * The fallback for a failed long-context expand: the change is proposed part by part, each part a
+ * smaller context focused on a group of the files the full context held, then one cross-check pass
+ * reads every part's proposal against the sources and merges them into one change.
+ */
+async function segmented(ctx: Ctx, prompt: string, plan: string, full: AssembleResult, budget: number, sent: Set<string>): Promise<ProposedChange> {
+  const n = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(full.tokenTotal / SEGMENT_TOKENS)));
+  const groups = segmentFiles(full.contextPieces, n);
+  const partBudget = Math.min(SEGMENT_TOKENS, Math.max(PLAN_BUDGET, Math.floor(budget / Math.max(1, groups.length))));
+  const proposals: ProposedChange[] = [];
+  for (const [i, files] of groups.entries()) {
+    const instruction = `${prompt}\n\nPlan:\n${plan}\n\nThis is part ${i + 1} of ${groups.length} of the context, focused on: ${files.join(", ")}. Propose the changes the plan needs in these files; leave other files to the other parts.\n\n${CHANGE_FORMAT}`;
+    const fit = await fitted(ctx, `segment ${i + 1}`, instruction, partBudget, files, CHANGE_MAX_TOKENS);
+    for (const p of fit.context.contextPieces) sent.add(p.chunkId);
+    proposals.push(await ask(ctx, `segment ${i + 1}`, fit, ProposedChange, CHANGE_MAX_TOKENS));
+  }
+  const changed = [...new Set(proposals.flatMap((p) => p.files.map((f) => f.path)))];
+  const instruction = `${prompt}\n\nPlan:\n${plan}\n\nThe change was proposed in ${groups.length} parts:\n${proposals.map((p, i) => `Part ${i + 1}: ${JSON.stringify(p)}`).join("\n")}\n\nCross-check the parts against the sources above and against each other: merge them into one consistent change, combine edits to the same file, drop what contradicts the sources, and keep each claim's chunk ids.\n\n${CHANGE_FORMAT}`;
+  const fit = await fitted(ctx, "cross-check", instruction, Math.min(budget, SEGMENT_TOKENS), changed, CHANGE_MAX_TOKENS);
+  for (const p of fit.context.contextPieces) sent.add(p.chunkId);
+  return ask(ctx, "cross-check", fit, ProposedChange, CHANGE_MAX_TOKENS);
+}
+
 export type GenerateResult = {
   plan: Plan;
   change: ProposedChange;
   expandContext: AssembleResult;
   verification: { runId: string; status: string; results: CommandResult[] }[];
   repairs: number;
+  segmented: boolean;
   warnings: string[];
-  usage: { inputTokens: number; outputTokens: number };
+  usage: Usage;
 };
 
 export async function generate(
-  deps: { model: Model; assemble: Assembler; verify?: Verifier },
+  deps: { model: Model; assemble: Assembler; verify?: Verifier; emit?: (e: GenerationEvent) => void },
   prompt: string,
   budget: number,
   hotPaths: string[],
-  onText?: (pass: string, t: string) => void,
 ): Promise<GenerateResult> {
-  const usage = { inputTokens: 0, outputTokens: 0 };
-  const tally = (calls: Completion[]): void => {
-    for (const c of calls) {
-      usage.inputTokens += c.usage.inputTokens;
-      usage.outputTokens += c.usage.outputTokens;
-    }
+  const ctx: Ctx = {
+    model: deps.model,
+    assemble: deps.assemble,
+    emit: deps.emit ?? (() => undefined),
+    usage: { inputTokens: 0, outputTokens: 0 },
+    warnings: [],
   };
-  const planContext = await deps.assemble(`${prompt}\n\n${PLAN_FORMAT}`, Math.min(PLAN_BUDGET, budget), hotPaths);
-  const plan = await askJson(deps.model, "", [{ role: "user", content: planContext.contextText ?? "" }], Plan, (t) => onText?.("plan", t));
-  tally(plan.calls);
-  const expandContext = await deps.assemble(`${prompt}\n\nPlan:\n${JSON.stringify(plan.value)}\n\n${CHANGE_FORMAT}`, budget, [
-    ...new Set([...hotPaths, ...plan.value.steps.flatMap((s) => s.files)]),
-  ]);
-  const sent = new Set(expandContext.contextPieces.map((p) => p.chunkId));
-  let change = await askJson(deps.model, "", [{ role: "user", content: expandContext.contextText ?? "" }], ProposedChange, (t) => onText?.("expand", t));
-  tally(change.calls);
-  const warnings = [...expandContext.warnings, ...unknownCitations(change.value, sent)];
+  const planFit = await fitted(ctx, "plan", planInstruction(prompt), Math.min(PLAN_BUDGET, budget), hotPaths, PLAN_MAX_TOKENS);
+  const plan = await ask(ctx, "plan", planFit, Plan, PLAN_MAX_TOKENS);
+  ctx.emit({ type: "plan", plan });
+  const planJson = JSON.stringify(plan);
+  const expandHot = [...new Set([...hotPaths, ...plan.steps.flatMap((s) => s.files)])];
+  const expandFit = await fitted(ctx, "expand", expandInstruction(prompt, planJson), budget, expandHot, CHANGE_MAX_TOKENS);
+  const sent = new Set(expandFit.context.contextPieces.map((p) => p.chunkId));
+  let change: ProposedChange;
+  let isSegmented = false;
+  try {
+    change = await ask(ctx, "expand", expandFit, ProposedChange, CHANGE_MAX_TOKENS);
+  } catch (err) {
+    const kind = failureKind(err);
+    if (!kind) throw err;
+    const reason = `the long-context expand call failed (${kind}: ${err instanceof Error ? err.message : String(err)})`;
+    ctx.warnings.push(`${reason}; the change was generated in segments and cross-checked`);
+    ctx.emit({ type: "fallback", reason, segments: Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(expandFit.context.tokenTotal / SEGMENT_TOKENS))) });
+    change = await segmented(ctx, prompt, planJson, expandFit.context, budget, sent).catch((e: unknown) => {
+      throw failureKind(e)
+        ? new AppError(503, "model_unavailable", `${reason}, and the segmented fallback failed too (${e instanceof Error ? e.message : String(e)})`)
+        : e;
+    });
+    isSegmented = true;
+  }
+  ctx.warnings.push(...expandFit.context.warnings, ...unknownCitations(change, sent));
   const verification: GenerateResult["verification"] = [];
   let repairs = 0;
   if (deps.verify) {
     for (;;) {
-      const run = await deps.verify({ files: change.value.files, deletions: [], ...(change.value.diff ? { diff: change.value.diff } : {}) });
+      const attempt = repairs;
+      const run = await deps.verify({ files: change.files, deletions: [], ...(change.diff ? { diff: change.diff } : {}) }, (event) =>
+        ctx.emit({ type: "sandbox", attempt, event }),
+      );
       verification.push(run);
+      ctx.emit({ type: "verified", attempt, runId: run.runId, status: run.status });
       if (run.status === "passed" || repairs >= MAX_REPAIRS) break;
       repairs++;
       const failing = run.results
         .filter((r) => r.exitCode !== 0)
         .map((r) => `$ ${r.command} (exit ${r.exitCode})\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`)
         .join("\n\n");
-      const repairContext = await deps.assemble(
-        `${prompt}\n\nThe proposed change fails its checks:\n${failing}\n\nThe change:\n${JSON.stringify(change.value)}\n\n${CHANGE_FORMAT}`,
+      ctx.emit({ type: "repair", attempt: repairs, failing });
+      const repairFit = await fitted(
+        ctx,
+        `repair ${repairs}`,
+        `${prompt}\n\nThe proposed change fails its checks:\n${failing}\n\nThe change:\n${JSON.stringify(change)}\n\n${CHANGE_FORMAT}`,
         Math.min(PLAN_BUDGET * 2, budget),
-        change.value.files.map((f) => f.path),
+        change.files.map((f) => f.path),
+        CHANGE_MAX_TOKENS,
       );
-      change = await askJson(deps.model, "", [{ role: "user", content: repairContext.contextText ?? "" }], ProposedChange, (t) => onText?.("repair", t));
-      tally(change.calls);
-      warnings.push(...unknownCitations(change.value, new Set([...sent, ...repairContext.contextPieces.map((p) => p.chunkId)])));
+      for (const p of repairFit.context.contextPieces) sent.add(p.chunkId);
+      change = await ask(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS);
+      ctx.warnings.push(...unknownCitations(change, sent));
     }
   }
-  return { plan: plan.value, change: change.value, expandContext, verification, repairs, warnings, usage };
+  return { plan, change, expandContext: expandFit.context, verification, repairs, segmented: isSegmented, warnings: ctx.warnings, usage: ctx.usage };
 }

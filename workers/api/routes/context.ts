@@ -2,15 +2,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { newId } from "../../../src/lib/crypto/hash";
-import { AppError } from "../../../src/lib/errors";
+import { unwrap } from "../../../src/lib/errors";
+import { DEFAULT_MODEL } from "../../../src/lib/model/run-generation";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
-
-/** The model assumed when a request names none; its tokenizer counts the budget. */
-export const DEFAULT_MODEL = "claude-sonnet-4-5";
 
 const Assemble = z.object({
   projectId: z.string().min(1).max(64),
@@ -31,16 +29,16 @@ export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", async 
   const db = openDb(c.env.DB);
   const project = await getProject(db, body.projectId, c.var.orgId);
   const tokenizer = tokenizerFor(body.model);
-  const outcome = await c.env.PROJECT_INDEX.getByName(project.projectId).assemble({
-    prompt: body.prompt,
-    budget: body.budget,
-    hotPaths: body.hotPaths,
-    tokenizer,
-    conversation: body.conversation,
-    includeText: body.includeText,
-  });
-  if ("error" in outcome) throw new AppError(outcome.error.status, outcome.error.code, outcome.error.message);
-  const result = outcome;
+  const result = unwrap(
+    await c.env.PROJECT_INDEX.getByName(project.projectId).assemble({
+      prompt: body.prompt,
+      budget: body.budget,
+      hotPaths: body.hotPaths,
+      tokenizer,
+      conversation: body.conversation,
+      includeText: body.includeText,
+    }),
+  );
   const callId = newId("ctx");
   // The audit record keeps references and counts, never chunk text.
   await db.insert(tables.contextSessions).values({

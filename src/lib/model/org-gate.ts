@@ -1,0 +1,42 @@
+/**
+ * The per-org concurrency cap on model calls, as a gate the adapter runs each call through. A call
+ * waits (polling with backoff) for a slot of the org's `OrgModelGate` object, up to `waitMs`, then is
+ * refused with 429 `org_concurrency_limit`. The slot is released when the call ends, or expires.
+ */
+import { newId } from "../crypto/hash";
+import { AppError } from "../errors";
+import type { ConcurrencyGate } from "./anthropic-adapter";
+
+export const DEFAULT_ORG_CONCURRENCY = 4;
+// A lease outlives the longest streamed call; a caller that dies frees its slot after this.
+const LEASE_MS = 15 * 60_000;
+
+export function orgConcurrency(raw: string | undefined): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_ORG_CONCURRENCY;
+}
+
+export function orgGate(
+  ns: DurableObjectNamespace<import("../../../durable-objects/org-model-gate").OrgModelGate>,
+  orgId: string,
+  limit: number,
+  waitMs = 120_000,
+): ConcurrencyGate {
+  const gate = ns.getByName(orgId);
+  return async (fn) => {
+    const lease = newId("lease");
+    const deadline = Date.now() + waitMs;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+      const r = await gate.acquire(lease, limit, LEASE_MS);
+      if (r.granted) break;
+      if (Date.now() + pause > deadline)
+        throw new AppError(429, "org_concurrency_limit", `the organisation already has ${r.held} model calls running (limit ${limit}); try again shortly`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    try {
+      return await fn();
+    } finally {
+      await gate.release(lease);
+    }
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * One generation request, end to end, for the route (no session) and the session object alike: dryRun
+ * prompts, or the model through the org's concurrency gate, sandbox verification, and the audit record
+ * in `context_sessions` (chunks, tokens, usage and cost; never text).
+ */
+import { z } from "zod";
+import type { AssembleResult } from "../assembly/assemble";
+import { newId } from "../crypto/hash";
+import type { ProjectRow } from "../projects/projects";
+import { executeRun, prepareRun } from "../sandbox/runs";
+import { type Db, tables } from "../storage";
+import { costUsd, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
+import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
+import { orgConcurrency, orgGate } from "./org-gate";
+
+/** The model assumed when a request names none; its tokenizer counts the budget. */
+export const DEFAULT_MODEL = "claude-sonnet-4-5";
+
+export const GeneratePrototype = z.object({
+  projectId: z.string().min(1).max(64),
+  sessionId: z.string().min(1).max(64).optional(),
+  prompt: z.string().trim().min(1).max(200_000),
+  runtime: z.enum(["our", "adapter"]).default("our"),
+  authType: z.enum(["email", "google"]).nullable().default(null),
+  size: z.enum(["small", "medium", "large"]).default("medium"),
+  maxContextTokens: z.number().int().min(16_000).max(1_000_000).default(500_000),
+  hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
+  commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
+  verify: z.boolean().default(true),
+  dryRun: z.boolean().default(false),
+});
+export type GeneratePrototype = z.infer<typeof GeneratePrototype>;
+
+export function contextMeta(ctx: AssembleResult, budget: number) {
+  return {
+    tokenBudget: budget,
+    tokensUsedForContext: ctx.tokenTotal,
+    chunksUsed: ctx.contextPieces.filter((p) => p.kind === "chunk").map((p) => p.chunkId),
+    summariesUsed: ctx.contextPieces.filter((p) => p.kind.endsWith("summary")).map((p) => p.chunkId),
+  };
+}
+
+export type GenerationResponse = Awaited<ReturnType<typeof runGeneration>>;
+
+export async function runGeneration(
+  env: Env,
+  db: Db,
+  project: ProjectRow,
+  orgId: string,
+  body: GeneratePrototype,
+  opts: { assemble: Assembler; emit?: (e: GenerationEvent) => void; sessionId?: string },
+) {
+  const model = env.MODEL ?? DEFAULT_MODEL;
+  if (body.dryRun) {
+    const { plan, expand } = await passPrompts(opts.assemble, body.prompt, body.maxContextTokens, body.hotPaths);
+    return {
+      dryRun: true as const,
+      model,
+      prompts: { plan: plan.contextText, expand: expand.contextText },
+      contextMeta: contextMeta(expand, body.maxContextTokens),
+    };
+  }
+  const adapter = new ModelAdapter({
+    apiKey: env.ANTHROPIC_API_KEY,
+    baseURL: env.ANTHROPIC_BASE_URL,
+    model,
+    gate: orgGate(env.ORG_MODEL_GATE, orgId, orgConcurrency(env.ORG_MODEL_CONCURRENCY)),
+  });
+  const calls: Extract<GenerationEvent, { type: "call" }>[] = [];
+  const result = await generate(
+    {
+      model: adapter,
+      assemble: opts.assemble,
+      emit: (e) => {
+        if (e.type === "call") calls.push(e);
+        opts.emit?.(e);
+      },
+      ...(body.verify
+        ? {
+            verify: async (change, onEvent) => {
+              const { runId, input } = await prepareRun(env, db, project, change, body.commands, {});
+              return executeRun(env, db, runId, project.projectId, input, onEvent);
+            },
+          }
+        : {}),
+    },
+    body.prompt,
+    body.maxContextTokens,
+    body.hotPaths,
+  ).catch((e: unknown) => {
+    throw modelError(e);
+  });
+  const id = newId("gen");
+  const usage: Usage & { costUsd: number } = { ...result.usage, costUsd: costUsd(model, result.usage) };
+  const verification = result.verification.map((v) => ({ runId: v.runId, status: v.status }));
+  await db.insert(tables.contextSessions).values({
+    sessionId: id,
+    projectId: project.projectId,
+    orgId,
+    chunksUsed: JSON.stringify(
+      result.expandContext.contextPieces.map((p) => ({
+        id: p.chunkId,
+        kind: p.kind,
+        path: p.sourcePath,
+        lines: [p.startLine, p.endLine],
+        tokens: p.tokenCount,
+      })),
+    ),
+    tokensAtCall: result.expandContext.tokenTotal,
+    model,
+    // Each model call with its chunks and time: the provenance record of the run.
+    resultMeta: JSON.stringify({
+      sessionId: opts.sessionId ?? null,
+      usage,
+      calls,
+      repairs: result.repairs,
+      segmented: result.segmented,
+      verification,
+      warnings: result.warnings,
+    }),
+  });
+  const last = result.verification.at(-1);
+  return {
+    id,
+    ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
+    plan: result.plan,
+    contextMeta: contextMeta(result.expandContext, body.maxContextTokens),
+    diffs: [...(result.change.diff ? [{ diff: result.change.diff }] : []), ...result.change.files.map((f) => ({ path: f.path, content: f.content }))],
+    sources: result.change.sources,
+    previewUrl: last ? `/api/sandbox/runs/${last.runId}` : null,
+    verification,
+    repairs: result.repairs,
+    segmented: result.segmented,
+    usage,
+    warnings: result.warnings,
+  };
+}
