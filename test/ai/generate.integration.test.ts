@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { SYSTEM_PROMPT } from "../../src/lib/assembly/prompt";
 import { api, ingestTree, json } from "../support/api";
 import type { TreeFile } from "../support/archives";
 
@@ -86,5 +87,69 @@ describe("POST /api/ai/generate-prototype", () => {
     expect(sent).toContain(marker);
     expect(sent).toContain("[REDACTED:aws-access-key]");
     expect(sent).not.toContain(awsKey);
+  });
+
+  it("trims a prompt the API counts over the budget, dropping the lowest-priority pieces", async () => {
+    // 40 modules of about 700 tokens: far more than a 16k budget holds.
+    const modules: TreeFile[] = Array.from({ length: 40 }, (_, i) => ({
+      path: `src/mod${i}.js`,
+      content: Array.from({ length: 40 }, (_, j) => `export function handler${i}_${j}(input) { return input.value${j} * ${i + j} + offset${i}; }\n`).join(""),
+    }));
+    const projectId = await ingestTree([...jsProject, ...modules]);
+    const marker = `m-${crypto.randomUUID()}`;
+    const prompt = `Make every handler validate its input ${marker}`;
+    const untrimmed = await json<Generated>(await generate({ projectId, prompt, maxContextTokens: 16_000, hotPaths: ["src/mod1.js"], dryRun: true }), 200);
+    // The API counts about twice what the local estimate does for this project's prompts.
+    await fetch(`${env.ANTHROPIC_BASE_URL}/__count?match=${encodeURIComponent(marker)}&factor=0.6`, { method: "PUT" });
+    await reply(`${marker}\n\nAnswer with JSON only`, plan);
+    await reply(`${marker}\n\nPlan:`, change("exports.add = (a, b) => a + b;\n"));
+    const res = await json<Generated>(await generate({ projectId, prompt, maxContextTokens: 16_000, hotPaths: ["src/mod1.js"], verify: false }), 200);
+    expect(res.warnings.filter((w) => w.includes("assembled again"))).toHaveLength(2); // plan and expand
+    expect(res.contextMeta.chunksUsed.length).toBeLessThan(untrimmed.contextMeta.chunksUsed.length);
+    // The hot path ranks first, so it survives the trim.
+    const hotChunk = untrimmed.contextMeta.chunksUsed[0];
+    expect(res.contextMeta.chunksUsed).toContain(hotChunk);
+    const mine = ((await requests()) as { path: string; body: { system: string; messages: { content: string }[] } }[]).filter((r) =>
+      JSON.stringify(r.body).includes(marker),
+    );
+    const sentToModel = mine.filter((r) => r.path === "/v1/messages");
+    expect(sentToModel).toHaveLength(2);
+    for (const r of sentToModel) {
+      const chars = r.body.system.length + r.body.messages.map((m) => m.content).join("").length;
+      expect(Math.ceil(chars * 0.6)).toBeLessThanOrEqual(16_000);
+      expect(r.body.system).toBe(SYSTEM_PROMPT);
+    }
+    // Each pass was counted over the limit once, then counted again before it was sent.
+    expect(mine.filter((r) => r.path === "/v1/messages/count_tokens")).toHaveLength(4);
+  });
+
+  it("answers a model outage on the long-context call with segmented generation and a cross-check", async () => {
+    const projectId = await project();
+    const marker = `m-${crypto.randomUUID()}`;
+    const planJson = JSON.stringify({ summary: `fallback ${marker}`, steps: [{ description: "add mul to calc.js", files: ["calc.js"] }] });
+    await reply(`${marker}\n\nAnswer with JSON only`, planJson);
+    // The expand call fails on every attempt the SDK makes (the first and 4 retries).
+    await fetch(`${env.ANTHROPIC_BASE_URL}/__fail`, {
+      method: "PUT",
+      body: JSON.stringify([{ status: 529, retryAfter: "0.01", match: `${planJson}\n\n${"Answer with JSON only"}`, times: 5 }]),
+    });
+    await reply(`${planJson}\n\nThis is part 1 of 2`, change("exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n"));
+    await reply(`${planJson}\n\nThis is part 2 of 2`, JSON.stringify({ files: [], sources: [] }));
+    await reply(`${planJson}\n\nThe change was proposed in 2 parts`, change("exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n"));
+    const res = await json<Generated & { segmented: boolean }>(await generate({ projectId, prompt: `Add a multiply helper ${marker}` }), 200);
+    expect(res.segmented).toBe(true);
+    expect(res.warnings.some((w) => w.includes("generated in segments and cross-checked"))).toBe(true);
+    expect(res.verification).toEqual([{ runId: expect.any(String), status: "passed" }]);
+    expect(res.diffs).toEqual([{ path: "calc.js", content: expect.stringContaining("exports.mul") }]);
+    const mine = ((await requests()) as { path: string; body: unknown }[]).filter((r) => r.path === "/v1/messages" && JSON.stringify(r.body).includes(marker));
+    const texts = mine.map((r) => JSON.stringify(r.body));
+    expect(texts.filter((t) => t.includes("This is part 1 of 2"))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes("This is part 2 of 2"))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes("The change was proposed in 2 parts"))).toHaveLength(1);
+    const row = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE session_id = ?").bind(res.id).first<{ result_meta: string }>();
+    const meta = JSON.parse(row?.result_meta ?? "{}") as { segmented: boolean; calls: { pass: string; chunks: string[]; at: string }[] };
+    expect(meta.segmented).toBe(true);
+    expect(meta.calls.map((c) => c.pass)).toEqual(["plan", "segment 1", "segment 2", "cross-check"]);
+    expect(meta.calls.every((c) => c.chunks.length > 0 && !Number.isNaN(Date.parse(c.at)))).toBe(true);
   });
 });
