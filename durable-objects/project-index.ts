@@ -328,6 +328,20 @@ export class ProjectIndex extends DurableObject<Env> {
   private store(): RetrievalStore {
     const sql = this.sql;
     const json = (xs: string[]): string => JSON.stringify(xs);
+    // Held block keys ("chunkId:start-end") by chunk, parsed once per list the caller passes.
+    let heldFor: { keys: string[] | undefined; byId: Map<string, Set<string>> } = { keys: undefined, byId: new Map() };
+    const heldRanges = (keys: string[] | undefined): Map<string, Set<string>> => {
+      if (keys === heldFor.keys) return heldFor.byId;
+      const byId = new Map<string, Set<string>>();
+      for (const k of keys ?? []) {
+        const at = k.lastIndexOf(":");
+        if (at <= 0) continue;
+        const id = k.slice(0, at);
+        byId.set(id, (byId.get(id) ?? new Set()).add(k.slice(at + 1)));
+      }
+      heldFor = { keys, byId };
+      return byId;
+    };
     const metaOf = (r: { chunk_id: string; path: string; ordinal: number; start_line: number; end_line: number }): ChunkMeta => ({
       chunkId: r.chunk_id,
       path: r.path,
@@ -421,17 +435,33 @@ export class ProjectIndex extends DurableObject<Env> {
             .toArray()
             .map((r) => [r.path, scale(tokenizer, r.tokens_cl)]),
         ),
-      loadChunks: (ids, tokenizer): ChunkBody[] => {
+      loadChunks: (ids, tokenizer, heldKeys): ChunkBody[] => {
         if (ids.length === 0) return [];
-        const rows = sql
-          .exec<ChunkRowFull>(
-            "SELECT rid, chunk_id, path, ordinal, start_line, end_line, text, tokens_cl, tokens_o2, block_cl, block_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",
-            json(ids),
-          )
-          .toArray();
+        // A chunk whose whole block the caller holds, with its counts already known, is read without its text.
+        const held = heldRanges(heldKeys);
+        const skip = held.size ? ids.filter((id) => held.has(id)) : [];
+        const counted = tokenizer === "o200k_base" ? "tokens_o2 IS NOT NULL AND block_o2 IS NOT NULL" : "tokens_cl IS NOT NULL AND block_cl IS NOT NULL";
+        const text = skip.length ? `CASE WHEN ${counted} AND chunk_id IN (SELECT value FROM json_each(?2)) THEN NULL ELSE text END AS text` : "text";
+        const select = (cols: string, list: string[], extra: string[]) =>
+          sql
+            .exec<Omit<ChunkRowFull, "text"> & { text: string | null }>(
+              `SELECT rid, chunk_id, path, ordinal, start_line, end_line, ${cols}, tokens_cl, tokens_o2, block_cl, block_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?1))`,
+              json(list),
+              ...extra,
+            )
+            .toArray();
+        const rows = select(text, ids, skip.length ? [json(skip)] : []);
+        // A held key that is only part of the chunk does not stand for its text: read it after all.
+        const partial = rows.filter((r) => r.text === null && !held.get(r.chunk_id)?.has(`${r.start_line}-${r.end_line}`)).map((r) => r.chunk_id);
+        const texts = new Map(partial.length ? select("text", partial, []).map((r) => [r.chunk_id, r.text]) : []);
         const order = new Map(ids.map((id, i) => [id, i]));
         return rows
-          .map((r) => ({ ...metaOf(r), text: r.text, ...this.chunkCounts(r, tokenizer) }))
+          .map((row) => {
+            const r = texts.has(row.chunk_id) ? { ...row, text: texts.get(row.chunk_id) ?? "" } : row;
+            return r.text === null
+              ? { ...metaOf(r), text: "", textless: true, ...this.chunkCounts({ ...r, text: "" }, tokenizer) }
+              : { ...metaOf(r), text: r.text, ...this.chunkCounts({ ...r, text: r.text }, tokenizer) };
+          })
           .sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : (order.get(a.chunkId) ?? 0) - (order.get(b.chunkId) ?? 0)));
       },
       projectSummary: (tokenizer) => {

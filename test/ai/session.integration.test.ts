@@ -11,6 +11,11 @@ const files: TreeFile[] = [
     path: "test.js",
     content: "const assert = require('assert');\nconst { add } = require('./calc');\nassert.strictEqual(add(2, 3), 5);\nconsole.log('ok');\n",
   },
+  // One chunk of about 4,000 tokens: whole at large budgets, an excerpt or a prefix at small ones.
+  {
+    path: "lib/big.js",
+    content: Array.from({ length: 200 }, (_, j) => `exports.bigHelper${j} = (value) => value * ${j} + ${j * 7}; // big arithmetic helper ${j}\n`).join(""),
+  },
   ...Array.from({ length: 12 }, (_, i) => ({
     path: `lib/util${i}.js`,
     content: Array.from({ length: 30 }, (_, j) => `exports.helper${i}_${j} = (x) => x * ${j} + ${i}; // arithmetic helper\n`).join(""),
@@ -79,10 +84,20 @@ describe("sessions", () => {
     expect(second.contextText).toBe(again.contextText);
     expect(second.tokenTotal).toBe(again.tokenTotal);
 
-    const info = await json<Info>(await api(`/api/sessions/${sessionId}`), 200);
+    let info = await json<Info>(await api(`/api/sessions/${sessionId}`), 200);
     expect(info.hotWindow.entries).toBe(first.hotWindow.added + second.hotWindow.added);
+
+    // Budgets that cut chunks into excerpts and trailing prefixes: a held whole chunk stands in for
+    // its text only where the whole chunk is used; every prompt stays identical to the one built cold.
+    for (const [i, budget] of [100_000, 12_000, 6500, 5000, 4096, 30_000].entries()) {
+      const req = { prompt: `bigHelper${40 * i + 7} in lib/big.js, helper${i}_${i + 3} and helper3_${i} in lib/util${i}.js`, budget, includeText: true };
+      const warm = await json<Assembled>(await post(`/api/sessions/${sessionId}/assemble`, req), 200);
+      const cold = await json<Assembled>(await post("/api/context/assemble", { projectId, ...req }), 200);
+      expect(warm.contextText).toBe(cold.contextText);
+    }
+    info = await json<Info>(await api(`/api/sessions/${sessionId}`), 200);
     expect(info.hotWindow.bytes).toBeGreaterThan(0);
-    expect(info.lastEventSeq).toBe(2);
+    expect(info.lastEventSeq).toBe(8);
   });
 
   it("refuses other orgs, unknown sessions and malformed ids", async () => {

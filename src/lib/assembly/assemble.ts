@@ -8,6 +8,7 @@ import { AppError } from "../errors";
 import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
 import { baseEncoding, CLAUDE_TOKEN_FACTOR, getEncoding, scaleToClaude, type Tokenizer } from "../tokenizer";
 import {
+  blockKey,
   type ConversationMessage,
   conversationBlock,
   instructionBlock,
@@ -34,8 +35,12 @@ export function safetyMargin(budget: number): number {
 export type Signal = "hot path" | "recent change" | "lexical match" | "symbol definition" | "symbol link" | "vector match" | "summary fill" | "budget fill";
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
-/** A chunk with its text, its text's tokens in the model's tokenizer, and its rendered block's tokens in the base encoding. */
-export type ChunkBody = ChunkMeta & { text: string; tokens: number; block: number };
+/**
+ * A chunk with its text, its text's tokens in the model's tokenizer, and its rendered block's tokens in
+ * the base encoding. `textless`: the caller holds this whole chunk's block already, so its text was not
+ * read (it is read on demand if only part of the chunk is used).
+ */
+export type ChunkBody = ChunkMeta & { text: string; tokens: number; block: number; textless?: boolean };
 export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "project-summary"; path: string; text: string; tokens: number; block: number };
 
 /** What the assembler reads; the project's index Durable Object implements it over its SQLite. */
@@ -49,7 +54,8 @@ export interface RetrievalStore {
   chunksOfPaths(paths: string[]): ChunkMeta[];
   chunkMeta(ids: string[]): ChunkMeta[];
   fileTokens(paths: string[], tokenizer: Tokenizer): Map<string, number>;
-  loadChunks(ids: string[], tokenizer: Tokenizer): ChunkBody[];
+  /** Chunks in the given order; with `heldKeys`, a chunk whose whole block key is held comes back textless. */
+  loadChunks(ids: string[], tokenizer: Tokenizer, heldKeys?: string[]): ChunkBody[];
   projectSummary(tokenizer: Tokenizer): Summary | undefined;
   fileSummaries(paths: string[] | "all", tokenizer: Tokenizer): Summary[];
   dirSummaries(tokenizer: Tokenizer): Summary[];
@@ -201,7 +207,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     chunksByFile.get(m.path)?.push(id);
   }
   const fileTokens = store.fileTokens(fileOrder, req.tokenizer);
-  const snippets: { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number }[] = [];
+  const snippets: { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number; textless?: boolean }[] = [];
   // Pieces are keyed by chunk and first line: an excerpt and, later, the rest of its chunk are distinct pieces.
   const included = new Set<string>();
   const keyOf = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
@@ -217,7 +223,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
       return false;
     }
     used += cost;
-    snippets.push({ piece: p.piece, score, reasons, tokens: p.tokens });
+    snippets.push({ piece: p.piece, score, reasons, tokens: p.tokens, ...(p.textless ? { textless: true } : {}) });
     included.add(keyOf(p.piece));
     included.add(p.piece.id);
     return true;
@@ -227,7 +233,12 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   // is at most `pieceCap` tokens: a larger chunk is cut to its most relevant window of lines.
   const pieceCap = Math.max(MIN_PIECE_CAP, Math.min(MAX_PIECE_CAP, Math.floor(req.budget * PIECE_SHARE)));
   const focus = focusTerms(req.prompt);
-  const excerpted = (body: ChunkBody): PackedPiece => {
+  // Whole chunks whose blocks the caller holds are loaded without their text; a part of one needs it.
+  const load = (ids: string[]): ChunkBody[] => store.loadChunks(ids, req.tokenizer, req.cachedKeys);
+  const withText = (b: ChunkBody): ChunkBody => (b.textless ? (store.loadChunks([b.chunkId], req.tokenizer)[0] ?? b) : b);
+  const textOf = (p: RenderPiece): string => store.loadChunks([p.id], req.tokenizer)[0]?.text ?? "";
+  const excerpted = (textless: ChunkBody): PackedPiece => {
+    const body = withText(textless);
     const p = excerpt(body, focus, pieceCap, req.tokenizer, base, modelCount);
     if (p.piece.startLine !== body.startLine || p.piece.endLine !== body.endLine) excerpts.push({ body, piece: p.piece });
     return p;
@@ -239,14 +250,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     const reasons = [...new Set(ids.flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
     const total = fileTokens.get(path) ?? Number.POSITIVE_INFINITY;
     if (total <= Math.min(WHOLE_FILE_TOKENS, pieceCap * 1.5) || hot.has(path)) {
-      const pieces = wholeFile(
-        store.loadChunks(
-          store.chunksOfPaths([path]).map((c) => c.chunkId),
-          req.tokenizer,
-        ),
-        base,
-        modelCount,
-      );
+      const pieces = wholeFile(load(store.chunksOfPaths([path]).map((c) => c.chunkId)), withText, base, modelCount);
       const cost = pieces.reduce((n, p) => n + p.block, 0) + (snippets.length === 0 ? snippetHeader : 0);
       if (fits(cost)) {
         for (const p of pieces) tryAdd(p, ranked.get(p.piece.id)?.score ?? 0, reasons);
@@ -254,10 +258,10 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
         continue;
       }
     }
-    const [first, ...others] = store.loadChunks(ids.slice(0, 1), req.tokenizer);
+    const [first, ...others] = load(ids.slice(0, 1));
     if (first) {
       const e = ranked.get(first.chunkId);
-      tryAdd(first.tokens > pieceCap ? excerpt(first, focus, pieceCap, req.tokenizer, base, modelCount) : asPiece(first), e?.score ?? 0, [
+      tryAdd(first.tokens > pieceCap ? excerpt(withText(first), focus, pieceCap, req.tokenizer, base, modelCount) : asPiece(first), e?.score ?? 0, [
         ...(e?.reasons ?? []),
       ]);
     }
@@ -265,7 +269,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   }
   // Then the other relevant chunks, in rank order.
   rest.sort((a, b) => (ranked.get(b)?.score ?? 0) - (ranked.get(a)?.score ?? 0));
-  for (const body of store.loadChunks(rest, req.tokenizer)) {
+  for (const body of load(rest)) {
     if (!fits(1)) break;
     const e = ranked.get(body.chunkId);
     tryAdd(body.tokens > pieceCap ? excerpted(body) : asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
@@ -323,11 +327,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
       if (!fits(64)) break;
       if (wholeFiles.has(path)) continue;
       const rest = store.chunksOfPaths([path]).filter((c) => !included.has(c.chunkId));
-      for (const body of store.loadChunks(
-        rest.map((c) => c.chunkId),
-        req.tokenizer,
-      ))
-        tryAdd(asPiece(body), 0, ["budget fill"]);
+      for (const body of load(rest.map((c) => c.chunkId))) tryAdd(asPiece(body), 0, ["budget fill"]);
     }
   }
   // ---- the lines of excerpted chunks that were left out, before and after each excerpt ----
@@ -354,9 +354,11 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     if (included.has(keyOf(l.piece.piece))) continue;
     const header = base(sourceLine(l.piece.piece)) + 4 + (snippets.length === 0 ? snippetHeader : 0);
     const room = roomIn(limit, used + header, req.tokenizer);
-    const prefix = linePrefixWithin(l.piece.piece.text, room, base);
+    const full = l.piece.textless ? textOf(l.piece.piece) : l.piece.piece.text;
+    const prefix = linePrefixWithin(full, room, base);
     if (!prefix) continue;
     const piece: RenderPiece = { ...l.piece.piece, endLine: l.piece.piece.startLine + prefix.lines - 1, text: prefix.text };
+    // A prefix is a new block the caller does not hold.
     tryAdd({ piece, block: base(renderPiece(piece)), tokens: modelCount(prefix.text) }, l.score, l.reasons);
   }
   t = lap("fill", t);
@@ -364,18 +366,18 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   const tokenTotal = toModel(used);
   let contextText: string | undefined;
   let blocks: PromptBlock[] | undefined;
+  const held = new Set(req.cachedKeys ?? []);
   if (req.includeText) {
     const rendered = renderBlocks({
       projectSummary: projectSummary && withSummary ? toRender(projectSummary) : undefined,
-      snippets: snippets.map((s) => s.piece),
+      // A piece loaded without its text is one the caller holds (its whole block key was held).
+      snippets: snippets.map((s) => (s.textless && !held.has(blockKey(s.piece)) ? { ...s.piece, text: textOf(s.piece) } : s.piece)),
       summaries: summaries.map((s) => s.piece),
       conversation: req.conversation,
       instruction: req.instruction ?? req.prompt,
     });
-    if (req.cachedKeys) {
-      const cached = new Set(req.cachedKeys);
-      blocks = rendered.map((b) => (b.key && cached.has(b.key) ? { key: b.key, text: "" } : b));
-    } else contextText = rendered.map((b) => b.text).join("");
+    if (req.cachedKeys) blocks = rendered.map((b) => (b.key && held.has(b.key) ? { key: b.key, text: "" } : b));
+    else contextText = rendered.map((b) => b.text).join("");
   }
   lap("render", t);
   timings.total = Math.round((performance.now() - started) * 100) / 100;
@@ -396,13 +398,14 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   };
 }
 
-type PackedPiece = { piece: RenderPiece; block: number; tokens: number };
+type PackedPiece = { piece: RenderPiece; block: number; tokens: number; textless?: boolean };
 
 function asPiece(body: ChunkBody): PackedPiece {
   return {
     piece: { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine, endLine: body.endLine, text: body.text },
     block: body.block,
     tokens: body.tokens,
+    ...(body.textless ? { textless: true } : {}),
   };
 }
 
@@ -521,18 +524,19 @@ function linePrefixWithin(text: string, maxTokens: number, count: (s: string) =>
 }
 
 /** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
-function wholeFile(chunks: ChunkBody[], base: (s: string) => number, modelCount: (s: string) => number): PackedPiece[] {
+function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => ChunkBody, base: (s: string) => number, modelCount: (s: string) => number): PackedPiece[] {
   const out: PackedPiece[] = [];
   let lastLine = 0;
-  for (const c of [...chunks].sort((a, b) => a.ordinal - b.ordinal)) {
-    if (c.startLine > lastLine || c.startLine === c.endLine) out.push(asPiece(c));
-    else if (c.endLine > lastLine) {
+  for (const chunk of [...chunks].sort((a, b) => a.ordinal - b.ordinal)) {
+    if (chunk.startLine > lastLine || chunk.startLine === chunk.endLine) out.push(asPiece(chunk));
+    else if (chunk.endLine > lastLine) {
+      const c = withText(chunk);
       let at = 0;
       for (let i = c.startLine; i <= lastLine; i++) at = c.text.indexOf("\n", at) + 1;
       const piece: RenderPiece = { id: c.chunkId, kind: "chunk", path: c.path, startLine: lastLine + 1, endLine: c.endLine, text: c.text.slice(at) };
       out.push({ piece, block: base(renderPiece(piece)), tokens: modelCount(piece.text) });
     }
-    lastLine = Math.max(lastLine, c.endLine);
+    lastLine = Math.max(lastLine, chunk.endLine);
   }
   return out;
 }
