@@ -7,9 +7,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AssembleResult } from "../src/lib/assembly/assemble";
 import { AppError, caught, type ErrorResult, unwrap } from "../src/lib/errors";
-import { costUsd } from "../src/lib/model/anthropic-adapter";
+import { costUsd, DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import type { Assembler, GenerationEvent } from "../src/lib/model/generate";
-import { DEFAULT_MODEL, type GeneratePrototype, type GenerationResponse, runGeneration } from "../src/lib/model/run-generation";
+import { type GeneratePrototype, type GenerationResponse, runGeneration } from "../src/lib/model/run-generation";
 import { getProject } from "../src/lib/projects/projects";
 import { EventLog, type SessionEvent } from "../src/lib/session/event-log";
 import { HotWindow } from "../src/lib/session/hot-window";

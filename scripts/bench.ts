@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import { getEncoding } from "js-tiktoken";
+import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { countTokens } from "../src/lib/tokenizer";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
@@ -168,7 +169,7 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
   writeSection("bench:assembly", [
     "## Context assembly (issue 3)",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` with a 500,000-token budget (model \`claude-sonnet-4-5\`), timed from the client over loopback, after 3 warm-up calls; prompts are built from definitions in each corpus (\`promptsFrom\` in scripts/bench.ts). The 5M project is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` with a 500,000-token budget (model \`${DEFAULT_MODEL}\`), timed from the client over loopback, after 3 warm-up calls; prompts are built from definitions in each corpus (\`promptsFrom\` in scripts/bench.ts). The 5M project is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens).`,
     "",
     "| project | prompts | p50 | p95 | server p50 | mean utilization |",
     "| --- | --- | --- | --- | --- | --- |",

@@ -15,13 +15,14 @@ import { gzipSync } from "node:zlib";
 import { DEFAULT_ARCHIVE_LIMITS, type TarFile, writeTar } from "../src/lib/archive";
 import { safetyMargin } from "../src/lib/assembly/assemble";
 import { buildIgnoreRules, decodeFile } from "../src/lib/chunker";
+import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { queryTerms, termsOf } from "../src/lib/retrieval/terms";
 import { countTokens } from "../src/lib/tokenizer";
 import { writeSection } from "./benchmarks-doc";
 import { createProject, ingestArchive, startLocalServer } from "./local-server";
 
 const DEFAULT_BUDGETS = [16_000, 32_000, 64_000, 128_000, 500_000];
-const MODEL = "claude-sonnet-4-5";
+const MODEL = DEFAULT_MODEL;
 
 type Commit = { sha: string; message: string; targets: string[] };
 

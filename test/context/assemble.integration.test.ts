@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safetyMargin } from "../../src/lib/assembly/assemble";
+import { DEFAULT_MODEL } from "../../src/lib/model/anthropic-adapter";
 import { countTokens, tokenizerFor } from "../../src/lib/tokenizer";
 import { api, BOOTSTRAP, createProject, ingestTree, json, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
@@ -74,7 +75,7 @@ describe("POST /api/context/assemble", () => {
     expect(order.every((at, i) => at >= 0 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
     expect(text).toContain(`---source: ${first?.chunkId}, src/auth/login.ts:${first?.startLine}-${first?.endLine}`);
     expect(text).toContain("Winky A1");
-    expect(res.tokenTotal).toBe(countTokens(text, "claude-sonnet-4-5"));
+    expect(res.tokenTotal).toBe(countTokens(text, DEFAULT_MODEL));
     expect(res.tokenTotal).toBeLessThanOrEqual(8000 - safetyMargin(8000));
     expect(res.contextPieces.some((p) => p.kind === "project-summary")).toBe(true);
 
@@ -82,7 +83,7 @@ describe("POST /api/context/assemble", () => {
     const row = await env.DB.prepare("SELECT chunks_used, tokens_at_call, model FROM context_sessions WHERE session_id = ?")
       .bind(res.callId)
       .first<{ chunks_used: string; tokens_at_call: number; model: string }>();
-    expect(row).toMatchObject({ tokens_at_call: res.tokenTotal, model: "claude-sonnet-4-5" });
+    expect(row).toMatchObject({ tokens_at_call: res.tokenTotal, model: DEFAULT_MODEL });
     expect(JSON.parse(row?.chunks_used ?? "[]")).toHaveLength(res.contextPieces.length);
     expect(row?.chunks_used).not.toContain("validatePassword(password");
   });

@@ -1,7 +1,8 @@
 /**
  * The one model adapter, over @anthropic-ai/sdk: model id, base URL and key from configuration,
  * streaming, retries with backoff on 429/529/5xx honouring `retry-after` (the SDK's own policy), token
- * counting through the API, the 1M-token context option for prompts over the standard window, a
+ * counting through the API, the 1M-token context option for prompts over the standard window (a beta
+ * header on the models that need one), a
  * per-org concurrency cap around every call, and every outgoing text passed through redactSecrets first.
  */
 import Anthropic from "@anthropic-ai/sdk";
@@ -23,31 +24,46 @@ export type Usage = { inputTokens: number; outputTokens: number };
 export type Completion = { text: string; usage: Usage; stopReason: string | null; redacted: Record<string, number>; longContext: boolean };
 export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean };
 
-/** The standard context window, and the beta that opens 1M tokens on the models that offer it. */
+/** The model assumed when a request or the configuration names none; its tokenizer counts budgets. */
+export const DEFAULT_MODEL = "claude-sonnet-5-5";
+
+/**
+ * What the adapter knows of each model family (prefix match, most specific first): its context window,
+ * whether 1M tokens needs the `context-1m` beta (Sonnet 4.x) or is native (the 5 family), and its price
+ * in USD per million tokens; the long-context rates apply to a whole call over 200k input tokens.
+ * Unknown models get the standard window and the most expensive price listed, so costs are never
+ * under-reported.
+ */
+type ModelSpec = { prefix: string; window: number; betaWindow?: number; input: number; output: number; longInput?: number; longOutput?: number };
 export const STANDARD_WINDOW = 200_000;
 export const LONG_WINDOW = 1_000_000;
 export const LONG_CONTEXT_BETA = "context-1m-2025-08-07";
-const LONG_CONTEXT_MODELS = ["claude-sonnet-4"];
+const MODELS: ModelSpec[] = [
+  { prefix: "claude-sonnet-5", window: LONG_WINDOW, input: 2, output: 10 },
+  { prefix: "claude-opus-5-5", window: LONG_WINDOW, input: 4, output: 20 },
+  { prefix: "claude-opus-5", window: LONG_WINDOW, input: 5, output: 25 },
+  { prefix: "claude-fable-5", window: LONG_WINDOW, input: 10, output: 50 },
+  { prefix: "claude-sonnet-4", window: STANDARD_WINDOW, betaWindow: LONG_WINDOW, input: 3, output: 15, longInput: 6, longOutput: 22.5 },
+  { prefix: "claude-haiku-4-5", window: STANDARD_WINDOW, input: 1, output: 5 },
+  { prefix: "claude-haiku", window: STANDARD_WINDOW, input: 0.8, output: 4 },
+  { prefix: "claude-opus-4", window: STANDARD_WINDOW, input: 15, output: 75 },
+];
+const UNKNOWN: ModelSpec = { prefix: "", window: STANDARD_WINDOW, input: 15, output: 75 };
+const specOf = (model: string): ModelSpec => MODELS.find((m) => model.startsWith(m.prefix)) ?? UNKNOWN;
 
-export function supportsLongContext(model: string): boolean {
-  return LONG_CONTEXT_MODELS.some((p) => model.startsWith(p));
+/** Whether a prompt over the standard window needs the 1M beta header for this model. */
+export function needsLongContextBeta(model: string): boolean {
+  return specOf(model).betaWindow !== undefined;
 }
 
 /** The largest prompt (input tokens) a call may send, leaving room for `maxTokens` of answer. */
 export function inputLimit(model: string, maxTokens: number): number {
-  return (supportsLongContext(model) ? LONG_WINDOW : STANDARD_WINDOW) - maxTokens;
+  const spec = specOf(model);
+  return (spec.betaWindow ?? spec.window) - maxTokens;
 }
 
-// USD per million tokens (input, output); the long-context rates apply to a whole call whose input is
-// over 200k tokens. Unknown models are costed as the most expensive listed.
-const PRICES: { prefix: string; input: number; output: number; longInput?: number; longOutput?: number }[] = [
-  { prefix: "claude-opus", input: 15, output: 75 },
-  { prefix: "claude-sonnet", input: 3, output: 15, longInput: 6, longOutput: 22.5 },
-  { prefix: "claude-haiku", input: 0.8, output: 4 },
-];
-
 export function costUsd(model: string, usage: Usage): number {
-  const p = PRICES.find((x) => model.startsWith(x.prefix)) ?? (PRICES[0] as (typeof PRICES)[number]);
+  const p = specOf(model);
   const long = usage.inputTokens > STANDARD_WINDOW;
   const input = long ? (p.longInput ?? p.input) : p.input;
   const output = long ? (p.longOutput ?? p.output) : p.output;
@@ -99,7 +115,7 @@ export class ModelAdapter {
   }
 
   private headers(longContext: boolean | undefined): { headers: Record<string, string> } | undefined {
-    return longContext && supportsLongContext(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
+    return longContext && needsLongContextBeta(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
   }
 
   /** The largest prompt a call with `maxTokens` of answer may send to this model. */
@@ -130,7 +146,7 @@ export class ModelAdapter {
         usage: { inputTokens: final.usage.input_tokens, outputTokens: final.usage.output_tokens },
         stopReason: final.stop_reason,
         redacted: s.redacted,
-        longContext: Boolean(this.headers(opts.longContext)),
+        longContext: Boolean(opts.longContext),
       };
     });
   }

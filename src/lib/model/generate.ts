@@ -86,12 +86,18 @@ export async function passPrompts(assemble: Assembler, prompt: string, budget: n
   return { plan, expand };
 }
 
-type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => void; usage: Usage; warnings: string[] };
+/**
+ * `ratio`: how many tokens the API counts per token the local estimate counts, learnt from this run's
+ * counts (the estimate is calibrated on older Claude tokenizers; newer models count more for the same
+ * text), so later passes are assembled to fit at the first try.
+ */
+type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => void; usage: Usage; warnings: string[]; ratio: number };
 
 /**
  * Assembles a pass's prompt and checks its size with the API's count. Over the limit (the budget, and
  * the model's window less the answer's room), it is assembled again with the budget scaled down by the
- * overshoot, which drops the lowest-priority pieces, and counted again.
+ * overshoot, which drops the lowest-priority pieces, and counted again. The budget a pass starts from
+ * is the limit divided by the run's learnt count ratio.
  */
 async function fitted(
   ctx: Ctx,
@@ -102,12 +108,13 @@ async function fitted(
   maxTokens: number,
 ): Promise<{ context: AssembleResult; counted: number; longContext: boolean }> {
   const limit = Math.min(budget, ctx.model.inputLimit(maxTokens));
-  let tryBudget = Math.min(budget, limit);
+  let tryBudget = Math.floor(limit / Math.max(1, ctx.ratio));
   for (let attempt = 0; ; attempt++) {
     const context = await ctx.assemble(instruction, tryBudget, hotPaths);
     const { system, user } = splitSystem(context.contextText ?? "");
     const longContext = context.tokenTotal > STANDARD_WINDOW - maxTokens;
     const counted = await ctx.model.countTokens(system, [{ role: "user", content: user }], longContext);
+    if (context.tokenTotal > 0) ctx.ratio = Math.max(ctx.ratio, counted / context.tokenTotal);
     if (counted <= limit) {
       ctx.emit({
         type: "context",
@@ -257,6 +264,7 @@ export async function generate(
     emit: deps.emit ?? (() => undefined),
     usage: { inputTokens: 0, outputTokens: 0 },
     warnings: [],
+    ratio: 1,
   };
   const planFit = await fitted(ctx, "plan", planInstruction(prompt), Math.min(PLAN_BUDGET, budget), hotPaths, PLAN_MAX_TOKENS);
   const plan = await ask(ctx, "plan", planFit, Plan, PLAN_MAX_TOKENS);

@@ -9,12 +9,9 @@ import { newId } from "../crypto/hash";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import { type Db, tables } from "../storage";
-import { costUsd, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
+import { costUsd, DEFAULT_MODEL, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
-
-/** The model assumed when a request names none; its tokenizer counts the budget. */
-export const DEFAULT_MODEL = "claude-sonnet-4-5";
 
 export const GeneratePrototype = z.object({
   projectId: z.string().min(1).max(64),

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { newId } from "../../../src/lib/crypto/hash";
 import { unwrap } from "../../../src/lib/errors";
-import { DEFAULT_MODEL } from "../../../src/lib/model/run-generation";
+import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";

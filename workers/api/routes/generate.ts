@@ -4,8 +4,9 @@
  */
 import { Hono } from "hono";
 import { unwrap } from "../../../src/lib/errors";
+import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
 import type { Assembler } from "../../../src/lib/model/generate";
-import { DEFAULT_MODEL, GeneratePrototype, runGeneration } from "../../../src/lib/model/run-generation";
+import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-generation";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";

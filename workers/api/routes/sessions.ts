@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { SessionInfo } from "../../../durable-objects/session";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
-import { DEFAULT_MODEL } from "../../../src/lib/model/run-generation";
+import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
