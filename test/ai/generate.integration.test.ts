@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SYSTEM_PROMPT } from "../../src/lib/assembly/prompt";
+import { sha256Hex } from "../../src/lib/crypto/hash";
 import { api, ingestTree, json } from "../support/api";
 import type { TreeFile } from "../support/archives";
 
@@ -148,9 +149,17 @@ describe("POST /api/ai/generate-prototype", () => {
     expect(texts.filter((t) => t.includes("This is part 2 of 2"))).toHaveLength(1);
     expect(texts.filter((t) => t.includes("The change was proposed in 2 parts"))).toHaveLength(1);
     const row = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE session_id = ?").bind(res.id).first<{ result_meta: string }>();
-    const meta = JSON.parse(row?.result_meta ?? "{}") as { segmented: boolean; calls: { pass: string; chunks: string[]; at: string }[] };
+    const meta = JSON.parse(row?.result_meta ?? "{}") as { segmented: boolean; calls: { pass: string; chunks: string[]; at: string; promptSha256: string }[] };
     expect(meta.segmented).toBe(true);
     expect(meta.calls.map((c) => c.pass)).toEqual(["plan", "segment 1", "segment 2", "cross-check"]);
-    expect(meta.calls.every((c) => c.chunks.length > 0 && !Number.isNaN(Date.parse(c.at)))).toBe(true);
+    expect(meta.calls.every((c) => c.chunks.length > 0 && !Number.isNaN(Date.parse(c.at)) && /^[0-9a-f]{64}$/.test(c.promptSha256))).toBe(true);
+    // Each call's fingerprint is the hash of exactly what the API received.
+    const received = await Promise.all(
+      mine.map(async (r) => {
+        const b = r.body as { system: string; messages: unknown[] };
+        return sha256Hex(JSON.stringify({ system: b.system, messages: b.messages }));
+      }),
+    );
+    for (const c of meta.calls) expect(received).toContain(c.promptSha256);
   });
 });

@@ -6,6 +6,7 @@
  * per-org concurrency cap around every call, and every outgoing text passed through redactSecrets first.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { sha256Hex } from "../crypto/hash";
 import { AppError } from "../errors";
 import { redactSecrets } from "../security/redact-secrets";
 
@@ -21,7 +22,15 @@ export type ModelConfig = {
 };
 export type ChatMessage = { role: "user" | "assistant"; content: string };
 export type Usage = { inputTokens: number; outputTokens: number };
-export type Completion = { text: string; usage: Usage; stopReason: string | null; redacted: Record<string, number>; longContext: boolean };
+/** `promptSha256`: the fingerprint of exactly what was sent (system and messages, after redaction). */
+export type Completion = {
+  text: string;
+  usage: Usage;
+  stopReason: string | null;
+  redacted: Record<string, number>;
+  longContext: boolean;
+  promptSha256: string;
+};
 export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean };
 
 /** The model assumed when a request or the configuration names none; its tokenizer counts budgets. */
@@ -133,6 +142,7 @@ export class ModelAdapter {
   /** Streams a completion; `onText` receives text as it arrives. Waits for a slot of the org's cap first. */
   async complete(system: string, messages: ChatMessage[], opts: CallOptions): Promise<Completion> {
     const s = this.sanitize(system, messages);
+    const promptSha256 = await sha256Hex(JSON.stringify({ system: s.system, messages: s.messages }));
     return this.gate(async () => {
       const stream = this.client.messages.stream(
         { model: this.config.model, max_tokens: opts.maxTokens, system: s.system, messages: s.messages },
@@ -147,6 +157,7 @@ export class ModelAdapter {
         stopReason: final.stop_reason,
         redacted: s.redacted,
         longContext: Boolean(opts.longContext),
+        promptSha256,
       };
     });
   }

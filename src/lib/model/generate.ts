@@ -54,7 +54,16 @@ export type GenerationEvent =
   | { type: "trimmed"; pass: string; counted: number; limit: number; budget: number }
   | { type: "plan"; plan: Plan }
   | { type: "tokens"; pass: string; text: string }
-  | { type: "call"; pass: string; inputTokens: number; outputTokens: number; longContext: boolean; chunks: string[]; at: string }
+  | {
+      type: "call";
+      pass: string;
+      inputTokens: number;
+      outputTokens: number;
+      longContext: boolean;
+      promptSha256: string;
+      chunks: string[];
+      at: string;
+    }
   | { type: "sandbox"; attempt: number; event: RunEvent }
   | { type: "verified"; attempt: number; runId: string; status: string }
   | { type: "repair"; attempt: number; failing: string }
@@ -153,6 +162,7 @@ async function ask<S extends z.ZodType>(ctx: Ctx, pass: string, fit: Awaited<Ret
       inputTokens: c.usage.inputTokens,
       outputTokens: c.usage.outputTokens,
       longContext: c.longContext,
+      promptSha256: c.promptSha256,
       chunks: fit.context.contextPieces.map((p) => p.chunkId),
       at: new Date().toISOString(),
     });
