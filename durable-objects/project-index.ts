@@ -87,6 +87,8 @@ export class ProjectIndex extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
       CREATE VIRTUAL TABLE IF NOT EXISTS summaries_fts USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, tokenize = "unicode61 tokenchars '_'");
+      CREATE TABLE IF NOT EXISTS ai_feedback (generation_id TEXT PRIMARY KEY, paths TEXT NOT NULL, approved INTEGER NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS ai_feedback_at ON ai_feedback (approved, at);
     `);
     this.embedder = embedderFor(env);
     const projectId = this.meta("project_id");
@@ -164,6 +166,19 @@ export class ProjectIndex extends DurableObject<Env> {
   async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
     if (this.meta("derived_dirty") === "1") await this.refreshDerived();
     return caught(() => assembleContext(this.store(), req));
+  }
+
+  /** A reviewer's verdict on a generated change: approved changes make their files a priority signal. */
+  async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO ai_feedback (generation_id, paths, approved, at) VALUES (?, ?, ?, ?)",
+      generationId,
+      JSON.stringify(paths),
+      approved ? 1 : 0,
+      Date.now(),
+    );
+    // Only the newest verdicts are ever read.
+    this.sql.exec("DELETE FROM ai_feedback WHERE generation_id NOT IN (SELECT generation_id FROM ai_feedback ORDER BY at DESC LIMIT 200)");
   }
 
   /** Counts for tests and the API. */
@@ -400,6 +415,13 @@ export class ProjectIndex extends DurableObject<Env> {
                   .map((r) => r.p),
               ),
             ],
+      approvedPaths: (limit) => {
+        const out = new Set<string>();
+        for (const r of sql.exec<{ paths: string }>("SELECT paths FROM ai_feedback WHERE approved = 1 ORDER BY at DESC LIMIT ?", limit)) {
+          for (const p of JSON.parse(r.paths) as string[]) if (this.pathLookup().set.has(p)) out.add(p);
+        }
+        return [...out].slice(0, limit);
+      },
       recentPaths: (limit) => {
         const groups = sql
           .exec<{ changed_at: number; n: number }>("SELECT changed_at, count(*) AS n FROM files GROUP BY changed_at ORDER BY changed_at DESC LIMIT 20")

@@ -162,4 +162,50 @@ describe("POST /api/ai/generate-prototype", () => {
     );
     for (const c of meta.calls) expect(received).toContain(c.promptSha256);
   });
+
+  it("makes the files of approved changes a priority signal of later assemblies; rejected ones are not", async () => {
+    const projectId = await ingestTree([
+      ...jsProject,
+      { path: "util.js", content: "exports.twice = (n) => n * 2;\n" },
+      ...Array.from({ length: 30 }, (_, i) => ({ path: `lib/part${i}.js`, content: `exports.part${i} = () => "section ${i} of the report";\n` })),
+    ]);
+    const run = async (file: string) => {
+      const marker = `m-${crypto.randomUUID()}`;
+      await reply(`${marker}\n\nAnswer with JSON only`, plan);
+      await reply(`${marker}\n\nPlan:`, JSON.stringify({ files: [{ path: file, content: "exports.changed = true;\n" }], sources: [] }));
+      return (await json<Generated>(await generate({ projectId, prompt: `Change ${file} ${marker}`, verify: false }), 200)).id;
+    };
+    const approved = await run("calc.js");
+    const rejected = await run("util.js");
+    const feedback = (id: string, body: unknown, token?: string) =>
+      api(`/api/ai/generations/${id}/feedback`, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { "content-type": "application/json" },
+        ...(token ? { token } : {}),
+      });
+    expect(await json(await feedback(approved, { approved: true, note: "looks right" }), 200)).toMatchObject({ approved: true, paths: ["calc.js"] });
+    expect(await json(await feedback(rejected, { approved: false }), 200)).toMatchObject({ approved: false, paths: ["util.js"] });
+    expect((await json<{ error: { code: string } }>(await feedback(approved, { approved: "yes" }), 400)).error.code).toBe("invalid_request");
+    expect((await json<{ error: { code: string } }>(await feedback("gen_missing", { approved: true }), 404)).error.code).toBe("not_found");
+    const other = await json<{ apiKey: string }>(
+      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "o" }), headers: { "content-type": "application/json" } }),
+      201,
+    );
+    expect((await feedback(approved, { approved: false }, other.apiKey)).status).toBe(404);
+
+    const ctx = await json<{ contextPieces: { sourcePath: string; reasons: string[] }[] }>(
+      await api("/api/context/assemble", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ projectId, prompt: "section of the report", budget: 4096 }),
+      }),
+      200,
+    );
+    const reasonsOf = (path: string) => ctx.contextPieces.find((p) => p.sourcePath === path)?.reasons ?? [];
+    expect(reasonsOf("calc.js")).toContain("ai feedback");
+    expect(reasonsOf("util.js")).not.toContain("ai feedback");
+    const row = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE session_id = ?").bind(approved).first<{ result_meta: string }>();
+    expect(JSON.parse(row?.result_meta ?? "{}")).toMatchObject({ changedPaths: ["calc.js"], feedback: { approved: true, note: "looks right" } });
+  });
 });

@@ -32,7 +32,16 @@ export function safetyMargin(budget: number): number {
   return Math.min(SAFETY_MARGIN, Math.ceil(budget * 0.004));
 }
 
-export type Signal = "hot path" | "recent change" | "lexical match" | "symbol definition" | "symbol link" | "vector match" | "summary fill" | "budget fill";
+export type Signal =
+  | "hot path"
+  | "recent change"
+  | "ai feedback"
+  | "lexical match"
+  | "symbol definition"
+  | "symbol link"
+  | "vector match"
+  | "summary fill"
+  | "budget fill";
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
@@ -50,6 +59,8 @@ export interface RetrievalStore {
   definitions(names: string[]): { path: string; line: number }[];
   neighbors(paths: string[]): string[];
   recentPaths(limit: number): string[];
+  /** Files of the project's most recently approved AI changes, newest first. */
+  approvedPaths(limit: number): string[];
   existingPaths(paths: string[]): Set<string>;
   chunksOfPaths(paths: string[]): ChunkMeta[];
   chunkMeta(ids: string[]): ChunkMeta[];
@@ -110,6 +121,7 @@ const WEIGHTS: Record<Exclude<Signal, "summary fill" | "budget fill">, number> =
   "symbol definition": 1.4,
   "lexical match": 1.0,
   "recent change": 0.3,
+  "ai feedback": 0.4,
   "vector match": 0.5,
   "symbol link": 0.5,
 };
@@ -173,6 +185,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
   for (const [i, c] of store.chunksOfPaths([...hot]).entries()) credit(c.chunkId, "hot path", i);
   for (const [i, c] of store.chunksOfPaths(store.recentPaths(30)).entries()) credit(c.chunkId, "recent change", i);
+  for (const [i, c] of store.chunksOfPaths(store.approvedPaths(20)).entries()) credit(c.chunkId, "ai feedback", i);
   for (const [i, h] of store.lexical(queryTerms(req.prompt), LEXICAL_K).entries()) credit(h.chunkId, "lexical match", i);
   t = lap("lexical", t);
   // Only vectors reasonably close to the best match count; the long tail of weak matches is noise.

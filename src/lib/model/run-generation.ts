@@ -114,6 +114,7 @@ export async function runGeneration(
       segmented: result.segmented,
       verification,
       warnings: result.warnings,
+      changedPaths: result.change.files.map((f) => f.path),
     }),
   });
   const last = result.verification.at(-1);

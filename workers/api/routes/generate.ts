@@ -1,30 +1,59 @@
 /**
  * POST /api/ai/generate-prototype: plan, expand and verify a change for a prompt (spec, Model
  * Orchestration). With `sessionId`, the run happens inside the session object, which streams its events.
+ * POST /api/ai/generations/:id/feedback: a reviewer approves or rejects a generated change.
  */
+import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { unwrap } from "../../../src/lib/errors";
+import { z } from "zod";
+import { AppError, unwrap } from "../../../src/lib/errors";
 import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
 import type { Assembler } from "../../../src/lib/model/generate";
 import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-generation";
 import { getProject } from "../../../src/lib/projects/projects";
-import { openDb } from "../../../src/lib/storage";
+import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
 import { openSession } from "./sessions";
 
-export const generateRoutes = new Hono<AppEnv>().post("/ai/generate-prototype", async (c) => {
-  const body = await jsonBody(c, GeneratePrototype);
-  const db = openDb(c.env.DB);
-  const project = await getProject(db, body.projectId, c.var.orgId);
-  if (body.sessionId) {
-    const { stub } = await openSession(c.env, body.sessionId, c.var.orgId);
-    return c.json(unwrap(await stub.generate(c.var.orgId, body)));
-  }
-  const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
-  const tokenizer = tokenizerFor(c.env.MODEL ?? DEFAULT_MODEL);
-  const assemble: Assembler = async (prompt, budget, hotPaths) =>
-    unwrap(await shard.assemble({ prompt, budget, hotPaths, tokenizer, conversation: [], includeText: true }));
-  return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble }));
-});
+const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
+const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
+
+export const generateRoutes = new Hono<AppEnv>()
+  .post("/ai/generate-prototype", async (c) => {
+    const body = await jsonBody(c, GeneratePrototype);
+    const db = openDb(c.env.DB);
+    const project = await getProject(db, body.projectId, c.var.orgId);
+    if (body.sessionId) {
+      const { stub } = await openSession(c.env, body.sessionId, c.var.orgId);
+      return c.json(unwrap(await stub.generate(c.var.orgId, body)));
+    }
+    const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
+    const tokenizer = tokenizerFor(c.env.MODEL ?? DEFAULT_MODEL);
+    const assemble: Assembler = async (prompt, budget, hotPaths) =>
+      unwrap(await shard.assemble({ prompt, budget, hotPaths, tokenizer, conversation: [], includeText: true }));
+    return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble }));
+  })
+  /**
+   * A reviewer's verdict on a generated change. Approved changes' files become a priority signal of the
+   * project's assembly (the spec's "AI feedback"); the verdict is kept on the generation's record.
+   */
+  .post("/ai/generations/:id/feedback", async (c) => {
+    const body = await jsonBody(c, Feedback);
+    const db = openDb(c.env.DB);
+    const row = await db
+      .select()
+      .from(tables.contextSessions)
+      .where(and(eq(tables.contextSessions.sessionId, c.req.param("id")), eq(tables.contextSessions.orgId, c.var.orgId)))
+      .get();
+    const meta = GenerationMeta.safeParse(JSON.parse(row?.resultMeta ?? "null"));
+    if (!row || !meta.success) throw new AppError(404, "not_found", "no such generation");
+    const feedback = { approved: body.approved, note: body.note ?? null, at: new Date().toISOString() };
+    await db
+      .update(tables.contextSessions)
+      .set({ resultMeta: JSON.stringify({ ...meta.data, feedback }) })
+      .where(eq(tables.contextSessions.sessionId, row.sessionId));
+    await c.env.PROJECT_INDEX.getByName(row.projectId).recordFeedback(row.sessionId, meta.data.changedPaths, body.approved);
+    return c.json({ id: row.sessionId, ...feedback, paths: meta.data.changedPaths });
+  });
