@@ -162,6 +162,24 @@ describe("sessions", () => {
     expect(JSON.parse(row?.result_meta ?? "{}")).toMatchObject({ sessionId, usage: { costUsd: expect.any(Number) } });
   });
 
+  it("keeps a large result's diffs out of the event log, and says so", async () => {
+    const { projectId, sessionId } = await newSession();
+    const marker = `m-${crypto.randomUUID()}`;
+    const big = `exports.table = ${JSON.stringify("x".repeat(300_000))};\n`;
+    await reply(`${marker}\n\nAnswer with JSON only`, JSON.stringify({ summary: "add a table", steps: [{ description: "add it", files: ["table.js"] }] }));
+    await reply(`${marker}\n\nPlan:`, JSON.stringify({ files: [{ path: "table.js", content: big }], sources: [] }));
+    const res = await json<{ diffs: { path: string; content: string }[] }>(
+      await post("/api/ai/generate-prototype", { projectId, sessionId, prompt: `Add a lookup table ${marker}`, verify: false }),
+      200,
+    );
+    expect(res.diffs[0]?.content).toBe(big);
+    const ws = await connect(sessionId);
+    await until(() => ws.frames.some((f) => f.type === "replayed"), "the replay");
+    ws.ws?.close(1000, "done");
+    const result = ws.frames.find((f) => f.type === "result");
+    expect(result?.data).toMatchObject({ diffsOmitted: true, diffs: [{ path: "table.js", chars: big.length }], plan: { summary: "add a table" } });
+  });
+
   it("caps an org's concurrent model calls", async () => {
     const org = `org_${crypto.randomUUID()}`;
     const gate = orgGate(env.ORG_MODEL_GATE, org, 1, 300);
