@@ -22,11 +22,14 @@ export class OrgModelGate extends DurableObject<Env> {
     return { granted: true };
   }
 
-  release(leaseId: string): void {
-    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
+  /** Extends a held lease; false if it already expired (its slot may have gone to another call). */
+  renew(leaseId: string, ttlMs: number): boolean {
+    return (
+      this.ctx.storage.sql.exec("UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?", Date.now() + ttlMs, leaseId, Date.now()).rowsWritten > 0
+    );
   }
 
-  held(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM leases WHERE expires_at > ?", Date.now()).one().n;
+  release(leaseId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
   }
 }

@@ -2,16 +2,17 @@
  * One per session: the hot window (blocks its calls used, LRU + TTL, bounded in bytes), the last
  * messages of the conversation, hot paths, the token and cost meter, and the event log its WebSocket
  * clients follow (hibernation API: the object sleeps between events without dropping sockets).
- * Generation inside a session runs here, so its events are published as they happen.
+ * Generation inside a session runs here, so its events are published as they happen. A session idle
+ * for SESSION_IDLE_MS is deleted with everything it stored.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { AssembleResult } from "../src/lib/assembly/assemble";
+import { type AssembleResult, pieceRefs } from "../src/lib/assembly/assemble";
 import { AppError, caught, type ErrorResult, unwrap } from "../src/lib/errors";
-import { costUsd, DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
-import type { Assembler, GenerationEvent } from "../src/lib/model/generate";
+import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
+import type { AssembleOptions, GenerationEvent } from "../src/lib/model/generate";
 import { type GeneratePrototype, type GenerationResponse, runGeneration } from "../src/lib/model/run-generation";
 import { getProject } from "../src/lib/projects/projects";
-import { EventLog, type SessionEvent } from "../src/lib/session/event-log";
+import { EventLog } from "../src/lib/session/event-log";
 import { HotWindow } from "../src/lib/session/hot-window";
 import { openDb } from "../src/lib/storage";
 import { type Tokenizer, tokenizerFor } from "../src/lib/tokenizer";
@@ -29,18 +30,35 @@ export type SessionInfo = SessionMeta & {
 export type SessionAssembleRequest = { prompt: string; budget: number; hotPaths: string[]; tokenizer: Tokenizer; includeText: boolean };
 export type SessionAssembleResult = AssembleResult & { hotWindow: { reused: number; added: number } };
 
-// The spec's prompt carries the last 10 messages; the object keeps a few more for GET.
+// The spec's prompt carries the last 10 messages; they take at most a tenth of a call's budget (at
+// about 3 characters a token, to err high), each cut to MESSAGE_PROMPT_CHARS, the oldest dropped first.
 const PROMPT_MESSAGES = 10;
+const MESSAGE_PROMPT_CHARS = 4000;
+const MESSAGE_STORED_CHARS = 20_000;
 const KEPT_MESSAGES = 50;
 const KEPT_HOT_PATHS = 50;
 // Model text is streamed in events of about this size or age, not one event per token.
 const TOKEN_FLUSH_CHARS = 400;
 const TOKEN_FLUSH_MS = 100;
+export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+const CLIENT_MESSAGES = "messages are JSON: {type: 'resume', after: seq} or {type: 'ping'}";
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)} […]` : s);
 
 export class Session extends DurableObject<Env> {
-  private hot: HotWindow | undefined;
-  private log: EventLog | undefined;
+  private window: HotWindow | undefined;
+  private eventLog: EventLog | undefined;
   private running = false;
+
+  private get hot(): HotWindow {
+    if (!this.window) throw new Error("session not opened");
+    return this.window;
+  }
+
+  private get log(): EventLog {
+    if (!this.eventLog) throw new Error("session not opened");
+    return this.eventLog;
+  }
 
   /** The session's record, or undefined when this object was never created (nothing is written then). */
   private meta(): SessionMeta | undefined {
@@ -50,25 +68,30 @@ export class Session extends DurableObject<Env> {
     return row ? (JSON.parse(row.data) as SessionMeta) : undefined;
   }
 
-  private open(orgId: string): SessionMeta {
+  private open(orgId: string | null): SessionMeta {
     const meta = this.meta();
     // Another org's session is answered like a missing one.
     if (!meta || meta.orgId !== orgId) throw new AppError(404, "session_not_found", "no such session");
-    this.hot ??= new HotWindow(this.ctx.storage.sql);
-    this.log ??= new EventLog(this.ctx.storage.sql);
+    this.window ??= new HotWindow(this.ctx.storage.sql);
+    this.eventLog ??= new EventLog(this.ctx.storage.sql);
     return meta;
   }
 
   async create(meta: SessionMeta): Promise<SessionInfo> {
     const sql = this.ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL, meter TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL, meter TEXT NOT NULL, active_at INTEGER NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT NOT NULL, at TEXT NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS hot_paths (path TEXT PRIMARY KEY, used_at INTEGER NOT NULL)");
     const meter: Meter = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-    sql.exec("INSERT OR IGNORE INTO session (id, data, meter) VALUES (1, ?, ?)", JSON.stringify(meta), JSON.stringify(meter));
+    sql.exec("INSERT OR IGNORE INTO session (id, data, meter, active_at) VALUES (1, ?, ?, ?)", JSON.stringify(meta), JSON.stringify(meter), Date.now());
     this.open(meta.orgId);
-    await this.ctx.storage.setAlarm(Date.now() + (this.hot as HotWindow).limits.ttlMs);
+    await this.ctx.storage.setAlarm(Date.now() + this.hot.limits.ttlMs);
     return this.describe(meta);
+  }
+
+  /** The project of the session, if `orgId` owns it: the cheap check every route makes. */
+  async owner(orgId: string): Promise<{ projectId: string } | ErrorResult> {
+    return caught(async () => ({ projectId: this.open(orgId).projectId }));
   }
 
   async info(orgId: string): Promise<SessionInfo | ErrorResult> {
@@ -76,16 +99,19 @@ export class Session extends DurableObject<Env> {
   }
 
   private describe(meta: SessionMeta): SessionInfo {
-    const sql = this.ctx.storage.sql;
     return {
       ...meta,
-      meter: JSON.parse(sql.exec<{ meter: string }>("SELECT meter FROM session WHERE id = 1").one().meter) as Meter,
-      hotWindow: (this.hot as HotWindow).stats(),
+      meter: this.readMeter(),
+      hotWindow: this.hot.stats(),
       hotPaths: this.hotPaths(),
       messages: this.messages(KEPT_MESSAGES),
-      lastEventSeq: (this.log as EventLog).last(),
+      lastEventSeq: this.log.last(),
       running: this.running,
     };
+  }
+
+  private touch(): void {
+    this.ctx.storage.sql.exec("UPDATE session SET active_at = ? WHERE id = 1", Date.now());
   }
 
   private hotPaths(): string[] {
@@ -102,19 +128,47 @@ export class Session extends DurableObject<Env> {
       .reverse();
   }
 
+  /** The last messages for a prompt of `budget` tokens: newest kept first, within a tenth of the budget. */
+  private conversation(budget: number): { role: string; content: string }[] {
+    let room = Math.floor(budget * 0.1) * 3;
+    const out: { role: string; content: string }[] = [];
+    for (const m of this.messages(PROMPT_MESSAGES).reverse()) {
+      const content = cut(m.content, MESSAGE_PROMPT_CHARS);
+      if (content.length > room) break;
+      room -= content.length;
+      out.unshift({ role: m.role, content });
+    }
+    return out;
+  }
+
   private remember(messages: { role: string; content: string }[], paths: string[]): void {
     const sql = this.ctx.storage.sql;
     const at = new Date().toISOString();
-    for (const m of messages) sql.exec("INSERT INTO messages (role, content, at) VALUES (?, ?, ?)", m.role, m.content, at);
+    for (const m of messages) sql.exec("INSERT INTO messages (role, content, at) VALUES (?, ?, ?)", m.role, cut(m.content, MESSAGE_STORED_CHARS), at);
     sql.exec("DELETE FROM messages WHERE seq <= (SELECT max(seq) FROM messages) - ?", KEPT_MESSAGES);
     const now = Date.now();
     for (const p of paths) sql.exec("INSERT OR REPLACE INTO hot_paths (path, used_at) VALUES (?, ?)", p, now);
     sql.exec("DELETE FROM hot_paths WHERE path NOT IN (SELECT path FROM hot_paths ORDER BY used_at DESC LIMIT ?)", KEPT_HOT_PATHS);
   }
 
-  private publish(type: string, data: unknown): SessionEvent {
-    const event = (this.log as EventLog).append(type, data);
-    const frame = JSON.stringify(event);
+  private readMeter(): Meter {
+    return JSON.parse(this.ctx.storage.sql.exec<{ meter: string }>("SELECT meter FROM session WHERE id = 1").one().meter) as Meter;
+  }
+
+  /** Adds one model call to the meter, as soon as it is made (a run that fails later was still billed). */
+  private meter(call: { inputTokens: number; outputTokens: number; costUsd: number }): void {
+    const m = this.readMeter();
+    const next: Meter = {
+      calls: m.calls + 1,
+      inputTokens: m.inputTokens + call.inputTokens,
+      outputTokens: m.outputTokens + call.outputTokens,
+      costUsd: Math.round((m.costUsd + call.costUsd) * 1e6) / 1e6,
+    };
+    this.ctx.storage.sql.exec("UPDATE session SET meter = ? WHERE id = 1", JSON.stringify(next));
+  }
+
+  private publish(type: string, data: unknown): void {
+    const frame = JSON.stringify(this.log.append(type, data));
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(frame);
@@ -122,25 +176,25 @@ export class Session extends DurableObject<Env> {
         // A socket that is closing misses this event live; it gets it on resume.
       }
     }
-    return event;
   }
 
   /**
    * Assembly through the hot window: the project's index leaves out the text of blocks the window holds,
-   * the window fills them in, and the blocks used are recorded. The session's hot paths and last
-   * messages join the request.
+   * the window fills them in, and the blocks used are recorded. The session's hot paths (unless the pass
+   * asks for its own only) and its last messages join the request.
    */
-  private assembler(meta: SessionMeta, tokenizer: Tokenizer): (...args: Parameters<Assembler>) => Promise<SessionAssembleResult> {
+  private assembler(meta: SessionMeta, tokenizer: Tokenizer) {
     const shard = this.env.PROJECT_INDEX.getByName(meta.projectId);
-    const hot = this.hot as HotWindow;
-    return async (prompt, budget, hotPaths) => {
+    const hot = this.hot;
+    return async (query: string, budget: number, hotPaths: string[], opts: AssembleOptions = {}): Promise<SessionAssembleResult> => {
       const req = {
-        prompt,
+        prompt: query,
         budget,
-        hotPaths: [...new Set([...hotPaths, ...this.hotPaths()])],
+        hotPaths: opts.exclusiveHotPaths ? hotPaths : [...new Set([...hotPaths, ...this.hotPaths()])],
         tokenizer,
-        conversation: this.messages(PROMPT_MESSAGES).map((m) => ({ role: m.role, content: m.content })),
+        conversation: this.conversation(budget),
         includeText: true,
+        ...(opts.instruction ? { instruction: opts.instruction } : {}),
       };
       let r = unwrap(await shard.assemble({ ...req, cachedKeys: hot.keys() }));
       let text = r.blocks ? hot.compose(r.blocks) : r.contextText;
@@ -151,7 +205,12 @@ export class Session extends DurableObject<Env> {
       }
       const usage = hot.use(r.blocks ?? []);
       const { blocks: _blocks, ...rest } = r;
-      return { ...rest, contextText: text ?? "", hotWindow: usage };
+      // Chunks the index did not read have no preview: it comes from the window's copy.
+      const contextPieces = rest.contextPieces.map((p) =>
+        p.textPreview || p.kind !== "chunk" ? p : { ...p, textPreview: hot.preview(`${p.chunkId}:${p.startLine}-${p.endLine}`, p.textPreview) },
+      );
+      this.touch();
+      return { ...rest, contextPieces, contextText: text ?? "", hotWindow: usage };
     };
   }
 
@@ -164,7 +223,7 @@ export class Session extends DurableObject<Env> {
         tokenTotal: result.tokenTotal,
         tokenBudget: result.tokenBudget,
         hotWindow: result.hotWindow,
-        pieces: result.contextPieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount })),
+        pieces: pieceRefs(result.contextPieces),
       });
       if (req.includeText) return result;
       const { contextText: _text, ...withoutText } = result;
@@ -182,7 +241,6 @@ export class Session extends DurableObject<Env> {
       this.running = true;
       const db = openDb(this.env.DB);
       let pending: { pass: string; text: string; since: number } | undefined;
-      let calls = 0;
       const flush = (): void => {
         if (pending) this.publish("tokens", { pass: pending.pass, text: pending.text });
         pending = undefined;
@@ -196,7 +254,7 @@ export class Session extends DurableObject<Env> {
           return;
         }
         flush();
-        if (e.type === "call") calls++;
+        if (e.type === "call") this.meter(e);
         const { type, ...data } = e;
         this.publish(type, data);
       };
@@ -210,13 +268,13 @@ export class Session extends DurableObject<Env> {
         });
         flush();
         if (!("dryRun" in result)) {
-          this.meter(result.usage, this.env.MODEL ?? DEFAULT_MODEL, calls);
+          const changed = result.diffs.flatMap((d) => ("path" in d && d.path ? [d.path] : []));
           this.remember(
             [
               { role: "user", content: body.prompt },
-              { role: "assistant", content: `${result.plan.summary} (changed: ${result.diffs.map((d) => ("path" in d ? d.path : "diff")).join(", ")})` },
+              { role: "assistant", content: `${result.plan.summary} (changed: ${changed.join(", ") || "a diff"})` },
             ],
-            [...body.hotPaths, ...result.diffs.flatMap((d) => ("path" in d && d.path ? [d.path] : []))],
+            [...body.hotPaths, ...changed],
           );
         }
         this.publish("result", result);
@@ -228,47 +286,39 @@ export class Session extends DurableObject<Env> {
         throw e;
       } finally {
         this.running = false;
+        this.touch();
       }
     });
   }
 
-  private meter(usage: { inputTokens: number; outputTokens: number }, model: string, calls: number): void {
-    const sql = this.ctx.storage.sql;
-    const m = JSON.parse(sql.exec<{ meter: string }>("SELECT meter FROM session WHERE id = 1").one().meter) as Meter;
-    const next: Meter = {
-      calls: m.calls + calls,
-      inputTokens: m.inputTokens + usage.inputTokens,
-      outputTokens: m.outputTokens + usage.outputTokens,
-      costUsd: Math.round((m.costUsd + costUsd(model, usage)) * 1e6) / 1e6,
-    };
-    sql.exec("UPDATE session SET meter = ? WHERE id = 1", JSON.stringify(next));
-  }
-
   /**
    * The WebSocket upgrade, after the Worker checked the token and the session's org (passed as
-   * `x-winky-org`). `?after=<seq>` replays the events after that number before live ones.
+   * `x-winky-org`). `?after=<seq>` replays the events after that number; without it, the latest run's.
    */
   async fetch(request: Request): Promise<Response> {
-    const meta = this.meta();
-    if (!meta || meta.orgId !== request.headers.get("x-winky-org"))
-      return Response.json(new AppError(404, "session_not_found", "no such session").toJSON(), { status: 404 });
-    this.open(meta.orgId);
-    const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
+    try {
+      this.open(request.headers.get("x-winky-org"));
+    } catch (e) {
+      if (e instanceof AppError) return Response.json(e.toJSON(), { status: e.status });
+      throw e;
+    }
+    const param = new URL(request.url).searchParams.get("after");
+    const after = param !== null && /^\d+$/.test(param) ? Number(param) : Math.max(0, this.log.lastOf("started") - 1);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    this.replay(server, Number.isFinite(after) ? after : 0);
+    this.replay(server, after);
+    this.touch();
     const protocols = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
     return new Response(null, { status: 101, webSocket: client, headers: protocols.includes("winky") ? { "sec-websocket-protocol": "winky" } : {} });
   }
 
   private replay(ws: WebSocket, after: number): void {
-    const log = this.log as EventLog;
-    const first = log.first();
+    const first = this.log.first();
     // Events older than the log keeps are gone: say so instead of pretending the stream is complete.
     if (after > 0 && first > after + 1) ws.send(JSON.stringify({ type: "gap", from: after + 1, to: first - 1 }));
-    for (const e of log.since(after)) ws.send(JSON.stringify(e));
-    ws.send(JSON.stringify({ type: "replayed", lastEventSeq: log.last(), running: this.running }));
+    for (const page of this.log.pages(after)) for (const e of page) ws.send(JSON.stringify(e));
+    ws.send(JSON.stringify({ type: "replayed", lastEventSeq: this.log.last(), running: this.running }));
   }
 
   /** Client messages: `{"type":"resume","after":N}` replays from N; `{"type":"ping"}` is answered. */
@@ -280,11 +330,11 @@ export class Session extends DurableObject<Env> {
     try {
       msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)) as typeof msg;
     } catch {
-      return ws.send(JSON.stringify({ type: "invalid", message: "messages are JSON: {type: 'resume', after: seq} or {type: 'ping'}" }));
+      return ws.send(JSON.stringify({ type: "invalid", message: CLIENT_MESSAGES }));
     }
     if (msg.type === "resume" && typeof msg.after === "number" && Number.isInteger(msg.after) && msg.after >= 0) return this.replay(ws, msg.after);
-    if (msg.type === "ping") return ws.send(JSON.stringify({ type: "pong", lastEventSeq: (this.log as EventLog).last() }));
-    ws.send(JSON.stringify({ type: "invalid", message: "messages are JSON: {type: 'resume', after: seq} or {type: 'ping'}" }));
+    if (msg.type === "ping") return ws.send(JSON.stringify({ type: "pong", lastEventSeq: this.log.last() }));
+    ws.send(JSON.stringify({ type: "invalid", message: CLIENT_MESSAGES }));
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -295,13 +345,20 @@ export class Session extends DurableObject<Env> {
     }
   }
 
-  /** Expires the hot window's stale entries while the session is idle. */
+  /** Expires the hot window's stale entries; deletes the whole session once it has been idle too long. */
   async alarm(): Promise<void> {
     const meta = this.meta();
     if (!meta) return;
     this.open(meta.orgId);
-    const hot = this.hot as HotWindow;
-    hot.evict();
-    if (hot.stats().entries > 0) await this.ctx.storage.setAlarm(Date.now() + hot.limits.ttlMs);
+    const activeAt = this.ctx.storage.sql.exec<{ active_at: number }>("SELECT active_at FROM session WHERE id = 1").one().active_at;
+    if (!this.running && Date.now() - activeAt > SESSION_IDLE_MS) {
+      for (const ws of this.ctx.getWebSockets()) ws.close(1001, "session expired");
+      await this.ctx.storage.deleteAll();
+      this.window = undefined;
+      this.eventLog = undefined;
+      return;
+    }
+    this.hot.evict();
+    await this.ctx.storage.setAlarm(Math.min(Date.now() + this.hot.limits.ttlMs, activeAt + SESSION_IDLE_MS + 1000));
   }
 }

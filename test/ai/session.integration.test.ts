@@ -180,6 +180,37 @@ describe("sessions", () => {
     expect(result?.data).toMatchObject({ diffsOmitted: true, diffs: [{ path: "table.js", chars: big.length }], plan: { summary: "add a table" } });
   });
 
+  it("meters the calls of a run that fails and records it; a long prompt does not crowd later prompts", async () => {
+    const { projectId, sessionId } = await newSession();
+    const failing = `m-${crypto.randomUUID()}`;
+    await reply(failing, "not JSON");
+    await reply(failing, "still not JSON");
+    const err = await json<{ error: { code: string } }>(await post("/api/ai/generate-prototype", { projectId, sessionId, prompt: `Plan it ${failing}` }), 502);
+    expect(err.error.code).toBe("model_invalid_output");
+    let info = await json<Info>(await api(`/api/sessions/${sessionId}`), 200);
+    expect(info.meter.calls).toBe(2);
+    expect(info.meter.costUsd).toBeGreaterThan(0);
+    const failed = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE project_id = ? AND result_meta LIKE '%\"failed\"%'")
+      .bind(projectId)
+      .first<{ result_meta: string }>();
+    expect(JSON.parse(failed?.result_meta ?? "{}")).toMatchObject({ sessionId, status: "failed", error: { code: "model_invalid_output" }, calls: [{}, {}] });
+
+    const marker = `m-${crypto.randomUUID()}`;
+    const long = `${"Keep every helper pure and document it. ".repeat(800)}${marker}`;
+    await reply(`${marker}\n\nAnswer with JSON only`, JSON.stringify({ summary: "document helpers", steps: [{ description: "docs", files: ["calc.js"] }] }));
+    await reply(`${marker}\n\nPlan:`, JSON.stringify({ files: [{ path: "calc.js", content: "exports.add = (a, b) => a + b;\n" }], sources: [] }));
+    await json(await post("/api/ai/generate-prototype", { projectId, sessionId, prompt: long, verify: false }), 200);
+    info = await json<Info>(await api(`/api/sessions/${sessionId}`), 200);
+    expect(info.messages[0]?.content.length).toBeLessThan(20_100);
+    const dry = await json<{ prompts: { plan: string } }>(
+      await post("/api/ai/generate-prototype", { projectId, sessionId, prompt: "Now add a test for add", dryRun: true }),
+      200,
+    );
+    const conversation = dry.prompts.plan.slice(dry.prompts.plan.indexOf("---USER_CONVERSATION---"), dry.prompts.plan.indexOf("---USER_INSTRUCTION---"));
+    expect(conversation).toContain("[…]");
+    expect(conversation.length).toBeLessThan(16_000 * 0.1 * 3 + 200);
+  });
+
   it("caps an org's concurrent model calls", async () => {
     const org = `org_${crypto.randomUUID()}`;
     const gate = orgGate(env.ORG_MODEL_GATE, org, 1, 300);

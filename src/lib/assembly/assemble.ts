@@ -103,6 +103,13 @@ export type ContextPiece = {
   reasons: Signal[];
 };
 
+/** A piece as audit records and events name it: id, kind, path, lines and tokens, never text. */
+export type PieceRef = { id: string; kind: PieceKind; path: string; lines: [number, number]; tokens: number };
+
+export function pieceRefs(pieces: ContextPiece[]): PieceRef[] {
+  return pieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount }));
+}
+
 export type AssembleResult = {
   contextPieces: ContextPiece[];
   tokenTotal: number;

@@ -55,6 +55,7 @@ const MODELS: ModelSpec[] = [
   { prefix: "claude-sonnet-4", window: STANDARD_WINDOW, betaWindow: LONG_WINDOW, input: 3, output: 15, longInput: 6, longOutput: 22.5 },
   { prefix: "claude-haiku-4-5", window: STANDARD_WINDOW, input: 1, output: 5 },
   { prefix: "claude-haiku", window: STANDARD_WINDOW, input: 0.8, output: 4 },
+  ...["claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8"].map((prefix) => ({ prefix, window: STANDARD_WINDOW, input: 5, output: 25 })),
   { prefix: "claude-opus-4", window: STANDARD_WINDOW, input: 15, output: 75 },
 ];
 const UNKNOWN: ModelSpec = { prefix: "", window: STANDARD_WINDOW, input: 15, output: 75 };
@@ -89,7 +90,8 @@ export function failureKind(err: unknown): "size" | "availability" | null {
   if (err instanceof Anthropic.APIError) {
     const status = err.status ?? 0;
     if (status === 429 || status >= 500) return "availability";
-    if ((status === 400 || status === 413) && /too long|too large|context window|maximum/i.test(err.message)) return "size";
+    if (status === 413) return "size";
+    if (status === 400 && /prompt is too long|exceed context limit|context window|request_too_large|too many (input )?tokens/i.test(err.message)) return "size";
   }
   return null;
 }
@@ -125,6 +127,11 @@ export class ModelAdapter {
 
   private headers(longContext: boolean | undefined): { headers: Record<string, string> } | undefined {
     return longContext && needsLongContextBeta(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
+  }
+
+  /** What a call with this usage costs on this model, in USD. */
+  cost(usage: Usage): number {
+    return costUsd(this.config.model, usage);
   }
 
   /** The largest prompt a call with `maxTokens` of answer may send to this model. */

@@ -11,7 +11,7 @@
  * parts of the context and stitched by a cross-check pass.
  */
 import { z } from "zod";
-import type { AssembleResult } from "../assembly/assemble";
+import { type AssembleResult, type PieceRef, pieceRefs } from "../assembly/assemble";
 import { splitSystem } from "../assembly/prompt";
 import { AppError } from "../errors";
 import type { Change } from "../sandbox/apply-change";
@@ -38,8 +38,15 @@ export type Model = {
   complete(system: string, messages: ChatMessage[], opts: CallOptions): Promise<Completion>;
   countTokens(system: string, messages: ChatMessage[], longContext?: boolean): Promise<number>;
   inputLimit(maxTokens: number): number;
+  cost(usage: Usage): number;
 };
-export type Assembler = (prompt: string, budget: number, hotPaths: string[]) => Promise<AssembleResult>;
+/**
+ * Assembles a context: `query` drives retrieval; `instruction` (default: the query) is the prompt's
+ * instruction section; `exclusiveHotPaths` keeps a session from adding its own hot paths (segment,
+ * cross-check and repair passes focus on their files).
+ */
+export type AssembleOptions = { instruction?: string; exclusiveHotPaths?: boolean };
+export type Assembler = (query: string, budget: number, hotPaths: string[], opts?: AssembleOptions) => Promise<AssembleResult>;
 export type Verifier = (change: Change, onEvent: (e: RunEvent) => void) => Promise<{ runId: string; status: string; results: CommandResult[] }>;
 
 /** What a run reports as it goes: the session streams these to its WebSocket clients. */
@@ -49,7 +56,7 @@ export type GenerationEvent =
       pass: string;
       tokenTotal: number;
       tokenBudget: number;
-      pieces: { id: string; kind: string; path: string; lines: [number, number]; tokens: number }[];
+      pieces: PieceRef[];
     }
   | { type: "trimmed"; pass: string; counted: number; limit: number; budget: number }
   | { type: "plan"; plan: Plan }
@@ -60,6 +67,7 @@ export type GenerationEvent =
       inputTokens: number;
       outputTokens: number;
       longContext: boolean;
+      costUsd: number;
       promptSha256: string;
       chunks: string[];
       at: string;
@@ -80,6 +88,10 @@ export const SEGMENT_TOKENS = 100_000;
 export const MAX_SEGMENTS = 4;
 // Re-assembly attempts when the API counts a prompt over its limit.
 const FIT_ATTEMPTS = 3;
+// Characters of an invalid answer sent back with the JSON repair request.
+const REPAIR_ECHO_CHARS = 16_000;
+// Characters of failing output that join a repair pass's retrieval query.
+const REPAIR_QUERY_CHARS = 2_000;
 
 const PLAN_FORMAT = 'Answer with JSON only: {"summary": string, "steps": [{"description": string, "files": [path]}]}.';
 const CHANGE_FORMAT =
@@ -87,12 +99,24 @@ const CHANGE_FORMAT =
 
 const planInstruction = (prompt: string): string => `${prompt}\n\n${PLAN_FORMAT}`;
 const expandInstruction = (prompt: string, plan: string): string => `${prompt}\n\nPlan:\n${plan}\n\n${CHANGE_FORMAT}`;
+/** What later passes search with: the request and the plan's words, not the answer format or JSON. */
+const planQuery = (prompt: string, plan: Plan): string => [prompt, plan.summary, ...plan.steps.map((s) => `${s.description} ${s.files.join(" ")}`)].join("\n");
 
 /** The prompt of each pass without calling the model: what dryRun returns. */
 export async function passPrompts(assemble: Assembler, prompt: string, budget: number, hotPaths: string[]) {
-  const plan = await assemble(planInstruction(prompt), Math.min(PLAN_BUDGET, budget), hotPaths);
-  const expand = await assemble(expandInstruction(prompt, "(the plan from pass 1)"), budget, hotPaths);
+  const plan = await assemble(prompt, planBudget(prompt, budget), hotPaths, { instruction: planInstruction(prompt) });
+  const expand = await assemble(prompt, budget, hotPaths, { instruction: expandInstruction(prompt, "(the plan from pass 1)") });
   return { plan, expand };
+}
+
+/** The plan pass's budget: 16k tokens of context on top of the request itself (about 3 characters a token, to err high). */
+function planBudget(prompt: string, budget: number): number {
+  return Math.min(budget, PLAN_BUDGET + Math.ceil(planInstruction(prompt).length / 3));
+}
+
+/** How many parts the segmented fallback splits a context of `tokens` into. */
+export function segmentCount(tokens: number): number {
+  return Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(tokens / SEGMENT_TOKENS)));
 }
 
 /**
@@ -100,7 +124,7 @@ export async function passPrompts(assemble: Assembler, prompt: string, budget: n
  * counts (the estimate is calibrated on older Claude tokenizers; newer models count more for the same
  * text), so later passes are assembled to fit at the first try.
  */
-type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => void; usage: Usage; warnings: string[]; ratio: number };
+type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => void; warnings: string[]; ratio: number };
 
 /**
  * Assembles a pass's prompt and checks its size with the API's count. Over the limit (the budget, and
@@ -110,28 +134,22 @@ type Ctx = { model: Model; assemble: Assembler; emit: (e: GenerationEvent) => vo
  */
 async function fitted(
   ctx: Ctx,
-  pass: string,
-  instruction: string,
-  budget: number,
-  hotPaths: string[],
-  maxTokens: number,
+  p: { pass: string; query: string; instruction: string; budget: number; hotPaths: string[]; maxTokens: number; exclusiveHotPaths?: boolean },
 ): Promise<{ context: AssembleResult; counted: number; longContext: boolean }> {
-  const limit = Math.min(budget, ctx.model.inputLimit(maxTokens));
+  const { pass, maxTokens } = p;
+  const limit = Math.min(p.budget, ctx.model.inputLimit(maxTokens));
   let tryBudget = Math.floor(limit / Math.max(1, ctx.ratio));
   for (let attempt = 0; ; attempt++) {
-    const context = await ctx.assemble(instruction, tryBudget, hotPaths);
+    const context = await ctx.assemble(p.query, tryBudget, p.hotPaths, {
+      instruction: p.instruction,
+      ...(p.exclusiveHotPaths ? { exclusiveHotPaths: true } : {}),
+    });
     const { system, user } = splitSystem(context.contextText ?? "");
     const longContext = context.tokenTotal > STANDARD_WINDOW - maxTokens;
     const counted = await ctx.model.countTokens(system, [{ role: "user", content: user }], longContext);
     if (context.tokenTotal > 0) ctx.ratio = Math.max(ctx.ratio, counted / context.tokenTotal);
     if (counted <= limit) {
-      ctx.emit({
-        type: "context",
-        pass,
-        tokenTotal: context.tokenTotal,
-        tokenBudget: tryBudget,
-        pieces: context.contextPieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount })),
-      });
+      ctx.emit({ type: "context", pass, tokenTotal: context.tokenTotal, tokenBudget: tryBudget, pieces: pieceRefs(context.contextPieces) });
       return { context, counted, longContext: longContext || counted > STANDARD_WINDOW - maxTokens };
     }
     ctx.emit({ type: "trimmed", pass, counted, limit, budget: tryBudget });
@@ -148,26 +166,28 @@ async function fitted(
 /** Sends a fitted context and reads a JSON answer; records the call's usage, chunks and time. */
 async function ask<S extends z.ZodType>(ctx: Ctx, pass: string, fit: Awaited<ReturnType<typeof fitted>>, schema: S, maxTokens: number): Promise<z.infer<S>> {
   const { system, user } = splitSystem(fit.context.contextText ?? "");
-  const r = await askJson(ctx.model, system, [{ role: "user", content: user }], schema, {
-    maxTokens,
-    longContext: fit.longContext,
-    onText: (text) => ctx.emit({ type: "tokens", pass, text }),
-  });
-  for (const c of r.calls) {
-    ctx.usage.inputTokens += c.usage.inputTokens;
-    ctx.usage.outputTokens += c.usage.outputTokens;
+  const chunks = fit.context.contextPieces.map((p) => p.chunkId);
+  // Each call is reported as soon as it returns, so a pass that fails later still accounts for it.
+  const onCall = (c: Completion): void =>
     ctx.emit({
       type: "call",
       pass,
       inputTokens: c.usage.inputTokens,
       outputTokens: c.usage.outputTokens,
       longContext: c.longContext,
+      costUsd: ctx.model.cost(c.usage),
       promptSha256: c.promptSha256,
-      chunks: fit.context.contextPieces.map((p) => p.chunkId),
+      chunks,
       at: new Date().toISOString(),
     });
-  }
-  return r.value;
+  return askJson(
+    ctx.model,
+    system,
+    [{ role: "user", content: user }],
+    schema,
+    { maxTokens, longContext: fit.longContext, onText: (text) => ctx.emit({ type: "tokens", pass, text }) },
+    onCall,
+  );
 }
 
 /** The first JSON object in a model answer, checked against `schema`; one repair call if it is not valid. */
@@ -177,17 +197,19 @@ export async function askJson<S extends z.ZodType>(
   messages: ChatMessage[],
   schema: S,
   opts: CallOptions,
-): Promise<{ value: z.infer<S>; calls: Completion[] }> {
-  const calls: Completion[] = [];
+  onCall: (c: Completion) => void = () => undefined,
+): Promise<z.infer<S>> {
   let conversation = messages;
   for (let attempt = 0; attempt < 2; attempt++) {
     const answer = await model.complete(system, conversation, opts);
-    calls.push(answer);
+    onCall(answer);
     const problem = validate(answer.text, schema);
-    if (problem.ok) return { value: problem.value, calls };
+    if (problem.ok) return problem.value;
+    // The invalid answer goes back (its head only, so the repair call stays within the window).
+    const echoed = answer.text.length > REPAIR_ECHO_CHARS ? `${answer.text.slice(0, REPAIR_ECHO_CHARS)}\n[…]` : answer.text;
     conversation = [
       ...conversation,
-      { role: "assistant", content: answer.text },
+      { role: "assistant", content: echoed },
       { role: "user", content: `That answer is not valid: ${problem.error}. Reply again with valid JSON only.` },
     ];
   }
@@ -233,20 +255,33 @@ export function segmentFiles(pieces: AssembleResult["contextPieces"], n: number)
  * smaller context focused on a group of the files the full context held, then one cross-check pass
  * reads every part's proposal against the sources and merges them into one change.
  */
-async function segmented(ctx: Ctx, prompt: string, plan: string, full: AssembleResult, budget: number, sent: Set<string>): Promise<ProposedChange> {
-  const n = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(full.tokenTotal / SEGMENT_TOKENS)));
-  const groups = segmentFiles(full.contextPieces, n);
+async function segmented(ctx: Ctx, prompt: string, plan: Plan, full: AssembleResult, budget: number, sent: Set<string>): Promise<ProposedChange> {
+  const planJson = JSON.stringify(plan);
+  const query = planQuery(prompt, plan);
+  const groups = segmentFiles(full.contextPieces, segmentCount(full.tokenTotal));
   const partBudget = Math.min(SEGMENT_TOKENS, Math.max(PLAN_BUDGET, Math.floor(budget / Math.max(1, groups.length))));
   const proposals: ProposedChange[] = [];
   for (const [i, files] of groups.entries()) {
-    const instruction = `${prompt}\n\nPlan:\n${plan}\n\nThis is part ${i + 1} of ${groups.length} of the context, focused on: ${files.join(", ")}. Propose the changes the plan needs in these files; leave other files to the other parts.\n\n${CHANGE_FORMAT}`;
-    const fit = await fitted(ctx, `segment ${i + 1}`, instruction, partBudget, files, CHANGE_MAX_TOKENS);
+    const pass = `segment ${i + 1}`;
+    const instruction = `${prompt}\n\nPlan:\n${planJson}\n\nThis is part ${i + 1} of ${groups.length} of the context, focused on: ${files.join(", ")}. Propose the changes the plan needs in these files; leave other files to the other parts.\n\n${CHANGE_FORMAT}`;
+    const fit = await fitted(ctx, { pass, query, instruction, budget: partBudget, hotPaths: files, maxTokens: CHANGE_MAX_TOKENS, exclusiveHotPaths: true });
     for (const p of fit.context.contextPieces) sent.add(p.chunkId);
-    proposals.push(await ask(ctx, `segment ${i + 1}`, fit, ProposedChange, CHANGE_MAX_TOKENS));
+    proposals.push(await ask(ctx, pass, fit, ProposedChange, CHANGE_MAX_TOKENS));
   }
   const changed = [...new Set(proposals.flatMap((p) => p.files.map((f) => f.path)))];
-  const instruction = `${prompt}\n\nPlan:\n${plan}\n\nThe change was proposed in ${groups.length} parts:\n${proposals.map((p, i) => `Part ${i + 1}: ${JSON.stringify(p)}`).join("\n")}\n\nCross-check the parts against the sources above and against each other: merge them into one consistent change, combine edits to the same file, drop what contradicts the sources, and keep each claim's chunk ids.\n\n${CHANGE_FORMAT}`;
-  const fit = await fitted(ctx, "cross-check", instruction, Math.min(budget, SEGMENT_TOKENS), changed, CHANGE_MAX_TOKENS);
+  const parts = proposals.map((p, i) => `Part ${i + 1}: ${JSON.stringify(p)}`).join("\n");
+  const instruction = `${prompt}\n\nPlan:\n${planJson}\n\nThe change was proposed in ${groups.length} parts:\n${parts}\n\nCross-check the parts against the sources above and against each other: merge them into one consistent change, combine edits to the same file, drop what contradicts the sources, and keep each claim's chunk ids.\n\n${CHANGE_FORMAT}`;
+  // Room for the sources on top of the parts themselves (about 3 characters a token, to err high).
+  const crossBudget = Math.min(budget, SEGMENT_TOKENS + Math.ceil(instruction.length / 3));
+  const fit = await fitted(ctx, {
+    pass: "cross-check",
+    query,
+    instruction,
+    budget: crossBudget,
+    hotPaths: changed,
+    maxTokens: CHANGE_MAX_TOKENS,
+    exclusiveHotPaths: true,
+  });
   for (const p of fit.context.contextPieces) sent.add(p.chunkId);
   return ask(ctx, "cross-check", fit, ProposedChange, CHANGE_MAX_TOKENS);
 }
@@ -259,7 +294,6 @@ export type GenerateResult = {
   repairs: number;
   segmented: boolean;
   warnings: string[];
-  usage: Usage;
 };
 
 export async function generate(
@@ -272,16 +306,27 @@ export async function generate(
     model: deps.model,
     assemble: deps.assemble,
     emit: deps.emit ?? (() => undefined),
-    usage: { inputTokens: 0, outputTokens: 0 },
     warnings: [],
     ratio: 1,
   };
-  const planFit = await fitted(ctx, "plan", planInstruction(prompt), Math.min(PLAN_BUDGET, budget), hotPaths, PLAN_MAX_TOKENS);
+  const planFit = await fitted(ctx, {
+    pass: "plan",
+    query: prompt,
+    instruction: planInstruction(prompt),
+    budget: planBudget(prompt, budget),
+    hotPaths,
+    maxTokens: PLAN_MAX_TOKENS,
+  });
   const plan = await ask(ctx, "plan", planFit, Plan, PLAN_MAX_TOKENS);
   ctx.emit({ type: "plan", plan });
-  const planJson = JSON.stringify(plan);
-  const expandHot = [...new Set([...hotPaths, ...plan.steps.flatMap((s) => s.files)])];
-  const expandFit = await fitted(ctx, "expand", expandInstruction(prompt, planJson), budget, expandHot, CHANGE_MAX_TOKENS);
+  const expandFit = await fitted(ctx, {
+    pass: "expand",
+    query: planQuery(prompt, plan),
+    instruction: expandInstruction(prompt, JSON.stringify(plan)),
+    budget,
+    hotPaths: [...new Set([...hotPaths, ...plan.steps.flatMap((s) => s.files)])],
+    maxTokens: CHANGE_MAX_TOKENS,
+  });
   const sent = new Set(expandFit.context.contextPieces.map((p) => p.chunkId));
   let change: ProposedChange;
   let isSegmented = false;
@@ -292,8 +337,8 @@ export async function generate(
     if (!kind) throw err;
     const reason = `the long-context expand call failed (${kind}: ${err instanceof Error ? err.message : String(err)})`;
     ctx.warnings.push(`${reason}; the change was generated in segments and cross-checked`);
-    ctx.emit({ type: "fallback", reason, segments: Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(expandFit.context.tokenTotal / SEGMENT_TOKENS))) });
-    change = await segmented(ctx, prompt, planJson, expandFit.context, budget, sent).catch((e: unknown) => {
+    ctx.emit({ type: "fallback", reason, segments: segmentCount(expandFit.context.tokenTotal) });
+    change = await segmented(ctx, prompt, plan, expandFit.context, budget, sent).catch((e: unknown) => {
       throw failureKind(e)
         ? new AppError(503, "model_unavailable", `${reason}, and the segmented fallback failed too (${e instanceof Error ? e.message : String(e)})`)
         : e;
@@ -318,18 +363,21 @@ export async function generate(
         .map((r) => `$ ${r.command} (exit ${r.exitCode})\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`)
         .join("\n\n");
       ctx.emit({ type: "repair", attempt: repairs, failing });
-      const repairFit = await fitted(
-        ctx,
-        `repair ${repairs}`,
-        `${prompt}\n\nThe proposed change fails its checks:\n${failing}\n\nThe change:\n${JSON.stringify(change)}\n\n${CHANGE_FORMAT}`,
-        Math.min(PLAN_BUDGET * 2, budget),
-        change.files.map((f) => f.path),
-        CHANGE_MAX_TOKENS,
-      );
+      const instruction = `${prompt}\n\nThe proposed change fails its checks:\n${failing}\n\nThe change:\n${JSON.stringify(change)}\n\n${CHANGE_FORMAT}`;
+      const repairFit = await fitted(ctx, {
+        pass: `repair ${repairs}`,
+        query: `${prompt}\n${failing.slice(-REPAIR_QUERY_CHARS)}`,
+        instruction,
+        // Minimal context: about 32k tokens of sources on top of the logs and the change.
+        budget: Math.min(budget, PLAN_BUDGET * 2 + Math.ceil(instruction.length / 3)),
+        hotPaths: change.files.map((f) => f.path),
+        maxTokens: CHANGE_MAX_TOKENS,
+        exclusiveHotPaths: true,
+      });
       for (const p of repairFit.context.contextPieces) sent.add(p.chunkId);
       change = await ask(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS);
       ctx.warnings.push(...unknownCitations(change, sent));
     }
   }
-  return { plan, change, expandContext: expandFit.context, verification, repairs, segmented: isSegmented, warnings: ctx.warnings, usage: ctx.usage };
+  return { plan, change, expandContext: expandFit.context, verification, repairs, segmented: isSegmented, warnings: ctx.warnings };
 }

@@ -1,27 +1,23 @@
 /**
  * The per-org concurrency cap on model calls, as a gate the adapter runs each call through. A call
  * waits (polling with backoff) for a slot of the org's `OrgModelGate` object, up to `waitMs`, then is
- * refused with 429 `org_concurrency_limit`. The slot is released when the call ends, or expires.
+ * refused with 429 `org_concurrency_limit`. A slot is a short lease renewed while the call runs, so a
+ * caller that dies (a cancelled request) frees it within a minute; it is released when the call ends.
  */
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import type { ConcurrencyGate } from "./anthropic-adapter";
 
 export const DEFAULT_ORG_CONCURRENCY = 4;
-// A lease outlives the longest streamed call; a caller that dies frees its slot after this.
-const LEASE_MS = 15 * 60_000;
+const LEASE_MS = 60_000;
+const RENEW_MS = 20_000;
 
 export function orgConcurrency(raw: string | undefined): number {
   const n = Number(raw);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_ORG_CONCURRENCY;
 }
 
-export function orgGate(
-  ns: DurableObjectNamespace<import("../../../durable-objects/org-model-gate").OrgModelGate>,
-  orgId: string,
-  limit: number,
-  waitMs = 120_000,
-): ConcurrencyGate {
+export function orgGate(ns: Env["ORG_MODEL_GATE"], orgId: string, limit: number, waitMs = 120_000): ConcurrencyGate {
   const gate = ns.getByName(orgId);
   return async (fn) => {
     const lease = newId("lease");
@@ -33,10 +29,15 @@ export function orgGate(
         throw new AppError(429, "org_concurrency_limit", `the organisation already has ${r.held} model calls running (limit ${limit}); try again shortly`);
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
+    const renewal = setInterval(() => {
+      gate.renew(lease, LEASE_MS).catch(() => undefined);
+    }, RENEW_MS);
     try {
       return await fn();
     } finally {
-      await gate.release(lease);
+      clearInterval(renewal);
+      // A failed release must not replace the call's outcome: the lease then expires by itself.
+      await gate.release(lease).catch(() => undefined);
     }
   };
 }

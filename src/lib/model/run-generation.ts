@@ -4,12 +4,13 @@
  * in `context_sessions` (chunks, tokens, usage and cost; never text).
  */
 import { z } from "zod";
-import type { AssembleResult } from "../assembly/assemble";
+import { type AssembleResult, pieceRefs } from "../assembly/assemble";
 import { newId } from "../crypto/hash";
+import { AppError } from "../errors";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import { type Db, tables } from "../storage";
-import { costUsd, DEFAULT_MODEL, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
+import { DEFAULT_MODEL, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
 
@@ -63,59 +64,66 @@ export async function runGeneration(
     model,
     gate: orgGate(env.ORG_MODEL_GATE, orgId, orgConcurrency(env.ORG_MODEL_CONCURRENCY)),
   });
-  const calls: Extract<GenerationEvent, { type: "call" }>[] = [];
-  const result = await generate(
-    {
-      model: adapter,
-      assemble: opts.assemble,
-      emit: (e) => {
-        if (e.type === "call") calls.push(e);
-        opts.emit?.(e);
-      },
-      ...(body.verify
-        ? {
-            verify: async (change, onEvent) => {
-              const { runId, input } = await prepareRun(env, db, project, change, body.commands, {});
-              return executeRun(env, db, runId, project.projectId, input, onEvent);
-            },
-          }
-        : {}),
-    },
-    body.prompt,
-    body.maxContextTokens,
-    body.hotPaths,
-  ).catch((e: unknown) => {
-    throw modelError(e);
-  });
   const id = newId("gen");
-  const usage: Usage & { costUsd: number } = { ...result.usage, costUsd: costUsd(model, result.usage) };
+  const calls: Extract<GenerationEvent, { type: "call" }>[] = [];
+  // Usage and cost are the sums of the calls made, each priced on its own (long-context rates are per call).
+  const spent = (): Usage & { costUsd: number } => ({
+    inputTokens: calls.reduce((n, c) => n + c.inputTokens, 0),
+    outputTokens: calls.reduce((n, c) => n + c.outputTokens, 0),
+    costUsd: Math.round(calls.reduce((n, c) => n + c.costUsd, 0) * 1e6) / 1e6,
+  });
+  const record = (context: AssembleResult | undefined, meta: Record<string, unknown>) =>
+    db.insert(tables.contextSessions).values({
+      sessionId: id,
+      projectId: project.projectId,
+      orgId,
+      chunksUsed: JSON.stringify(context ? pieceRefs(context.contextPieces) : []),
+      tokensAtCall: context?.tokenTotal ?? 0,
+      model,
+      // Each model call with its chunks, prompt fingerprint and time: the provenance record of the run.
+      resultMeta: JSON.stringify({ sessionId: opts.sessionId ?? null, usage: spent(), calls, ...meta }),
+    });
+  let result: Awaited<ReturnType<typeof generate>>;
+  try {
+    result = await generate(
+      {
+        model: adapter,
+        assemble: opts.assemble,
+        emit: (e) => {
+          if (e.type === "call") calls.push(e);
+          opts.emit?.(e);
+        },
+        ...(body.verify
+          ? {
+              verify: async (change, onEvent) => {
+                const { runId, input } = await prepareRun(env, db, project, change, body.commands, {});
+                return executeRun(env, db, runId, project.projectId, input, onEvent);
+              },
+            }
+          : {}),
+      },
+      body.prompt,
+      body.maxContextTokens,
+      body.hotPaths,
+    );
+  } catch (e) {
+    const err = modelError(e);
+    // Calls already made were billed: a failed run is recorded with them and its error.
+    if (calls.length > 0) {
+      const error = err instanceof AppError ? { code: err.code, message: err.message } : { code: "internal", message: String(err) };
+      await record(undefined, { status: "failed", error });
+    }
+    throw err;
+  }
+  const usage = spent();
   const verification = result.verification.map((v) => ({ runId: v.runId, status: v.status }));
-  await db.insert(tables.contextSessions).values({
-    sessionId: id,
-    projectId: project.projectId,
-    orgId,
-    chunksUsed: JSON.stringify(
-      result.expandContext.contextPieces.map((p) => ({
-        id: p.chunkId,
-        kind: p.kind,
-        path: p.sourcePath,
-        lines: [p.startLine, p.endLine],
-        tokens: p.tokenCount,
-      })),
-    ),
-    tokensAtCall: result.expandContext.tokenTotal,
-    model,
-    // Each model call with its chunks and time: the provenance record of the run.
-    resultMeta: JSON.stringify({
-      sessionId: opts.sessionId ?? null,
-      usage,
-      calls,
-      repairs: result.repairs,
-      segmented: result.segmented,
-      verification,
-      warnings: result.warnings,
-      changedPaths: result.change.files.map((f) => f.path),
-    }),
+  await record(result.expandContext, {
+    status: "done",
+    repairs: result.repairs,
+    segmented: result.segmented,
+    verification,
+    warnings: result.warnings,
+    changedPaths: result.change.files.map((f) => f.path),
   });
   const last = result.verification.at(-1);
   return {

@@ -7,6 +7,7 @@ export const MAX_EVENTS = 5000;
 // An event's data is kept up to this size; a larger generation result keeps its diffs' paths and sizes
 // without their contents (the full result is in the HTTP response), anything else is marked truncated.
 export const MAX_EVENT_CHARS = 256 * 1024;
+const PAGE_CHARS = 4 * 1024 * 1024;
 
 export type SessionEvent = { seq: number; type: string; at: string; data: unknown };
 
@@ -23,12 +24,29 @@ export class EventLog {
     return { seq: row.seq, type, at, data: JSON.parse(json) as unknown };
   }
 
-  /** Events after `seq`, oldest first. */
-  since(seq: number, limit = MAX_EVENTS): SessionEvent[] {
-    return this.sql
-      .exec<{ seq: number; type: string; at: string; data: string }>("SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
-      .toArray()
-      .map((r) => ({ seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data) as unknown }));
+  /** Events after `seq`, oldest first, in pages of at most PAGE_CHARS of data (memory stays bounded). */
+  *pages(seq: number): Generator<SessionEvent[]> {
+    let after = seq;
+    for (;;) {
+      const page: SessionEvent[] = [];
+      let chars = 0;
+      for (const r of this.sql.exec<{ seq: number; type: string; at: string; data: string }>(
+        "SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT 500",
+        after,
+      )) {
+        page.push({ seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data) as unknown });
+        after = r.seq;
+        chars += r.data.length;
+        if (chars >= PAGE_CHARS) break;
+      }
+      if (page.length === 0) return;
+      yield page;
+    }
+  }
+
+  /** The newest event of this type, or 0. */
+  lastOf(type: string): number {
+    return this.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE type = ?", type).one().seq ?? 0;
   }
 
   last(): number {
@@ -43,14 +61,27 @@ export class EventLog {
 
 function bounded(data: unknown): string {
   const json = JSON.stringify(data ?? null);
-  if (json.length <= MAX_EVENT_CHARS) return json;
-  if (data && typeof data === "object" && "diffs" in data && Array.isArray(data.diffs)) {
-    const diffs = (data.diffs as { path?: string; content?: string; diff?: string }[]).map((d) => ({
+  if (json.length <= MAX_EVENT_CHARS || !data || typeof data !== "object" || Array.isArray(data)) {
+    return json.length <= MAX_EVENT_CHARS ? json : JSON.stringify({ truncated: true, chars: json.length });
+  }
+  const slim: Record<string, unknown> = { ...data };
+  if (Array.isArray(slim.diffs)) {
+    slim.diffs = (slim.diffs as { path?: string; content?: string; diff?: string }[]).map((d) => ({
       ...(d.path ? { path: d.path } : {}),
       chars: (d.content ?? d.diff ?? "").length,
     }));
-    const slim = JSON.stringify({ ...data, diffs, diffsOmitted: true });
-    if (slim.length <= MAX_EVENT_CHARS) return slim;
+    slim.diffsOmitted = true;
   }
-  return JSON.stringify({ truncated: true, chars: json.length });
+  // Long lists (a context's pieces) keep their head, with the count of what was left out.
+  for (const [k, v] of Object.entries(slim)) {
+    if (!Array.isArray(v) || k === "diffs") continue;
+    let keep = v.length;
+    while (keep > 0 && JSON.stringify({ ...slim, [k]: v.slice(0, keep) }).length > MAX_EVENT_CHARS) keep = Math.floor(keep / 2);
+    if (keep < v.length) {
+      slim[k] = v.slice(0, keep);
+      slim[`${k}Omitted`] = v.length - keep;
+    }
+  }
+  const out = JSON.stringify(slim);
+  return out.length <= MAX_EVENT_CHARS ? out : JSON.stringify({ truncated: true, chars: json.length });
 }

@@ -45,6 +45,12 @@ export class HotWindow {
     return this.entries().get(key)?.text;
   }
 
+  /** The first characters of a held chunk block's text (after its source line), or `fallback`. */
+  preview(key: string, fallback: string, chars = 200): string {
+    const text = this.get(key);
+    return text === undefined ? fallback : text.slice(text.indexOf("\n") + 1, text.indexOf("\n") + 1 + chars);
+  }
+
   /**
    * Turns an assembler's blocks into the prompt text: a block without text is taken from the window.
    * Returns undefined when one is missing (it cannot be, unless it expired in between).

@@ -1,6 +1,7 @@
 /** Context assembly: the best context for a prompt within a token budget, with provenance. */
 import { Hono } from "hono";
 import { z } from "zod";
+import { pieceRefs } from "../../../src/lib/assembly/assemble";
 import { newId } from "../../../src/lib/crypto/hash";
 import { unwrap } from "../../../src/lib/errors";
 import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
@@ -10,13 +11,17 @@ import { tokenizerFor } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
 
-const Assemble = z.object({
-  projectId: z.string().min(1).max(64),
+/** The fields of an assembly request, with or without a session. */
+export const AssembleFields = z.object({
   prompt: z.string().trim().min(1, "the prompt is empty").max(200_000, "the prompt is over 200,000 characters"),
   budget: z.number().int().min(4096).max(1_000_000).default(500_000),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
   model: z.string().min(1).max(128).default(DEFAULT_MODEL),
   includeText: z.boolean().default(false),
+});
+
+const Assemble = AssembleFields.extend({
+  projectId: z.string().min(1).max(64),
   // The spec's prompt carries the last 10 messages of the conversation.
   conversation: z
     .array(z.object({ role: z.string().min(1).max(32), content: z.string().max(100_000) }))
@@ -45,9 +50,7 @@ export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", async 
     sessionId: callId,
     projectId: project.projectId,
     orgId: c.var.orgId,
-    chunksUsed: JSON.stringify(
-      result.contextPieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount })),
-    ),
+    chunksUsed: JSON.stringify(pieceRefs(result.contextPieces)),
     tokensAtCall: result.tokenTotal,
     model: body.model,
     resultMeta: JSON.stringify({ budget: result.tokenBudget, utilization: result.utilization, timings: result.timings, warnings: result.warnings }),

@@ -26,13 +26,23 @@ export const generateRoutes = new Hono<AppEnv>()
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     if (body.sessionId) {
-      const { stub } = await openSession(c.env, body.sessionId, c.var.orgId);
+      const stub = await openSession(c.env, body.sessionId, c.var.orgId);
       return c.json(unwrap(await stub.generate(c.var.orgId, body)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
     const tokenizer = tokenizerFor(c.env.MODEL ?? DEFAULT_MODEL);
-    const assemble: Assembler = async (prompt, budget, hotPaths) =>
-      unwrap(await shard.assemble({ prompt, budget, hotPaths, tokenizer, conversation: [], includeText: true }));
+    const assemble: Assembler = async (query, budget, hotPaths, opts = {}) =>
+      unwrap(
+        await shard.assemble({
+          prompt: query,
+          budget,
+          hotPaths,
+          tokenizer,
+          conversation: [],
+          includeText: true,
+          ...(opts.instruction ? { instruction: opts.instruction } : {}),
+        }),
+      );
     return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble }));
   })
   /**
