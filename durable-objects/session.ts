@@ -42,6 +42,8 @@ const TOKEN_FLUSH_CHARS = 400;
 const TOKEN_FLUSH_MS = 100;
 export const SESSION_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
 const CLIENT_MESSAGES = "messages are JSON: {type: 'resume', after: seq} or {type: 'ping'}";
+// Characters one replay sends before it stops with a `more` frame.
+const REPLAY_CHARS = 16 * 1024 * 1024;
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)} […]` : s);
 
@@ -49,6 +51,9 @@ export class Session extends DurableObject<Env> {
   private window: HotWindow | undefined;
   private eventLog: EventLog | undefined;
   private running = false;
+  // Requests inside the object that await other objects: the idle alarm leaves the session alone meanwhile.
+  private inFlight = 0;
+  private schemaChecked = false;
 
   private get hot(): HotWindow {
     if (!this.window) throw new Error("session not opened");
@@ -70,11 +75,32 @@ export class Session extends DurableObject<Env> {
 
   private open(orgId: string | null): SessionMeta {
     const meta = this.meta();
+    if (meta && !this.schemaChecked) this.upgradeSchema();
     // Another org's session is answered like a missing one.
     if (!meta || meta.orgId !== orgId) throw new AppError(404, "session_not_found", "no such session");
     this.window ??= new HotWindow(this.ctx.storage.sql);
     this.eventLog ??= new EventLog(this.ctx.storage.sql);
     return meta;
+  }
+
+  /** Sessions created before `active_at` existed get the column (SQLite has no ADD COLUMN IF NOT EXISTS). */
+  private upgradeSchema(): void {
+    const sql = this.ctx.storage.sql;
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(session)").toArray();
+    if (!columns.some((c) => c.name === "active_at")) sql.exec("ALTER TABLE session ADD COLUMN active_at INTEGER NOT NULL DEFAULT 0");
+    this.schemaChecked = true;
+  }
+
+  /** Marks the session active and counts the request in flight until `fn` settles. */
+  private async busy<T>(fn: () => Promise<T>): Promise<T> {
+    this.touch();
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.touch();
+    }
   }
 
   async create(meta: SessionMeta): Promise<SessionInfo> {
@@ -87,11 +113,6 @@ export class Session extends DurableObject<Env> {
     this.open(meta.orgId);
     await this.ctx.storage.setAlarm(Date.now() + this.hot.limits.ttlMs);
     return this.describe(meta);
-  }
-
-  /** The project of the session, if `orgId` owns it: the cheap check every route makes. */
-  async owner(orgId: string): Promise<{ projectId: string } | ErrorResult> {
-    return caught(async () => ({ projectId: this.open(orgId).projectId }));
   }
 
   async info(orgId: string): Promise<SessionInfo | ErrorResult> {
@@ -209,7 +230,6 @@ export class Session extends DurableObject<Env> {
       const contextPieces = rest.contextPieces.map((p) =>
         p.textPreview || p.kind !== "chunk" ? p : { ...p, textPreview: hot.preview(`${p.chunkId}:${p.startLine}-${p.endLine}`, p.textPreview) },
       );
-      this.touch();
       return { ...rest, contextPieces, contextText: text ?? "", hotWindow: usage };
     };
   }
@@ -217,7 +237,7 @@ export class Session extends DurableObject<Env> {
   async assemble(orgId: string, req: SessionAssembleRequest): Promise<SessionAssembleResult | ErrorResult> {
     return caught(async () => {
       const meta = this.open(orgId);
-      const result = await this.assembler(meta, req.tokenizer)(req.prompt, req.budget, req.hotPaths);
+      const result = await this.busy(() => this.assembler(meta, req.tokenizer)(req.prompt, req.budget, req.hotPaths));
       this.remember([], req.hotPaths);
       this.publish("context", {
         tokenTotal: result.tokenTotal,
@@ -238,7 +258,6 @@ export class Session extends DurableObject<Env> {
       if (body.projectId !== meta.projectId)
         throw new AppError(400, "session_project_mismatch", `session ${meta.sessionId} belongs to project ${meta.projectId}`);
       if (this.running) throw new AppError(409, "session_busy", "a generation is already running in this session; follow it on the WebSocket");
-      this.running = true;
       const db = openDb(this.env.DB);
       let pending: { pass: string; text: string; since: number } | undefined;
       const flush = (): void => {
@@ -258,8 +277,11 @@ export class Session extends DurableObject<Env> {
         const { type, ...data } = e;
         this.publish(type, data);
       };
-      this.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
+      this.running = true;
+      this.touch();
+      this.inFlight++;
       try {
+        this.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
         const project = await getProject(db, meta.projectId, orgId);
         const result = await runGeneration(this.env, db, project, orgId, body, {
           assemble: this.assembler(meta, tokenizerFor(this.env.MODEL ?? DEFAULT_MODEL)),
@@ -286,6 +308,7 @@ export class Session extends DurableObject<Env> {
         throw e;
       } finally {
         this.running = false;
+        this.inFlight--;
         this.touch();
       }
     });
@@ -313,11 +336,25 @@ export class Session extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client, headers: protocols.includes("winky") ? { "sec-websocket-protocol": "winky" } : {} });
   }
 
+  /**
+   * Sends the events after `after` as stored, oldest first, up to REPLAY_CHARS; past that a `more` frame
+   * tells the client where to resume (the replay's memory stays bounded).
+   */
   private replay(ws: WebSocket, after: number): void {
     const first = this.log.first();
     // Events older than the log keeps are gone: say so instead of pretending the stream is complete.
-    if (after > 0 && first > after + 1) ws.send(JSON.stringify({ type: "gap", from: after + 1, to: first - 1 }));
-    for (const page of this.log.pages(after)) for (const e of page) ws.send(JSON.stringify(e));
+    if (first > after + 1) ws.send(JSON.stringify({ type: "gap", from: after + 1, to: first - 1 }));
+    let sent = 0;
+    for (const page of this.log.pages(after)) {
+      for (const e of page) {
+        if (sent + e.frame.length > REPLAY_CHARS && sent > 0) {
+          ws.send(JSON.stringify({ type: "more", after: e.seq - 1, lastEventSeq: this.log.last() }));
+          return;
+        }
+        ws.send(e.frame);
+        sent += e.frame.length;
+      }
+    }
     ws.send(JSON.stringify({ type: "replayed", lastEventSeq: this.log.last(), running: this.running }));
   }
 
@@ -350,15 +387,16 @@ export class Session extends DurableObject<Env> {
     const meta = this.meta();
     if (!meta) return;
     this.open(meta.orgId);
+    const now = Date.now();
     const activeAt = this.ctx.storage.sql.exec<{ active_at: number }>("SELECT active_at FROM session WHERE id = 1").one().active_at;
-    if (!this.running && Date.now() - activeAt > SESSION_IDLE_MS) {
+    if (this.inFlight === 0 && now - activeAt > SESSION_IDLE_MS) {
       for (const ws of this.ctx.getWebSockets()) ws.close(1001, "session expired");
       await this.ctx.storage.deleteAll();
       this.window = undefined;
       this.eventLog = undefined;
       return;
     }
-    this.hot.evict();
-    await this.ctx.storage.setAlarm(Math.min(Date.now() + this.hot.limits.ttlMs, activeAt + SESSION_IDLE_MS + 1000));
+    this.hot.evict(now);
+    await this.ctx.storage.setAlarm(Math.max(now + 60_000, Math.min(now + this.hot.limits.ttlMs, activeAt + SESSION_IDLE_MS + 1000)));
   }
 }

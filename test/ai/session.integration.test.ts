@@ -1,5 +1,6 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { SESSION_IDLE_MS } from "../../durable-objects/session";
 import { orgGate } from "../../src/lib/model/org-gate";
 import { api, BOOTSTRAP, ingestTree, json } from "../support/api";
 import type { TreeFile } from "../support/archives";
@@ -209,6 +210,31 @@ describe("sessions", () => {
     const conversation = dry.prompts.plan.slice(dry.prompts.plan.indexOf("---USER_CONVERSATION---"), dry.prompts.plan.indexOf("---USER_INSTRUCTION---"));
     expect(conversation).toContain("[…]");
     expect(conversation.length).toBeLessThan(16_000 * 0.1 * 3 + 200);
+  });
+
+  it("deletes a session idle for a week, and opens one stored before its activity column existed", async () => {
+    const { projectId, sessionId } = await newSession();
+    const stub = env.SESSION.getByName(sessionId);
+    expect(await runDurableObjectAlarm(stub)).toBe(true); // not idle: expires stale blocks and re-arms
+    expect((await api(`/api/sessions/${sessionId}`)).status).toBe(200);
+    await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE session SET active_at = ?", Date.now() - SESSION_IDLE_MS - 1));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await json<{ error: { code: string } }>(await api(`/api/sessions/${sessionId}`), 404)).error.code).toBe("session_not_found");
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray())).toEqual([]);
+
+    const old = `ses_${crypto.randomUUID().replaceAll("-", "")}`;
+    await runInDurableObject(env.SESSION.getByName(old), (_i, state) => {
+      state.storage.sql.exec("CREATE TABLE session (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL, meter TEXT NOT NULL)");
+      state.storage.sql.exec("CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, content TEXT NOT NULL, at TEXT NOT NULL)");
+      state.storage.sql.exec("CREATE TABLE hot_paths (path TEXT PRIMARY KEY, used_at INTEGER NOT NULL)");
+      state.storage.sql.exec(
+        "INSERT INTO session (id, data, meter) VALUES (1, ?, ?)",
+        JSON.stringify({ sessionId: old, projectId, orgId: "org_default", createdAt: new Date().toISOString() }),
+        JSON.stringify({ calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }),
+      );
+    });
+    const assembled = await json<Assembled>(await post(`/api/sessions/${old}/assemble`, { prompt: "the add helper in calc.js", budget: 4096 }), 200);
+    expect(assembled.hotWindow.added).toBeGreaterThan(0);
   });
 
   it("caps an org's concurrent model calls", async () => {

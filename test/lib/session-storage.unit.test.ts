@@ -54,6 +54,7 @@ describe("EventLog", () => {
       expect(log.lastOf("started")).toBe(5001);
       const replayed = [...log.pages(log.last() - 700)].flat();
       expect(replayed.map((e) => e.seq)).toEqual(Array.from({ length: 700 }, (_, k) => log.last() - 699 + k));
+      expect(JSON.parse(replayed[0]?.frame ?? "")).toMatchObject({ seq: log.last() - 699, type: "tokens", data: { i: MAX_EVENTS + 250 - 700 } });
 
       const pieces = Array.from({ length: 5000 }, (_, i) => ({ id: `chk_${i}`, path: `src/file${i}.ts`, lines: [1, 400], tokens: 7000 }));
       const big = log.append("context", { pass: "expand", pieces });

@@ -111,7 +111,8 @@ export async function runGeneration(
     // Calls already made were billed: a failed run is recorded with them and its error.
     if (calls.length > 0) {
       const error = err instanceof AppError ? { code: err.code, message: err.message } : { code: "internal", message: String(err) };
-      await record(undefined, { status: "failed", error });
+      // A failure to record must not hide the run's own error.
+      await record(undefined, { status: "failed", error }).catch((r: unknown) => console.error(JSON.stringify({ record: id, error: String(r) })));
     }
     throw err;
   }

@@ -3,6 +3,7 @@
  * session object's SQLite, so a WebSocket client that reconnects with the last number it saw receives
  * what it missed. The newest MAX_EVENTS are kept.
  */
+// About this many: the oldest are deleted in steps of 100, so 5,000 to 5,099 are held.
 export const MAX_EVENTS = 5000;
 // An event's data is kept up to this size; a larger generation result keeps its diffs' paths and sizes
 // without their contents (the full result is in the HTTP response), anything else is marked truncated.
@@ -24,17 +25,20 @@ export class EventLog {
     return { seq: row.seq, type, at, data: JSON.parse(json) as unknown };
   }
 
-  /** Events after `seq`, oldest first, in pages of at most PAGE_CHARS of data (memory stays bounded). */
-  *pages(seq: number): Generator<SessionEvent[]> {
+  /**
+   * Events after `seq`, oldest first, each as its sequence number and its frame (the JSON clients
+   * receive, built from the stored data without parsing it), in pages of at most PAGE_CHARS.
+   */
+  *pages(seq: number): Generator<{ seq: number; frame: string }[]> {
     let after = seq;
     for (;;) {
-      const page: SessionEvent[] = [];
+      const page: { seq: number; frame: string }[] = [];
       let chars = 0;
       for (const r of this.sql.exec<{ seq: number; type: string; at: string; data: string }>(
         "SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT 500",
         after,
       )) {
-        page.push({ seq: r.seq, type: r.type, at: r.at, data: JSON.parse(r.data) as unknown });
+        page.push({ seq: r.seq, frame: `{"seq":${r.seq},"type":${JSON.stringify(r.type)},"at":${JSON.stringify(r.at)},"data":${r.data}}` });
         after = r.seq;
         chars += r.data.length;
         if (chars >= PAGE_CHARS) break;
@@ -72,8 +76,9 @@ function bounded(data: unknown): string {
     }));
     slim.diffsOmitted = true;
   }
-  // Long lists (a context's pieces) keep their head, with the count of what was left out.
-  for (const [k, v] of Object.entries(slim)) {
+  // Long lists (a context's pieces) keep their head, with the count of what was left out; largest first.
+  const lists = Object.entries(slim).sort((a, b) => JSON.stringify(b[1]).length - JSON.stringify(a[1]).length);
+  for (const [k, v] of lists) {
     if (!Array.isArray(v) || k === "diffs") continue;
     let keep = v.length;
     while (keep > 0 && JSON.stringify({ ...slim, [k]: v.slice(0, keep) }).length > MAX_EVENT_CHARS) keep = Math.floor(keep / 2);

@@ -15,7 +15,7 @@ import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
-import { openSession } from "./sessions";
+import { sessionStub } from "./sessions";
 
 const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
 const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
@@ -26,8 +26,7 @@ export const generateRoutes = new Hono<AppEnv>()
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     if (body.sessionId) {
-      const stub = await openSession(c.env, body.sessionId, c.var.orgId);
-      return c.json(unwrap(await stub.generate(c.var.orgId, body)));
+      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.orgId, body)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
     const tokenizer = tokenizerFor(c.env.MODEL ?? DEFAULT_MODEL);

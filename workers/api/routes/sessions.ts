@@ -18,11 +18,12 @@ export const SessionId = z.string().regex(/^ses_[A-Za-z0-9_-]{8,64}$/, "not a se
 
 const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
 
-/** The session's object, once the caller's org is known to own it (another org's is a 404). */
-export async function openSession(env: Env, sessionId: string, orgId: string): Promise<DurableObjectStub<Session>> {
-  const stub = env.SESSION.getByName(parseWith(SessionId, sessionId, "session id"));
-  unwrap(await stub.owner(orgId));
-  return stub;
+/**
+ * The session's object for a well-formed id. Its methods check that the caller's org owns it (another
+ * org's session answers as a missing one), so no extra round trip is made here.
+ */
+export function sessionStub(env: Env, sessionId: string): DurableObjectStub<Session> {
+  return env.SESSION.getByName(parseWith(SessionId, sessionId, "session id"));
 }
 
 export const sessionRoutes = new Hono<AppEnv>()
@@ -39,12 +40,11 @@ export const sessionRoutes = new Hono<AppEnv>()
     return c.json(info, 201);
   })
   .get("/sessions/:sessionId", async (c) => {
-    const stub = c.env.SESSION.getByName(parseWith(SessionId, c.req.param("sessionId"), "session id"));
-    return c.json(unwrap(await stub.info(c.var.orgId)));
+    return c.json(unwrap(await sessionStub(c.env, c.req.param("sessionId")).info(c.var.orgId)));
   })
   .post("/sessions/:sessionId/assemble", async (c) => {
     const body = await jsonBody(c, AssembleFields);
-    const stub = await openSession(c.env, c.req.param("sessionId"), c.var.orgId);
+    const stub = sessionStub(c.env, c.req.param("sessionId"));
     const result = unwrap(
       await stub.assemble(c.var.orgId, {
         prompt: body.prompt,
@@ -58,7 +58,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   })
   .get("/sessions/:sessionId/ws", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError(426, "upgrade_required", "connect with a WebSocket upgrade");
-    const stub = await openSession(c.env, c.req.param("sessionId"), c.var.orgId);
+    const stub = sessionStub(c.env, c.req.param("sessionId"));
     const headers = new Headers(c.req.raw.headers);
     headers.set("x-winky-org", c.var.orgId);
     return stub.fetch(new Request(c.req.url, { headers }));
