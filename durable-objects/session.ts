@@ -278,29 +278,29 @@ export class Session extends DurableObject<Env> {
         this.publish(type, data);
       };
       this.running = true;
-      this.touch();
-      this.inFlight++;
       try {
-        this.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
-        const project = await getProject(db, meta.projectId, orgId);
-        const result = await runGeneration(this.env, db, project, orgId, body, {
-          assemble: this.assembler(meta, tokenizerFor(this.env.MODEL ?? DEFAULT_MODEL)),
-          emit,
-          sessionId: meta.sessionId,
+        return await this.busy(async () => {
+          this.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
+          const project = await getProject(db, meta.projectId, orgId);
+          const result = await runGeneration(this.env, db, project, orgId, body, {
+            assemble: this.assembler(meta, tokenizerFor(this.env.MODEL ?? DEFAULT_MODEL)),
+            emit,
+            sessionId: meta.sessionId,
+          });
+          flush();
+          if (!("dryRun" in result)) {
+            const changed = result.diffs.flatMap((d) => ("path" in d && d.path ? [d.path] : []));
+            this.remember(
+              [
+                { role: "user", content: body.prompt },
+                { role: "assistant", content: `${result.plan.summary} (changed: ${changed.join(", ") || "a diff"})` },
+              ],
+              [...body.hotPaths, ...changed],
+            );
+          }
+          this.publish("result", result);
+          return result;
         });
-        flush();
-        if (!("dryRun" in result)) {
-          const changed = result.diffs.flatMap((d) => ("path" in d && d.path ? [d.path] : []));
-          this.remember(
-            [
-              { role: "user", content: body.prompt },
-              { role: "assistant", content: `${result.plan.summary} (changed: ${changed.join(", ") || "a diff"})` },
-            ],
-            [...body.hotPaths, ...changed],
-          );
-        }
-        this.publish("result", result);
-        return result;
       } catch (e) {
         flush();
         const err = e instanceof AppError ? e : new AppError(500, "internal", "the generation failed unexpectedly");
@@ -308,8 +308,6 @@ export class Session extends DurableObject<Env> {
         throw e;
       } finally {
         this.running = false;
-        this.inFlight--;
-        this.touch();
       }
     });
   }
