@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type AssembleResult, pieceRefs } from "../src/lib/assembly/assemble";
 import { AppError, caught, type ErrorResult, unwrap } from "../src/lib/errors";
-import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
+import { configuredModel } from "../src/lib/model/anthropic-adapter";
 import type { AssembleOptions, GenerationEvent } from "../src/lib/model/generate";
 import { type GeneratePrototype, type GenerationResponse, runGeneration } from "../src/lib/model/run-generation";
 import { getProject } from "../src/lib/projects/projects";
@@ -283,7 +283,7 @@ export class Session extends DurableObject<Env> {
           this.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
           const project = await getProject(db, meta.projectId, orgId);
           const result = await runGeneration(this.env, db, project, orgId, body, {
-            assemble: this.assembler(meta, tokenizerFor(this.env.MODEL ?? DEFAULT_MODEL)),
+            assemble: this.assembler(meta, tokenizerFor(configuredModel(this.env))),
             emit,
             sessionId: meta.sessionId,
           });

@@ -36,6 +36,11 @@ export type CallOptions = { maxTokens: number; onText?: (text: string) => void; 
 /** The model assumed when a request or the configuration names none; its tokenizer counts budgets. */
 export const DEFAULT_MODEL = "claude-sonnet-5-5";
 
+/** The model generation uses: the `MODEL` setting, else the default. */
+export function configuredModel(env: { MODEL?: string | undefined }): string {
+  return env.MODEL ?? DEFAULT_MODEL;
+}
+
 /**
  * What the adapter knows of each model family (prefix match, most specific first): its context window,
  * whether 1M tokens needs the `context-1m` beta (Sonnet 4.x) or is native (the 5 family), and its price

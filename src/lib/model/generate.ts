@@ -104,14 +104,17 @@ const planQuery = (prompt: string, plan: Plan): string => [prompt, plan.summary,
 
 /** The prompt of each pass without calling the model: what dryRun returns. */
 export async function passPrompts(assemble: Assembler, prompt: string, budget: number, hotPaths: string[]) {
-  const plan = await assemble(prompt, planBudget(prompt, budget), hotPaths, { instruction: planInstruction(prompt) });
+  const plan = await assemble(prompt, budgetFor(planInstruction(prompt), PLAN_BUDGET, budget), hotPaths, { instruction: planInstruction(prompt) });
   const expand = await assemble(prompt, budget, hotPaths, { instruction: expandInstruction(prompt, "(the plan from pass 1)") });
   return { plan, expand };
 }
 
-/** The plan pass's budget: 16k tokens of context on top of the request itself (about 3 characters a token, to err high). */
-function planBudget(prompt: string, budget: number): number {
-  return Math.min(budget, PLAN_BUDGET + Math.ceil(planInstruction(prompt).length / 3));
+/**
+ * A pass's budget: `context` tokens of sources on top of its instruction (about 3 characters a token, to
+ * err high), within the request's budget.
+ */
+function budgetFor(instruction: string, context: number, budget: number): number {
+  return Math.min(budget, context + Math.ceil(instruction.length / 3));
 }
 
 /** How many parts the segmented fallback splits a context of `tokens` into. */
@@ -271,13 +274,11 @@ async function segmented(ctx: Ctx, prompt: string, plan: Plan, full: AssembleRes
   const changed = [...new Set(proposals.flatMap((p) => p.files.map((f) => f.path)))];
   const parts = proposals.map((p, i) => `Part ${i + 1}: ${JSON.stringify(p)}`).join("\n");
   const instruction = `${prompt}\n\nPlan:\n${planJson}\n\nThe change was proposed in ${groups.length} parts:\n${parts}\n\nCross-check the parts against the sources above and against each other: merge them into one consistent change, combine edits to the same file, drop what contradicts the sources, and keep each claim's chunk ids.\n\n${CHANGE_FORMAT}`;
-  // Room for the sources on top of the parts themselves (about 3 characters a token, to err high).
-  const crossBudget = Math.min(budget, SEGMENT_TOKENS + Math.ceil(instruction.length / 3));
   const fit = await fitted(ctx, {
     pass: "cross-check",
     query,
     instruction,
-    budget: crossBudget,
+    budget: budgetFor(instruction, SEGMENT_TOKENS, budget),
     hotPaths: changed,
     maxTokens: CHANGE_MAX_TOKENS,
     exclusiveHotPaths: true,
@@ -313,7 +314,7 @@ export async function generate(
     pass: "plan",
     query: prompt,
     instruction: planInstruction(prompt),
-    budget: planBudget(prompt, budget),
+    budget: budgetFor(planInstruction(prompt), PLAN_BUDGET, budget),
     hotPaths,
     maxTokens: PLAN_MAX_TOKENS,
   });
@@ -369,7 +370,7 @@ export async function generate(
         query: `${prompt}\n${failing.slice(-REPAIR_QUERY_CHARS)}`,
         instruction,
         // Minimal context: about 32k tokens of sources on top of the logs and the change.
-        budget: Math.min(budget, PLAN_BUDGET * 2 + Math.ceil(instruction.length / 3)),
+        budget: budgetFor(instruction, PLAN_BUDGET * 2, budget),
         hotPaths: change.files.map((f) => f.path),
         maxTokens: CHANGE_MAX_TOKENS,
         exclusiveHotPaths: true,

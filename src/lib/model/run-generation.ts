@@ -10,7 +10,7 @@ import { AppError } from "../errors";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import { type Db, tables } from "../storage";
-import { DEFAULT_MODEL, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
+import { configuredModel, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
 
@@ -48,7 +48,7 @@ export async function runGeneration(
   body: GeneratePrototype,
   opts: { assemble: Assembler; emit?: (e: GenerationEvent) => void; sessionId?: string },
 ) {
-  const model = env.MODEL ?? DEFAULT_MODEL;
+  const model = configuredModel(env);
   if (body.dryRun) {
     const { plan, expand } = await passPrompts(opts.assemble, body.prompt, body.maxContextTokens, body.hotPaths);
     return {

@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError, unwrap } from "../../../src/lib/errors";
-import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
+import { configuredModel } from "../../../src/lib/model/anthropic-adapter";
 import type { Assembler } from "../../../src/lib/model/generate";
 import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-generation";
 import { getProject } from "../../../src/lib/projects/projects";
@@ -29,7 +29,7 @@ export const generateRoutes = new Hono<AppEnv>()
       return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.orgId, body)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
-    const tokenizer = tokenizerFor(c.env.MODEL ?? DEFAULT_MODEL);
+    const tokenizer = tokenizerFor(configuredModel(c.env));
     const assemble: Assembler = async (query, budget, hotPaths, opts = {}) =>
       unwrap(
         await shard.assemble({
