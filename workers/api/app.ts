@@ -9,6 +9,7 @@ import { orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
 import { sandboxRoutes } from "./routes/sandbox";
 import { sessionRoutes } from "./routes/sessions";
+import { uploadRoutes } from "./routes/uploads";
 import { webhookRoutes } from "./routes/webhooks";
 import type { AppEnv } from "./types";
 
@@ -28,6 +29,7 @@ const authed = new Hono<AppEnv>();
 authed.use(requireAuth());
 authed.route("/", orgRoutes);
 authed.route("/", projectRoutes);
+authed.route("/", uploadRoutes);
 authed.route("/", jobRoutes);
 authed.route("/", contextRoutes);
 authed.route("/", sandboxRoutes);

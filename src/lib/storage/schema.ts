@@ -4,6 +4,13 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 
+export const FILE_STATUSES = ["text", "binary", "link", "skipped"] as const;
+export type FileStatus = (typeof FILE_STATUSES)[number];
+
+/** Why an entry of an upload or push was not indexed; the whole upload goes on without it. */
+export const SKIP_REASONS = ["symlink", "hardlink", "special file", "too large", "ignored", "path too long", "duplicate path", "invalid path"] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
 export const orgs = sqliteTable("orgs", {
   orgId: text("org_id").primaryKey(),
   name: text("name").notNull(),
@@ -41,8 +48,10 @@ export const projects = sqliteTable(
     /** JSON array of the checks a sandbox run executes when the request names none. */
     checkCommands: text("check_commands"),
     createdAt: integer("created_at").notNull().default(now),
+    /** Set when a deletion starts: the project reads as missing from then on while its data is removed. */
+    deletedAt: integer("deleted_at"),
   },
-  (t) => [index("projects_org").on(t.orgId), index("projects_repo").on(t.repoFullName)],
+  (t) => [index("projects_org").on(t.orgId, t.createdAt), index("projects_repo").on(t.repoFullName)],
 );
 
 export const files = sqliteTable(
@@ -55,13 +64,22 @@ export const files = sqliteTable(
     tokenCount: integer("token_count").notNull(),
     binary: integer("binary", { mode: "boolean" }).notNull(),
     type: text("type").notNull(),
+    /** What ingestion did with the entry: chunked text, binary metadata, a recorded link, or skipped with a reason. */
+    status: text("status", { enum: FILE_STATUSES }).notNull().default("text"),
+    /** The encoding text was decoded from, when not UTF-8 (e.g. "windows-1252", "utf-16le"). */
+    encoding: text("encoding"),
+    /** A symbolic link's target, as stored in the archive (never followed). */
+    linkTarget: text("link_target"),
+    /** Why a skipped entry was skipped: one of SKIP_REASONS. */
     skipReason: text("skip_reason"),
+    /** The human-readable detail of a skip (sizes, the link target that left the root, ...). */
+    skipDetail: text("skip_detail"),
     chunkCount: integer("chunk_count").notNull(),
     /** Creation time of the job that wrote this row: an older job's late message never overwrites a newer one. */
     jobCreatedAt: integer("job_created_at").notNull(),
     updatedAt: integer("updated_at").notNull().default(now),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.path] })],
+  (t) => [primaryKey({ columns: [t.projectId, t.path] }), index("files_project_status").on(t.projectId, t.status, t.path)],
 );
 
 export const chunks = sqliteTable(
@@ -80,9 +98,38 @@ export const chunks = sqliteTable(
     r2Key: text("r2_key").notNull(),
     type: text("type").notNull(),
     severity: text("severity"),
+    /** The encoding of the source file when it was not UTF-8; the chunk text itself is always UTF-8. */
+    encoding: text("encoding"),
     createdAt: integer("created_at").notNull().default(now),
   },
   (t) => [uniqueIndex("chunks_project_path_ordinal").on(t.projectId, t.path, t.ordinal), index("chunks_project_sha").on(t.projectId, t.sha256)],
+);
+
+/**
+ * Chunks replaced or removed by a later ingest. A chunk id recorded in an audit row or a generation keeps
+ * resolving (as superseded) until the org's retention removes the row; its R2 object is kept as long.
+ */
+export const retiredChunks = sqliteTable(
+  "retired_chunks",
+  {
+    chunkId: text("chunk_id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    path: text("path").notNull(),
+    ordinal: integer("ordinal").notNull(),
+    startLine: integer("start_line").notNull(),
+    endLine: integer("end_line").notNull(),
+    byteOffset: integer("byte_offset").notNull(),
+    byteLength: integer("byte_length").notNull(),
+    tokenCount: integer("token_count").notNull(),
+    sha256: text("sha256").notNull(),
+    r2Key: text("r2_key").notNull(),
+    type: text("type").notNull(),
+    severity: text("severity"),
+    encoding: text("encoding"),
+    createdAt: integer("created_at").notNull(),
+    retiredAt: integer("retired_at").notNull(),
+  },
+  (t) => [index("retired_chunks_project_retired").on(t.projectId, t.retiredAt), index("retired_chunks_project_sha").on(t.projectId, t.sha256)],
 );
 
 export const summaries = sqliteTable(
@@ -122,11 +169,13 @@ export const ingestJobs = sqliteTable(
     jobId: text("job_id").primaryKey(),
     projectId: text("project_id").notNull(),
     orgId: text("org_id").notNull(),
-    source: text("source", { enum: ["upload", "webhook", "conversation", "log"] }).notNull(),
+    source: text("source", { enum: ["upload", "webhook", "conversation", "log", "delete"] }).notNull(),
     batchCount: integer("batch_count").notNull(),
     filesTotal: integer("files_total").notNull(),
     filesUnchanged: integer("files_unchanged").notNull(),
     filesIgnored: integer("files_ignored").notNull(),
+    /** JSON: the first skipped entries decided at staging (ignored, duplicate paths), `[{path, reason}]`, at most 100. */
+    skippedSample: text("skipped_sample").notNull().default("[]"),
     error: text("error"),
     createdAt: integer("created_at").notNull().default(now),
   },
@@ -147,6 +196,10 @@ export const jobBatches = sqliteTable(
     chunksWritten: integer("chunks_written").notNull().default(0),
     tokens: integer("tokens").notNull().default(0),
     errors: text("errors").notNull().default("[]"),
+    /** JSON: counts per outcome (`text`, `decoded`, `binary`, `link`, `skipped:<reason>`). */
+    outcomes: text("outcomes").notNull().default("{}"),
+    /** JSON: the batch's skipped entries `[{path, reason, detail?}]`, at most 100. */
+    skipped: text("skipped").notNull().default("[]"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
     finishedAt: integer("finished_at"),
@@ -171,4 +224,48 @@ export const sandboxRuns = sqliteTable(
     finishedAt: integer("finished_at"),
   },
   (t) => [index("sandbox_runs_project").on(t.projectId, t.createdAt)],
+);
+
+/** Per-org settings; absent rows mean the documented defaults. */
+export const orgSettings = sqliteTable("org_settings", {
+  orgId: text("org_id").primaryKey(),
+  /** Days audit rows (context_sessions) and retired chunks are kept. */
+  auditRetentionDays: integer("audit_retention_days"),
+  /** Days sandbox runs and their R2 inputs and results are kept. */
+  sandboxRunRetentionDays: integer("sandbox_run_retention_days"),
+  /** Days an idle session and its event log are kept. */
+  sessionRetentionDays: integer("session_retention_days"),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Sessions by project, so deleting a project (or retention) can reach every session object it owns. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    orgId: text("org_id").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    lastActiveAt: integer("last_active_at").notNull().default(now),
+  },
+  (t) => [index("sessions_project").on(t.projectId), index("sessions_org_active").on(t.orgId, t.lastActiveAt)],
+);
+
+/** Large uploads: an R2 multipart upload the API starts, takes parts for, and completes into a job. */
+export const uploads = sqliteTable(
+  "uploads",
+  {
+    uploadId: text("upload_id").primaryKey(),
+    projectId: text("project_id").notNull(),
+    orgId: text("org_id").notNull(),
+    r2Key: text("r2_key").notNull(),
+    r2UploadId: text("r2_upload_id").notNull(),
+    format: text("format").notNull(),
+    status: text("status", { enum: ["open", "completed", "aborted"] }).notNull(),
+    bytes: integer("bytes").notNull().default(0),
+    jobId: text("job_id"),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [index("uploads_project").on(t.projectId), index("uploads_status_updated").on(t.status, t.updatedAt)],
 );

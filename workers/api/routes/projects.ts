@@ -1,12 +1,11 @@
-/** Projects: create, read, link a repository, upload a tree, list files, add conversations and logs. */
+/** Projects: create, read, link a repository, list files, add conversations and logs. */
 import { and, asc, eq, gt, gte, lte } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { DEFAULT_ARCHIVE_LIMITS, formatFor, readArchive } from "../../../src/lib/archive";
+import { DEFAULT_ARCHIVE_LIMITS } from "../../../src/lib/archive";
 import { chunkRecords } from "../../../src/lib/chunker";
 import { newId, randomToken, sha256Hex } from "../../../src/lib/crypto/hash";
-import { AppError } from "../../../src/lib/errors";
-import { fingerprint, indexInShard, runBatch, stageUpload, writeFiles } from "../../../src/lib/ingest";
+import { fingerprint, indexInShard, runBatch, writeFiles } from "../../../src/lib/ingest";
 import { getProject, projectView } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
@@ -69,9 +68,6 @@ const Logs = z
   })
   .refine((l) => (l.entries ? 1 : 0) + (l.text ? 1 : 0) === 1, { message: "send exactly one of entries or text" });
 
-// Uploads past this many bytes are refused before unpacking (Workers accept 100 MB bodies on most plans).
-const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
-
 export const projectRoutes = new Hono<AppEnv>()
   .post("/projects", async (c) => {
     const body = await jsonBody(c, CreateProject);
@@ -113,18 +109,6 @@ export const projectRoutes = new Hono<AppEnv>()
       .set({ repoFullName: body.fullName.toLowerCase(), repoBranch: body.branch ?? null, webhookSecret })
       .where(eq(tables.projects.projectId, p.projectId));
     return c.json({ repository: { fullName: body.fullName, branch: body.branch ?? null }, webhookSecret, webhookPath: "/api/webhooks/github" });
-  })
-  .post("/projects/:projectId/ingest", async (c) => {
-    const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    const format = formatFor(c.req.header("content-type"));
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_UPLOAD_BYTES) throw new AppError(413, "upload_too_large", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`);
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.byteLength > MAX_UPLOAD_BYTES) throw new AppError(413, "upload_too_large", `uploads are limited to ${MAX_UPLOAD_BYTES} bytes`);
-    const entries = readArchive(format, body, { ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: p.maxFileBytes });
-    const result = await stageUpload({ db, bucket: c.env.CHUNKS, queue: c.env.INGEST_QUEUE }, p, entries);
-    return c.json({ jobId: result.jobId, files: result.filesTotal, batches: result.batches }, 202);
   })
   .get("/projects/:projectId/files", async (c) => {
     const db = openDb(c.env.DB);
