@@ -62,6 +62,7 @@ ALTER TABLE `files` ADD `encoding` text;--> statement-breakpoint
 ALTER TABLE `files` ADD `link_target` text;--> statement-breakpoint
 ALTER TABLE `files` ADD `skip_detail` text;--> statement-breakpoint
 CREATE INDEX `files_project_status` ON `files` (`project_id`,`status`,`path`);--> statement-breakpoint
+ALTER TABLE `ingest_jobs` ADD `files_duplicate` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `ingest_jobs` ADD `skipped_sample` text DEFAULT '[]' NOT NULL;--> statement-breakpoint
 ALTER TABLE `job_batches` ADD `outcomes` text DEFAULT '{}' NOT NULL;--> statement-breakpoint
 ALTER TABLE `job_batches` ADD `skipped` text DEFAULT '[]' NOT NULL;--> statement-breakpoint

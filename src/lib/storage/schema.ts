@@ -174,6 +174,8 @@ export const ingestJobs = sqliteTable(
     filesTotal: integer("files_total").notNull(),
     filesUnchanged: integer("files_unchanged").notNull(),
     filesIgnored: integer("files_ignored").notNull(),
+    /** Entries left out because an earlier entry of the archive had the same path. */
+    filesDuplicate: integer("files_duplicate").notNull().default(0),
     /** JSON: the first skipped entries decided at staging (ignored, duplicate paths), `[{path, reason}]`, at most 100. */
     skippedSample: text("skipped_sample").notNull().default("[]"),
     error: text("error"),
