@@ -1,2 +1,5 @@
-export { fetchFileAt, type GitHost, GitHostError } from "./contents";
-export { netChanges, PushEvent } from "./push-event";
+export { type ChangedFile, compareCommits } from "./compare";
+export { fetchFileAt } from "./contents";
+export { type Changes, compareReason, MAX_PAYLOAD_COMMITS, netChanges, PushEvent, pushChanges } from "./push-event";
+export { checkPushPath, displayPath, MAX_PATH_BYTES, type RefusedPath } from "./push-paths";
+export { type GitHost, GitHostError, isRepoName, rateLimitWait, repoUrl } from "./request";
