@@ -4,7 +4,7 @@
  * refuses the rest of the push.
  */
 import { safePath } from "../archive/limits";
-import type { SkipReason } from "../storage";
+import type { SkipReason } from "../storage/schema";
 
 // PATH_MAX on Linux; git hosts accept longer paths, but no checkout could hold one.
 export const MAX_PATH_BYTES = 4096;
