@@ -4,11 +4,19 @@
  * marks the batch failed so the job shows it. Messages that fail validation are dead-lettered at once.
  */
 import { z } from "zod";
+import { GitHostError } from "../../src/lib/git-host";
 import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
 import { openDb } from "../../src/lib/storage";
 
 // Backoff between attempts: 2 s, 8 s, 32 s.
 export const retryDelaySeconds = (attempts: number): number => 2 * 4 ** Math.max(0, attempts - 1);
+
+// Queues delays a retry by at most 12 hours (43,200 s); a git host asking for longer is retried then.
+const MAX_RETRY_DELAY_SECONDS = 12 * 60 * 60;
+
+/** The wait a rate-limited git host asked for (clamped to what Queues allows), else the backoff. */
+export const retryDelayFor = (e: unknown, attempts: number): number =>
+  e instanceof GitHostError && e.retryAfterSeconds !== undefined ? Math.min(e.retryAfterSeconds, MAX_RETRY_DELAY_SECONDS) : retryDelaySeconds(attempts);
 
 const JobRef = z.object({ jobId: z.string(), seq: z.number().int() });
 
@@ -31,7 +39,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
       console.error(JSON.stringify({ queue: batch.queue, jobId: msg.jobId, seq: msg.seq, attempt: message.attempts, error }));
       await recordAttemptError(db, msg.jobId, msg.seq, error).catch(() => undefined);
       if (e instanceof PermanentError) await deadLetter(env, message);
-      else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      else message.retry({ delaySeconds: retryDelayFor(e, message.attempts) });
     }
   }
 }
