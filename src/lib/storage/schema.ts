@@ -271,3 +271,11 @@ export const uploads = sqliteTable(
   },
   (t) => [index("uploads_project").on(t.projectId), index("uploads_status_updated").on(t.status, t.updatedAt)],
 );
+
+/** Where each bounded maintenance pass (retention, garbage collection) stopped, so the next run goes on from there. */
+export const maintenanceCursors = sqliteTable("maintenance_cursors", {
+  name: text("name").primaryKey(),
+  /** An R2 list cursor or the last key processed; null once a pass has gone through everything. */
+  cursor: text("cursor"),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
