@@ -5,9 +5,13 @@
  */
 import { getSandbox } from "@cloudflare/sandbox";
 import type { SandboxContainer } from "../../../durable-objects/sandbox-container";
+import { AppError } from "../errors";
+import { planLinks } from "./runner/links";
 import type { CommandResult, RunEvent, Sandbox, SandboxOutcome, SandboxRun } from "./sandbox";
 
 const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+// Links per shell command, to keep each command line well under ARG_MAX.
+const LINKS_PER_EXEC = 200;
 
 export class ContainerSandbox implements Sandbox {
   constructor(
@@ -21,7 +25,26 @@ export class ContainerSandbox implements Sandbox {
       const dirs = [...new Set(input.files.map((f) => (f.path.includes("/") ? `/workspace/${f.path.slice(0, f.path.lastIndexOf("/"))}` : "/workspace")))];
       await box.exec(`mkdir -p ${dirs.map(quote).join(" ")}`);
       for (const f of input.files) await box.writeFile(`/workspace/${f.path}`, f.content);
-      await box.exec("chown -R runner:runner /workspace && touch /tmp/.run-start");
+      // After the files, so no file is written through a link; planLinks keeps only links that stay inside.
+      const links = planLinks(
+        input.links ?? [],
+        input.files.map((f) => f.path),
+      ).write;
+      for (let i = 0; i < links.length; i += LINKS_PER_EXEC) {
+        const batch = links.slice(i, i + LINKS_PER_EXEC);
+        const parents = [...new Set(batch.flatMap((l) => (l.path.includes("/") ? [l.path.slice(0, l.path.lastIndexOf("/"))] : [])))];
+        // -T: a path that is already a directory is an error, never a place to put the link into.
+        const made = await box.exec(
+          [
+            "cd /workspace",
+            ...(parents.length ? [`mkdir -p -- ${parents.map(quote).join(" ")}`] : []),
+            ...batch.map((l) => `ln -sT -- ${quote(l.target)} ${quote(l.path)}`),
+          ].join(" && "),
+        );
+        if (made.exitCode !== 0) throw new AppError(502, "sandbox_failed", `could not recreate the project's links: ${made.stderr}`);
+      }
+      // -h: change the links themselves; following them fails on a dangling one.
+      await box.exec("chown -R -h runner:runner /workspace && touch /tmp/.run-start");
       const results: CommandResult[] = [];
       const l = input.limits;
       for (const [index, command] of input.commands.entries()) {

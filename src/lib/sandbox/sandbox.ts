@@ -9,7 +9,13 @@ import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
 
 export type { CommandResult, RunEvent, RunLimits };
 
-export type SandboxRun = { files: { path: string; content: string }[]; commands: string[]; limits: RunLimits };
+export type SandboxRun = {
+  files: { path: string; content: string }[];
+  /** Symbolic links as recorded in the catalog; each sandbox writes only those that cannot leave its workspace. */
+  links?: { path: string; target: string }[];
+  commands: string[];
+  limits: RunLimits;
+};
 export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[] };
 
 export interface Sandbox {

@@ -1,5 +1,5 @@
-/** Rebuilds a project's files as ingested, from its chunks in R2 (overlaps removed by byte offsets). */
-import { asc, eq } from "drizzle-orm";
+/** Rebuilds a project's files as ingested, from its chunks in R2 (overlaps removed by byte offsets), and its recorded links. */
+import { and, asc, eq } from "drizzle-orm";
 import { type Db, getChunkText, tables } from "../storage";
 
 const ENCODER = new TextEncoder();
@@ -40,15 +40,29 @@ export async function projectSnapshot(db: Db, bucket: R2Bucket, projectId: strin
     }
     out.set(path, DECODER.decode(all));
   }
-  // Empty files have no chunks but are part of the tree.
+  // Empty text files have no chunks but are part of the tree (links, binaries and skipped entries have none either).
   for (const f of await db
-    .select({ path: tables.files.path, binary: tables.files.binary, chunkCount: tables.files.chunkCount, skip: tables.files.skipReason })
+    .select({ path: tables.files.path })
     .from(tables.files)
-    .where(eq(tables.files.projectId, projectId))
+    .where(and(eq(tables.files.projectId, projectId), eq(tables.files.status, "text"), eq(tables.files.chunkCount, 0)))
     .all()) {
-    if (!f.binary && !f.skip && f.chunkCount === 0 && !out.has(f.path)) out.set(f.path, "");
+    if (!out.has(f.path)) out.set(f.path, "");
   }
   return out;
+}
+
+/**
+ * The project's recorded symbolic links (catalog status 'link'), as a sandbox run's `links`. The sandbox
+ * checks each again and writes only those that cannot lead out of its workspace (see `runner/links.ts`).
+ */
+export async function projectLinks(db: Db, projectId: string): Promise<{ path: string; target: string }[]> {
+  const rows = await db
+    .select({ path: tables.files.path, target: tables.files.linkTarget })
+    .from(tables.files)
+    .where(and(eq(tables.files.projectId, projectId), eq(tables.files.status, "link")))
+    .orderBy(asc(tables.files.path))
+    .all();
+  return rows.flatMap((r) => (r.target ? [{ path: r.path, target: r.target }] : []));
 }
 
 /** Checks to run when a request names none, from the files present. */

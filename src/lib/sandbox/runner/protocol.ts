@@ -22,6 +22,11 @@ export type RunLimits = z.infer<typeof RunLimits>;
 
 export const RunRequest = z.object({
   files: z.array(z.object({ path: z.string().min(1).max(1024), content: z.string() })).max(100_000),
+  /** Symbolic links to recreate after the files; the runner writes only those `planLinks` accepts. */
+  links: z
+    .array(z.object({ path: z.string().min(1).max(1024), target: z.string().min(1).max(4096) }))
+    .max(100_000)
+    .optional(),
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20),
   limits: RunLimits.default(RunLimits.parse({})),
 });

@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { timingSafeEqual } from "node:crypto";
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, lchown, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
+import { planLinks } from "./links";
 import { type CommandResult, type RunEvent, type RunLimits, RunRequest } from "./protocol";
 
 export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
@@ -76,6 +77,11 @@ async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEven
       original.set(path, f.content);
       await mkdir(dirname(join(workspace, path)), { recursive: true });
       await writeFile(join(workspace, path), f.content);
+    }
+    // After the files, so no file is written through a link; planLinks keeps only links that stay inside.
+    for (const link of planLinks(req.links ?? [], original.keys()).write) {
+      await mkdir(dirname(join(workspace, link.path)), { recursive: true });
+      await symlink(link.target, join(workspace, link.path));
     }
     await chownTree(workspace, uid);
     const results: CommandResult[] = [];
@@ -202,6 +208,8 @@ async function chownTree(dir: string, uid: number): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await chownTree(p, uid);
+    // chown follows a link (and fails on a dangling one); the link itself is what the run should own.
+    else if (e.isSymbolicLink()) await lchown(p, uid, uid);
     else await chown(p, uid, uid);
   }
 }
