@@ -6,7 +6,7 @@ import { type Db, tables } from "../storage";
 import { applyChange, type Change } from "./apply-change";
 import { RunLimits } from "./runner/protocol";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
-import { detectCommands, projectSnapshot } from "./snapshot";
+import { detectCommands, projectLinks, projectSnapshot } from "./snapshot";
 
 export type RunSummary = {
   runId: string;
@@ -45,7 +45,12 @@ export async function prepareRun(
         "no checks were given, none are set on the project (PATCH checkCommands), and none could be detected from the files",
       );
     }
-    input = { files: [...tree].map(([path, content]) => ({ path, content })), commands: chosen, limits: RunLimits.parse(limits) };
+    input = {
+      files: [...tree].map(([path, content]) => ({ path, content })),
+      links: await projectLinks(db, project.projectId),
+      commands: chosen,
+      limits: RunLimits.parse(limits),
+    };
     request = JSON.stringify({ change, commands: chosen, limits: input.limits });
   }
   const runId = newId("run");
