@@ -59,9 +59,11 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
   stats.chunksWritten = puts.length;
 
   const statements: Statement[] = [];
+  const retiredAt = Date.now();
   const touched = [...live.map((f) => f.path), ...removed];
   for (let i = 0; i < touched.length; i += PATHS_PER_QUERY) {
     const paths = touched.slice(i, i + PATHS_PER_QUERY);
+    statements.push(retireChunksStatement(db, projectId, paths, retiredAt));
     statements.push(db.delete(tables.chunks).where(and(eq(tables.chunks.projectId, projectId), inArray(tables.chunks.path, paths))));
   }
   for (let i = 0; i < removed.length; i += PATHS_PER_QUERY) {
@@ -90,6 +92,7 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
         r2Key: chunkKey(projectId, c.sha256),
         type: f.type,
         severity: c.severity ?? null,
+        encoding: f.encoding ?? null,
         createdAt: Date.now(),
       });
     }
@@ -101,17 +104,23 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
       tokenCount: tokens,
       binary: f.binary,
       type: f.type,
+      status: f.status,
+      encoding: f.encoding ?? null,
+      linkTarget: f.linkTarget ?? null,
       skipReason: f.skipReason ?? null,
+      skipDetail: f.skipDetail ?? null,
       chunkCount: f.chunks.length,
       jobCreatedAt,
       updatedAt: Date.now(),
     });
-    if (f.skipReason) stats.filesSkipped++;
+    if (f.status === "skipped") stats.filesSkipped++;
     else stats.filesWritten++;
     stats.chunks += f.chunks.length;
     stats.tokens += tokens;
   }
   for (const rows of rowsPerStatement(chunkRows, tables.chunks)) statements.push(db.insert(tables.chunks).values(rows));
+  // A chunk that did not change gets its old id back (ids derive from project, path, ordinal and sha): it is live, not retired.
+  for (let i = 0; i < touched.length; i += PATHS_PER_QUERY) statements.push(unretireLiveStatement(db, projectId, touched.slice(i, i + PATHS_PER_QUERY)));
   for (const rows of rowsPerStatement(fileRows, tables.files)) {
     statements.push(
       db
@@ -125,7 +134,11 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
             tokenCount: sql`excluded.token_count`,
             binary: sql`excluded.binary`,
             type: sql`excluded.type`,
+            status: sql`excluded.status`,
+            encoding: sql`excluded.encoding`,
+            linkTarget: sql`excluded.link_target`,
             skipReason: sql`excluded.skip_reason`,
+            skipDetail: sql`excluded.skip_detail`,
             chunkCount: sql`excluded.chunk_count`,
             jobCreatedAt: sql`excluded.job_created_at`,
             updatedAt: sql`excluded.updated_at`,
@@ -134,6 +147,49 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
     );
   }
   return { statements, stats, live, removed, chunkRows };
+}
+
+/**
+ * Copies the paths' chunk rows into retired_chunks before they are deleted, so a chunk id recorded in an
+ * audit row or a generation keeps resolving (as superseded) until the org's retention removes it.
+ */
+function retireChunksStatement(db: Db, projectId: string, paths: string[], retiredAt: number): Statement {
+  const c = tables.chunks;
+  return db
+    .insert(tables.retiredChunks)
+    .select(
+      // Columns in retired_chunks' order: drizzle inserts a select positionally.
+      db
+        .select({
+          chunkId: c.chunkId,
+          projectId: c.projectId,
+          path: c.path,
+          ordinal: c.ordinal,
+          startLine: c.startLine,
+          endLine: c.endLine,
+          byteOffset: c.byteOffset,
+          byteLength: c.byteLength,
+          tokenCount: c.tokenCount,
+          sha256: c.sha256,
+          r2Key: c.r2Key,
+          type: c.type,
+          severity: c.severity,
+          encoding: c.encoding,
+          createdAt: c.createdAt,
+          retiredAt: sql<number>`${retiredAt}`.as("retired_at"),
+        })
+        .from(c)
+        .where(and(eq(c.projectId, projectId), inArray(c.path, paths))),
+    )
+    .onConflictDoNothing({ target: tables.retiredChunks.chunkId });
+}
+
+/** Drops the retired copies of chunks that the same batch wrote again (their rows are live). */
+function unretireLiveStatement(db: Db, projectId: string, paths: string[]): Statement {
+  const r = tables.retiredChunks;
+  return db
+    .delete(r)
+    .where(and(eq(r.projectId, projectId), inArray(r.path, paths), sql`exists (select 1 from ${tables.chunks} where ${tables.chunks.chunkId} = ${r.chunkId})`));
 }
 
 async function pathsWrittenAfter(db: Db, projectId: string, paths: string[], jobCreatedAt: number): Promise<Set<string>> {

@@ -1,10 +1,52 @@
-/** Ingestion job status and chunk reads. */
-import { and, eq } from "drizzle-orm";
+/** Ingestion job status and chunk reads, live or superseded. */
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { notFound } from "../../../src/lib/errors";
 import { readJob } from "../../../src/lib/ingest";
-import { getChunkText, openDb, tables } from "../../../src/lib/storage";
+import { type Db, getChunkText, openDb, tables } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
+
+type ChunkRow = typeof tables.chunks.$inferSelect;
+
+/** The chunk id, or its retired copy, when it belongs to a live project of the org; another org's id reads as missing. */
+async function findChunk(db: Db, chunkId: string, orgId: string): Promise<{ chunk: ChunkRow; retiredAt: number | null } | undefined> {
+  const p = tables.projects;
+  const ofOrg = (projectId: typeof tables.chunks.projectId | typeof tables.retiredChunks.projectId) =>
+    and(eq(p.projectId, projectId), eq(p.orgId, orgId), isNull(p.deletedAt));
+  const live = await db
+    .select({ chunk: tables.chunks })
+    .from(tables.chunks)
+    .innerJoin(p, ofOrg(tables.chunks.projectId))
+    .where(eq(tables.chunks.chunkId, chunkId))
+    .get();
+  if (live) return { chunk: live.chunk, retiredAt: null };
+  const retired = await db
+    .select({ chunk: tables.retiredChunks })
+    .from(tables.retiredChunks)
+    .innerJoin(p, ofOrg(tables.retiredChunks.projectId))
+    .where(eq(tables.retiredChunks.chunkId, chunkId))
+    .get();
+  if (!retired) return undefined;
+  const { retiredAt, ...chunk } = retired.chunk;
+  return { chunk, retiredAt };
+}
+
+/** The path as it is now: its file's sha and chunk ids in order, or null when the path is gone. */
+async function currentVersion(db: Db, projectId: string, path: string): Promise<{ path: string; chunkIds: string[]; sha256: string } | null> {
+  const file = await db
+    .select({ sha256: tables.files.sha256 })
+    .from(tables.files)
+    .where(and(eq(tables.files.projectId, projectId), eq(tables.files.path, path)))
+    .get();
+  if (!file) return null;
+  const rows = await db
+    .select({ chunkId: tables.chunks.chunkId })
+    .from(tables.chunks)
+    .where(and(eq(tables.chunks.projectId, projectId), eq(tables.chunks.path, path)))
+    .orderBy(asc(tables.chunks.ordinal))
+    .all();
+  return { path, chunkIds: rows.map((r) => r.chunkId), sha256: file.sha256 };
+}
 
 export const jobRoutes = new Hono<AppEnv>()
   .get("/jobs/:jobId", async (c) => {
@@ -14,17 +56,13 @@ export const jobRoutes = new Hono<AppEnv>()
   })
   .get("/chunks/:chunkId", async (c) => {
     const db = openDb(c.env.DB);
-    const row = await db
-      .select({ chunk: tables.chunks })
-      .from(tables.chunks)
-      .innerJoin(tables.projects, eq(tables.projects.projectId, tables.chunks.projectId))
-      .where(and(eq(tables.chunks.chunkId, c.req.param("chunkId")), eq(tables.projects.orgId, c.var.orgId)))
-      .get();
-    if (!row) throw notFound("chunk");
-    const { chunk } = row;
+    const found = await findChunk(db, c.req.param("chunkId"), c.var.orgId);
+    if (!found) throw notFound("chunk");
+    const { chunk, retiredAt } = found;
+    // A retired chunk's object is kept as long as its row (garbage collection counts retired rows as references).
     const text = await getChunkText(c.env.CHUNKS, chunk.r2Key);
     if (text === null) throw new Error(`chunk ${chunk.chunkId} has no object at ${chunk.r2Key}`);
-    return c.json({
+    const view = {
       chunkId: chunk.chunkId,
       projectId: chunk.projectId,
       path: chunk.path,
@@ -39,5 +77,12 @@ export const jobRoutes = new Hono<AppEnv>()
       severity: chunk.severity,
       createdAt: new Date(chunk.createdAt).toISOString(),
       text,
+    };
+    if (retiredAt === null) return c.json({ ...view, superseded: false });
+    return c.json({
+      ...view,
+      superseded: true,
+      retiredAt: new Date(retiredAt).toISOString(),
+      current: await currentVersion(db, chunk.projectId, chunk.path),
     });
   });
