@@ -1,14 +1,15 @@
 /** Does the work of one ingestion queue message: prepare the files, write chunks, commit the batch. */
 import { eq } from "drizzle-orm";
 import type { ProjectIndex } from "../../../durable-objects/project-index";
-import { buildIgnoreRules, decodeFile } from "../chunker";
+import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
-import { fetchFileAt, type GitHost } from "../git-host";
+import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { type Db, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { indexInShard } from "./index-shard";
-import { batchStatus, type FileError, finishBatchStatement } from "./jobs";
-import { type IngestMessage, StagedBatch } from "./messages";
+import { outcomeKey, stageEntry } from "./entry-outcome";
+import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, type SkippedView } from "./jobs";
+import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
 import { runBatch } from "./stage-upload";
 import { writeFiles } from "./write-files";
@@ -35,72 +36,139 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
   const errors: FileError[] = [];
   let prepared: PreparedFile[] = [];
   let removals: string[] = [];
+  // Pushed paths refused or excluded by the repository's .gitignore files: counted and listed, never stored.
+  const gitSkipped: SkippedView[] = [];
 
   if (msg.kind === "staged") {
     const obj = await deps.bucket.get(msg.key);
     if (!obj) throw new PermanentError(`staged batch ${msg.key} is missing`);
     const batch = StagedBatch.parse(await obj.json());
     const ignored = new Set(msg.ignored);
-    for (const f of batch.files) {
-      if (ignored.has(f.path)) continue;
-      if (f.text === undefined) {
-        prepared.push(metadataOnly(f));
-        if (f.skipReason) errors.push({ path: f.path, message: f.skipReason });
-      } else prepared.push(await prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text }));
-    }
+    for (const f of batch.files) if (!ignored.has(f.path)) prepared.push(await prepareStaged(project, f));
   } else if (msg.kind === "git") {
-    const fetched = await fetchGitFiles(deps.gitHost, msg.repo, msg.ref, msg.paths);
-    const rules = buildIgnoreRules([]);
-    for (const [path, bytes] of fetched) {
-      if (rules.isIgnored(path)) continue;
-      if (bytes === null) {
-        removals.push(path);
-        continue;
-      }
-      const one = await prepareBytes(project, path, bytes);
-      prepared.push(one);
-      if (one.skipReason) errors.push({ path, message: one.skipReason });
+    // The route checked these paths; a message enqueued before it did is held to the same rules here.
+    const paths: string[] = [];
+    for (const checked of msg.paths.map(checkPushPath)) {
+      if (checked.ok) paths.push(checked.path);
+      else gitSkipped.push(checked.refused);
+    }
+    // One read per path per message: a pushed .gitignore is both a rule and a file.
+    const cache: GitCache = new Map();
+    const rules = await gitIgnoreRules(deps.gitHost, msg.repo, msg.ref, paths, cache, errors);
+    const wanted = paths.filter((p) => !rules.isIgnored(p));
+    for (const p of paths) if (rules.isIgnored(p)) gitSkipped.push({ path: p, reason: "ignored", detail: ".gitignore" });
+    for (const [path, bytes] of await fetchGitFiles(deps.gitHost, msg.repo, msg.ref, wanted, cache)) {
+      if (bytes === null) removals.push(path);
+      else prepared.push(await prepareBytes(project, path, bytes));
     }
   } else {
     removals = msg.paths;
   }
 
+  const outcomes = outcomesOf(prepared);
+  addSkipped(outcomes, gitSkipped);
   const written = await writeFiles(deps, msg.projectId, job.createdAt, prepared, removals);
   prepared = [];
   const { statements, stats } = written;
   statements.push(...(await indexInShard(db, { namespace: deps.projectIndex, projectId: msg.projectId, projectName: project.name }, written, job.createdAt)));
-  statements.push(finishBatchStatement(db, msg.jobId, msg.seq, stats, errors));
+  statements.push(finishBatchStatement(db, msg.jobId, msg.seq, stats, errors, outcomes));
   await runBatch(db, statements);
   if (msg.kind === "staged") await deps.bucket.delete(msg.key);
   return "done";
 }
 
-/** One file's bytes as a prepared file: text is chunked, anything else is kept as metadata with a reason. */
+/** One file's bytes as a prepared file, with the same outcomes as an uploaded entry. */
 export async function prepareBytes(project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
-  const sha256 = await sha256Hex(bytes);
-  if (bytes.byteLength > project.maxFileBytes) {
-    return metadataOnly({
-      path,
-      sha256,
-      size: bytes.byteLength,
-      binary: false,
-      skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${bytes.byteLength} bytes)`,
-    });
-  }
-  const decoded = decodeFile(path, bytes);
-  if (decoded.kind === "binary") return metadataOnly({ path, sha256, size: bytes.byteLength, binary: true });
-  if (decoded.kind === "invalid-utf8") return metadataOnly({ path, sha256, size: bytes.byteLength, binary: false, skipReason: "not valid UTF-8 text" });
-  return prepareTextFile(project, { path, sha256, size: bytes.byteLength, text: decoded.text });
+  // A fetched file is read whole; only its text is capped like an upload's entry.
+  const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0o644, bytes: bytes.byteLength > project.maxFileBytes ? undefined : bytes };
+  const staged = await stageEntry(entry, project.maxFileBytes);
+  return prepareStaged(project, entry.bytes === undefined ? { ...staged, sha256: await sha256Hex(bytes) } : staged);
 }
 
-async function fetchGitFiles(host: GitHost, repo: string, ref: string, paths: string[]): Promise<[string, Uint8Array | null][]> {
+/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata. */
+async function prepareStaged(project: ProjectSettings, f: StagedFile): Promise<PreparedFile> {
+  if (f.status === "text") return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding });
+  return metadataOnly({ ...f, status: f.status });
+}
+
+/** Counts per outcome and the skipped entries of one batch, for its job. */
+function outcomesOf(files: PreparedFile[]): BatchOutcomes {
+  const counts: Record<string, number> = {};
+  const skipped: SkippedView[] = [];
+  for (const f of files) {
+    const key = outcomeKey(f);
+    counts[key] = (counts[key] ?? 0) + 1;
+    if (f.status === "skipped") skipped.push({ path: f.path, reason: f.skipReason ?? "unknown", ...(f.skipDetail ? { detail: f.skipDetail } : {}) });
+  }
+  return { counts, skipped };
+}
+
+type GitCache = Map<string, Promise<Uint8Array | null>>;
+
+/** Reads `path` once per message; later reads of it share the first request. */
+function readGitFile(host: GitHost, repo: string, ref: string, path: string, cache: GitCache): Promise<Uint8Array | null> {
+  let got = cache.get(path);
+  if (got === undefined) {
+    got = fetchFileAt(host, repo, ref, path);
+    cache.set(path, got);
+  }
+  return got;
+}
+
+async function fetchGitFiles(host: GitHost, repo: string, ref: string, paths: string[], cache: GitCache): Promise<[string, Uint8Array | null][]> {
   const out: [string, Uint8Array | null][] = [];
   for (let i = 0; i < paths.length; i += GIT_FETCH_CONCURRENCY) {
     const part = paths.slice(i, i + GIT_FETCH_CONCURRENCY);
-    const got = await Promise.all(part.map((p) => fetchFileAt(host, repo, ref, p)));
+    const got = await Promise.all(part.map((p) => readGitFile(host, repo, ref, p, cache)));
     for (const [j, p] of part.entries()) out.push([p, got[j] ?? null]);
   }
   return out;
+}
+
+// .gitignore files read for one push message at most; past this, deeper directories' rules are not
+// applied (their files are indexed) and the batch records it. 200 reads stay well inside the budget.
+const MAX_GITIGNORE_READS = 200;
+
+/**
+ * The default rules plus the repository's .gitignore files that can apply to `paths` at `ref`: the
+ * root's and each ancestor directory's, read level by level so a directory already ignored is not read.
+ */
+async function gitIgnoreRules(host: GitHost, repo: string, ref: string, paths: string[], cache: GitCache, errors: FileError[]) {
+  const gitignores: { dir: string; text: string }[] = [];
+  const byDepth: Set<string>[] = [new Set([""])];
+  for (const p of paths) {
+    const parts = p.split("/").slice(0, -1);
+    for (let d = 1; d <= parts.length; d++) {
+      const level = byDepth[d] ?? new Set<string>();
+      level.add(parts.slice(0, d).join("/"));
+      byDepth[d] = level;
+    }
+  }
+  let rules = buildIgnoreRules([]);
+  let reads = 0;
+  for (const dirs of byDepth) {
+    const wanted = [...(dirs ?? [])].filter((d) => d === "" || !rules.isIgnored(`${d}/`));
+    if (reads + wanted.length > MAX_GITIGNORE_READS) {
+      errors.push({ message: `.gitignore files below ${wanted[0]} were not read: more than ${MAX_GITIGNORE_READS} directories in one batch` });
+      break;
+    }
+    reads += wanted.length;
+    const read = await fetchGitFiles(host, repo, ref, wanted.map(gitignoreOf), cache);
+    for (const [i, [, bytes]] of read.entries()) if (bytes !== null) gitignores.push({ dir: wanted[i] ?? "", text: new TextDecoder().decode(bytes) });
+    rules = buildIgnoreRules(gitignores);
+  }
+  return rules;
+}
+
+const gitignoreOf = (dir: string): string => (dir === "" ? ".gitignore" : `${dir}/.gitignore`);
+
+/** Adds paths skipped without a file row (refused, or excluded by a .gitignore) to a batch's outcomes, as uploads count theirs. */
+function addSkipped(outcomes: BatchOutcomes, skipped: SkippedView[]): void {
+  for (const s of skipped) {
+    const key = `skipped:${s.reason}`;
+    outcomes.counts[key] = (outcomes.counts[key] ?? 0) + 1;
+    outcomes.skipped.push(s);
+  }
 }
 
 export async function loadProjectSettings(db: Db, projectId: string): Promise<(ProjectSettings & { name: string }) | undefined> {
