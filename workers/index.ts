@@ -1,4 +1,6 @@
-/** The Worker entry: HTTP goes to the Hono app, queue batches to the ingestion consumers. */
+/** The Worker entry: HTTP goes to the Hono app, queue batches to the ingestion consumers, the cron to maintenance. */
+import { runMaintenance } from "../src/lib/retention";
+import { openDb } from "../src/lib/storage";
 import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
@@ -12,5 +14,14 @@ export default {
   async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
     else await consumeIngest(batch, env);
+  },
+  scheduled(controller, env, ctx) {
+    const deps = {
+      db: openDb(env.DB),
+      bucket: env.CHUNKS,
+      // An org mismatch is answered as missing: the registry row named a session that is not there.
+      wipeSession: async (sessionId: string, orgId: string) => void (await env.SESSION.getByName(sessionId).wipe(orgId)),
+    };
+    ctx.waitUntil(runMaintenance(deps, controller.scheduledTime).then((report) => console.log(JSON.stringify({ maintenance: report, cron: controller.cron }))));
   },
 } satisfies ExportedHandler<Env, unknown>;

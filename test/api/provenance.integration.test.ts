@@ -39,8 +39,8 @@ async function chunkIds(projectId: string, path: string): Promise<string[]> {
 
 const chunk = (id: string, token = BOOTSTRAP) => api(`/api/chunks/${id}`, { token });
 
-const first = "export function greet(name: string) {\n  return `hello ${name}`;\n}\n";
-const second = "export function greet(name: string) {\n  return `goodbye ${name}`;\n}\n";
+const first = "export function greet(name: string) {\n  return 'hello ' + name;\n}\n";
+const second = "export function greet(name: string) {\n  return 'goodbye ' + name;\n}\n";
 const stable = "export const answer = 42;\n";
 
 describe("chunk provenance across re-ingestion", () => {
