@@ -1,7 +1,8 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { collectGarbage, DAY_MS, enforceRetention, expireRows, type GcReport, sweepStaging, sweepUploads } from "../../src/lib/retention";
 import { chunkKey, openDb, tables } from "../../src/lib/storage";
+import worker from "../../workers/index";
 import { api, createProject, json } from "../support/api";
 
 const db = openDb(env.DB);
@@ -273,5 +274,18 @@ describe("GET/PATCH /api/orgs/:orgId/settings", () => {
     expect((await json<{ error: { code: string } }>(await patch(path, "{", org.apiKey), 400)).error.code).toBe("invalid_json");
     // Nothing was changed by the refused requests.
     expect((await json<{ retention: { sessionRetentionDays: number } }>(await api(path, { token: org.apiKey }), 200)).retention.sessionRetentionDays).toBe(3);
+  });
+});
+
+describe("the scheduled handler", () => {
+  it("runs one bounded maintenance pass at the cron's time and records where each walk stopped", async () => {
+    const ctx = createExecutionContext();
+    // The real clock: nothing younger than its grace period or retention is touched by this full pass.
+    worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const names = await env.DB.prepare("SELECT name FROM maintenance_cursors WHERE name IN ('gc:chunks', 'sweep:staging', 'sweep:uploads')").all<{
+      name: string;
+    }>();
+    expect(names.results.map((r) => r.name).sort()).toEqual(["gc:chunks", "sweep:staging", "sweep:uploads"]);
   });
 });
