@@ -23,7 +23,7 @@ import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
 import { summarizeDirectory, summarizeProject, summaryId } from "../src/lib/retrieval/summaries";
 import { type FileSymbol, importTargets, languageOf } from "../src/lib/retrieval/symbols";
 import { pathTerms, termsOf } from "../src/lib/retrieval/terms";
-import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../src/lib/retrieval/vector-index";
+import { chooseVectorIndex, type VectorIndex } from "../src/lib/retrieval/vector-index";
 import { openDb, rowsPerStatement, tables } from "../src/lib/storage";
 import { baseEncoding, countWith, scaleToClaude, type Tokenizer } from "../src/lib/tokenizer";
 
@@ -60,48 +60,72 @@ const LINK_MAX_DEFINERS = 3;
 // Recent-change groups larger than this are bulk uploads, not a signal of what someone is working on.
 const RECENT_GROUP_MAX = 50;
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, type TEXT NOT NULL, tokens_cl INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL, summary_id TEXT NOT NULL, summary TEXT NOT NULL, summary_cl INTEGER NOT NULL, head TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS files_changed ON files (changed_at);
+  CREATE TABLE IF NOT EXISTS chunks (rid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER,
+    block_cl INTEGER, block_o2 INTEGER, text TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path, ordinal);
+  CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, path, tokenize = "unicode61 tokenchars '_'");
+  CREATE TABLE IF NOT EXISTS symbols (path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, signature TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS symbols_name ON symbols (name, kind);
+  CREATE INDEX IF NOT EXISTS symbols_path ON symbols (path);
+  CREATE TABLE IF NOT EXISTS edges (from_path TEXT NOT NULL, to_path TEXT NOT NULL, PRIMARY KEY (from_path, to_path));
+  CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
+  CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+  CREATE VIRTUAL TABLE IF NOT EXISTS summaries_fts USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, tokenize = "unicode61 tokenchars '_'");
+  CREATE TABLE IF NOT EXISTS ai_feedback (generation_id TEXT PRIMARY KEY, paths TEXT NOT NULL, approved INTEGER NOT NULL, at INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS ai_feedback_at ON ai_feedback (approved, at);
+`;
+
+// Vectors removed from Vectorize per purge call: one deleteByIds call (it takes up to 1,000 ids, like upsert).
+const PURGE_VECTORS = 1000;
+
 export class ProjectIndex extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly vectors: VectorIndex;
+  private vectors: VectorIndex | undefined;
   private readonly embedder: Embedder;
   private paths: { list: string[]; set: Set<string>; bySuffix: Map<string, string[]> } | undefined;
+  // The schema is created at first use, not in the constructor, so a purged shard stays empty.
+  private ready = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, type TEXT NOT NULL, tokens_cl INTEGER NOT NULL,
-        changed_at INTEGER NOT NULL, summary_id TEXT NOT NULL, summary TEXT NOT NULL, summary_cl INTEGER NOT NULL, head TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS files_changed ON files (changed_at);
-      CREATE TABLE IF NOT EXISTS chunks (rid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
-        start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER,
-        block_cl INTEGER, block_o2 INTEGER, text TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path, ordinal);
-      CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, path, tokenize = "unicode61 tokenchars '_'");
-      CREATE TABLE IF NOT EXISTS symbols (path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, signature TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS symbols_name ON symbols (name, kind);
-      CREATE INDEX IF NOT EXISTS symbols_path ON symbols (path);
-      CREATE TABLE IF NOT EXISTS edges (from_path TEXT NOT NULL, to_path TEXT NOT NULL, PRIMARY KEY (from_path, to_path));
-      CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
-      CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
-      CREATE VIRTUAL TABLE IF NOT EXISTS summaries_fts USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, tokenize = "unicode61 tokenchars '_'");
-      CREATE TABLE IF NOT EXISTS ai_feedback (generation_id TEXT PRIMARY KEY, paths TEXT NOT NULL, approved INTEGER NOT NULL, at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS ai_feedback_at ON ai_feedback (approved, at);
-    `);
     this.embedder = embedderFor(env);
+  }
+
+  private open(): void {
+    if (this.ready) return;
+    this.sql.exec(SCHEMA);
+    this.ready = true;
+  }
+
+  /**
+   * The vector index, chosen once the project id is known: Vectorize (namespace = project) when bound,
+   * else the shard's own SQLite vectors. A shard with Vectorize bound but no project id yet has nothing
+   * indexed, so the choice is not kept until `indexFiles` has recorded the id.
+   */
+  private vectorIndex(): VectorIndex {
+    if (this.vectors) return this.vectors;
     const projectId = this.meta("project_id");
-    this.vectors = env.VECTORS && projectId ? new VectorizeVectorIndex(env.VECTORS, projectId) : new SqliteVectorIndex(this.sql);
+    const index = chooseVectorIndex(this.env.VECTORS, projectId, this.sql);
+    if (projectId !== undefined || this.env.VECTORS === undefined) this.vectors = index;
+    return index;
   }
 
   /** Replaces the given files' chunks, terms, symbols and vectors, and drops removed paths. Idempotent. */
   async indexFiles(input: IndexInput): Promise<{ files: number; chunks: number; removed: number }> {
+    this.open();
     this.setMeta("project_id", input.projectId);
     this.setMeta("project_name", input.projectName);
     const vectorIds: string[] = [];
     for (const path of [...input.files.map((f) => f.path), ...input.removed]) vectorIds.push(...this.dropFile(path));
-    await this.vectors.remove(vectorIds);
+    await this.vectorIndex().remove(vectorIds);
     let chunks = 0;
     const toEmbed: { id: string; path: string; text: string }[] = [];
     for (const f of input.files) {
@@ -147,7 +171,7 @@ export class ProjectIndex extends DurableObject<Env> {
       );
     }
     const vectors = await this.embedder.embed(toEmbed.map((e) => e.text));
-    await this.vectors.upsert(toEmbed.map((e, i) => ({ id: e.id, path: e.path, vector: vectors[i] as Float32Array })));
+    await this.vectorIndex().upsert(toEmbed.map((e, i) => ({ id: e.id, path: e.path, vector: vectors[i] as Float32Array })));
     this.paths = undefined;
     this.setMeta("derived_dirty", "1");
     // Directory and project summaries and the file graph are rebuilt once ingestion goes quiet.
@@ -156,6 +180,8 @@ export class ProjectIndex extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
+    // A purged shard has no schema and nothing to refresh.
+    if (!this.hasSchema()) return;
     await this.refreshDerived();
   }
 
@@ -164,12 +190,14 @@ export class ProjectIndex extends DurableObject<Env> {
    * back as data: an exception's class does not survive the RPC boundary.
    */
   async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
+    this.open();
     if (this.meta("derived_dirty") === "1") await this.refreshDerived();
     return caught(() => assembleContext(this.store(), req));
   }
 
   /** A reviewer's verdict on a generated change: approved changes make their files a priority signal. */
   async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {
+    this.open();
     this.sql.exec(
       "INSERT OR REPLACE INTO ai_feedback (generation_id, paths, approved, at) VALUES (?, ?, ?, ?)",
       generationId,
@@ -183,6 +211,7 @@ export class ProjectIndex extends DurableObject<Env> {
 
   /** Counts for tests and the API. */
   async stats(): Promise<{ files: number; chunks: number; symbols: number; edges: number; summaries: number; tokensCl: number }> {
+    this.open();
     const one = (q: string): number => this.sql.exec<{ n: number }>(q).one().n;
     return {
       files: one("SELECT count(*) AS n FROM files"),
@@ -194,8 +223,33 @@ export class ProjectIndex extends DurableObject<Env> {
     };
   }
 
+  /**
+   * Removes everything the shard holds, in bounded calls (a project deletion calls until `done`). With
+   * Vectorize, which has no namespace delete, the vectors go first by chunk id, PURGE_VECTORS a call, each
+   * batch's chunk rows with them so the next call resumes; then the alarm and the whole storage.
+   */
+  async purge(): Promise<{ done: boolean; vectorsRemoved: number }> {
+    if (this.hasSchema() && this.env.VECTORS && this.meta("project_id") !== undefined) {
+      const rows = this.sql.exec<{ rid: number; chunk_id: string }>("SELECT rid, chunk_id FROM chunks ORDER BY rid LIMIT ?", PURGE_VECTORS).toArray();
+      if (rows.length > 0) {
+        await this.vectorIndex().remove(rows.map((r) => r.chunk_id));
+        const last = rows[rows.length - 1]?.rid ?? 0;
+        this.sql.exec("DELETE FROM chunks_fts WHERE rowid <= ?", last);
+        this.sql.exec("DELETE FROM chunks WHERE rid <= ?", last);
+        return { done: false, vectorsRemoved: rows.length };
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.ready = false;
+    this.vectors = undefined;
+    this.paths = undefined;
+    return { done: true, vectorsRemoved: 0 };
+  }
+
   /** Directory and project summaries, and the import graph; mirrored to D1's summaries table. */
   async refreshDerived(): Promise<void> {
+    this.open();
     const files = this.sql.exec<{ path: string; head: string; summary: string }>("SELECT path, head, summary FROM files ORDER BY path").toArray();
     const byDir = new Map<string, { path: string; head: string }[]>();
     const subdirs = new Map<string, Set<string>>();
@@ -278,6 +332,10 @@ export class ProjectIndex extends DurableObject<Env> {
     this.sql.exec("DELETE FROM files WHERE path = ?", path);
     this.sql.exec("DELETE FROM summaries_fts WHERE level = 'file' AND path = ?", path);
     return ids.map((r) => r.chunk_id);
+  }
+
+  private hasSchema(): boolean {
+    return this.ready || this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
   }
 
   private meta(key: string): string | undefined {
@@ -390,7 +448,7 @@ export class ProjectIndex extends DurableObject<Env> {
       },
       vector: async (prompt, limit) => {
         const [q] = await this.embedder.embed([prompt]);
-        return q ? (await this.vectors.query(q, limit)).map((h) => ({ chunkId: h.id, score: h.score })) : [];
+        return q ? (await this.vectorIndex().query(q, limit)).map((h) => ({ chunkId: h.id, score: h.score })) : [];
       },
       definitions: (names) =>
         names.length === 0

@@ -74,8 +74,25 @@ export class VectorizeVectorIndex implements VectorIndex {
   }
 
   async query(vector: Float32Array, topK: number): Promise<VectorHit[]> {
-    // Vectorize returns at most 100 matches without metadata per query.
-    const res = await this.index.query(Array.from(vector), { topK: Math.min(topK, 100), namespace: this.namespace });
+    // Vectorize has no offset or cursor on a query, so a larger topK cannot be paged: ask for the most it
+    // allows, which is only reached when neither values nor metadata come back.
+    const res = await this.index.query(Array.from(vector), {
+      topK: Math.min(topK, VECTORIZE_MAX_TOP_K),
+      namespace: this.namespace,
+      returnValues: false,
+      returnMetadata: "none",
+    });
     return res.matches.map((m) => ({ id: m.id, score: m.score }));
   }
+}
+
+/**
+ * Vectorize's documented limit on topK (developers.cloudflare.com/vectorize/platform/limits): 100 without
+ * values or metadata, 20 with either.
+ */
+export const VECTORIZE_MAX_TOP_K = 100;
+
+/** Vectorize (namespace = project) when it is bound and the project is known; otherwise the shard's SQLite vectors. */
+export function chooseVectorIndex(vectors: VectorizeIndex | undefined, projectId: string | undefined, sql: SqlStorage): VectorIndex {
+  return vectors && projectId ? new VectorizeVectorIndex(vectors, projectId) : new SqliteVectorIndex(sql);
 }
