@@ -380,6 +380,31 @@ export class Session extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Deletes the session with everything it stored: its sockets are closed, its alarm and storage deleted.
+   * With `orgId`, another org's session is left alone and answered as missing; without it (a project
+   * deletion) any session is wiped. Wiping a session that was never created changes nothing.
+   */
+  async wipe(orgId?: string): Promise<{ existed: boolean } | ErrorResult> {
+    return caught(async () => {
+      const meta = this.meta();
+      if (meta && orgId !== undefined && meta.orgId !== orgId) throw new AppError(404, "session_not_found", "no such session");
+      for (const ws of this.ctx.getWebSockets()) {
+        try {
+          ws.close(1000, "session deleted");
+        } catch {
+          // Already closing.
+        }
+      }
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.window = undefined;
+      this.eventLog = undefined;
+      this.schemaChecked = false;
+      return { existed: meta !== undefined };
+    });
+  }
+
   /** Expires the hot window's stale entries; deletes the whole session once it has been idle too long. */
   async alarm(): Promise<void> {
     const meta = this.meta();

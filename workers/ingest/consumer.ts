@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { GitHostError } from "../../src/lib/git-host";
 import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
+import { DeleteProjectMessage, runDeletionStep } from "../../src/lib/projects/delete-project";
 import { openDb } from "../../src/lib/storage";
 
 // Backoff between attempts: 2 s, 8 s, 32 s.
@@ -24,6 +25,12 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
   const db = openDb(env.DB);
   const deps = { db, bucket: env.CHUNKS, gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN }, projectIndex: env.PROJECT_INDEX };
   for (const message of batch.messages) {
+    // A project deletion's steps share the queue, the retries and the dead-letter path with ingestion.
+    const deletion = DeleteProjectMessage.safeParse(message.body);
+    if (deletion.success) {
+      await consumeDeletionStep(env, db, message, deletion.data);
+      continue;
+    }
     const parsed = IngestMessage.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, error: "invalid message", issues: parsed.error.issues }));
@@ -41,6 +48,20 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
       if (e instanceof PermanentError) await deadLetter(env, message);
       else message.retry({ delaySeconds: retryDelayFor(e, message.attempts) });
     }
+  }
+}
+
+async function consumeDeletionStep(env: Env, db: ReturnType<typeof openDb>, message: Message<unknown>, msg: DeleteProjectMessage): Promise<void> {
+  const deps = { d1: env.DB, bucket: env.CHUNKS, queue: env.INGEST_QUEUE, projectIndex: env.PROJECT_INDEX, sessions: env.SESSION };
+  try {
+    await runDeletionStep(deps, msg);
+    message.ack();
+  } catch (e) {
+    const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    console.error(JSON.stringify({ queue: "delete-project", jobId: msg.jobId, seq: msg.seq, phase: msg.phase, attempt: message.attempts, error }));
+    await recordAttemptError(db, msg.jobId, msg.seq, error).catch(() => undefined);
+    if (e instanceof PermanentError) await deadLetter(env, message);
+    else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
 

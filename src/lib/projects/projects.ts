@@ -1,5 +1,8 @@
-/** Projects belong to one org; every lookup is scoped by org so a foreign project reads as missing. */
-import { and, eq } from "drizzle-orm";
+/**
+ * Projects belong to one org; every lookup is scoped by org so a foreign project reads as missing, and a
+ * project whose deletion has started (deleted_at set) reads as missing too.
+ */
+import { and, eq, isNull } from "drizzle-orm";
 import { notFound } from "../errors";
 import { type Db, tables } from "../storage";
 
@@ -9,7 +12,7 @@ export async function getProject(db: Db, projectId: string, orgId: string): Prom
   const p = await db
     .select()
     .from(tables.projects)
-    .where(and(eq(tables.projects.projectId, projectId), eq(tables.projects.orgId, orgId)))
+    .where(and(eq(tables.projects.projectId, projectId), eq(tables.projects.orgId, orgId), isNull(tables.projects.deletedAt)))
     .get();
   if (!p) throw notFound("project");
   return p;

@@ -1,4 +1,4 @@
-/** Projects: create, read, link a repository, list files, add conversations and logs. */
+/** Projects: create, list, read, delete, link a repository, list files, add conversations and logs. */
 import { and, asc, eq, gt, gte, lte } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -6,6 +6,8 @@ import { DEFAULT_ARCHIVE_LIMITS } from "../../../src/lib/archive";
 import { chunkRecords } from "../../../src/lib/chunker";
 import { newId, randomToken, sha256Hex } from "../../../src/lib/crypto/hash";
 import { fingerprint, indexInShard, runBatch, writeFiles } from "../../../src/lib/ingest";
+import { startProjectDeletion } from "../../../src/lib/projects/delete-project";
+import { listProjects, MAX_PROJECTS_PAGE } from "../../../src/lib/projects/list-projects";
 import { getProject, projectView } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
@@ -41,6 +43,11 @@ const LinkRepository = z.object({
 const FilesQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+
+const ProjectsQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PROJECTS_PAGE).default(50),
 });
 
 const Conversation = z.object({
@@ -84,6 +91,15 @@ export const projectRoutes = new Hono<AppEnv>()
       checkCommands: body.checkCommands ? JSON.stringify(body.checkCommands) : null,
     });
     return c.json({ projectId }, 201);
+  })
+  .get("/projects", async (c) => {
+    const q = parseWith(ProjectsQuery, c.req.query(), "query");
+    return c.json(await listProjects(c.env.DB, c.var.orgId, q));
+  })
+  .delete("/projects/:projectId", async (c) => {
+    const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);
+    const jobId = await startProjectDeletion({ d1: c.env.DB, queue: c.env.INGEST_QUEUE }, p);
+    return c.json({ jobId }, 202);
   })
   .get("/projects/:projectId", async (c) => {
     const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);

@@ -2,7 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { notFound } from "../../../src/lib/errors";
+import { AppError, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
 import { Change } from "../../../src/lib/sandbox/apply-change";
 import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
@@ -27,6 +27,15 @@ async function findRun(db: Db, runId: string, orgId: string): Promise<typeof tab
     .get();
   if (!row) throw notFound("sandbox run");
   return row;
+}
+
+/** Every object under `prefix` (a run's input, results and artifacts), a listing page at a time. */
+async function deleteObjects(bucket: R2Bucket, prefix: string): Promise<void> {
+  for (;;) {
+    const listed = await bucket.list({ prefix, limit: 1000 });
+    if (listed.objects.length > 0) await bucket.delete(listed.objects.map((o) => o.key));
+    if (!listed.truncated) return;
+  }
 }
 
 /** JSON when the run ends, or NDJSON events as they happen when the client accepts application/x-ndjson. */
@@ -68,6 +77,15 @@ export const sandboxRoutes = new Hono<AppEnv>()
       createdAt: new Date(row.createdAt).toISOString(),
       finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
     });
+  })
+  .delete("/sandbox/runs/:runId", async (c) => {
+    const db = openDb(c.env.DB);
+    const row = await findRun(db, c.req.param("runId"), c.var.orgId);
+    // A run still going would write its results and artifacts after they were deleted.
+    if (row.status === "running") throw new AppError(409, "run_in_progress", "the run has not finished; delete it once it has");
+    await deleteObjects(c.env.CHUNKS, runKey(row.projectId, row.runId, ""));
+    await db.delete(tables.sandboxRuns).where(eq(tables.sandboxRuns.runId, row.runId));
+    return c.body(null, 204);
   })
   .post("/sandbox/runs/:runId/replay", async (c) => {
     const db = openDb(c.env.DB);

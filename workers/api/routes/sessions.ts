@@ -2,13 +2,14 @@
  * Sessions: a Durable Object per session keeps the hot window, the conversation, hot paths, the token
  * and cost meter and the event log; its WebSocket streams the events of the runs inside it.
  */
+import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Session } from "../../../durable-objects/session";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
-import { openDb } from "../../../src/lib/storage";
+import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody, parseWith } from "../validate";
@@ -29,8 +30,11 @@ export function sessionStub(env: Env, sessionId: string): DurableObjectStub<Sess
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/sessions", async (c) => {
     const body = await jsonBody(c, CreateSession);
-    const project = await getProject(openDb(c.env.DB), body.projectId, c.var.orgId);
+    const db = openDb(c.env.DB);
+    const project = await getProject(db, body.projectId, c.var.orgId);
     const sessionId = newId("ses");
+    // Registered before the object exists, so deleting the project always finds every session it has.
+    await db.insert(tables.sessions).values({ sessionId, projectId: project.projectId, orgId: c.var.orgId });
     const info = await c.env.SESSION.getByName(sessionId).create({
       sessionId,
       projectId: project.projectId,
@@ -55,6 +59,19 @@ export const sessionRoutes = new Hono<AppEnv>()
       }),
     );
     return c.json({ model: body.model, ...result });
+  })
+  .delete("/sessions/:sessionId", async (c) => {
+    const sessionId = c.req.param("sessionId");
+    const stub = sessionStub(c.env, sessionId);
+    const db = openDb(c.env.DB);
+    const row = await db.select().from(tables.sessions).where(eq(tables.sessions.sessionId, sessionId)).get();
+    const missing = new AppError(404, "session_not_found", "no such session");
+    if (row && row.orgId !== c.var.orgId) throw missing;
+    // The object checks the org too: a session created before the registry existed has no row.
+    const { existed } = unwrap(await stub.wipe(c.var.orgId));
+    if (!row && !existed) throw missing;
+    if (row) await db.delete(tables.sessions).where(and(eq(tables.sessions.sessionId, sessionId), eq(tables.sessions.orgId, c.var.orgId)));
+    return c.body(null, 204);
   })
   .get("/sessions/:sessionId/ws", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError(426, "upgrade_required", "connect with a WebSocket upgrade");
