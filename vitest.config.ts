@@ -9,6 +9,8 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           WINKY_API_TOKEN: "test-bootstrap-token",
+          // Fault injection in the ingestion path (test-only; no deployed environment has this binding).
+          WINKY_FAULTS: "on",
           // The git host API is a real HTTP server started by test/global-setup.ts.
           GIT_API_BASE_URL: inject<string>("gitHostUrl"),
           // The bubblewrap sandbox runner, also started by test/node/global-setup.ts.

@@ -1,16 +1,26 @@
-/** Packs a local directory as a .tar.gz the way the server will see it: ignore rules applied, links left out. */
-import { lstat, readdir, readFile } from "node:fs/promises";
+/**
+ * Packs a local directory as a .tar.gz written to a temporary file, streaming (the tree is never held in
+ * memory): the same ignore rules as the server, symbolic links kept as links for the server to judge.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, mkdtemp, readdir, readFile, readlink, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
-import { gzipSync } from "node:zlib";
-import { type TarFile, writeTar } from "../src/lib/archive";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import { createTarPacker } from "modern-tar";
 import { buildIgnoreRules } from "../src/lib/chunker";
 
-export type Packed = { archive: Buffer; files: number; bytes: number; skippedLinks: string[] };
+export type Packed = { path: string; compressedBytes: number; files: number; links: number; bytes: number };
 
 export async function packDirectory(root: string): Promise<Packed> {
+  const out = join(await mkdtemp(join(tmpdir(), "winky-")), "upload.tar.gz");
+  const { readable, controller } = createTarPacker();
+  const written = pipeline(Readable.fromWeb(readable as import("node:stream/web").ReadableStream), createGzip(), createWriteStream(out));
   const gitignores: { dir: string; text: string }[] = [];
-  const files: TarFile[] = [];
-  const skippedLinks: string[] = [];
+  let files = 0;
+  let links = 0;
   let bytes = 0;
   const walk = async (dir: string): Promise<void> => {
     const rel = relative(root, dir).split(sep).join("/");
@@ -22,18 +32,21 @@ export async function packDirectory(root: string): Promise<Packed> {
       const path = rel ? `${rel}/${name}` : name;
       const info = await lstat(full);
       if (info.isSymbolicLink()) {
-        skippedLinks.push(path);
-        continue;
-      }
-      if (info.isDirectory()) {
+        if (rules.isIgnored(path)) continue;
+        controller.add({ name: path, type: "symlink", linkname: await readlink(full), size: 0 });
+        links++;
+      } else if (info.isDirectory()) {
         if (!rules.isIgnored(`${path}/`)) await walk(full);
       } else if (info.isFile() && !rules.isIgnored(path)) {
-        const content = new Uint8Array(await readFile(full));
-        bytes += content.byteLength;
-        files.push({ path, bytes: content });
+        const body = controller.add({ name: path, size: info.size, mode: info.mode & 0o777, mtime: info.mtime });
+        await (Readable.toWeb(createReadStream(full)) as ReadableStream<Uint8Array>).pipeTo(body);
+        bytes += info.size;
+        files++;
       }
     }
   };
   await walk(root);
-  return { archive: gzipSync(writeTar(files)), files: files.length, bytes, skippedLinks };
+  controller.finalize();
+  await written;
+  return { path: out, compressedBytes: (await stat(out)).size, files, links, bytes };
 }

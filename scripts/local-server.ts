@@ -5,6 +5,9 @@ import { mkdirSync, rmSync } from "node:fs";
 
 export type LocalServer = {
   base: string;
+  token: string;
+  /** The process group of `wrangler dev` and the workerd it runs. */
+  pgid: number | undefined;
   call<T>(path: string, init?: RequestInit): Promise<T>;
   stop(): void;
 };
@@ -39,6 +42,8 @@ export async function startLocalServer(port: number, state: string): Promise<Loc
   const base = `http://127.0.0.1:${port}`;
   const server: LocalServer = {
     base,
+    token,
+    pgid: child.pid,
     async call<T>(path: string, init: RequestInit = {}): Promise<T> {
       const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
       const text = await res.text();

@@ -5,6 +5,8 @@
  * hot window) and asks for a generation's prompts (dryRun). Catches what only the real bundle shows
  * (module-load errors, WASM imports, bindings, Durable Object classes).
  */
+import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { packDirectory } from "../cli/pack-directory";
 import { createProject, ingestArchive, startLocalServer } from "./local-server";
 
@@ -12,7 +14,9 @@ const server = await startLocalServer(Number(process.env.SMOKE_PORT ?? 8797), ".
 try {
   const projectId = await createProject(server, "smoke");
   const packed = await packDirectory("src");
-  const { job } = await ingestArchive(server, projectId, packed.archive);
+  const archive = await readFile(packed.path);
+  await rm(dirname(packed.path), { recursive: true, force: true });
+  const { job } = await ingestArchive(server, projectId, archive);
   if (job.status !== "done" || job.files.total !== packed.files) throw new Error(`ingest: ${JSON.stringify(job)}`);
   const res = await server.call<{ tokenTotal: number; contextPieces: { kind: string; sourcePath: string; reasons: string[] }[] }>("/api/context/assemble", {
     method: "POST",

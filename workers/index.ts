@@ -4,6 +4,7 @@ import { openDb } from "../src/lib/storage";
 import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
+export { JobWatchdog } from "../durable-objects/job-watchdog";
 export { OrgModelGate } from "../durable-objects/org-model-gate";
 export { ProjectIndex } from "../durable-objects/project-index";
 export { SandboxContainer } from "../durable-objects/sandbox-container";

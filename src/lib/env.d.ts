@@ -12,5 +12,7 @@ declare namespace Cloudflare {
     ANTHROPIC_API_KEY?: string;
     ANTHROPIC_BASE_URL?: string;
     MODEL?: string;
+    /** "on" only in the test configuration: fault injection in the ingestion path (src/lib/resilience/faults.ts). */
+    WINKY_FAULTS?: string;
   }
 }

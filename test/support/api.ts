@@ -30,6 +30,8 @@ export async function createProject(token = BOOTSTRAP, body: Record<string, unkn
 export type JobView = {
   status: string;
   files: { total: number; done: number; skipped: number; unchanged: number; ignored: number; removed: number };
+  outcomes: { text: number; decoded: number; binary: number; link: number; skipped: Record<string, number> };
+  skipped: { path: string; reason: string; detail?: string }[];
   chunks: number;
   chunksWritten: number;
   tokens: number;

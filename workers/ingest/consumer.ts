@@ -7,6 +7,7 @@ import { z } from "zod";
 import { GitHostError } from "../../src/lib/git-host";
 import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
 import { DeleteProjectMessage, runDeletionStep } from "../../src/lib/projects/delete-project";
+import { faultDeadlines, faultsEnabled, faultyBucket, faultyD1, faultyShards, inject } from "../../src/lib/resilience/faults";
 import { openDb } from "../../src/lib/storage";
 
 // Backoff between attempts: 2 s, 8 s, 32 s.
@@ -22,8 +23,16 @@ export const retryDelayFor = (e: unknown, attempts: number): number =>
 const JobRef = z.object({ jobId: z.string(), seq: z.number().int() });
 
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const db = openDb(env.DB);
-  const deps = { db, bucket: env.CHUNKS, gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN }, projectIndex: env.PROJECT_INDEX };
+  // Tests switch on fault injection with the WINKY_FAULTS binding; deployed Workers never have it.
+  const faults = faultsEnabled(env);
+  const db = openDb(faults ? faultyD1(env.DB) : env.DB);
+  const deps = {
+    db,
+    bucket: faults ? faultyBucket(env.CHUNKS) : env.CHUNKS,
+    gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN },
+    projectIndex: faults ? faultyShards(env.PROJECT_INDEX) : env.PROJECT_INDEX,
+    deadlines: faults ? faultDeadlines() : undefined,
+  };
   for (const message of batch.messages) {
     // A project deletion's steps share the queue, the retries and the dead-letter path with ingestion.
     const deletion = DeleteProjectMessage.safeParse(message.body);
@@ -40,6 +49,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
     const msg = parsed.data;
     try {
       await processMessage(deps, msg);
+      if (faults) await inject("crashAfterCommit");
       message.ack();
     } catch (e) {
       const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

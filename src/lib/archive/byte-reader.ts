@@ -1,4 +1,6 @@
 /** Reads exact byte counts from a stream, counting what it has pulled so a cap can stop a bomb. */
+import { AppError } from "../errors";
+
 export class ByteReader {
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private buffered: Uint8Array[] = [];
@@ -22,7 +24,8 @@ export class ByteReader {
       try {
         result = await this.reader.read();
       } catch (e) {
-        throw this.onStreamError(e);
+        // An error the stream's own checks raised (a size cap, an empty body) keeps its meaning.
+        throw e instanceof AppError ? e : this.onStreamError(e);
       }
       if (result.done) {
         this.done = true;

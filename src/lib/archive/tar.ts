@@ -1,132 +1,99 @@
-/** Streaming reader for POSIX tar (ustar, pax and GNU long names), optionally gzip-compressed. */
+/**
+ * Streaming tar reader over modern-tar's decoder (ustar, pax with byte-counted UTF-8 records, GNU long
+ * names, base-256 sizes), with our limits policy: the decompressed bytes are counted before the decoder
+ * (a bomb stops at the cap), entries are counted, and each entry gets its outcome.
+ */
+import { createTarDecoder } from "modern-tar";
 import { AppError } from "../errors";
 import { ByteReader } from "./byte-reader";
-import { type ArchiveEntry, type ArchiveLimits, corrupt, safePath, tooLarge } from "./limits";
-
-const BLOCK = 512;
-const DECODER = new TextDecoder();
+import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, tooLarge, tooManyEntries } from "./limits";
 
 export async function* readTar(stream: ReadableStream<Uint8Array>, limits: ArchiveLimits): AsyncGenerator<ArchiveEntry> {
-  const reader = new ByteReader(
-    stream,
-    limits.maxUnpackedBytes,
-    () => tooLarge(limits),
-    (e) => corrupt(String(e)),
+  let unpacked = 0;
+  const counted = stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        unpacked += chunk.byteLength;
+        if (unpacked > limits.maxUnpackedBytes) throw tooLarge(limits);
+        controller.enqueue(chunk);
+      },
+    }),
   );
+  const decoder = createTarDecoder({ strict: true });
+  const piping = counted.pipeTo(decoder.writable).catch(() => undefined);
+  const reader = decoder.readable.getReader();
   let entries = 0;
-  let longName: string | undefined;
-  let paxPath: string | undefined;
-  let paxSize: number | undefined;
   try {
     for (;;) {
-      const header = await reader.read(BLOCK);
-      if (header === null) return; // some writers omit the two zero blocks
-      if (header.byteLength < BLOCK) throw corrupt("truncated header");
-      if (header.every((b) => b === 0)) return;
-      if (!checksumOk(header)) throw corrupt("bad header checksum");
-      if (++entries > limits.maxEntries) throw new AppError(413, "too_many_entries", `the archive has more than ${limits.maxEntries} entries`);
-
-      const type = String.fromCharCode(header[156] as number);
-      const size = paxSize ?? parseNumber(header.subarray(124, 136));
-      const padded = Math.ceil(size / BLOCK) * BLOCK;
-      const readBody = async (): Promise<Uint8Array> => {
-        const body = (await reader.read(size)) ?? new Uint8Array();
-        if (body.byteLength < size) throw corrupt("truncated entry");
-        if ((await reader.skip(padded - size)) < padded - size) throw corrupt("truncated padding");
-        return body;
-      };
-
-      if (type === "L") {
-        longName = cString(await readBody());
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch (e) {
+        throw classify(e);
+      }
+      if (next.done) break;
+      const { header, body } = next.value;
+      if (++entries > limits.maxEntries) {
+        await body.cancel();
+        throw tooManyEntries(limits);
+      }
+      const type = header.type ?? "file";
+      const checked = checkEntryPath(header.name, limits);
+      if (type === "directory" || "skipped" in checked) {
+        await drain(body);
+        if ("skipped" in checked && type !== "directory") yield { ...checked.skipped, size: header.size };
         continue;
       }
-      if (type === "x") {
-        const pax = parsePax(await readBody());
-        paxPath = pax.path ?? paxPath;
-        paxSize = pax.size ?? paxSize;
-        continue;
-      }
-      if (type === "g" || type === "K") {
-        await readBody();
-        continue;
-      }
-      const rawName = paxPath ?? longName ?? ustarName(header);
-      longName = undefined;
-      paxPath = undefined;
-      paxSize = undefined;
-
-      if (type === "2" || type === "1") {
-        throw new AppError(400, "link_not_allowed", `archive entry "${rawName}" is a ${type === "2" ? "symbolic" : "hard"} link; links are not accepted`);
-      }
-      if (type === "5") {
-        safePath(rawName);
-        if ((await reader.skip(padded)) < padded) throw corrupt("truncated entry");
-        continue;
-      }
-      if (type !== "0" && type !== "\0" && type !== "7") {
-        throw new AppError(400, "unsupported_entry", `archive entry "${rawName}" is a special file (type ${JSON.stringify(type)})`);
-      }
-      const path = safePath(rawName);
-      if (size > limits.maxFileBytes) {
-        if ((await reader.skip(padded)) < padded) throw corrupt("truncated entry");
-        yield { path, size, bytes: undefined };
+      const { path } = checked;
+      if (type === "symlink") {
+        await drain(body);
+        yield { kind: "symlink", path, target: header.linkname ?? "" };
+      } else if (type === "link") {
+        await drain(body);
+        yield { kind: "skipped", path, size: 0, reason: "hardlink", detail: `a hard link to "${header.linkname ?? ""}"` };
+      } else if (type !== "file") {
+        await drain(body);
+        yield { kind: "skipped", path, size: header.size, reason: "special file", detail: `a ${type}` };
+      } else if (header.size > limits.maxFileBytes) {
+        await drain(body);
+        yield { kind: "file", path, size: header.size, mode: header.mode ?? 0o644, bytes: undefined };
       } else {
-        yield { path, size, bytes: await readBody() };
+        const bytes = await readAll(body, header.size);
+        yield { kind: "file", path, size: header.size, mode: header.mode ?? 0o644, bytes };
       }
     }
+    if (unpacked === 0) throw corrupt("no tar data");
   } finally {
-    await reader.cancel();
+    await reader.cancel().catch(() => undefined);
+    await piping;
   }
 }
 
-function checksumOk(h: Uint8Array): boolean {
-  const stored = parseNumber(h.subarray(148, 156));
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] as number);
-  return sum === stored;
-}
-
-function parseNumber(field: Uint8Array): number {
-  // GNU base-256 for values that do not fit in octal.
-  if (((field[0] as number) & 0x80) !== 0) {
-    let v = (field[0] as number) & 0x7f;
-    for (let i = 1; i < field.length; i++) v = v * 256 + (field[i] as number);
-    return v;
+async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    const r = body.getReader();
+    while (!(await r.read()).done) {
+      // skip: the decoder needs the body consumed to reach the next header
+    }
+  } catch (e) {
+    throw classify(e);
   }
-  const s = cString(field).trim();
-  if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) throw corrupt(`bad number field "${s}"`);
-  return Number.parseInt(s, 8);
 }
 
-function cString(b: Uint8Array): string {
-  const end = b.indexOf(0);
-  return DECODER.decode(end === -1 ? b : b.subarray(0, end));
+async function readAll(body: ReadableStream<Uint8Array>, size: number): Promise<Uint8Array> {
+  const reader = new ByteReader(
+    body,
+    size,
+    () => corrupt("an entry is longer than its header says"),
+    (e) => classify(e),
+  );
+  const bytes = (await reader.read(size)) ?? new Uint8Array();
+  if (bytes.byteLength < size) throw corrupt("truncated entry");
+  if ((await reader.read(1)) !== null) throw corrupt("an entry is longer than its header says");
+  return bytes;
 }
 
-function ustarName(h: Uint8Array): string {
-  const name = cString(h.subarray(0, 100));
-  const magic = cString(h.subarray(257, 262));
-  const prefix = magic === "ustar" ? cString(h.subarray(345, 500)) : "";
-  return prefix ? `${prefix}/${name}` : name;
-}
-
-function parsePax(body: Uint8Array): { path?: string; size?: number } {
-  const out: { path?: string; size?: number } = {};
-  const text = DECODER.decode(body);
-  let i = 0;
-  while (i < text.length) {
-    const space = text.indexOf(" ", i);
-    if (space === -1) break;
-    const len = Number.parseInt(text.slice(i, space), 10);
-    if (!Number.isFinite(len) || len <= 0) throw corrupt("bad pax record");
-    const record = text.slice(space + 1, i + len - 1);
-    const eq = record.indexOf("=");
-    const key = record.slice(0, eq);
-    const value = record.slice(eq + 1);
-    if (key === "path") out.path = value;
-    if (key === "size") out.size = Number.parseInt(value, 10);
-    i += len;
-  }
-  return out;
+/** Our own errors (the size cap) keep their meaning; anything the decoder or gzip raised is corruption. */
+function classify(e: unknown): AppError {
+  return e instanceof AppError ? e : corrupt(e instanceof Error ? e.message : String(e));
 }

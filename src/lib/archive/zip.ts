@@ -1,69 +1,153 @@
-/** Zip reader (stored and deflate entries, no zip64) over a buffered upload. */
+/**
+ * Zip reader over random access (an R2 object read by ranges, or bytes in memory): the central
+ * directory is authoritative, so data descriptors need nothing special; zip64 end records and extra
+ * fields lift the 65,535-entry and 4 GiB limits; names are UTF-8 when flagged (or given by Info-ZIP's
+ * Unicode path field), else CP437. Entries are inflated against their declared size, so a lying header
+ * cannot produce more than it says.
+ */
 import { AppError } from "../errors";
 import { ByteReader, streamOf } from "./byte-reader";
-import { type ArchiveEntry, type ArchiveLimits, corrupt, safePath, tooLarge } from "./limits";
+import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, type RandomAccessFile, tooLarge, tooManyEntries } from "./limits";
 
 const EOCD = 0x06054b50;
+const EOCD64 = 0x06064b50;
+const EOCD64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
-const DECODER = new TextDecoder();
+const UTF8 = new TextDecoder("utf-8");
+// CP437's upper half, the encoding of zip names without the UTF-8 flag.
+const CP437_HIGH = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
 
-export async function* readZip(buf: Uint8Array, limits: ArchiveLimits): AsyncGenerator<ArchiveEntry> {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+const u16 = (b: Uint8Array, at: number): number => (b[at] as number) | ((b[at + 1] as number) << 8);
+const u32 = (b: Uint8Array, at: number): number => (u16(b, at) + u16(b, at + 2) * 0x10000) >>> 0;
+const u64 = (b: Uint8Array, at: number): number => u32(b, at) + u32(b, at + 4) * 0x100000000;
+
+/** Wraps a source so small reads near each other are served from one larger read. */
+function buffered(file: RandomAccessFile, block = 1024 * 1024): RandomAccessFile {
+  let cache: { at: number; bytes: Uint8Array } | undefined;
+  return {
+    size: file.size,
+    async read(offset, length) {
+      if (cache && offset >= cache.at && offset + length <= cache.at + cache.bytes.byteLength) {
+        return cache.bytes.subarray(offset - cache.at, offset - cache.at + length);
+      }
+      if (length >= block) return file.read(offset, length);
+      const bytes = await file.read(offset, Math.min(block, file.size - offset));
+      cache = { at: offset, bytes };
+      return bytes.subarray(0, length);
+    },
+  };
+}
+
+export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits): AsyncGenerator<ArchiveEntry> {
+  const file = buffered(source);
+  if (file.size < 22) throw corrupt("too short to be a zip file");
+  // The end record sits in the last 22 + 65,535 (the longest comment) bytes.
+  const tailAt = Math.max(0, file.size - 22 - 65_535);
+  const tail = await source.read(tailAt, file.size - tailAt);
   let eocd = -1;
-  // The end record sits in the last 22 + 65535 (max comment) bytes.
-  for (let i = buf.byteLength - 22; i >= Math.max(0, buf.byteLength - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === EOCD) {
+  for (let i = tail.byteLength - 22; i >= 0; i--) {
+    if (u32(tail, i) === EOCD) {
       eocd = i;
       break;
     }
   }
   if (eocd < 0) throw corrupt("no end-of-central-directory record");
-  const count = view.getUint16(eocd + 10, true);
-  let at = view.getUint32(eocd + 16, true);
-  if (count === 0xffff || at === 0xffffffff) throw new AppError(400, "unsupported_archive", "zip64 archives are not supported; upload a .tar.gz");
-  if (count > limits.maxEntries) throw new AppError(413, "too_many_entries", `the archive has more than ${limits.maxEntries} entries`);
+  let count = u16(tail, eocd + 10);
+  let cdSize = u32(tail, eocd + 12);
+  let cdAt = u32(tail, eocd + 16);
+  if (count === 0xffff || cdSize === 0xffffffff || cdAt === 0xffffffff) {
+    if (eocd < 20 || u32(tail, eocd - 20) !== EOCD64_LOCATOR) throw corrupt("a zip64 archive without its zip64 end locator");
+    const recordAt = u64(tail, eocd - 20 + 8);
+    const record = await file.read(recordAt, 56);
+    if (record.byteLength < 56 || u32(record, 0) !== EOCD64) throw corrupt("bad zip64 end record");
+    count = u64(record, 32);
+    cdSize = u64(record, 40);
+    cdAt = u64(record, 48);
+  }
+  if (count > limits.maxEntries) throw tooManyEntries(limits);
+  if (cdAt + cdSize > file.size) throw corrupt("the central directory runs past the end");
+
   let unpacked = 0;
+  let at = cdAt;
+  const end = cdAt + cdSize;
   for (let n = 0; n < count; n++) {
-    if (at + 46 > buf.byteLength || view.getUint32(at, true) !== CENTRAL) throw corrupt("bad central directory");
-    const flags = view.getUint16(at + 8, true);
-    const method = view.getUint16(at + 10, true);
-    const compressed = view.getUint32(at + 20, true);
-    const size = view.getUint32(at + 24, true);
-    const nameLen = view.getUint16(at + 28, true);
-    const extraLen = view.getUint16(at + 30, true);
-    const commentLen = view.getUint16(at + 32, true);
-    const external = view.getUint32(at + 38, true);
-    const localAt = view.getUint32(at + 42, true);
-    const rawName = DECODER.decode(buf.subarray(at + 46, at + 46 + nameLen));
+    const head = await file.read(at, 46);
+    if (head.byteLength < 46 || u32(head, 0) !== CENTRAL) throw corrupt("bad central directory");
+    const flags = u16(head, 8);
+    const method = u16(head, 10);
+    let compressed = u32(head, 20);
+    let size = u32(head, 24);
+    const nameLen = u16(head, 28);
+    const extraLen = u16(head, 30);
+    const commentLen = u16(head, 32);
+    const external = u32(head, 38);
+    let localAt = u32(head, 42);
+    const rest = await file.read(at + 46, nameLen + extraLen);
+    if (at + 46 + nameLen + extraLen + commentLen > end) throw corrupt("bad central directory");
+    const nameBytes = rest.subarray(0, nameLen);
+    const extra = rest.subarray(nameLen, nameLen + extraLen);
     at += 46 + nameLen + extraLen + commentLen;
 
+    let rawName = (flags & 0x800) !== 0 ? UTF8.decode(nameBytes) : cp437(nameBytes);
+    for (let e = 0; e + 4 <= extra.byteLength; ) {
+      const id = u16(extra, e);
+      const len = u16(extra, e + 2);
+      const data = extra.subarray(e + 4, e + 4 + len);
+      if (id === 0x0001) {
+        // zip64: only the fields whose 32-bit value is saturated are present, in this order.
+        let k = 0;
+        if (size === 0xffffffff) {
+          size = u64(data, k);
+          k += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = u64(data, k);
+          k += 8;
+        }
+        if (localAt === 0xffffffff) localAt = u64(data, k);
+      } else if (id === 0x7075 && len > 5) rawName = UTF8.decode(data.subarray(5));
+      e += 4 + len;
+    }
+
     const unixMode = external >>> 16;
-    if ((unixMode & 0o170000) === 0o120000)
-      throw new AppError(400, "link_not_allowed", `archive entry "${rawName}" is a symbolic link; links are not accepted`);
-    if (rawName.endsWith("/")) {
-      safePath(rawName);
+    const isDir = rawName.endsWith("/") || (unixMode & 0o170000) === 0o040000;
+    const checked = checkEntryPath(rawName, limits);
+    if (isDir) continue;
+    if ("skipped" in checked) {
+      yield { ...checked.skipped, size };
       continue;
     }
-    const path = safePath(rawName);
+    const { path } = checked;
     if ((flags & 1) !== 0) throw new AppError(400, "unsupported_archive", `archive entry "${rawName}" is encrypted`);
+    if (method !== 0 && method !== 8) throw new AppError(400, "unsupported_archive", `archive entry "${rawName}" uses compression method ${method}`);
     unpacked += size;
     if (unpacked > limits.maxUnpackedBytes) throw tooLarge(limits);
-    if (size > limits.maxFileBytes) {
-      yield { path, size, bytes: undefined };
+    const fileType = unixMode & 0o170000;
+    if (fileType !== 0 && fileType !== 0o100000 && fileType !== 0o120000) {
+      yield { kind: "skipped", path, size, reason: "special file", detail: `unix file type ${fileType.toString(8)}` };
       continue;
     }
-    if (localAt + 30 > buf.byteLength || view.getUint32(localAt, true) !== LOCAL) throw corrupt(`bad local header for "${rawName}"`);
-    const dataAt = localAt + 30 + view.getUint16(localAt + 26, true) + view.getUint16(localAt + 28, true);
-    if (dataAt + compressed > buf.byteLength) throw corrupt(`entry "${rawName}" runs past the end`);
-    const data = buf.subarray(dataAt, dataAt + compressed);
-    let bytes: Uint8Array;
-    if (method === 0) bytes = data;
-    else if (method === 8) bytes = await inflateCapped(data, size, rawName);
-    else throw new AppError(400, "unsupported_archive", `archive entry "${rawName}" uses compression method ${method}`);
+    if (fileType !== 0o120000 && size > limits.maxFileBytes) {
+      yield { kind: "file", path, size, mode: unixMode & 0o7777 || 0o644, bytes: undefined };
+      continue;
+    }
+    const local = await file.read(localAt, 30);
+    if (local.byteLength < 30 || u32(local, 0) !== LOCAL) throw corrupt(`bad local header for "${rawName}"`);
+    const dataAt = localAt + 30 + u16(local, 26) + u16(local, 28);
+    if (dataAt + compressed > file.size) throw corrupt(`entry "${rawName}" runs past the end`);
+    const data = await file.read(dataAt, compressed);
+    const bytes = method === 0 ? data : await inflateCapped(data, size, rawName);
     if (bytes.byteLength !== size) throw corrupt(`entry "${rawName}" does not match its declared size`);
-    yield { path, size, bytes };
+    if (fileType === 0o120000) yield { kind: "symlink", path, target: UTF8.decode(bytes) };
+    else yield { kind: "file", path, size, mode: unixMode & 0o7777 || 0o644, bytes: bytes.slice() };
   }
+}
+
+function cp437(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b < 0x80 ? String.fromCharCode(b) : (CP437_HIGH[b - 0x80] as string);
+  return out;
 }
 
 /** Inflates raw deflate data, refusing to produce more than the declared size (a lying header is a bomb). */

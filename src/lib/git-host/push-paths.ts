@@ -3,21 +3,15 @@
  * no control characters, at most 4096 bytes. A bad path is listed as skipped, never fetched, and never
  * refuses the rest of the push.
  */
-import { safePath } from "../archive/limits";
+import { DEFAULT_ARCHIVE_LIMITS, isControl, safePath, withoutControls } from "../archive/limits";
 import type { SkipReason } from "../storage/schema";
 
-// PATH_MAX on Linux; git hosts accept longer paths, but no checkout could hold one.
-export const MAX_PATH_BYTES = 4096;
+// PATH_MAX on Linux, as for uploads; git hosts accept longer paths, but no checkout could hold one.
+export const MAX_PATH_BYTES = DEFAULT_ARCHIVE_LIMITS.maxPathBytes;
 // A refused path is listed with at most this many characters, so a sample of them stays small.
 const SHOWN_PATH_CHARS = 512;
 
 export type RefusedPath = { path: string; reason: Extract<SkipReason, "invalid path" | "path too long">; detail: string };
-
-/** C0 controls and DEL: a newline or escape in a path would forge log lines and terminal output. */
-const isControl = (ch: string): boolean => {
-  const code = ch.charCodeAt(0);
-  return code <= 0x1f || code === 0x7f;
-};
 
 /** The path as given when it passes the rules, or how it is listed when refused. */
 export function checkPushPath(raw: string): { ok: true; path: string } | { ok: false; refused: RefusedPath } {
@@ -37,6 +31,6 @@ export function checkPushPath(raw: string): { ok: true; path: string } | { ok: f
 
 /** A path as a job lists it: control characters replaced by U+FFFD, long paths cut. */
 export function displayPath(raw: string): string {
-  const clean = [...raw].map((ch) => (isControl(ch) ? "\ufffd" : ch)).join("");
+  const clean = withoutControls(raw);
   return clean.length > SHOWN_PATH_CHARS ? `${clean.slice(0, SHOWN_PATH_CHARS)}…` : clean;
 }

@@ -2,6 +2,7 @@
  * One request to a GitHub-compatible REST API: URLs built so no input can leave the intended endpoint,
  * and failures classified (retryable, rate-limited with the wait the host asks for) before any message text.
  */
+import { DEADLINES } from "../resilience/deadline";
 
 export type GitHost = { baseUrl: string; token?: string | undefined; fetch?: typeof fetch };
 
@@ -44,14 +45,26 @@ export function repoUrl(host: GitHost, repo: string, endpoint: "contents" | "com
 
 /** GETs `url` with GitHub's headers; a 404 answers null, any other failure throws a classified GitHostError. */
 export async function getFromHost(host: GitHost, url: string, accept: string, what: string): Promise<Response | null> {
-  const res = await (host.fetch ?? fetch)(url, {
-    headers: {
-      accept,
-      "user-agent": "winky-context",
-      "x-github-api-version": "2022-11-28",
-      ...(host.token ? { authorization: `Bearer ${host.token}` } : {}),
-    },
-  });
+  let res: Response;
+  try {
+    res = await (host.fetch ?? fetch)(url, {
+      headers: {
+        accept,
+        "user-agent": "winky-context",
+        "x-github-api-version": "2022-11-28",
+        ...(host.token ? { authorization: `Bearer ${host.token}` } : {}),
+      },
+      // The deadline covers the body too: a host that stops sending mid-file fails the read, not the queue.
+      signal: AbortSignal.timeout(DEADLINES.gitHost),
+    });
+  } catch (e) {
+    const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
+    throw new GitHostError(
+      timedOut ? `git host did not answer ${what} within ${DEADLINES.gitHost} ms` : `git host unreachable for ${what}: ${String(e)}`,
+      0,
+      true,
+    );
+  }
   if (res.ok) return res;
   await res.body?.cancel();
   if (res.status === 404) return null;

@@ -1,5 +1,6 @@
 /** Queue messages of the ingestion pipeline; every message is validated before it is acted on. */
 import { z } from "zod";
+import { FILE_STATUSES, SKIP_REASONS } from "../storage/schema";
 
 const base = {
   jobId: z.string().min(1).max(64),
@@ -17,16 +18,20 @@ export const IngestMessage = z.discriminatedUnion("kind", [
 ]);
 export type IngestMessage = z.infer<typeof IngestMessage>;
 
-/** One staged batch of an upload, as stored in R2. */
+/** One staged batch of an upload, as stored in R2: every entry with the outcome staging decided for it. */
 export const StagedBatch = z.object({
   files: z.array(
     z.object({
       path: z.string().min(1),
       size: z.number().int().min(0),
       sha256: z.string(),
-      binary: z.boolean(),
+      status: z.enum(FILE_STATUSES),
+      /** Decoded text of a text entry (UTF-8, whatever the source encoding was). */
       text: z.string().optional(),
-      skipReason: z.string().optional(),
+      encoding: z.string().optional(),
+      linkTarget: z.string().optional(),
+      skipReason: z.enum(SKIP_REASONS).optional(),
+      skipDetail: z.string().optional(),
     }),
   ),
 });

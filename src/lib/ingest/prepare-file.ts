@@ -1,6 +1,7 @@
 /** Turns one file (or message log) into the rows the catalog stores, before any write. */
 import { type ChunkType, chunkText, fileType, type TextChunk } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
+import type { FileStatus, SkipReason } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 
 export type ProjectSettings = {
@@ -19,7 +20,14 @@ export type PreparedFile = {
   sizeBytes: number;
   binary: boolean;
   type: ChunkType;
-  skipReason?: string | undefined;
+  /** What ingestion did with the entry; text files are chunked, the others are metadata only. */
+  status: FileStatus;
+  /** The source encoding when it was not UTF-8. */
+  encoding?: string | undefined;
+  /** A recorded symbolic link's target. */
+  linkTarget?: string | undefined;
+  skipReason?: SkipReason | undefined;
+  skipDetail?: string | undefined;
   chunks: PreparedChunk[];
   /** The normalised text of a text file, for symbol extraction and summaries. */
   text?: string | undefined;
@@ -28,22 +36,43 @@ export type PreparedFile = {
 /** A text file cut into chunks with their fingerprints. */
 export async function prepareTextFile(
   project: ProjectSettings,
-  file: { path: string; sha256: string; size: number; text: string },
+  file: { path: string; sha256: string; size: number; text: string; encoding?: string | undefined },
   type: ChunkType = fileType(file.path),
 ): Promise<PreparedFile> {
   const cut = chunkText(file.text, { tokenizer: project.tokenizer, maxTokens: project.chunkTokens, overlapTokens: project.overlapTokens });
-  return { path: file.path, sha256: file.sha256, sizeBytes: file.size, binary: false, type, chunks: await fingerprint(cut), text: file.text };
-}
-
-/** A file kept as metadata only: binary, too large, or unreadable, with the reason. */
-export function metadataOnly(file: { path: string; sha256: string; size: number; binary: boolean; skipReason?: string | undefined }): PreparedFile {
   return {
     path: file.path,
     sha256: file.sha256,
     sizeBytes: file.size,
-    binary: file.binary,
+    binary: false,
+    type,
+    status: "text",
+    encoding: file.encoding === "utf-8" ? undefined : file.encoding,
+    chunks: await fingerprint(cut),
+    text: file.text,
+  };
+}
+
+/** An entry kept as metadata only: a binary file, a recorded link, or a skipped entry with its reason. */
+export function metadataOnly(file: {
+  path: string;
+  sha256: string;
+  size: number;
+  status: Exclude<FileStatus, "text">;
+  linkTarget?: string | undefined;
+  skipReason?: SkipReason | undefined;
+  skipDetail?: string | undefined;
+}): PreparedFile {
+  return {
+    path: file.path,
+    sha256: file.sha256,
+    sizeBytes: file.size,
+    binary: file.status === "binary",
     type: fileType(file.path),
+    status: file.status,
+    linkTarget: file.linkTarget,
     skipReason: file.skipReason,
+    skipDetail: file.skipDetail,
     chunks: [],
   };
 }

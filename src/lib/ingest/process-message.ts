@@ -4,17 +4,25 @@ import type { ProjectIndex } from "../../../durable-objects/project-index";
 import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
+import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { type Db, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
-import { indexInShard } from "./index-shard";
 import { outcomeKey, stageEntry } from "./entry-outcome";
+import { indexInShard } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
 import { runBatch } from "./stage-upload";
 import { writeFiles } from "./write-files";
 
-export type ProcessDeps = { db: Db; bucket: R2Bucket; gitHost: GitHost; projectIndex: DurableObjectNamespace<ProjectIndex> };
+export type ProcessDeps = {
+  db: Db;
+  bucket: R2Bucket;
+  gitHost: GitHost;
+  projectIndex: DurableObjectNamespace<ProjectIndex>;
+  /** Overrides of the default deadlines (tests shorten them). */
+  deadlines?: Partial<Record<DeadlineKind, number>> | undefined;
+};
 
 // Files fetched from the git host at once for one push message.
 const GIT_FETCH_CONCURRENCY = 8;
@@ -25,12 +33,16 @@ export class PermanentError extends Error {
 
 export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Promise<"done" | "already-done"> {
   const { db } = deps;
-  const status = await batchStatus(db, msg.jobId, msg.seq);
+  const limits = { ...DEADLINES, ...deps.deadlines };
+  const status = await withDeadline("reading the batch row", limits.storage, batchStatus(db, msg.jobId, msg.seq));
   if (status === undefined) throw new PermanentError(`no batch ${msg.seq} for job ${msg.jobId}`);
   if (status !== "queued") return "already-done";
 
-  const job = await db.select().from(tables.ingestJobs).where(eq(tables.ingestJobs.jobId, msg.jobId)).get();
-  const project = await loadProjectSettings(db, msg.projectId);
+  const [job, project] = await withDeadline(
+    "reading the job and its project",
+    limits.storage,
+    Promise.all([db.select().from(tables.ingestJobs).where(eq(tables.ingestJobs.jobId, msg.jobId)).get(), loadProjectSettings(db, msg.projectId)]),
+  );
   if (!job || !project || job.projectId !== msg.projectId) throw new PermanentError(`job ${msg.jobId} or its project is gone`);
 
   const errors: FileError[] = [];
@@ -40,9 +52,15 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
   const gitSkipped: SkippedView[] = [];
 
   if (msg.kind === "staged") {
-    const obj = await deps.bucket.get(msg.key);
-    if (!obj) throw new PermanentError(`staged batch ${msg.key} is missing`);
-    const batch = StagedBatch.parse(await obj.json());
+    const batch = await withDeadline(
+      "reading the staged batch from R2",
+      limits.storage,
+      (async () => {
+        const obj = await deps.bucket.get(msg.key);
+        if (!obj) throw new PermanentError(`staged batch ${msg.key} is missing`);
+        return StagedBatch.parse(await obj.json());
+      })(),
+    );
     const ignored = new Set(msg.ignored);
     for (const f of batch.files) if (!ignored.has(f.path)) prepared.push(await prepareStaged(project, f));
   } else if (msg.kind === "git") {
@@ -67,13 +85,14 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
 
   const outcomes = outcomesOf(prepared);
   addSkipped(outcomes, gitSkipped);
-  const written = await writeFiles(deps, msg.projectId, job.createdAt, prepared, removals);
+  const written = await withDeadline("writing chunks to R2", limits.catalogBatch, writeFiles(deps, msg.projectId, job.createdAt, prepared, removals));
   prepared = [];
   const { statements, stats } = written;
-  statements.push(...(await indexInShard(db, { namespace: deps.projectIndex, projectId: msg.projectId, projectName: project.name }, written, job.createdAt)));
+  const shard = { namespace: deps.projectIndex, projectId: msg.projectId, projectName: project.name };
+  statements.push(...(await withDeadline("indexing in the project's shard", limits.shard, indexInShard(db, shard, written, job.createdAt))));
   statements.push(finishBatchStatement(db, msg.jobId, msg.seq, stats, errors, outcomes));
-  await runBatch(db, statements);
-  if (msg.kind === "staged") await deps.bucket.delete(msg.key);
+  await withDeadline("committing the batch to D1", limits.catalogBatch, runBatch(db, statements));
+  if (msg.kind === "staged") await withDeadline("deleting the staged batch", limits.storage, deps.bucket.delete(msg.key));
   return "done";
 }
 

@@ -1,19 +1,24 @@
 /**
- * Unpacks an uploaded tree into staged batches in R2, checking every entry first: a bad archive
- * (corrupt, unsafe path, link, bomb, non-UTF-8 text) throws before any catalog row or queue message
- * exists, and the staged objects written so far are deleted. Unchanged files are not staged at all.
+ * Unpacks an uploaded tree into staged batches in R2, deciding every entry's outcome as it goes (text,
+ * decoded text, binary, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
+ * path, bomb, too many entries) throws before any catalog row or queue message exists, and the staged
+ * objects written so far are deleted. Unchanged files are not staged at all.
  */
 import { eq } from "drizzle-orm";
 import type { ArchiveEntry } from "../archive";
-import { buildIgnoreRules, decodeFile } from "../chunker";
-import { newId, sha256Hex } from "../crypto/hash";
+import { buildIgnoreRules } from "../chunker";
+import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { type Db, tables } from "../storage";
+import { type SkippedEntry, stageEntry } from "./entry-outcome";
 import { failJob, insertJobStatements, type JobSource } from "./jobs";
 import { type IngestMessage, type StagedFile, stagingKey } from "./messages";
 import type { Statement } from "./write-files";
 
-export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage> };
+/** Starts the job's watchdog (see watchdog.ts), so a stalled batch is re-sent or failed, never silent. */
+export type WatchJob = (jobId: string) => Promise<void>;
+
+export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage>; watchJob: WatchJob };
 
 // A staged batch is one queue message: ~1 MiB of text keeps a consumer well inside its CPU and
 // memory limits; 250 files means at most ~250 new R2 objects plus ~60 D1 statements per message,
@@ -26,6 +31,9 @@ const REMOVALS_PER_MESSAGE = 400;
 const SEND_BATCH = 100;
 
 export type StageResult = { jobId: string; batches: number; filesTotal: number };
+
+// The job lists this many skipped paths decided at staging (ignored, duplicates); the rest are counted.
+const SKIPPED_SAMPLE = 100;
 
 export async function stageUpload(
   deps: StageDeps,
@@ -49,7 +57,13 @@ export async function stageUpload(
   const gitignores: { dir: string; text: string }[] = [];
   const staged: string[][] = []; // paths of each staged batch
   const unchanged: string[] = [];
+  const seen = new Set<string>();
+  const sample: SkippedEntry[] = [];
+  const note = (e: SkippedEntry): void => {
+    if (sample.length < SKIPPED_SAMPLE) sample.push(e);
+  };
   let defaultIgnored = 0;
+  let duplicates = 0;
   let pending: StagedFile[] = [];
   let pendingBytes = 0;
 
@@ -68,37 +82,28 @@ export async function stageUpload(
 
   try {
     for await (const entry of entries) {
-      if (defaults.isIgnored(entry.path)) {
-        defaultIgnored++;
+      // The first entry of a path wins; a later one (after normalisation) is listed, never mixed in.
+      if (seen.has(entry.path)) {
+        duplicates++;
+        note({ path: entry.path, reason: "duplicate path", detail: "an earlier entry of the archive has the same path" });
         continue;
       }
-      if (entry.bytes === undefined) {
-        pending.push({
-          path: entry.path,
-          size: entry.size,
-          sha256: "",
-          binary: false,
-          skipReason: `larger than the ${project.maxFileBytes}-byte file limit (${entry.size} bytes)`,
-        });
-      } else {
-        const sha256 = await sha256Hex(entry.bytes);
-        const decoded = decodeFile(entry.path, entry.bytes);
-        if (decoded.kind === "invalid-utf8") {
-          throw new AppError(422, "invalid_utf8", `"${entry.path}" is neither valid UTF-8 text nor binary; re-encode it as UTF-8 or add it to .gitignore`);
-        }
-        if (decoded.kind === "text" && (entry.path === ".gitignore" || entry.path.endsWith("/.gitignore"))) {
-          gitignores.push({ dir: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf("/"))), text: decoded.text });
-        }
-        if (existing.get(entry.path) === sha256) {
-          unchanged.push(entry.path);
-          continue;
-        }
-        if (decoded.kind === "binary") pending.push({ path: entry.path, size: entry.size, sha256, binary: true });
-        else {
-          pending.push({ path: entry.path, size: entry.size, sha256, binary: false, text: decoded.text });
-          pendingBytes += entry.size;
-        }
+      seen.add(entry.path);
+      if (defaults.isIgnored(entry.path)) {
+        defaultIgnored++;
+        note({ path: entry.path, reason: "ignored", detail: "default ignore list" });
+        continue;
       }
+      const file = await stageEntry(entry, project.maxFileBytes);
+      if (file.status === "text" && (entry.path === ".gitignore" || entry.path.endsWith("/.gitignore"))) {
+        gitignores.push({ dir: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf("/"))), text: file.text ?? "" });
+      }
+      if (file.sha256 !== "" && existing.get(entry.path) === file.sha256) {
+        unchanged.push(entry.path);
+        continue;
+      }
+      pending.push(file);
+      pendingBytes += file.text?.length ?? 0;
       if (pendingBytes >= BATCH_TEXT_BYTES || pending.length >= BATCH_FILES) await flush();
     }
     await flush();
@@ -121,13 +126,16 @@ export async function stageUpload(
   const messages: IngestMessage[] = staged.map((paths, seq) => {
     const skip = paths.filter((p) => rules.isIgnored(p));
     ignored += skip.length;
+    for (const p of skip) note({ path: p, reason: "ignored", detail: ".gitignore" });
     for (const p of paths) if (!rules.isIgnored(p)) kept.add(p);
     return { kind: "staged", jobId, projectId: project.projectId, seq, key: stagingKey(project.projectId, jobId, seq), ignored: skip };
   });
   let unchangedKept = 0;
   for (const p of unchanged) {
-    if (rules.isIgnored(p)) ignored++;
-    else {
+    if (rules.isIgnored(p)) {
+      ignored++;
+      note({ path: p, reason: "ignored", detail: ".gitignore" });
+    } else {
       kept.add(p);
       unchangedKept++;
     }
@@ -146,9 +154,11 @@ export async function stageUpload(
     filesTotal: kept.size,
     filesUnchanged: unchangedKept,
     filesIgnored: ignored,
+    filesDuplicate: duplicates,
+    skippedSample: JSON.stringify(sample),
   };
   try {
-    await runBatch(db, insertJobStatements(db, job, messages.length));
+    await runBatch(db, insertJobStatements(db, job, messages));
   } catch (e) {
     await discardStaged();
     throw e;
@@ -157,8 +167,8 @@ export async function stageUpload(
   return { jobId, batches: messages.length, filesTotal: kept.size };
 }
 
-/** Sends a job's messages; if the queue refuses, the job is marked failed so the loss is visible. */
-export async function enqueue(deps: { db: Db; queue: Queue<IngestMessage> }, jobId: string, messages: IngestMessage[]): Promise<void> {
+/** Sends a job's messages and starts its watchdog; if the queue refuses, the job is marked failed so the loss is visible. */
+export async function enqueue(deps: { db: Db; queue: Queue<IngestMessage>; watchJob: WatchJob }, jobId: string, messages: IngestMessage[]): Promise<void> {
   try {
     for (let i = 0; i < messages.length; i += SEND_BATCH) {
       await deps.queue.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body })));
@@ -167,6 +177,8 @@ export async function enqueue(deps: { db: Db; queue: Queue<IngestMessage> }, job
     await failJob(deps.db, jobId, `could not enqueue the job: ${String(e)}`);
     throw new AppError(503, "queue_unavailable", "the ingestion queue did not accept the job; it is recorded as failed, retry the upload");
   }
+  // The job is already on its way; a watchdog that cannot start now is logged, not a failed upload.
+  await deps.watchJob(jobId).catch((e: unknown) => console.error(JSON.stringify({ jobId, error: `watchdog not started: ${String(e)}` })));
 }
 
 /** Runs statements as one D1 batch (one transaction). */

@@ -205,6 +205,14 @@ export const jobBatches = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
     finishedAt: integer("finished_at"),
+    /** The batch's queue message as sent, so the watchdog can send it again. */
+    message: text("message"),
+    /** Last time anything happened to the batch (enqueued, an attempt failed, re-enqueued). */
+    updatedAt: integer("updated_at"),
+    /** Times the watchdog re-sent the message because the batch made no progress. */
+    requeues: integer("requeues").notNull().default(0),
+    /** When the watchdog first found the batch stalled; null while it makes progress. */
+    stalledSince: integer("stalled_since"),
   },
   (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
 );

@@ -9,7 +9,7 @@ import { fingerprint, indexInShard, runBatch, writeFiles } from "../../../src/li
 import { startProjectDeletion } from "../../../src/lib/projects/delete-project";
 import { listProjects, MAX_PROJECTS_PAGE } from "../../../src/lib/projects/list-projects";
 import { getProject, projectView } from "../../../src/lib/projects/projects";
-import { openDb, tables } from "../../../src/lib/storage";
+import { FILE_STATUSES, openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
 import { jsonBody, parseWith } from "../validate";
@@ -43,6 +43,7 @@ const LinkRepository = z.object({
 const FilesQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
+  status: z.enum(FILE_STATUSES).optional(),
 });
 
 const ProjectsQuery = z.object({
@@ -130,7 +131,12 @@ export const projectRoutes = new Hono<AppEnv>()
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
     const q = parseWith(FilesQuery, c.req.query(), "query");
-    const where = q.cursor ? and(eq(tables.files.projectId, p.projectId), gt(tables.files.path, q.cursor)) : eq(tables.files.projectId, p.projectId);
+    // (project_id, status, path) is indexed, so a status filter is one range scan too.
+    const where = and(
+      eq(tables.files.projectId, p.projectId),
+      q.status ? eq(tables.files.status, q.status) : undefined,
+      q.cursor ? gt(tables.files.path, q.cursor) : undefined,
+    );
     const rows = await db
       .select()
       .from(tables.files)
@@ -160,7 +166,11 @@ export const projectRoutes = new Hono<AppEnv>()
         tokenCount: f.tokenCount,
         binary: f.binary,
         type: f.type,
+        status: f.status,
+        encoding: f.encoding,
+        linkTarget: f.linkTarget,
         skipReason: f.skipReason,
+        skipDetail: f.skipDetail,
         chunkIds: ids.get(f.path) ?? [],
         updatedAt: new Date(f.updatedAt).toISOString(),
       })),
@@ -210,7 +220,15 @@ async function storeRecords(
   const db = openDb(env.DB);
   const { text, chunks } = chunkRecords(records, { tokenizer: p.tokenizer as Tokenizer, maxTokens: p.chunkTokens, overlapTokens: 0 });
   const sha256 = await sha256Hex(text);
-  const prepared = { path, sha256, sizeBytes: new TextEncoder().encode(text).byteLength, binary: false, type, chunks: await fingerprint(chunks) };
+  const prepared = {
+    path,
+    sha256,
+    sizeBytes: new TextEncoder().encode(text).byteLength,
+    binary: false,
+    type,
+    status: "text" as const,
+    chunks: await fingerprint(chunks),
+  };
   const changedAt = Date.now();
   const written = await writeFiles({ db, bucket: env.CHUNKS }, p.projectId, changedAt, [{ ...prepared, text }], []);
   const { statements, stats } = written;

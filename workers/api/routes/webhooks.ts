@@ -9,6 +9,7 @@ import { type Changes, checkPushPath, GitHostError, isRepoName, PushEvent, pushC
 import { enqueue, type IngestMessage, insertJobStatements, runBatch } from "../../../src/lib/ingest";
 import type { SkippedView } from "../../../src/lib/ingest/jobs";
 import { openDb, tables } from "../../../src/lib/storage";
+import { ingestDeps } from "../../ingest-deps";
 import type { AppEnv } from "../types";
 import { parseWith } from "../validate";
 
@@ -98,8 +99,8 @@ export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/github", async (
       filesIgnored: plan.ignored,
       skippedSample: JSON.stringify(plan.sample),
     };
-    await runBatch(db, insertJobStatements(db, job, messages.length));
-    await enqueue({ db, queue: c.env.INGEST_QUEUE }, jobId, messages);
+    await runBatch(db, insertJobStatements(db, job, messages));
+    await enqueue(ingestDeps(c.env), jobId, messages);
     jobs.push({ projectId: p.projectId, jobId });
   }
   return c.json({ jobs, skipped }, jobs.length > 0 ? 202 : 200);
