@@ -76,7 +76,11 @@ describe("push webhook: pushes are ingested like uploads", () => {
     ];
 
     const { jobId, job } = await pushed(push(repo, sha("0"), after, [{ id: "c1", added }]), secret);
-    expect(job).toMatchObject({ status: "done", files: { total: 4, done: 2, ignored: 1 }, outcomes: { text: 2, skipped: { ignored: 3 } } });
+    expect(job).toMatchObject({
+      status: "done",
+      files: { total: 4, done: 2, ignored: 3 },
+      outcomes: { text: 2, skipped: { ignored: 3, "invalid path": 3, "path too long": 1 } },
+    });
     expect(await paths(projectId)).toEqual(["lib/keep.ts", "src/app.ts"]);
     expect(job.skipped).toEqual(
       expect.arrayContaining([

@@ -142,6 +142,7 @@ export async function readJob(db: Db, jobId: string, orgId: string): Promise<Job
     .get();
   if (!job) return undefined;
   const batches = await db.select().from(tables.jobBatches).where(eq(tables.jobBatches.jobId, jobId)).all();
+  const sample = JSON.parse(job.skippedSample) as SkippedView[];
   let done = 0;
   let failed = 0;
   let started = false;
@@ -153,7 +154,7 @@ export async function readJob(db: Db, jobId: string, orgId: string): Promise<Job
     status: "queued",
     files: { total: job.filesTotal, done: job.filesUnchanged, skipped: 0, unchanged: job.filesUnchanged, ignored: job.filesIgnored, removed: 0 },
     outcomes: { text: 0, decoded: 0, binary: 0, link: 0, skipped: {} },
-    skipped: (JSON.parse(job.skippedSample) as SkippedView[]).slice(0, MAX_SKIPPED_SHOWN),
+    skipped: sample.slice(0, MAX_SKIPPED_SHOWN),
     chunks: 0,
     chunksWritten: 0,
     tokens: 0,
@@ -181,7 +182,11 @@ export async function readJob(db: Db, jobId: string, orgId: string): Promise<Job
     view.chunksWritten += b.chunksWritten;
     view.tokens += b.tokens;
     for (const e of JSON.parse(b.errors) as FileError[]) if (view.errors.length < MAX_ERRORS_SHOWN) view.errors.push(e);
-    for (const [key, n] of Object.entries(JSON.parse(b.outcomes) as Record<string, number>)) addOutcome(view.outcomes, key, n);
+    for (const [key, n] of Object.entries(JSON.parse(b.outcomes) as Record<string, number>)) {
+      addOutcome(view.outcomes, key, n);
+      // A push's .gitignore rules are read by the consumer, so its batches count what they ignored.
+      if (key === "skipped:ignored") view.files.ignored += n;
+    }
     for (const e of JSON.parse(b.skipped) as SkippedView[]) if (view.skipped.length < MAX_SKIPPED_SHOWN) view.skipped.push(e);
     if (b.status === "failed") view.errors.push({ message: `batch ${b.seq} failed after ${b.attempts} attempts: ${b.lastError ?? "dead-lettered"}` });
   }
@@ -189,6 +194,8 @@ export async function readJob(db: Db, jobId: string, orgId: string): Promise<Job
   if (Number.isFinite(stalledSince)) view.stalledSince = new Date(stalledSince).toISOString();
   if (job.filesIgnored > 0) addOutcome(view.outcomes, "skipped:ignored", job.filesIgnored);
   if (job.filesDuplicate > 0) addOutcome(view.outcomes, "skipped:duplicate path", job.filesDuplicate);
+  // Paths refused before anything was staged or fetched (a push's invalid paths) are counted from the job's sample.
+  for (const e of sample) if (e.reason !== "ignored" && e.reason !== "duplicate path") addOutcome(view.outcomes, `skipped:${e.reason}`, 1);
   const finished = done + failed === batches.length;
   if (job.error) view.status = "failed";
   else if (finished) view.status = failed > 0 ? "failed" : "done";

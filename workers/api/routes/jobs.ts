@@ -75,6 +75,7 @@ export const jobRoutes = new Hono<AppEnv>()
       sha256: chunk.sha256,
       type: chunk.type,
       severity: chunk.severity,
+      encoding: chunk.encoding,
       createdAt: new Date(chunk.createdAt).toISOString(),
       text,
     };
