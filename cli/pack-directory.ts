@@ -33,7 +33,8 @@ export async function packDirectory(root: string): Promise<Packed> {
       const info = await lstat(full);
       if (info.isSymbolicLink()) {
         if (rules.isIgnored(path)) continue;
-        controller.add({ name: path, type: "symlink", linkname: await readlink(full), size: 0 });
+        // Each entry's stream must be closed before the next is added, even a link's empty one.
+        await controller.add({ name: path, type: "symlink", linkname: await readlink(full), size: 0 }).close();
         links++;
       } else if (info.isDirectory()) {
         if (!rules.isIgnored(`${path}/`)) await walk(full);
