@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the local sandbox needs from Debian's packages when it is missing:
-# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests).
+# Installs what the local sandbox and the tests need from Debian's packages when it is missing:
+# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests), and the
+# real archivers the archive tests build their fixtures with (GNU tar, bsdtar, Info-ZIP zip, git).
 set -euo pipefail
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v setpriv >/dev/null && command -v prlimit >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
+command -v bsdtar >/dev/null || need+=(libarchive-tools)
+command -v zip >/dev/null || need+=(zip)
+command -v tar >/dev/null || need+=(tar)
+command -v git >/dev/null || need+=(git)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -13,6 +13,7 @@ declare module "vitest" {
     gitHostUrl: string;
     corpus: { archiveBase64: string; tokens: number; bytes: number; files: { path: string; bytes: number }[] };
     messagesApiUrl: string;
+    realArchivesUrl: string;
     sandboxRunner: { url: string; secret: string };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }

@@ -12,6 +12,7 @@ import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
 import { startGitHost } from "./git-host-server";
 import { startMessagesServer } from "./messages-server";
+import { buildRealToolArchives } from "./real-tool-archives";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
 
@@ -38,9 +39,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("sandboxRunner", { url: runner.url, secret });
   const messages = await startMessagesServer();
   project.provide("messagesApiUrl", messages.url);
+  // Archives made by GNU tar, bsdtar, git archive and Info-ZIP, served on loopback.
+  const archives = await buildRealToolArchives();
+  project.provide("realArchivesUrl", archives.url);
   return async () => {
     await messages.close();
     await host.close();
     await runner.close();
+    await archives.close();
   };
 }

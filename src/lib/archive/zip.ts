@@ -2,7 +2,7 @@
  * Zip reader over random access (an R2 object read by ranges, or bytes in memory): the central
  * directory is authoritative, so data descriptors need nothing special; zip64 end records and extra
  * fields lift the 65,535-entry and 4 GiB limits; names are UTF-8 when flagged (or given by Info-ZIP's
- * Unicode path field), else CP437. Entries are inflated against their declared size, so a lying header
+ * Unicode path field, or simply valid UTF-8), else CP437. Entries are inflated against their declared size, so a lying header
  * cannot produce more than it says.
  */
 import { AppError } from "../errors";
@@ -15,6 +15,7 @@ const EOCD64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const UTF8 = new TextDecoder("utf-8");
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 // CP437's upper half, the encoding of zip names without the UTF-8 flag.
 const CP437_HIGH = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0";
 
@@ -89,7 +90,7 @@ export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits):
     const extra = rest.subarray(nameLen, nameLen + extraLen);
     at += 46 + nameLen + extraLen + commentLen;
 
-    let rawName = (flags & 0x800) !== 0 ? UTF8.decode(nameBytes) : cp437(nameBytes);
+    let rawName = (flags & 0x800) !== 0 ? UTF8.decode(nameBytes) : legacyName(nameBytes);
     for (let e = 0; e + 4 <= extra.byteLength; ) {
       const id = u16(extra, e);
       const len = u16(extra, e + 2);
@@ -141,6 +142,18 @@ export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits):
     if (bytes.byteLength !== size) throw corrupt(`entry "${rawName}" does not match its declared size`);
     if (fileType === 0o120000) yield { kind: "symlink", path, target: UTF8.decode(bytes) };
     else yield { kind: "file", path, size, mode: unixMode & 0o7777 || 0o644, bytes: bytes.slice() };
+  }
+}
+
+/**
+ * A name without the UTF-8 flag. Info-ZIP on Linux writes UTF-8 names without setting it, and a CP437
+ * name is almost never valid UTF-8, so valid UTF-8 is read as such (as libarchive does in a UTF-8 locale).
+ */
+function legacyName(bytes: Uint8Array): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return cp437(bytes);
   }
 }
 
