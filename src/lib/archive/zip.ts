@@ -14,6 +14,8 @@ const EOCD64 = 0x06064b50;
 const EOCD64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
+// Far above any directory within the entry cap (200,000 entries of ~100 bytes).
+const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const UTF8 = new TextDecoder("utf-8");
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 // CP437's upper half, the encoding of zip names without the UTF-8 flag.
@@ -68,12 +70,15 @@ export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits):
   }
   if (count > limits.maxEntries) throw tooManyEntries(limits);
   if (cdAt + cdSize > file.size) throw corrupt("the central directory runs past the end");
+  // The directory is read once (about 100 bytes an entry: 20 MiB at the entry cap), so walking it never
+  // competes with the entries' data for the read cache.
+  if (cdSize > MAX_DIRECTORY_BYTES) throw corrupt(`a central directory of ${cdSize} bytes`);
+  const cd = await source.read(cdAt, cdSize);
 
   let unpacked = 0;
-  let at = cdAt;
-  const end = cdAt + cdSize;
+  let at = 0;
   for (let n = 0; n < count; n++) {
-    const head = await file.read(at, 46);
+    const head = cd.subarray(at, at + 46);
     if (head.byteLength < 46 || u32(head, 0) !== CENTRAL) throw corrupt("bad central directory");
     const flags = u16(head, 8);
     const method = u16(head, 10);
@@ -84,8 +89,8 @@ export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits):
     const commentLen = u16(head, 32);
     const external = u32(head, 38);
     let localAt = u32(head, 42);
-    const rest = await file.read(at + 46, nameLen + extraLen);
-    if (at + 46 + nameLen + extraLen + commentLen > end) throw corrupt("bad central directory");
+    if (at + 46 + nameLen + extraLen + commentLen > cd.byteLength) throw corrupt("bad central directory");
+    const rest = cd.subarray(at + 46, at + 46 + nameLen + extraLen);
     const nameBytes = rest.subarray(0, nameLen);
     const extra = rest.subarray(nameLen, nameLen + extraLen);
     at += 46 + nameLen + extraLen + commentLen;

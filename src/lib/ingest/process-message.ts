@@ -9,7 +9,7 @@ import { type Db, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { outcomeKey, stageEntry } from "./entry-outcome";
 import { indexInShard } from "./index-shard";
-import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, type SkippedView } from "./jobs";
+import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
 import { runBatch } from "./stage-upload";
@@ -43,7 +43,12 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     limits.storage,
     Promise.all([db.select().from(tables.ingestJobs).where(eq(tables.ingestJobs.jobId, msg.jobId)).get(), loadProjectSettings(db, msg.projectId)]),
   );
-  if (!job || !project || job.projectId !== msg.projectId) throw new PermanentError(`job ${msg.jobId} or its project is gone`);
+  if (!job || job.projectId !== msg.projectId) throw new PermanentError(`job ${msg.jobId} does not belong to project ${msg.projectId}`);
+  if (!project) {
+    // The project is being deleted (or gone): the batch ends failed with that reason, without a retry.
+    await withDeadline("failing the batch", limits.storage, markBatchFailed(db, msg.jobId, msg.seq, "the project was deleted"));
+    return "already-done";
+  }
 
   const errors: FileError[] = [];
   let prepared: PreparedFile[] = [];
@@ -192,7 +197,8 @@ function addSkipped(outcomes: BatchOutcomes, skipped: SkippedView[]): void {
 
 export async function loadProjectSettings(db: Db, projectId: string): Promise<(ProjectSettings & { name: string }) | undefined> {
   const p = await db.select().from(tables.projects).where(eq(tables.projects.projectId, projectId)).get();
-  if (!p) return undefined;
+  // A project being deleted takes no more writes: its remaining messages end at once.
+  if (!p || p.deletedAt !== null) return undefined;
   return {
     projectId: p.projectId,
     name: p.name,
