@@ -6,7 +6,8 @@
  * PUT /__files/:owner/:repo/:ref/:path  publishes file contents at a commit;
  * PUT /__compare/:owner/:repo/:base/:head  publishes a comparison's files (JSON `{ files }`);
  * PUT /__limit/:owner/:repo  makes the repository's next `count` requests answer `status` with `headers` (JSON);
- * GET /__log  lists every request outside the control routes, in order, as `{ method, url, status }`.
+ * GET /__log  lists every request outside the control routes, in order, as `{ method, url, status }`;
+ * POST /__dying-runner/runs and /__silent-runner/runs  play a sandbox runner that dies mid-run or never answers.
  * Paths under `fail-500/` answer 500, as a git host having an outage does.
  */
 import { createServer, type OutgoingHttpHeaders } from "node:http";
@@ -67,6 +68,17 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
   });
 
   function control(method: string, url: URL, body: Buffer, res: import("node:http").ServerResponse): void {
+    // Broken sandbox runners for the resilience tests: one dies after its first event, one never answers.
+    if (method === "POST" && url.pathname === "/__dying-runner/runs") {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ type: "started", command: "pytest", index: 0 })}\n`);
+      setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
+    if (method === "POST" && url.pathname === "/__silent-runner/runs") {
+      res.socket?.setTimeout(0);
+      return;
+    }
     const put = /^\/__files\/([^/]+)\/([^/]+)\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (method === "PUT" && put) {
       const [, owner, repo, ref, path] = put as unknown as [string, string, string, string, string];

@@ -9,6 +9,9 @@ import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
 
 export type { CommandResult, RunEvent, RunLimits };
 
+// Writing the workspace and starting the box, on top of the commands' own wall limits.
+const RUN_SETUP_SECONDS = 60;
+
 export type SandboxRun = {
   files: { path: string; content: string }[];
   /** Symbolic links as recorded in the catalog; each sandbox writes only those that cannot leave its workspace. */
@@ -27,26 +30,48 @@ export class LocalRunnerSandbox implements Sandbox {
   constructor(
     private readonly url: string,
     private readonly secret: string,
+    private readonly setupSeconds = RUN_SETUP_SECONDS,
   ) {}
 
   async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
     let res: Response;
+    // The whole run, body included, has a deadline: every command's wall limit plus time to set up, so a
+    // runner that hangs or dies mid-run ends the run as failed instead of leaving it running forever.
+    const deadlineMs = (input.commands.length * input.limits.wallSeconds + this.setupSeconds) * 1000;
+    const signal = AbortSignal.timeout(deadlineMs);
     try {
       res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
         method: "POST",
         headers: { authorization: `Bearer ${this.secret}`, "content-type": "application/json" },
         body: JSON.stringify(input),
+        signal,
       });
     } catch (e) {
-      throw new AppError(503, "sandbox_unavailable", `the sandbox runner at ${this.url} cannot be reached: ${String(e)}`);
+      console.error(JSON.stringify({ sandbox: "local runner unreachable", url: this.url, error: String(e) }));
+      if (signal.aborted) throw new AppError(502, "sandbox_failed", `the sandbox run did not start within ${deadlineMs / 1000} s`);
+      throw new AppError(503, "sandbox_unavailable", "the sandbox runner cannot be reached");
     }
-    if (!res.ok || !res.body)
-      throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}: ${await res.text()}`);
+    if (!res.ok || !res.body) {
+      console.error(JSON.stringify({ sandbox: "local runner refused the run", status: res.status, body: (await res.text()).slice(0, 2000) }));
+      throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}`);
+    }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffered = "";
     let outcome: SandboxOutcome | undefined;
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        const timedOut = signal.aborted;
+        console.error(JSON.stringify({ sandbox: timedOut ? "run past its deadline" : "runner connection lost", error: String(e) }));
+        throw new AppError(
+          502,
+          "sandbox_failed",
+          timedOut ? `the sandbox run did not finish within ${deadlineMs / 1000} s` : "the sandbox runner stopped in the middle of the run",
+        );
+      }
+      const { done, value } = chunk;
       if (value) buffered += value;
       let nl = buffered.indexOf("\n");
       while (nl >= 0) {
