@@ -24,6 +24,25 @@ describe("ModelAdapter over the real SDK against a local Messages API", () => {
     expect(costUsd("claude-sonnet-4-5", { inputTokens: 400_000, outputTokens: 10_000 })).toBeCloseTo(2.625, 9);
   });
 
+  it("turns a stream dropped or silent mid-answer into an availability failure, within the idle limit", async () => {
+    await fetch(`${base}/__fail`, {
+      method: "PUT",
+      body: JSON.stringify([
+        { status: 200, retryAfter: "0", match: "cut me off", cut: "drop" },
+        { status: 200, retryAfter: "0", match: "go quiet", cut: "stall" },
+      ]),
+    });
+    const quick = new ModelAdapter({ apiKey: "test-key", baseURL: base, model: "claude-sonnet-4-5", maxRetries: 0, streamIdleMs: 300 });
+    const dropped = await quick.complete("s", [{ role: "user", content: "cut me off" }], { maxTokens: 50 }).catch((e: unknown) => e);
+    expect(failureKind(dropped)).toBe("availability");
+    const started = Date.now();
+    const silent = await quick.complete("s", [{ role: "user", content: "go quiet" }], { maxTokens: 50 }).catch((e: unknown) => e);
+    expect(failureKind(silent)).toBe("availability");
+    expect(String(silent)).toContain("sent nothing for 300 ms");
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(modelError(silent)).toMatchObject({ status: 503, code: "model_unavailable" });
+  });
+
   it("retries 429 and 529, honouring retry-after", async () => {
     await fetch(`${base}/__fail`, {
       method: "PUT",

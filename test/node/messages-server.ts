@@ -1,7 +1,7 @@
 /**
  * A local HTTP server that speaks the Anthropic Messages API for tests: POST /v1/messages (JSON, or
  * server-sent events in the documented order when `stream` is true), POST /v1/messages/count_tokens,
- * scripted failures (429/529/5xx with retry-after), the model's context window (200k tokens, 1M with the
+ * scripted failures (429/529/5xx with retry-after, or a stream that is dropped or goes silent mid-answer), the model's context window (200k tokens, 1M with the
  * `context-1m` beta header: a longer prompt is a 400 "prompt is too long"), and a record of every request
  * it received (path, body, beta header).
  * Replies: the first reply queued with PUT /__reply?match=<text> whose match text occurs in the request,
@@ -13,7 +13,8 @@ import { createServer } from "node:http";
 
 export async function startMessagesServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const bodies: unknown[] = [];
-  const failures: { status: number; retryAfter: string; match?: string; times?: number }[] = [];
+  // `cut`: the stream starts, then the connection is dropped (`"drop"`) or goes silent (`"stall"`).
+  const failures: { status: number; retryAfter: string; match?: string; times?: number; cut?: "drop" | "stall" }[] = [];
   const replies: { match: string; text: string }[] = [];
   // Tokens counted per character (a quarter by default), and the context window, per matching request.
   const factors: { match: string; factor: number }[] = [];
@@ -26,7 +27,7 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
       const url = new URL(req.url ?? "/", "http://localhost");
       if (url.pathname === "/__requests") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(bodies));
       if (url.pathname === "/__fail" && req.method === "PUT") {
-        failures.push(...(JSON.parse(raw) as { status: number; retryAfter: string; match?: string; times?: number }[]));
+        failures.push(...(JSON.parse(raw) as typeof failures));
         return void res.writeHead(204).end();
       }
       if (url.pathname === "/__count" && req.method === "PUT") {
@@ -57,6 +58,21 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
       if (fail) {
         if (!fail.times || fail.times <= 1) failures.splice(failAt, 1);
         else fail.times--;
+        if (fail.cut) {
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          const start = { id: "msg_local", type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null };
+          res.write(
+            `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { ...start, usage: { input_tokens: inputTokens, output_tokens: 1 } } })}\n\n`,
+          );
+          res.write(
+            `event: content_block_start\ndata: ${JSON.stringify({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } })}\n\n`,
+          );
+          res.write(
+            `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "partial " } })}\n\n`,
+          );
+          if (fail.cut === "drop") setTimeout(() => res.socket?.destroy(), 20);
+          return;
+        }
         const type = fail.status === 529 ? "overloaded_error" : fail.status === 429 ? "rate_limit_error" : "api_error";
         return error(fail.status, type, type, { "retry-after": fail.retryAfter });
       }

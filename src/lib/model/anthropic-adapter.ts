@@ -19,7 +19,12 @@ export type ModelConfig = {
   model: string;
   maxRetries?: number;
   gate?: ConcurrencyGate;
+  /** A stream that sends nothing for this long is abandoned as unavailable (default 60 s). */
+  streamIdleMs?: number;
 };
+
+// The API sends a ping at least every few seconds while it works; a minute of silence is a dead stream.
+const STREAM_IDLE_MS = 60_000;
 export type ChatMessage = { role: "user" | "assistant"; content: string };
 export type Usage = { inputTokens: number; outputTokens: number };
 /** `promptSha256`: the fingerprint of exactly what was sent (system and messages, after redaction). */
@@ -161,7 +166,33 @@ export class ModelAdapter {
         this.headers(opts.longContext),
       );
       if (opts.onText) stream.on("text", opts.onText);
-      const final = await stream.finalMessage();
+      // A stream that stalls or breaks mid-answer is an availability failure like an overload, so the
+      // orchestrator's fallbacks apply; without this a silent stream would hold the run until the SDK's
+      // ten-minute timeout, and a cut one would surface as an unclassified error.
+      const idleMs = this.config.streamIdleMs ?? STREAM_IDLE_MS;
+      let stalled = false;
+      let idle = setTimeout(onIdle, idleMs);
+      function onIdle(): void {
+        stalled = true;
+        stream.abort();
+      }
+      stream.on("streamEvent", () => {
+        clearTimeout(idle);
+        idle = setTimeout(onIdle, idleMs);
+      });
+      let final: Awaited<ReturnType<typeof stream.finalMessage>>;
+      try {
+        final = await stream.finalMessage();
+      } catch (e) {
+        if (stalled) throw new Anthropic.APIConnectionTimeoutError({ message: `the model stream sent nothing for ${idleMs} ms` });
+        if (e instanceof Anthropic.APIError) throw e;
+        throw new Anthropic.APIConnectionError({
+          message: `the model stream broke: ${e instanceof Error ? e.message : String(e)}`,
+          cause: e instanceof Error ? e : undefined,
+        });
+      } finally {
+        clearTimeout(idle);
+      }
       const text = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
       return {
         text,
