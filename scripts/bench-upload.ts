@@ -78,7 +78,9 @@ async function ingestTree(server: LocalServer, dir: string, threshold?: number) 
 async function main(): Promise<void> {
   const repos = process.argv.slice(2).length > 0 ? process.argv.slice(2) : (process.env.BENCH_REPOS ?? "").split(",").filter(Boolean);
   if (repos.length === 0) {
-    console.log("bench:upload skipped: name the repositories (`git archive` .tar.gz files) with BENCH_REPOS=a.tar.gz,b.tar.gz or npm run bench:upload -- a.tar.gz b.tar.gz");
+    console.log(
+      "bench:upload skipped: name the repositories (`git archive` .tar.gz files) with BENCH_REPOS=a.tar.gz,b.tar.gz or npm run bench:upload -- a.tar.gz b.tar.gz",
+    );
     return;
   }
   const tree = mkdtempSync(join(tmpdir(), "winky-bench-tree-"));

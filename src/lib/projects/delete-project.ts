@@ -5,10 +5,8 @@
  * two copies running at once) only repeats deletions that already happened.
  */
 import { z } from "zod";
-import type { ProjectIndex } from "../../../durable-objects/project-index";
-import type { Session } from "../../../durable-objects/session";
 import { newId } from "../crypto/hash";
-import { notFound, unwrap } from "../errors";
+import { type ErrorResult, notFound, unwrap } from "../errors";
 import { PermanentError } from "../ingest";
 
 /** The order of the work: sessions and uploads first (they hold objects only their rows name), then the index shard, R2, D1. */
@@ -28,8 +26,10 @@ export type DeletionDeps = {
   d1: D1Database;
   bucket: R2Bucket;
   queue: Queue<unknown>;
-  projectIndex: DurableObjectNamespace<ProjectIndex>;
-  sessions: DurableObjectNamespace<Session>;
+  /** The project's shard: what its deletion needs of it (ProjectIndex implements it). */
+  projectIndex: { getByName(name: string): { purge(): Promise<{ done: boolean; vectorsRemoved: number }> } };
+  /** Session objects: what a deletion needs of them (Session implements it). */
+  sessions: { getByName(name: string): { wipe(orgId?: string): Promise<{ existed: boolean } | ErrorResult> } };
 };
 
 // Per step: R2 keys listed and deleted (R2 deletes up to 1,000 keys per call; half keeps a step short),

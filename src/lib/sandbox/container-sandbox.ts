@@ -4,7 +4,6 @@
  * wall-time and output limits as the local runner; the container has no internet access.
  */
 import { getSandbox } from "@cloudflare/sandbox";
-import type { SandboxContainer } from "../../../durable-objects/sandbox-container";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
 import type { CommandResult, RunEvent, Sandbox, SandboxOutcome, SandboxRun } from "./sandbox";
@@ -15,7 +14,7 @@ const LINKS_PER_EXEC = 200;
 
 export class ContainerSandbox implements Sandbox {
   constructor(
-    private readonly namespace: DurableObjectNamespace<SandboxContainer>,
+    private readonly namespace: NonNullable<Env["SANDBOX"]>,
     private readonly runId: string,
   ) {}
 

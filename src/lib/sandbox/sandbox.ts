@@ -2,7 +2,6 @@
  * One Sandbox interface. Local: the bubblewrap runner (`runner/server.ts`) reached over HTTP with a
  * shared secret. Production: Cloudflare Containers (`container-sandbox.ts`).
  */
-import type { SandboxContainer } from "../../../durable-objects/sandbox-container";
 import { AppError } from "../errors";
 import { ContainerSandbox } from "./container-sandbox";
 import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
@@ -94,7 +93,7 @@ export class LocalRunnerSandbox implements Sandbox {
 
 /** The sandbox the bindings allow: Containers in production, else the local runner when configured. */
 export function sandboxFor(
-  env: { SANDBOX?: DurableObjectNamespace<SandboxContainer>; SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string },
+  env: { SANDBOX?: NonNullable<Env["SANDBOX"]>; SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string },
   runId: string,
 ): Sandbox {
   if (env.SANDBOX) return new ContainerSandbox(env.SANDBOX, runId);

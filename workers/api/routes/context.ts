@@ -4,21 +4,12 @@ import { z } from "zod";
 import { pieceRefs } from "../../../src/lib/assembly/assemble";
 import { newId } from "../../../src/lib/crypto/hash";
 import { unwrap } from "../../../src/lib/errors";
-import { DEFAULT_MODEL } from "../../../src/lib/model/anthropic-adapter";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
-
-/** The fields of an assembly request, with or without a session. */
-export const AssembleFields = z.object({
-  prompt: z.string().trim().min(1, "the prompt is empty").max(200_000, "the prompt is over 200,000 characters"),
-  budget: z.number().int().min(4096).max(1_000_000).default(500_000),
-  hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
-  model: z.string().min(1).max(128).default(DEFAULT_MODEL),
-  includeText: z.boolean().default(false),
-});
 
 const Assemble = AssembleFields.extend({
   projectId: z.string().min(1).max(64),

@@ -13,9 +13,9 @@ import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-gen
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonBody } from "../validate";
-import { sessionStub } from "./sessions";
 
 const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
 const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });

@@ -5,27 +5,17 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Session } from "../../../durable-objects/session";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { AssembleFields } from "../schemas";
+import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
-import { jsonBody, parseWith } from "../validate";
-import { AssembleFields } from "./context";
-
-export const SessionId = z.string().regex(/^ses_[A-Za-z0-9_-]{8,64}$/, "not a session id");
+import { jsonBody } from "../validate";
 
 const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
-
-/**
- * The session's object for a well-formed id. Its methods check that the caller's org owns it (another
- * org's session answers as a missing one), so no extra round trip is made here.
- */
-export function sessionStub(env: Env, sessionId: string): DurableObjectStub<Session> {
-  return env.SESSION.getByName(parseWith(SessionId, sessionId, "session id"));
-}
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/sessions", async (c) => {
