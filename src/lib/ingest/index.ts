@@ -3,5 +3,5 @@ export { type FileError, finishBatchStatement, insertJobStatements, type JobView
 export { IngestMessage, StagedBatch, stagingKey } from "./messages";
 export { chunkIdFor, fingerprint, metadataOnly, type PreparedChunk, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
 export { loadProjectSettings, PermanentError, type ProcessDeps, prepareBytes, processMessage } from "./process-message";
-export { enqueue, runBatch, type StageDeps, type StageResult, stageUpload, type WatchJob } from "./stage-upload";
+export { enqueue, type StageDeps, type StageResult, stageUpload, type WatchJob } from "./stage-upload";
 export { type Statement, type WriteStats, writeFiles } from "./write-files";

@@ -5,14 +5,13 @@ import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
-import { type Db, tables } from "../storage";
+import { type Db, runBatch, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { outcomeKey, stageEntry } from "./entry-outcome";
 import { indexInShard } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
-import { runBatch } from "./stage-upload";
 import { writeFiles } from "./write-files";
 
 export type ProcessDeps = {

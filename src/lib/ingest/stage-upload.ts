@@ -9,11 +9,10 @@ import type { ArchiveEntry } from "../archive";
 import { buildIgnoreRules } from "../chunker";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
-import { type Db, tables } from "../storage";
+import { type Db, runBatch, tables } from "../storage";
 import { type SkippedEntry, stageEntry } from "./entry-outcome";
 import { failJob, insertJobStatements, type JobSource } from "./jobs";
 import { type IngestMessage, type StagedFile, stagingKey } from "./messages";
-import type { Statement } from "./write-files";
 
 /** Starts the job's watchdog (see watchdog.ts), so a stalled batch is re-sent or failed, never silent. */
 export type WatchJob = (jobId: string) => Promise<void>;
@@ -179,10 +178,4 @@ export async function enqueue(deps: { db: Db; queue: Queue<IngestMessage>; watch
   }
   // The job is already on its way; a watchdog that cannot start now is logged, not a failed upload.
   await deps.watchJob(jobId).catch((e: unknown) => console.error(JSON.stringify({ jobId, error: `watchdog not started: ${String(e)}` })));
-}
-
-/** Runs statements as one D1 batch (one transaction). */
-export async function runBatch(db: Db, statements: Statement[]): Promise<void> {
-  if (statements.length === 0) return;
-  await db.batch(statements as [Statement, ...Statement[]]);
 }

@@ -4,11 +4,12 @@
  * a missing object; the caller commits the returned statements in one D1 batch (one transaction).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import { chunkKey, type Db, putChunkText, rowsPerStatement, tables } from "../storage";
+import { chunkKey, type Db, putChunkText, rowsPerStatement, type Statement, tables } from "../storage";
 import { chunkIdFor, type PreparedFile } from "./prepare-file";
 
 export type WriteDeps = { db: Db; bucket: R2Bucket };
+
+export type { Statement };
 
 export type WriteStats = {
   filesWritten: number;
@@ -19,8 +20,6 @@ export type WriteStats = {
   chunksWritten: number;
   tokens: number;
 };
-
-export type Statement = BatchItem<"sqlite">;
 
 export type ChunkRow = typeof tables.chunks.$inferInsert;
 

@@ -1,5 +1,6 @@
 /** The drizzle handle over D1, and D1's per-statement bound-parameter limit. */
 import { getTableColumns, type Table } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
@@ -21,4 +22,13 @@ export function rowsPerStatement<T>(rows: T[], table: Table): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
   return out;
+}
+
+/** One statement of a D1 batch. */
+export type Statement = BatchItem<"sqlite">;
+
+/** Runs statements as one D1 batch (one transaction). */
+export async function runBatch(db: Db, statements: Statement[]): Promise<void> {
+  if (statements.length === 0) return;
+  await db.batch(statements as [Statement, ...Statement[]]);
 }

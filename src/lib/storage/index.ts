@@ -1,4 +1,4 @@
 export { chunkKey, getChunkText, putChunkText } from "./chunk-store";
-export { D1_MAX_PARAMS, type Db, openDb, rowsPerStatement } from "./db";
+export { D1_MAX_PARAMS, type Db, openDb, rowsPerStatement, runBatch, type Statement } from "./db";
 export * as tables from "./schema";
 export { FILE_STATUSES, type FileStatus, SKIP_REASONS, type SkipReason } from "./schema";
