@@ -1,0 +1,53 @@
+/**
+ * The verify pass: the change runs in the sandbox; on failure a targeted repair pass gets the failing
+ * logs and the changed files (a minimal context), up to MAX_REPAIRS times.
+ */
+import { askPass } from "./ask-pass";
+import { unknownCitations } from "./citations";
+import { fitPrompt, type PassContext } from "./fit-prompt";
+import type { Verification, Verifier } from "./generation-types";
+import { budgetFor, CHANGE_MAX_TOKENS, MAX_REPAIRS, PLAN_BUDGET } from "./limits";
+import { failingOutput, repairInstruction } from "./prompts";
+import { ProposedChange } from "./schemas";
+
+// Characters of failing output that join a repair pass's retrieval query.
+const REPAIR_QUERY_CHARS = 2_000;
+
+/** Verifies `change`, repairing it while it fails; unknown citations of repaired changes go to the warnings. */
+export async function verifyAndRepair(
+  ctx: PassContext,
+  verify: Verifier,
+  p: { prompt: string; budget: number; change: ProposedChange; sent: Set<string> },
+): Promise<{ change: ProposedChange; verification: Verification[]; repairs: number }> {
+  const { prompt, budget, sent } = p;
+  let change = p.change;
+  const verification: Verification[] = [];
+  let repairs = 0;
+  for (;;) {
+    const attempt = repairs;
+    const run = await verify({ files: change.files, deletions: [], ...(change.diff ? { diff: change.diff } : {}) }, (event) =>
+      ctx.emit({ type: "sandbox", attempt, event }),
+    );
+    verification.push(run);
+    ctx.emit({ type: "verified", attempt, runId: run.runId, status: run.status });
+    if (run.status === "passed" || repairs >= MAX_REPAIRS) break;
+    repairs++;
+    const failing = failingOutput(run.results);
+    ctx.emit({ type: "repair", attempt: repairs, failing });
+    const instruction = repairInstruction(prompt, failing, change);
+    const repairFit = await fitPrompt(ctx, {
+      pass: `repair ${repairs}`,
+      query: `${prompt}\n${failing.slice(-REPAIR_QUERY_CHARS)}`,
+      instruction,
+      // Minimal context: about 32k tokens of sources on top of the logs and the change.
+      budget: budgetFor(instruction, PLAN_BUDGET * 2, budget),
+      hotPaths: change.files.map((f) => f.path),
+      maxTokens: CHANGE_MAX_TOKENS,
+      exclusiveHotPaths: true,
+    });
+    for (const piece of repairFit.context.contextPieces) sent.add(piece.chunkId);
+    change = await askPass(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS);
+    ctx.warnings.push(...unknownCitations(change, sent));
+  }
+  return { change, verification, repairs };
+}
