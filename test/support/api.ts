@@ -8,6 +8,8 @@ export const BOOTSTRAP = "test-bootstrap-token";
 export async function api(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.token !== "") headers.set("authorization", `Bearer ${init.token ?? BOOTSTRAP}`);
+  // Cloudflare's ray id becomes the request id errors carry; a fixed one lets tests compare whole error bodies.
+  if (!headers.has("cf-ray")) headers.set("cf-ray", "test-ray");
   return SELF.fetch(`https://winky.test${path}`, { ...init, headers });
 }
 

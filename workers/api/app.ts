@@ -1,6 +1,6 @@
 /** The HTTP API: one Hono app, one sub-app per resource, one error handler. */
 import { Hono } from "hono";
-import { AppError } from "../../src/lib/errors";
+import { AppError, envelopeOf } from "../../src/lib/errors";
 import { requireAuth } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
@@ -37,10 +37,15 @@ authed.route("/", generateRoutes);
 authed.route("/", sessionRoutes);
 app.route("/api", authed);
 
-app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(c.var.requestId), 404));
 
+// Every error answers in the one envelope with the request id; unknown errors are logged once, with their
+// cause, and answered generically so no internal detail reaches a client.
 app.onError((err, c) => {
-  if (err instanceof AppError) return c.json(err.toJSON(), err.status);
+  if (err instanceof AppError) {
+    if (err.cause !== undefined) console.error(JSON.stringify({ requestId: c.var.requestId, code: err.code, cause: String(err.cause) }));
+    return c.json(err.toJSON(c.var.requestId), err.status);
+  }
   console.error(JSON.stringify({ requestId: c.var.requestId, path: c.req.path, error: String(err), stack: err instanceof Error ? err.stack : undefined }));
-  return c.json({ error: { code: "internal", message: "internal error", requestId: c.var.requestId } }, 500);
+  return c.json(envelopeOf(err, c.var.requestId), 500);
 });

@@ -1,22 +1,36 @@
 /** The one error type that crosses the edge: a status, a stable code and a message for humans. */
 export type ErrorIssue = { path: string; message: string };
 
+/** The one error envelope: HTTP bodies, NDJSON lines and WebSocket frames all carry `{ error: ErrorBody }`. */
+export type ErrorBody = { code: string; message: string; issues?: ErrorIssue[]; requestId?: string };
+
 export class AppError extends Error {
   readonly status: 400 | 401 | 403 | 404 | 409 | 411 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
   readonly code: string;
   readonly issues: ErrorIssue[] | undefined;
 
-  constructor(status: AppError["status"], code: string, message: string, issues?: ErrorIssue[]) {
-    super(message);
+  /** `cause` is kept for logs and stack traces; it never reaches a client. */
+  constructor(status: AppError["status"], code: string, message: string, issues?: ErrorIssue[], options?: { cause?: unknown }) {
+    super(message, options);
     this.name = "AppError";
     this.status = status;
     this.code = code;
     this.issues = issues;
   }
 
-  toJSON(): { error: { code: string; message: string; issues?: ErrorIssue[] } } {
-    return { error: { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) } };
+  toJSON(requestId?: string): { error: ErrorBody } {
+    return { error: errorBody(this.code, this.message, this.issues, requestId) };
   }
+}
+
+/** An envelope body, with the optional fields only when present. */
+export function errorBody(code: string, message: string, issues?: ErrorIssue[], requestId?: string): ErrorBody {
+  return { code, message, ...(issues ? { issues } : {}), ...(requestId ? { requestId } : {}) };
+}
+
+/** What a client may see of any error: an AppError as it is, anything else as a generic internal error. */
+export function envelopeOf(err: unknown, requestId?: string): { error: ErrorBody } {
+  return err instanceof AppError ? err.toJSON(requestId) : { error: errorBody("internal", "internal error", undefined, requestId) };
 }
 
 export const notFound = (what: string): AppError => new AppError(404, "not_found", `${what} not found`);

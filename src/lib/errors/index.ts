@@ -1,1 +1,1 @@
-export { AppError, caught, type ErrorIssue, type ErrorResult, notFound, unwrap } from "./app-error";
+export { AppError, caught, type ErrorBody, type ErrorIssue, type ErrorResult, envelopeOf, errorBody, notFound, unwrap } from "./app-error";

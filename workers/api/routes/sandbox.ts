@@ -2,7 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { AppError, notFound } from "../../../src/lib/errors";
+import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
 import { Change } from "../../../src/lib/sandbox/apply-change";
 import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
@@ -40,7 +40,7 @@ async function deleteObjects(bucket: R2Bucket, prefix: string): Promise<void> {
 
 /** JSON when the run ends, or NDJSON events as they happen when the client accepts application/x-ndjson. */
 function respond(
-  c: { req: { header(name: string): string | undefined }; json(body: unknown, status?: 200): Response },
+  c: { req: { header(name: string): string | undefined }; json(body: unknown, status?: 200): Response; var: { requestId: string } },
   run: (onEvent: (e: RunEvent) => void) => Promise<unknown>,
 ): Promise<Response> | Response {
   if (!(c.req.header("accept") ?? "").includes("application/x-ndjson")) return run(() => undefined).then((body) => c.json(body));
@@ -49,7 +49,8 @@ function respond(
   const write = (o: unknown): void => void writer.write(`${JSON.stringify(o)}\n`);
   run(write)
     .then((summary) => write({ type: "summary", ...(summary as object) }))
-    .catch((e: unknown) => write({ type: "error", message: e instanceof Error ? e.message : String(e) }))
+    // The same envelope as an HTTP error, on its own line.
+    .catch((e: unknown) => write({ type: "error", ...envelopeOf(e, c.var.requestId) }))
     .finally(() => void writer.close());
   return new Response(readable.pipeThrough(new TextEncoderStream()), { headers: { "content-type": "application/x-ndjson" } });
 }
