@@ -1,0 +1,203 @@
+/** The assembler's `RetrievalStore` over the shard's SQLite: searches, chunk and summary reads, cached counts. */
+import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/assemble";
+import type { Embedder } from "../retrieval/embedder";
+import type { VectorIndex } from "../retrieval/vector-index";
+import { countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
+import type { PathLookup } from "./path-lookup";
+import { chunkCounts, summaryBlock } from "./token-counts";
+import type { ChunkRow } from "./types";
+
+// Recent-change groups larger than this are bulk uploads, not a signal of what someone is working on.
+const RECENT_GROUP_MAX = 50;
+
+type MetaRow = { chunk_id: string; path: string; ordinal: number; start_line: number; end_line: number };
+type SummaryRow = { path: string; summary_id: string; summary: string; summary_cl: number };
+
+const json = (xs: string[]): string => JSON.stringify(xs);
+const scale = (tokenizer: Tokenizer, cl: number): number => (tokenizer === "claude" ? scaleToClaude(cl) : cl);
+
+/** An FTS5 query matching any of the terms, each quoted as a phrase. */
+export function ftsAnyOf(terms: string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+}
+
+function metaOf(r: MetaRow): ChunkMeta {
+  return { chunkId: r.chunk_id, path: r.path, ordinal: r.ordinal, startLine: r.start_line, endLine: r.end_line };
+}
+
+/** Held block keys ("chunkId:start-end") grouped by chunk id. */
+export function heldRangesOf(keys: string[] | undefined): Map<string, Set<string>> {
+  const byId = new Map<string, Set<string>>();
+  for (const k of keys ?? []) {
+    const at = k.lastIndexOf(":");
+    if (at <= 0) continue;
+    const id = k.slice(0, at);
+    byId.set(id, (byId.get(id) ?? new Set()).add(k.slice(at + 1)));
+  }
+  return byId;
+}
+
+export type RetrievalDeps = { paths: () => PathLookup; embedder: Embedder; vectors: () => VectorIndex };
+
+/** A store for one assembly; it remembers the last held-key list it parsed, so pass the same array each call. */
+export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): RetrievalStore {
+  let heldFor: { keys: string[] | undefined; byId: Map<string, Set<string>> } = { keys: undefined, byId: new Map() };
+  const heldRanges = (keys: string[] | undefined): Map<string, Set<string>> => {
+    if (keys !== heldFor.keys) heldFor = { keys, byId: heldRangesOf(keys) };
+    return heldFor.byId;
+  };
+  const summaryOf = (tokenizer: Tokenizer, kind: Summary["kind"], id: string, path: string, text: string, cl: number): Summary => ({
+    id,
+    kind,
+    path,
+    text,
+    tokens: tokenizer === "o200k_base" ? countWith("o200k_base", text) : scale(tokenizer, cl),
+    block: summaryBlock(sql, { id, kind, path, startLine: 0, endLine: 0, text }, tokenizer),
+  });
+  return {
+    lexical: (terms, limit) => {
+      if (terms.length === 0) return [];
+      return sql
+        .exec<{ chunk_id: string; s: number }>(
+          "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+          ftsAnyOf(terms),
+          limit,
+        )
+        .toArray()
+        .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
+    },
+    vector: async (prompt, limit) => {
+      const [q] = await deps.embedder.embed([prompt]);
+      return q ? (await deps.vectors().query(q, limit)).map((h) => ({ chunkId: h.id, score: h.score })) : [];
+    },
+    definitions: (names) =>
+      names.length === 0
+        ? []
+        : sql
+            .exec<{ path: string; line: number }>(
+              "SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?)) LIMIT 60",
+              json(names),
+            )
+            .toArray(),
+    neighbors: (paths) =>
+      paths.length === 0
+        ? []
+        : [
+            ...new Set(
+              sql
+                .exec<{ p: string }>(
+                  "SELECT to_path AS p FROM edges WHERE from_path IN (SELECT value FROM json_each(?1)) UNION SELECT from_path AS p FROM edges WHERE to_path IN (SELECT value FROM json_each(?1)) LIMIT 40",
+                  json(paths),
+                )
+                .toArray()
+                .map((r) => r.p),
+            ),
+          ],
+    approvedPaths: (limit) => {
+      const out = new Set<string>();
+      for (const r of sql.exec<{ paths: string }>("SELECT paths FROM ai_feedback WHERE approved = 1 ORDER BY at DESC LIMIT ?", limit)) {
+        for (const p of JSON.parse(r.paths) as string[]) if (deps.paths().set.has(p)) out.add(p);
+      }
+      return [...out].slice(0, limit);
+    },
+    recentPaths: (limit) => {
+      const groups = sql
+        .exec<{ changed_at: number; n: number }>("SELECT changed_at, count(*) AS n FROM files GROUP BY changed_at ORDER BY changed_at DESC LIMIT 20")
+        .toArray();
+      const out: string[] = [];
+      for (const g of groups) {
+        if (g.n > RECENT_GROUP_MAX) continue;
+        for (const r of sql.exec<{ path: string }>("SELECT path FROM files WHERE changed_at = ? ORDER BY path", g.changed_at)) out.push(r.path);
+        if (out.length >= limit) break;
+      }
+      return out.slice(0, limit);
+    },
+    existingPaths: (paths) => new Set(paths.filter((p) => deps.paths().set.has(p))),
+    chunksOfPaths: (paths) => {
+      if (paths.length === 0) return [];
+      const rows = sql
+        .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+        .toArray();
+      const order = new Map(paths.map((p, i) => [p, i]));
+      return rows.map(metaOf).sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.ordinal - b.ordinal);
+    },
+    chunkMeta: (ids) =>
+      ids.length === 0
+        ? []
+        : sql
+            .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))", json(ids))
+            .toArray()
+            .map(metaOf),
+    fileTokens: (paths, tokenizer) =>
+      new Map(
+        sql
+          .exec<{ path: string; tokens_cl: number }>("SELECT path, tokens_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+          .toArray()
+          .map((r) => [r.path, scale(tokenizer, r.tokens_cl)]),
+      ),
+    loadChunks: (ids, tokenizer, heldKeys): ChunkBody[] => {
+      if (ids.length === 0) return [];
+      // A chunk whose whole block the caller holds, with its counts already known, is read without its text.
+      const held = heldRanges(heldKeys);
+      const skip = held.size ? ids.filter((id) => held.has(id)) : [];
+      const counted = tokenizer === "o200k_base" ? "tokens_o2 IS NOT NULL AND block_o2 IS NOT NULL" : "tokens_cl IS NOT NULL AND block_cl IS NOT NULL";
+      const text = skip.length ? `CASE WHEN ${counted} AND chunk_id IN (SELECT value FROM json_each(?2)) THEN NULL ELSE text END AS text` : "text";
+      const select = (cols: string, list: string[], extra: string[]) =>
+        sql
+          .exec<Omit<ChunkRow, "text"> & { text: string | null }>(
+            `SELECT rid, chunk_id, path, ordinal, start_line, end_line, ${cols}, tokens_cl, tokens_o2, block_cl, block_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?1))`,
+            json(list),
+            ...extra,
+          )
+          .toArray();
+      const rows = select(text, ids, skip.length ? [json(skip)] : []);
+      // A held key that is only part of the chunk does not stand for its text: read it after all.
+      const partial = rows.filter((r) => r.text === null && !held.get(r.chunk_id)?.has(`${r.start_line}-${r.end_line}`)).map((r) => r.chunk_id);
+      const texts = new Map(partial.length ? select("text", partial, []).map((r) => [r.chunk_id, r.text]) : []);
+      const order = new Map(ids.map((id, i) => [id, i]));
+      return rows
+        .map((row) => {
+          const r = texts.has(row.chunk_id) ? { ...row, text: texts.get(row.chunk_id) ?? "" } : row;
+          return r.text === null
+            ? { ...metaOf(r), text: "", textless: true, ...chunkCounts(sql, { ...r, text: "" }, tokenizer) }
+            : { ...metaOf(r), text: r.text, ...chunkCounts(sql, { ...r, text: r.text }, tokenizer) };
+        })
+        .sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : (order.get(a.chunkId) ?? 0) - (order.get(b.chunkId) ?? 0)));
+    },
+    projectSummary: (tokenizer) => {
+      const r = sql
+        .exec<{ id: string; content: string; tokens_cl: number }>("SELECT id, content, tokens_cl FROM summaries WHERE level = 'project'")
+        .toArray()[0];
+      return r ? summaryOf(tokenizer, "project-summary", r.id, "", r.content, r.tokens_cl) : undefined;
+    },
+    fileSummaries: (paths, tokenizer) => {
+      const rows =
+        paths === "all"
+          ? sql.exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files ORDER BY path").toArray()
+          : sql
+              .exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
+              .toArray();
+      const order = paths === "all" ? undefined : new Map(paths.map((p, i) => [p, i]));
+      if (order) rows.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
+      return rows.map((r) => summaryOf(tokenizer, "file-summary", r.summary_id, r.path, r.summary, r.summary_cl));
+    },
+    summaryMatches: (terms, limit) => {
+      if (terms.length === 0) return [];
+      return sql
+        .exec<{ level: "file" | "directory"; path: string }>(
+          "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0) LIMIT ?",
+          ftsAnyOf(terms),
+          limit,
+        )
+        .toArray();
+    },
+    dirSummaries: (tokenizer) =>
+      sql
+        .exec<{ id: string; path: string; content: string; tokens_cl: number }>(
+          "SELECT id, path, content, tokens_cl FROM summaries WHERE level = 'directory' ORDER BY path",
+        )
+        .toArray()
+        .map((r) => summaryOf(tokenizer, "dir-summary", r.id, r.path, r.content, r.tokens_cl)),
+    totalTokens: (tokenizer) => scale(tokenizer, sql.exec<{ n: number }>("SELECT coalesce(sum(tokens_cl), 0) AS n FROM files").one().n),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The shard's SQLite schema, versioned: a `schema_version` row in `meta` and an ordered list of
+ * migrations, each run once, in order, in one transaction with the version bump.
+ */
+
+/** The bootstrap table: it holds the version row, so it exists before any migration runs. */
+const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+const VERSION_KEY = "schema_version";
+
+/**
+ * Version 1, the layout the shard had before it was versioned. Its statements keep `IF NOT EXISTS`
+ * on purpose: an object created by the unversioned code has these tables (or an earlier subset of
+ * them) and no version row, and version 1 adopts it in place, keeping its rows. Later migrations are
+ * plain, ordered steps from a known version.
+ */
+function baseline(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, type TEXT NOT NULL, tokens_cl INTEGER NOT NULL,
+      changed_at INTEGER NOT NULL, summary_id TEXT NOT NULL, summary TEXT NOT NULL, summary_cl INTEGER NOT NULL, head TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS files_changed ON files (changed_at);
+    CREATE TABLE IF NOT EXISTS chunks (rid INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
+      start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, tokens_cl INTEGER NOT NULL, tokens_o2 INTEGER,
+      block_cl INTEGER, block_o2 INTEGER, text TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS chunks_path ON chunks (path, ordinal);
+    CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(body, path, tokenize = "unicode61 tokenchars '_'");
+    CREATE TABLE IF NOT EXISTS symbols (path TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER NOT NULL, signature TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS symbols_name ON symbols (name, kind);
+    CREATE INDEX IF NOT EXISTS symbols_path ON symbols (path);
+    CREATE TABLE IF NOT EXISTS edges (from_path TEXT NOT NULL, to_path TEXT NOT NULL, PRIMARY KEY (from_path, to_path));
+    CREATE INDEX IF NOT EXISTS edges_to ON edges (to_path);
+    CREATE TABLE IF NOT EXISTS summaries (id TEXT PRIMARY KEY, level TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL, tokens_cl INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS block_counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
+    CREATE VIRTUAL TABLE IF NOT EXISTS summaries_fts USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, tokenize = "unicode61 tokenchars '_'");
+    CREATE TABLE IF NOT EXISTS ai_feedback (generation_id TEXT PRIMARY KEY, paths TEXT NOT NULL, approved INTEGER NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ai_feedback_at ON ai_feedback (approved, at);
+  `);
+  // The cached counts were added to `chunks` before versioning, without an ALTER: an older object lacks them.
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')")
+      .toArray()
+      .map((c) => c.name),
+  );
+  for (const c of ["tokens_o2", "block_cl", "block_o2"]) if (!columns.has(c)) sql.exec(`ALTER TABLE chunks ADD COLUMN ${c} INTEGER`);
+}
+
+/** Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit a shipped one. */
+export const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [baseline];
+
+export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The version recorded in `meta`; 0 for an empty object or one created before versioning. */
+export function schemaVersion(sql: SqlStorage): number {
+  if (!hasIndexSchema(sql)) return 0;
+  const v = readMeta(sql, VERSION_KEY);
+  return v === undefined ? 0 : Number(v);
+}
+
+/**
+ * Brings the schema to CURRENT_SCHEMA_VERSION. A version newer than this code knows means an older
+ * deployment is running against newer data: it fails rather than guess.
+ */
+export function migrateIndexStore(storage: { sql: SqlStorage; transactionSync<T>(fn: () => T): T }): number {
+  const { sql } = storage;
+  sql.exec(META);
+  const from = schemaVersion(sql);
+  if (from > CURRENT_SCHEMA_VERSION) throw new Error(`index schema version ${from} is newer than this code (${CURRENT_SCHEMA_VERSION})`);
+  for (let v = from; v < CURRENT_SCHEMA_VERSION; v++) {
+    storage.transactionSync(() => {
+      MIGRATIONS[v]?.(sql);
+      writeMeta(sql, VERSION_KEY, String(v + 1));
+    });
+  }
+  return from;
+}
+
+/** Whether the object has any schema at all (a purged or never-used shard has none). */
+export function hasIndexSchema(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+}
+
+export function readMeta(sql: SqlStorage, key: string): string | undefined {
+  return sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+}
+
+export function writeMeta(sql: SqlStorage, key: string, value: string): void {
+  sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+}

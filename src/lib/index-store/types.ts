@@ -1,0 +1,47 @@
+/** The shapes the index shard takes in and the RPC surface src/lib code may call on it. */
+import type { AssembleRequest, AssembleResult } from "../assembly/assemble";
+import type { ErrorResult } from "../errors";
+import type { FileSymbol } from "../retrieval/symbols";
+
+export type IndexedChunk = { chunkId: string; ordinal: number; startLine: number; endLine: number; text: string };
+export type IndexedFile = {
+  path: string;
+  sha256: string;
+  type: string;
+  chunks: IndexedChunk[];
+  symbols: FileSymbol[];
+  summaryId: string;
+  summary: string;
+  head: string;
+};
+export type IndexInput = { projectId: string; projectName: string; files: IndexedFile[]; removed: string[]; changedAt: number };
+
+export type ShardStats = { files: number; chunks: number; symbols: number; edges: number; summaries: number; tokensCl: number };
+
+/** A row of the shard's `chunks` table. */
+export type ChunkRow = {
+  rid: number;
+  chunk_id: string;
+  path: string;
+  ordinal: number;
+  start_line: number;
+  end_line: number;
+  text: string;
+  tokens_cl: number;
+  tokens_o2: number | null;
+  block_cl: number | null;
+  block_o2: number | null;
+};
+
+/**
+ * What callers reach through the shard's Durable Object stub; the object implements it, so src/lib
+ * code can name the surface without importing the class.
+ */
+export interface IndexShard {
+  indexFiles(input: IndexInput): Promise<{ files: number; chunks: number; removed: number }>;
+  assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult>;
+  recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void>;
+  stats(): Promise<ShardStats>;
+  purge(): Promise<{ done: boolean; vectorsRemoved: number }>;
+  refreshDerived(): Promise<void>;
+}

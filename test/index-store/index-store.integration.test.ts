@@ -1,0 +1,139 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import {
+  createRetrievalStore,
+  directoryTree,
+  dropFile,
+  ftsAnyOf,
+  heldRangesOf,
+  type IndexedFile,
+  indexBatch,
+  migrateIndexStore,
+  PathCache,
+  readMeta,
+  rebuildDerived,
+  recordFeedback,
+  shardStats,
+} from "../../src/lib/index-store";
+import { HashingEmbedder } from "../../src/lib/retrieval/embedder";
+import { SqliteVectorIndex } from "../../src/lib/retrieval/vector-index";
+
+const file = (path: string, text: string, symbols: IndexedFile["symbols"] = []): IndexedFile => ({
+  path,
+  sha256: `sha-${path}`,
+  type: "code",
+  chunks: [{ chunkId: `chk:${path}`, ordinal: 0, startLine: 1, endLine: text.split("\n").length - 1, text }],
+  symbols,
+  summaryId: `sum:${path}`,
+  summary: `${path} summary`,
+  head: "",
+});
+
+const FILES = [
+  file("src/app.ts", 'import { parseConfig } from "./config";\nexport const app = parseConfig();\n', [
+    { name: "./config", kind: "import", line: 1, signature: "" },
+    { name: "app", kind: "def", line: 2, signature: "const app" },
+  ]),
+  file("src/config.ts", "export function parseConfig() {\n  return {};\n}\n", [
+    { name: "parseConfig", kind: "def", line: 1, signature: "function parseConfig()" },
+  ]),
+  file("README.md", "# Demo\nA demo project.\n"),
+];
+
+/** A migrated shard's SQLite in a fresh object, with the modules wired as the object wires them. */
+async function withShard(fn: (sql: SqlStorage, deps: { paths: PathCache; vectors: SqliteVectorIndex; embedder: HashingEmbedder }) => Promise<void>) {
+  await runInDurableObject(env.PROJECT_INDEX.getByName(crypto.randomUUID()), async (_o, state) => {
+    migrateIndexStore(state.storage);
+    const sql = state.storage.sql;
+    await fn(sql, { paths: new PathCache(sql), vectors: new SqliteVectorIndex(sql), embedder: new HashingEmbedder() });
+  });
+}
+
+describe("the index store's write path", () => {
+  it("indexes a batch, replaces a file on re-index and drops removed paths with their chunk ids", async () => {
+    await withShard(async (sql, deps) => {
+      const w = { vectors: () => deps.vectors, embedder: deps.embedder };
+      expect(await indexBatch(sql, { projectId: "prj_w", projectName: "w", files: FILES, removed: [], changedAt: 5 }, w)).toEqual({
+        files: 3,
+        chunks: 3,
+        removed: 0,
+      });
+      expect(readMeta(sql, "derived_dirty")).toBe("1");
+      expect(shardStats(sql)).toMatchObject({ files: 3, chunks: 3, symbols: 3 });
+      // Re-indexing the same file replaces its rows instead of adding to them.
+      await indexBatch(sql, { projectId: "prj_w", projectName: "w", files: [FILES[1] as IndexedFile], removed: ["README.md"], changedAt: 6 }, w);
+      expect(shardStats(sql)).toMatchObject({ files: 2, chunks: 2, symbols: 3 });
+      expect(dropFile(sql, "src/app.ts")).toEqual(["chk:src/app.ts"]);
+      expect(dropFile(sql, "src/app.ts")).toEqual([]);
+      expect(sql.exec("SELECT count(*) AS n FROM summaries_fts WHERE level = 'file'").one().n).toBe(1);
+    });
+  });
+});
+
+describe("the index store's derived data", () => {
+  it("groups files by directory with every ancestor listed", () => {
+    const { byDir, subdirs } = directoryTree([{ path: "a/b/c.ts" }, { path: "a/d.ts" }, { path: "e.ts" }]);
+    expect([...byDir.keys()].sort()).toEqual(["", "a", "a/b"]);
+    expect(byDir.get("a")).toEqual([{ path: "a/d.ts" }]);
+    expect([...(subdirs.get("") ?? [])]).toEqual(["a"]);
+    expect([...(subdirs.get("a") ?? [])]).toEqual(["b"]);
+  });
+
+  it("rebuilds directory and project summaries and the import graph, and clears the stale mark", async () => {
+    await withShard(async (sql, deps) => {
+      await indexBatch(
+        sql,
+        { projectId: "prj_d", projectName: "demo", files: FILES, removed: [], changedAt: 1 },
+        { vectors: () => deps.vectors, embedder: deps.embedder },
+      );
+      const { projectId, rows } = await rebuildDerived(sql, () => deps.paths.get());
+      expect(projectId).toBe("prj_d");
+      expect(rows.map((r) => [r.level, r.path])).toEqual([
+        ["directory", ""],
+        ["directory", "src"],
+        ["project", ""],
+      ]);
+      expect(sql.exec("SELECT from_path, to_path FROM edges").toArray()).toEqual([{ from_path: "src/app.ts", to_path: "src/config.ts" }]);
+      expect(readMeta(sql, "derived_dirty")).toBe("0");
+    });
+  });
+});
+
+describe("the retrieval store over the shard", () => {
+  it("quotes every FTS term and groups held block keys by chunk", () => {
+    expect(ftsAnyOf(["a", 'b"c'])).toBe('"a" OR "b""c"');
+    expect(heldRangesOf(["chk:x:1-4", "chk:x:5-9", "nocolon", ":1-2"])).toEqual(new Map([["chk:x", new Set(["1-4", "5-9"])]]));
+    expect(heldRangesOf(undefined)).toEqual(new Map());
+  });
+
+  it("answers the assembler's reads: search, chunk order, feedback, and textless loads of held chunks", async () => {
+    await withShard(async (sql, deps) => {
+      await indexBatch(
+        sql,
+        { projectId: "prj_r", projectName: "r", files: FILES, removed: [], changedAt: 1 },
+        { vectors: () => deps.vectors, embedder: deps.embedder },
+      );
+      await rebuildDerived(sql, () => deps.paths.get());
+      const store = createRetrievalStore(sql, { paths: () => deps.paths.get(), embedder: deps.embedder, vectors: () => deps.vectors });
+      expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
+      expect(store.definitions(["parseConfig"])).toEqual([{ path: "src/config.ts", line: 1 }]);
+      expect(store.neighbors(["src/app.ts"])).toEqual(["src/config.ts"]);
+      expect(store.chunksOfPaths(["src/config.ts", "README.md"]).map((c) => c.chunkId)).toEqual(["chk:src/config.ts", "chk:README.md"]);
+      expect(store.existingPaths(["README.md", "gone.ts"])).toEqual(new Set(["README.md"]));
+      recordFeedback(sql, "gen_1", ["src/app.ts", "gone.ts"], true, 10);
+      recordFeedback(sql, "gen_2", ["README.md"], false, 11);
+      expect(store.approvedPaths(20)).toEqual(["src/app.ts"]);
+
+      const [first] = store.loadChunks(["chk:src/config.ts"], "cl100k_base");
+      expect(first).toMatchObject({ text: "export function parseConfig() {\n  return {};\n}\n", startLine: 1, endLine: 3 });
+      expect(first?.block).toBeGreaterThan(first?.tokens ?? 0);
+      // Counts are now cached, so a caller holding the whole block gets it without its text.
+      const held = store.loadChunks(["chk:src/config.ts"], "cl100k_base", ["chk:src/config.ts:1-3"]);
+      expect(held[0]).toMatchObject({ text: "", textless: true, tokens: first?.tokens, block: first?.block });
+      // Holding only part of the chunk does not stand for its text.
+      expect(store.loadChunks(["chk:src/config.ts"], "cl100k_base", ["chk:src/config.ts:1-2"])[0]?.textless).toBeUndefined();
+      expect(store.projectSummary("cl100k_base")?.kind).toBe("project-summary");
+      expect(store.totalTokens("cl100k_base")).toBe(shardStats(sql).tokensCl);
+    });
+  });
+});
