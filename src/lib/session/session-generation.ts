@@ -1,0 +1,53 @@
+/**
+ * A generation run as a session streams it: text batched into `tokens` events, every other event
+ * published as it happens (calls metered at once), the turn remembered, and the result or the error as
+ * the last event. The run itself is `runGeneration`, passed in as `run`.
+ */
+import { AppError } from "../errors";
+import type { GenerationEvent } from "../model/generation-types";
+import type { GeneratePrototype, GenerationResponse } from "../model/run-generation";
+import type { MeteredCall } from "./cost-meter";
+import { TokenBatcher } from "./token-batcher";
+
+export type SessionRunDeps = {
+  publish: (type: string, data: unknown) => void;
+  meter: (call: MeteredCall) => void;
+  remember: (messages: { role: string; content: string }[], paths: string[]) => void;
+  run: (emit: (e: GenerationEvent) => void) => Promise<GenerationResponse>;
+};
+
+export async function streamGeneration(deps: SessionRunDeps, body: GeneratePrototype): Promise<GenerationResponse> {
+  const batcher = new TokenBatcher((b) => deps.publish("tokens", b));
+  const emit = (e: GenerationEvent): void => {
+    if (e.type === "tokens") {
+      batcher.push(e.pass, e.text);
+      return;
+    }
+    batcher.flush();
+    if (e.type === "call") deps.meter(e);
+    const { type, ...data } = e;
+    deps.publish(type, data);
+  };
+  try {
+    deps.publish("started", { prompt: body.prompt, dryRun: body.dryRun });
+    const result = await deps.run(emit);
+    batcher.flush();
+    if (!("dryRun" in result)) {
+      const changed = result.diffs.flatMap((d) => ("path" in d && d.path ? [d.path] : []));
+      deps.remember(
+        [
+          { role: "user", content: body.prompt },
+          { role: "assistant", content: `${result.plan.summary} (changed: ${changed.join(", ") || "a diff"})` },
+        ],
+        [...body.hotPaths, ...changed],
+      );
+    }
+    deps.publish("result", result);
+    return result;
+  } catch (e) {
+    batcher.flush();
+    const err = e instanceof AppError ? e : new AppError(500, "internal", "the generation failed unexpectedly");
+    deps.publish("error", { code: err.code, message: err.message });
+    throw e;
+  }
+}
