@@ -1,35 +1,29 @@
 /**
- * One per organisation: the org's concurrency cap on model calls. A call holds a lease while it runs;
- * leases expire on their own so a crashed caller cannot hold a slot for ever. Sharded by org: no object
- * sees more than one org's calls.
+ * One per organisation: the org's concurrency cap on model calls, as leases (`src/lib/model/lease-table.ts`).
+ * This host owns the storage and its versioned schema. Sharded by org: no object sees more than one org's calls.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Acquired, GATE_MIGRATIONS, LeaseTable, unversionedGateVersion } from "../src/lib/model/lease-table";
+import { migrate } from "../src/lib/session/schema";
 
 export class OrgModelGate extends DurableObject<Env> {
+  private readonly leases: LeaseTable;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+    migrate(ctx.storage, GATE_MIGRATIONS, unversionedGateVersion);
+    this.leases = new LeaseTable(ctx.storage.sql);
   }
 
-  /** Takes a slot if fewer than `limit` unexpired leases are held; otherwise says when the next one expires. */
-  acquire(leaseId: string, limit: number, ttlMs: number): { granted: true } | { granted: false; held: number; nextExpiryMs: number } {
-    const now = Date.now();
-    const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM leases WHERE expires_at <= ?", now);
-    const held = sql.exec<{ n: number; next: number | null }>("SELECT count(*) AS n, min(expires_at) AS next FROM leases").one();
-    if (held.n >= limit) return { granted: false, held: held.n, nextExpiryMs: (held.next ?? now) - now };
-    sql.exec("INSERT OR REPLACE INTO leases (id, expires_at) VALUES (?, ?)", leaseId, now + ttlMs);
-    return { granted: true };
+  acquire(leaseId: string, limit: number, ttlMs: number): Acquired {
+    return this.leases.acquire(leaseId, limit, ttlMs);
   }
 
-  /** Extends a held lease; false if it already expired (its slot may have gone to another call). */
   renew(leaseId: string, ttlMs: number): boolean {
-    return (
-      this.ctx.storage.sql.exec("UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?", Date.now() + ttlMs, leaseId, Date.now()).rowsWritten > 0
-    );
+    return this.leases.renew(leaseId, ttlMs);
   }
 
   release(leaseId: string): void {
-    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
+    this.leases.release(leaseId);
   }
 }

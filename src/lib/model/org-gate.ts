@@ -7,6 +7,7 @@
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import type { ConcurrencyGate } from "./anthropic-adapter";
+import type { Acquired } from "./lease-table";
 
 export const DEFAULT_ORG_CONCURRENCY = 4;
 const LEASE_MS = 60_000;
@@ -17,7 +18,16 @@ export function orgConcurrency(raw: string | undefined): number {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_ORG_CONCURRENCY;
 }
 
-export function orgGate(ns: Env["ORG_MODEL_GATE"], orgId: string, limit: number, waitMs = 120_000): ConcurrencyGate {
+/** What the gate needs of the org's `OrgModelGate` objects (the `ORG_MODEL_GATE` namespace provides it). */
+export type GateNamespace = {
+  getByName(orgId: string): {
+    acquire(leaseId: string, limit: number, ttlMs: number): Promise<Acquired>;
+    renew(leaseId: string, ttlMs: number): Promise<boolean>;
+    release(leaseId: string): Promise<void>;
+  };
+};
+
+export function orgGate(ns: GateNamespace, orgId: string, limit: number, waitMs = 120_000): ConcurrencyGate {
   const gate = ns.getByName(orgId);
   return async (fn) => {
     const lease = newId("lease");
