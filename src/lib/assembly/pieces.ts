@@ -1,0 +1,143 @@
+/** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
+import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
+import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
+import { type RenderPiece, renderPiece } from "./prompt";
+import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
+
+const PREVIEW_CHARS = 200;
+
+/** How pieces are counted: base-encoding tokens of a block, model tokens of a text. */
+export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number };
+
+export type FocusTerms = { terms: Set<string>; identifiers: Set<string> };
+
+export function asPiece(body: ChunkBody): PackedPiece {
+  return {
+    piece: { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine, endLine: body.endLine, text: body.text },
+    block: body.block,
+    tokens: body.tokens,
+    ...(body.textless ? { textless: true } : {}),
+  };
+}
+
+/** Query terms and prompt identifiers that make a line worth keeping in an excerpt. */
+export function focusTerms(prompt: string): FocusTerms {
+  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)) };
+}
+
+/**
+ * The window of whole lines of a chunk, within `cap` model tokens, that holds the most prompt terms
+ * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
+ * and narrows its line range.
+ */
+export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter): PackedPiece {
+  const lines = body.text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
+  const cost = lines.map((l) => counter.base(`${l}\n`));
+  const score = lines.map((l) => {
+    let sc = 0;
+    for (const t of new Set(termsOf(l))) if (focus.terms.has(t)) sc += 1;
+    for (const id of focus.identifiers) if (l.includes(id)) sc += 3;
+    return sc;
+  });
+  let bestFrom = 0;
+  let bestTo = 0;
+  let bestScore = -1;
+  let bestUsed = 0;
+  let from = 0;
+  let used = 0;
+  let sc = 0;
+  for (let to = 0; to < lines.length; to++) {
+    used += cost[to] as number;
+    sc += score[to] as number;
+    while (used > capBase && from <= to) {
+      used -= cost[from] as number;
+      sc -= score[from] as number;
+      from++;
+    }
+    // Ties go to the fuller window, so a chunk with no prompt term at all keeps its opening cap's worth.
+    if (from <= to && (sc > bestScore || (sc === bestScore && used > bestUsed))) {
+      bestScore = sc;
+      bestUsed = used;
+      bestFrom = from;
+      bestTo = to;
+    }
+  }
+  if (bestScore < 0) return asPiece(body);
+  const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
+  const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
+  return { piece, block: counter.base(renderPiece(piece)), tokens: counter.modelCount(text) };
+}
+
+/** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
+export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => ChunkBody, counter: Counter): PackedPiece[] {
+  const out: PackedPiece[] = [];
+  let lastLine = 0;
+  for (const chunk of [...chunks].sort((a, b) => a.ordinal - b.ordinal)) {
+    if (chunk.startLine > lastLine || chunk.startLine === chunk.endLine) out.push(asPiece(chunk));
+    else if (chunk.endLine > lastLine) {
+      const c = withText(chunk);
+      let at = 0;
+      for (let i = c.startLine; i <= lastLine; i++) at = c.text.indexOf("\n", at) + 1;
+      const piece: RenderPiece = { id: c.chunkId, kind: "chunk", path: c.path, startLine: lastLine + 1, endLine: c.endLine, text: c.text.slice(at) };
+      out.push({ piece, block: counter.base(renderPiece(piece)), tokens: counter.modelCount(piece.text) });
+    }
+    lastLine = Math.max(lastLine, chunk.endLine);
+  }
+  return out;
+}
+
+/** The lines of a chunk before and after an excerpt of it, as pieces (none where the excerpt reaches the chunk's edge). */
+export function excerptRest(body: ChunkBody, piece: RenderPiece): RenderPiece[] {
+  const lines = body.text.split("\n");
+  const part = (from: number, to: number): RenderPiece => ({
+    ...piece,
+    startLine: from,
+    endLine: to,
+    text: `${lines.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
+  });
+  const out: RenderPiece[] = [];
+  if (piece.startLine > body.startLine) out.push(part(body.startLine, piece.startLine - 1));
+  if (piece.endLine < body.endLine) out.push(part(piece.endLine + 1, body.endLine));
+  return out;
+}
+
+/** The longest whole-line prefix of `text` that counts within `maxTokens`, or undefined if not even one line fits. */
+export function linePrefixWithin(text: string, maxTokens: number, count: (s: string) => number): { text: string; lines: number; tokens: number } | undefined {
+  if (maxTokens <= 0) return undefined;
+  const ends: number[] = [];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) ends.push(i + 1);
+  if (ends.length === 0 || ends[ends.length - 1] !== text.length) ends.push(text.length);
+  let lo = 0;
+  let hi = ends.length;
+  let best: { text: string; lines: number; tokens: number } | undefined;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const candidate = text.slice(0, ends[mid - 1]);
+    const tokens = count(candidate);
+    if (tokens <= maxTokens) {
+      best = { text: candidate, lines: mid, tokens };
+      lo = mid;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+export function summaryPiece(s: Summary): RenderPiece {
+  return { id: s.id, kind: s.kind, path: s.path, startLine: 0, endLine: 0, text: s.text };
+}
+
+export function contextPiece(p: RenderPiece, tokens: number, score: number, reasons: Signal[]): ContextPiece {
+  return {
+    chunkId: p.id,
+    kind: p.kind,
+    tokenCount: tokens,
+    textPreview: p.text.slice(0, PREVIEW_CHARS),
+    sourcePath: p.path,
+    startLine: p.startLine,
+    endLine: p.endLine,
+    score: Math.round(score * 1e6) / 1e6,
+    reasons,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Rank: every retrieval signal gives a ranked list of chunks, and weighted reciprocal-rank fusion
+ * merges them into one ranking, grouped by file in order of each file's best chunk.
+ */
+import { promptIdentifiers, queryTerms } from "../retrieval/terms";
+import type { ChunkMeta, RankSignal, RetrievalStore, Signal } from "./types";
+
+// Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
+export const RRF_K = 60;
+export const WEIGHTS: Record<RankSignal, number> = {
+  "hot path": 4,
+  "symbol definition": 1.4,
+  "lexical match": 1.0,
+  "recent change": 0.3,
+  "ai feedback": 0.4,
+  "vector match": 0.5,
+  "symbol link": 0.5,
+};
+// Candidate pool sizes per signal (the spec queries the vector index with top-k 500).
+const LEXICAL_K = 300;
+const VECTOR_K = 500;
+const VECTOR_RELATIVE_FLOOR = 0.5;
+// The files whose import and name links join the ranking.
+const LINKED_TOP_FILES = 8;
+
+export type Fused = Map<string, { score: number; reasons: Set<Signal> }>;
+
+/** Adds one signal's vote for a chunk at a rank (0 = best). */
+export function credit(ranked: Fused, id: string, signal: RankSignal, rank: number): void {
+  const e = ranked.get(id) ?? { score: 0, reasons: new Set<Signal>() };
+  e.score += WEIGHTS[signal] / (RRF_K + rank);
+  e.reasons.add(signal);
+  ranked.set(id, e);
+}
+
+/** Credits a list in order: its first item at rank 0. */
+export function creditList(ranked: Fused, ids: string[], signal: RankSignal): void {
+  for (const [i, id] of ids.entries()) credit(ranked, id, signal, i);
+}
+
+/** Vector hits reasonably close to the best (within VECTOR_RELATIVE_FLOOR of its score), each keeping its rank. */
+export function closeVectorHits(hits: { chunkId: string; score: number }[]): { chunkId: string; rank: number }[] {
+  const floor = (hits[0]?.score ?? 0) * VECTOR_RELATIVE_FLOOR;
+  return hits.flatMap((h, rank) => (h.score >= floor ? [{ chunkId: h.chunkId, rank }] : []));
+}
+
+/** The `n` paths whose best chunk scores highest. */
+export function topPaths(ranked: Map<string, { score: number }>, meta: Map<string, ChunkMeta>, n: number): string[] {
+  const best = new Map<string, number>();
+  for (const [id, e] of ranked) {
+    const m = meta.get(id);
+    if (m) best.set(m.path, Math.max(best.get(m.path) ?? 0, e.score));
+  }
+  return [...best.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([p]) => p);
+}
+
+export type Ranking = {
+  ranked: Fused;
+  /** Hot paths that exist in the project. */
+  hot: Set<string>;
+  /** Files in order of their best chunk. */
+  fileOrder: string[];
+  /** Each file's ranked chunk ids, best first. */
+  chunksByFile: Map<string, string[]>;
+};
+
+/** Ranked chunks (those with known metadata) best first, ties by id, grouped by file. */
+export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile"> {
+  const order = [...ranked.entries()].filter(([id]) => meta.has(id)).sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0]));
+  const fileOrder: string[] = [];
+  const chunksByFile = new Map<string, string[]>();
+  for (const [id] of order) {
+    const m = meta.get(id) as ChunkMeta;
+    if (!chunksByFile.has(m.path)) {
+      chunksByFile.set(m.path, []);
+      fileOrder.push(m.path);
+    }
+    chunksByFile.get(m.path)?.push(id);
+  }
+  return { fileOrder, chunksByFile };
+}
+
+/**
+ * Runs every signal against the store and fuses them. Hot paths missing from the project become
+ * warnings; `lap` marks the end of the lexical, vector and symbol stages.
+ */
+export async function rankChunks(
+  store: RetrievalStore,
+  req: { prompt: string; hotPaths: string[] },
+  warnings: string[],
+  lap: (stage: string) => void,
+): Promise<Ranking> {
+  const ranked: Fused = new Map();
+  const ids = (chunks: ChunkMeta[]): string[] => chunks.map((c) => c.chunkId);
+  const hot = store.existingPaths(req.hotPaths);
+  for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
+  creditList(ranked, ids(store.chunksOfPaths([...hot])), "hot path");
+  creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
+  creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
+  creditList(
+    ranked,
+    store.lexical(queryTerms(req.prompt), LEXICAL_K).map((h) => h.chunkId),
+    "lexical match",
+  );
+  lap("lexical");
+  for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
+  lap("vector");
+  const defs = store.definitions(promptIdentifiers(req.prompt));
+  const defChunks = store
+    .chunksOfPaths([...new Set(defs.map((d) => d.path))])
+    .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
+  creditList(ranked, ids(defChunks), "symbol definition");
+  const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
+  // Files linked to the best files by imports or by the names they use are likely part of the same change.
+  for (const [i, c] of store.chunksOfPaths(store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES))).entries()) {
+    credit(ranked, c.chunkId, "symbol link", i);
+    meta.set(c.chunkId, c);
+  }
+  lap("symbols");
+  return { ranked, hot, ...groupByFile(ranked, meta) };
+}

@@ -1,0 +1,94 @@
+/** The assembler's data: what it reads from a store, what it is asked, and what it answers. */
+import type { Tokenizer } from "../tokenizer";
+import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from "./prompt";
+
+export type Signal =
+  | "hot path"
+  | "recent change"
+  | "ai feedback"
+  | "lexical match"
+  | "symbol definition"
+  | "symbol link"
+  | "vector match"
+  | "summary fill"
+  | "budget fill";
+
+/** The signals that rank chunks (the other two only label what fill added). */
+export type RankSignal = Exclude<Signal, "summary fill" | "budget fill">;
+
+export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
+/**
+ * A chunk with its text, its text's tokens in the model's tokenizer, and its rendered block's tokens in
+ * the base encoding. `textless`: the caller holds this whole chunk's block already, so its text was not
+ * read (it is read on demand if only part of the chunk is used).
+ */
+export type ChunkBody = ChunkMeta & { text: string; tokens: number; block: number; textless?: boolean };
+export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "project-summary"; path: string; text: string; tokens: number; block: number };
+
+/** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
+export interface RetrievalStore {
+  lexical(terms: string[], limit: number): { chunkId: string; score: number }[];
+  vector(prompt: string, limit: number): Promise<{ chunkId: string; score: number }[]>;
+  definitions(names: string[]): { path: string; line: number }[];
+  neighbors(paths: string[]): string[];
+  recentPaths(limit: number): string[];
+  /** Files of the project's most recently approved AI changes, newest first. */
+  approvedPaths(limit: number): string[];
+  existingPaths(paths: string[]): Set<string>;
+  chunksOfPaths(paths: string[]): ChunkMeta[];
+  chunkMeta(ids: string[]): ChunkMeta[];
+  fileTokens(paths: string[], tokenizer: Tokenizer): Map<string, number>;
+  /** Chunks in the given order; with `heldKeys`, a chunk whose whole block key is held comes back textless. */
+  loadChunks(ids: string[], tokenizer: Tokenizer, heldKeys?: string[]): ChunkBody[];
+  projectSummary(tokenizer: Tokenizer): Summary | undefined;
+  fileSummaries(paths: string[] | "all", tokenizer: Tokenizer): Summary[];
+  dirSummaries(tokenizer: Tokenizer): Summary[];
+  /** File and directory summaries whose text or path matches the terms, best first (BM25). */
+  summaryMatches(terms: string[], limit: number): { level: "file" | "directory"; path: string }[];
+  totalTokens(tokenizer: Tokenizer): number;
+}
+
+export type AssembleRequest = {
+  prompt: string;
+  budget: number;
+  hotPaths: string[];
+  tokenizer: Tokenizer;
+  conversation: ConversationMessage[];
+  includeText: boolean;
+  /** The text of the instruction section when it differs from the retrieval prompt (later passes). */
+  instruction?: string;
+  /**
+   * Keys of blocks the caller already holds (a session's hot window): with it, the text comes back as
+   * `blocks`, and those blocks carry their key without their text.
+   */
+  cachedKeys?: string[];
+};
+
+export type ContextPiece = {
+  chunkId: string;
+  kind: PieceKind;
+  tokenCount: number;
+  textPreview: string;
+  sourcePath: string;
+  startLine: number;
+  endLine: number;
+  score: number;
+  reasons: Signal[];
+};
+
+/** A piece as audit records and events name it: id, kind, path, lines and tokens, never text. */
+export type PieceRef = { id: string; kind: PieceKind; path: string; lines: [number, number]; tokens: number };
+
+export type AssembleResult = {
+  contextPieces: ContextPiece[];
+  tokenTotal: number;
+  tokenBudget: number;
+  utilization: number;
+  timings: Record<string, number>;
+  warnings: string[];
+  contextText?: string;
+  blocks?: PromptBlock[];
+};
+
+/** A piece ready to add: its render form, its block's base-encoding tokens and its text's model tokens. */
+export type PackedPiece = { piece: RenderPiece; block: number; tokens: number; textless?: boolean };

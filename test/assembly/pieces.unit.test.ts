@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { asPiece, excerpt, excerptRest, focusTerms, linePrefixWithin, wholeFile } from "../../src/lib/assembly/pieces";
+import { body, charCounter } from "./support";
+
+describe("pieces", () => {
+  it("takes a whole file as its chunks without the lines a chunk repeats from the one before", () => {
+    const a = body("a", "f.ts", 1, ["l1", "l2", "l3"], 0);
+    const b = body("b", "f.ts", 3, ["l3", "l4"], 1);
+    const pieces = wholeFile([b, a], (c) => c, charCounter);
+    expect(pieces.map((p) => [p.piece.id, p.piece.startLine, p.piece.endLine, p.piece.text])).toEqual([
+      ["a", 1, 3, "l1\nl2\nl3\n"],
+      ["b", 4, 4, "l4\n"],
+    ]);
+    expect(pieces[0]).toEqual(asPiece(a));
+  });
+
+  it("cuts a chunk to the window with the most prompt terms, and gives the lines it left out", () => {
+    const b = body("c", "f.ts", 10, ["alpha", "beta", "parseConfig here", "gamma", "delta"]);
+    const cut = excerpt(b, focusTerms("where is parseConfig"), 20, charCounter);
+    expect([cut.piece.startLine, cut.piece.endLine]).toEqual([12, 12]);
+    expect(cut.piece.text).toBe("parseConfig here\n");
+    expect(excerptRest(b, cut.piece).map((p) => [p.startLine, p.endLine, p.text])).toEqual([
+      [10, 11, "alpha\nbeta\n"],
+      [13, 14, "gamma\ndelta\n"],
+    ]);
+  });
+
+  it("finds the longest whole-line prefix within a count, or none", () => {
+    expect(linePrefixWithin("ab\ncd\nef", 6, (s) => s.length)).toEqual({ text: "ab\ncd\n", lines: 2, tokens: 6 });
+    expect(linePrefixWithin("ab\ncd\nef", 8, (s) => s.length)).toEqual({ text: "ab\ncd\nef", lines: 3, tokens: 8 });
+    expect(linePrefixWithin("abc\n", 2, (s) => s.length)).toBeUndefined();
+    expect(linePrefixWithin("abc\n", 0, (s) => s.length)).toBeUndefined();
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { closeVectorHits, credit, creditList, type Fused, groupByFile, RRF_K, rankChunks, topPaths, WEIGHTS } from "../../src/lib/assembly/rank";
+import type { ChunkMeta } from "../../src/lib/assembly/types";
+import { body, fakeStore } from "./support";
+
+const meta = (chunkId: string, path: string): ChunkMeta => ({ chunkId, path, ordinal: 0, startLine: 1, endLine: 1 });
+
+describe("rank: reciprocal-rank fusion", () => {
+  it("adds weight / (RRF_K + rank) per signal and records each signal once", () => {
+    const ranked: Fused = new Map();
+    creditList(ranked, ["a", "b"], "lexical match");
+    credit(ranked, "a", "hot path", 0);
+    credit(ranked, "a", "hot path", 3);
+    expect(ranked.get("a")?.score).toBeCloseTo(WEIGHTS["lexical match"] / RRF_K + WEIGHTS["hot path"] / RRF_K + WEIGHTS["hot path"] / (RRF_K + 3));
+    expect([...(ranked.get("a")?.reasons ?? [])]).toEqual(["lexical match", "hot path"]);
+    expect(ranked.get("b")?.score).toBeCloseTo(1 / (RRF_K + 1));
+  });
+
+  it("keeps vector hits within half the best score, each at its rank in the full list", () => {
+    const hits = [
+      { chunkId: "a", score: 0.8 },
+      { chunkId: "b", score: 0.3 },
+      { chunkId: "c", score: 0.4 },
+    ];
+    expect(closeVectorHits(hits)).toEqual([
+      { chunkId: "a", rank: 0 },
+      { chunkId: "c", rank: 2 },
+    ]);
+    expect(closeVectorHits([])).toEqual([]);
+  });
+
+  it("orders files by their best chunk, chunks best first with ties by id, and drops chunks without metadata", () => {
+    const ranked: Fused = new Map([
+      ["b2", { score: 1, reasons: new Set() }],
+      ["a1", { score: 2, reasons: new Set() }],
+      ["b1", { score: 1, reasons: new Set() }],
+      ["ghost", { score: 9, reasons: new Set() }],
+    ]);
+    const m = new Map([
+      ["a1", meta("a1", "a.ts")],
+      ["b1", meta("b1", "b.ts")],
+      ["b2", meta("b2", "b.ts")],
+    ]);
+    expect(groupByFile(ranked, m)).toEqual({
+      fileOrder: ["a.ts", "b.ts"],
+      chunksByFile: new Map([
+        ["a.ts", ["a1"]],
+        ["b.ts", ["b1", "b2"]],
+      ]),
+    });
+    expect(topPaths(ranked, m, 1)).toEqual(["a.ts"]);
+  });
+
+  it("runs the signals against a store: hot paths first, missing hot paths as warnings, stages timed", async () => {
+    const chunks = [body("h", "hot.ts", 1, ["x"]), body("l", "lex.ts", 1, ["y"])];
+    const store = fakeStore(chunks, { lexical: () => [{ chunkId: "l", score: 3 }] });
+    const warnings: string[] = [];
+    const laps: string[] = [];
+    const ranking = await rankChunks(store, { prompt: "find y", hotPaths: ["hot.ts", "gone.ts"] }, warnings, (s) => laps.push(s));
+    expect(ranking.fileOrder).toEqual(["hot.ts", "lex.ts"]);
+    expect([...ranking.hot]).toEqual(["hot.ts"]);
+    expect(warnings).toEqual(['hot path "gone.ts" is not in the project']);
+    expect(laps).toEqual(["lexical", "vector", "symbols"]);
+  });
+});

@@ -1,0 +1,45 @@
+/** Plain-data fakes for the assembler's unit tests. */
+import type { Counter } from "../../src/lib/assembly/pieces";
+import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../../src/lib/assembly/types";
+
+/** One token per character: easy to reason about in expectations. */
+export const charCounter: Counter = { tokenizer: "cl100k_base", base: (s) => s.length, modelCount: (s) => s.length };
+
+export const body = (chunkId: string, path: string, startLine: number, lines: string[], ordinal = 0): ChunkBody => {
+  const text = lines.map((l) => `${l}\n`).join("");
+  return { chunkId, path, ordinal, startLine, endLine: startLine + lines.length - 1, text, tokens: text.length, block: text.length + 10 };
+};
+
+export const summary = (kind: Summary["kind"], path: string, block = 20): Summary => ({
+  id: `sum:${path}`,
+  kind,
+  path,
+  text: `${path} summary`,
+  tokens: block - 5,
+  block,
+});
+
+/** A store over in-memory chunks; every search answers from the lists given. */
+export function fakeStore(chunks: ChunkBody[], over: Partial<RetrievalStore> = {}): RetrievalStore {
+  const meta = (c: ChunkBody): ChunkMeta => ({ chunkId: c.chunkId, path: c.path, ordinal: c.ordinal, startLine: c.startLine, endLine: c.endLine });
+  const paths = [...new Set(chunks.map((c) => c.path))];
+  return {
+    lexical: () => [],
+    vector: async () => [],
+    definitions: () => [],
+    neighbors: () => [],
+    recentPaths: () => [],
+    approvedPaths: () => [],
+    existingPaths: (ps) => new Set(ps.filter((p) => paths.includes(p))),
+    chunksOfPaths: (ps) => ps.flatMap((p) => chunks.filter((c) => c.path === p).map(meta)),
+    chunkMeta: (ids) => chunks.filter((c) => ids.includes(c.chunkId)).map(meta),
+    fileTokens: (ps) => new Map(ps.map((p) => [p, chunks.filter((c) => c.path === p).reduce((n, c) => n + c.tokens, 0)])),
+    loadChunks: (ids) => ids.flatMap((id) => chunks.filter((c) => c.chunkId === id)),
+    projectSummary: () => undefined,
+    fileSummaries: (ps) => (ps === "all" ? paths : ps).map((p) => summary("file-summary", p)),
+    dirSummaries: () => [],
+    summaryMatches: () => [],
+    totalTokens: () => chunks.reduce((n, c) => n + c.tokens, 0),
+    ...over,
+  };
+}
