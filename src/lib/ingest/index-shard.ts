@@ -4,7 +4,7 @@
  * the whole message and the shard never misses a file the catalog has.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import type { IndexedFile, ProjectIndex } from "../../../durable-objects/project-index";
+import type { IndexedFile, IndexInput } from "../index-store/types";
 import { headerComment, summarizeFile, summaryId } from "../retrieval/summaries";
 import { extractSymbols } from "../retrieval/symbols";
 import { type Db, rowsPerStatement, tables } from "../storage";
@@ -12,7 +12,10 @@ import { countWith } from "../tokenizer";
 import type { PreparedFile } from "./prepare-file";
 import type { ChunkRow, Statement } from "./write-files";
 
-export type ShardTarget = { namespace: DurableObjectNamespace<ProjectIndex>; projectId: string; projectName: string };
+/** The shards of projects, as much of them as indexing needs (the ProjectIndex namespace is one). */
+export type ShardNamespace = { getByName(name: string): { indexFiles(input: IndexInput): Promise<unknown> } };
+
+export type ShardTarget = { namespace: ShardNamespace; projectId: string; projectName: string };
 
 export async function indexInShard(
   db: Db,

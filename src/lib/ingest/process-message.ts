@@ -1,6 +1,5 @@
 /** Does the work of one ingestion queue message: prepare the files, write chunks, commit the batch. */
 import { eq } from "drizzle-orm";
-import type { ProjectIndex } from "../../../durable-objects/project-index";
 import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
@@ -8,7 +7,7 @@ import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadli
 import { type Db, runBatch, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { outcomeKey, stageEntry } from "./entry-outcome";
-import { indexInShard } from "./index-shard";
+import { indexInShard, type ShardNamespace } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
 import { metadataOnly, type PreparedFile, type ProjectSettings, prepareTextFile } from "./prepare-file";
@@ -18,7 +17,7 @@ export type ProcessDeps = {
   db: Db;
   bucket: R2Bucket;
   gitHost: GitHost;
-  projectIndex: DurableObjectNamespace<ProjectIndex>;
+  projectIndex: ShardNamespace;
   /** Overrides of the default deadlines (tests shorten them). */
   deadlines?: Partial<Record<DeadlineKind, number>> | undefined;
 };
