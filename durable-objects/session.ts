@@ -1,8 +1,8 @@
 /**
  * One per session: the host of the session's modules (`src/lib/session/`). It owns the SQLite storage
  * and the lifecycle — the versioned schema, the idle alarm, WebSocket accept and hibernation handlers
- * (the object sleeps between events without dropping sockets), wipe — and publishes events to the
- * sockets. Generation inside a session runs here, so its events are published as they happen.
+ * (the object sleeps between events without dropping sockets), wipe. Generation inside a session runs
+ * here, so its events reach the sockets as they happen.
  */
 import { DurableObject } from "cloudflare:workers";
 import { pieceRefs } from "../src/lib/assembly/assemble";
@@ -12,16 +12,14 @@ import { type GeneratePrototype, type GenerationResponse, runGeneration } from "
 import { getProject } from "../src/lib/projects/projects";
 import * as s from "../src/lib/session";
 import { openDb } from "../src/lib/storage";
-import { tokenizerFor } from "../src/lib/tokenizer";
+import { type Tokenizer, tokenizerFor } from "../src/lib/tokenizer";
 
-export type { Meter } from "../src/lib/session";
-export { SESSION_IDLE_MS, type SessionAssembleRequest, type SessionAssembleResult, type SessionInfo, type SessionMeta } from "../src/lib/session";
+export { type Meter, SESSION_IDLE_MS, type SessionAssembleRequest, type SessionAssembleResult, type SessionInfo, type SessionMeta } from "../src/lib/session";
 
 export class Session extends DurableObject<Env> {
   private store: s.SessionStore | undefined;
   private running = false;
-  // Requests inside the object that await other objects: the idle alarm leaves the session alone meanwhile.
-  private inFlight = 0;
+  private readonly activity = new s.Activity(this.ctx.storage.sql);
 
   private open(orgId: string | null | undefined): { meta: s.SessionMeta; store: s.SessionStore } {
     const meta = s.readSessionMeta(this.ctx.storage.sql);
@@ -32,30 +30,9 @@ export class Session extends DurableObject<Env> {
     return { meta: owned, store: this.store };
   }
 
-  /** Marks the session active and counts the request in flight until `fn` settles. */
-  private async busy<T>(fn: () => Promise<T>): Promise<T> {
-    s.touchSession(this.ctx.storage.sql);
-    this.inFlight++;
-    try {
-      return await fn();
-    } finally {
-      this.inFlight--;
-      s.touchSession(this.ctx.storage.sql);
-    }
-  }
+  private publish = (store: s.SessionStore, type: string, data: unknown): void => s.publish(store.log, this.ctx.getWebSockets(), type, data);
 
-  private publish(store: s.SessionStore, type: string, data: unknown): void {
-    const frame = JSON.stringify(store.log.append(type, data));
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.send(frame);
-      } catch {
-        // A socket that is closing misses this event live; it gets it on resume.
-      }
-    }
-  }
-
-  private assembler(meta: s.SessionMeta, store: s.SessionStore, tokenizer: s.SessionAssembleRequest["tokenizer"]): s.WindowAssembler {
+  private assembler(meta: s.SessionMeta, store: s.SessionStore, tokenizer: Tokenizer): s.WindowAssembler {
     return s.windowAssembler(this.env.PROJECT_INDEX.getByName(meta.projectId), store.hot, store.memory, tokenizer);
   }
 
@@ -77,7 +54,7 @@ export class Session extends DurableObject<Env> {
   async assemble(orgId: string, req: s.SessionAssembleRequest): Promise<s.SessionAssembleResult | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(orgId);
-      const result = await this.busy(() => this.assembler(meta, store, req.tokenizer)(req.prompt, req.budget, req.hotPaths));
+      const result = await this.activity.busy(() => this.assembler(meta, store, req.tokenizer)(req.prompt, req.budget, req.hotPaths));
       store.memory.remember([], req.hotPaths);
       const { tokenTotal, tokenBudget, hotWindow } = result;
       this.publish(store, "context", { tokenTotal, tokenBudget, hotWindow, pieces: pieceRefs(result.contextPieces) });
@@ -91,21 +68,20 @@ export class Session extends DurableObject<Env> {
   async generate(orgId: string, body: GeneratePrototype): Promise<GenerationResponse | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(orgId);
-      if (body.projectId !== meta.projectId)
-        throw new AppError(400, "session_project_mismatch", `session ${meta.sessionId} belongs to project ${meta.projectId}`);
-      if (this.running) throw new AppError(409, "session_busy", "a generation is already running in this session; follow it on the WebSocket");
+      s.checkCanGenerate(meta, body, this.running);
       const db = openDb(this.env.DB);
       const assemble = this.assembler(meta, store, tokenizerFor(configuredModel(this.env)));
+      const run = async (emit: Parameters<s.SessionRunDeps["run"]>[0]) =>
+        runGeneration(this.env, db, await getProject(db, meta.projectId, orgId), orgId, body, { assemble, emit, sessionId: meta.sessionId });
       this.running = true;
       try {
-        return await this.busy(() =>
+        return await this.activity.busy(() =>
           s.streamGeneration(
             {
               publish: (type, data) => this.publish(store, type, data),
               meter: (call) => store.meter.add(call),
               remember: (messages, paths) => store.memory.remember(messages, paths),
-              run: async (emit) =>
-                runGeneration(this.env, db, await getProject(db, meta.projectId, orgId), orgId, body, { assemble, emit, sessionId: meta.sessionId }),
+              run,
             },
             body,
           ),
@@ -133,7 +109,7 @@ export class Session extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     s.replay(store.log, (f) => server.send(f), after, this.running);
-    s.touchSession(this.ctx.storage.sql);
+    this.activity.touch();
     const protocols = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
     return new Response(null, { status: 101, webSocket: client, headers: protocols.includes("winky") ? { "sec-websocket-protocol": "winky" } : {} });
   }
@@ -172,8 +148,7 @@ export class Session extends DurableObject<Env> {
     if (!meta) return;
     const { store } = this.open(meta.orgId);
     const now = Date.now();
-    const activeAt = s.sessionActiveAt(this.ctx.storage.sql);
-    const next = s.alarmDecision({ now, activeAt, inFlight: this.inFlight, ttlMs: store.hot.limits.ttlMs });
+    const next = s.alarmDecision({ now, activeAt: this.activity.activeAt(), inFlight: this.activity.inFlight, ttlMs: store.hot.limits.ttlMs });
     if (next.expire) return this.erase(1001, "session expired");
     store.hot.evict(now);
     await this.ctx.storage.setAlarm(next.nextAlarmAt);

@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/lib/errors";
 import type { GeneratePrototype, GenerationResponse } from "../../src/lib/model/run-generation";
 import {
+  Activity,
   addCall,
   alarmDecision,
   answerClientMessage,
   CLIENT_MESSAGES,
   ConversationMemory,
   CostMeter,
+  checkCanGenerate,
   EMPTY_METER,
   EventLog,
   insertSessionRecord,
@@ -18,6 +20,7 @@ import {
   migrate,
   migrateSession,
   promptConversation,
+  publish,
   readSessionMeta,
   replay,
   requireOwner,
@@ -232,7 +235,38 @@ describe("idle expiry", () => {
   });
 });
 
+describe("activity", () => {
+  it("counts a request in flight until it settles, and marks the session active before and after", async () => {
+    await inStorage(async (storage) => {
+      migrateSession(storage);
+      insertSessionRecord(storage.sql, meta, EMPTY_METER, 1);
+      const activity = new Activity(storage.sql);
+      expect(activity.activeAt()).toBe(1);
+      let seen = -1;
+      await activity.busy(async () => {
+        seen = activity.inFlight;
+      });
+      expect(seen).toBe(1);
+      expect(activity.inFlight).toBe(0);
+      await expect(activity.busy(async () => Promise.reject(new Error("failed")))).rejects.toThrow("failed");
+      expect(activity.inFlight).toBe(0);
+      expect(activity.activeAt()).toBeGreaterThan(1);
+    });
+  });
+});
+
 describe("replay", () => {
+  it("publishes an event to the log and every socket; a socket that fails to send does not stop the others", async () => {
+    await inStorage((storage) => {
+      const log = new EventLog(storage.sql);
+      const got: string[] = [];
+      const sockets = [{ send: assertNever }, { send: (f: string) => got.push(f) }] as unknown as WebSocket[];
+      publish(log, sockets, "context", { tokenTotal: 1 });
+      expect(JSON.parse(got[0] ?? "")).toMatchObject({ seq: 1, type: "context", data: { tokenTotal: 1 } });
+      expect(log.last()).toBe(1);
+    });
+  });
+
   it("sends the events after a number, then `replayed`; past its size a `more` frame says where to resume", async () => {
     await inStorage((storage) => {
       const log = new EventLog(storage.sql);
@@ -280,7 +314,17 @@ describe("replay", () => {
   });
 });
 
+function assertNever(): never {
+  throw new Error("socket closing");
+}
+
 describe("streamGeneration", () => {
+  it("refuses a run for another project (400) or while one runs (409)", () => {
+    expect(() => checkCanGenerate(meta, { projectId: "prj_other" }, false)).toThrow(expect.objectContaining({ status: 400, code: "session_project_mismatch" }));
+    expect(() => checkCanGenerate(meta, { projectId: meta.projectId }, true)).toThrow(expect.objectContaining({ status: 409, code: "session_busy" }));
+    expect(() => checkCanGenerate(meta, { projectId: meta.projectId }, false)).not.toThrow();
+  });
+
   const body = { prompt: "add mul", dryRun: false, hotPaths: ["a.js"] } as GeneratePrototype;
   const call = {
     type: "call",

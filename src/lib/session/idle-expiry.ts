@@ -15,3 +15,32 @@ export function alarmDecision(s: { now: number; activeAt: number; inFlight: numb
 /** The session record's activity time: every request sets it, the alarm reads it. */
 export const touchSession = (sql: SqlStorage, now = Date.now()): void => void sql.exec("UPDATE session SET active_at = ? WHERE id = 1", now);
 export const sessionActiveAt = (sql: SqlStorage): number => sql.exec<{ active_at: number }>("SELECT active_at FROM session WHERE id = 1").one().active_at;
+
+/**
+ * A session's activity: each request marks it active, and requests that await other objects are counted
+ * in flight until they settle, so the idle alarm leaves the session alone meanwhile.
+ */
+export class Activity {
+  inFlight = 0;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  touch(now = Date.now()): void {
+    touchSession(this.sql, now);
+  }
+
+  activeAt(): number {
+    return sessionActiveAt(this.sql);
+  }
+
+  async busy<T>(fn: () => Promise<T>): Promise<T> {
+    this.touch();
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.touch();
+    }
+  }
+}

@@ -51,3 +51,15 @@ export function answerClientMessage(log: ReplaySource, send: (frame: string) => 
   else if (msg.type === "ping") send(JSON.stringify({ type: "pong", lastEventSeq: log.last() }));
   else send(invalid);
 }
+
+/** Appends an event to the log and sends its frame to every open socket. */
+export function publish(log: Pick<EventLog, "append">, sockets: Iterable<WebSocket>, type: string, data: unknown): void {
+  const frame = JSON.stringify(log.append(type, data));
+  for (const ws of sockets) {
+    try {
+      ws.send(frame);
+    } catch {
+      // A socket that is closing misses this event live; it gets it on resume.
+    }
+  }
+}

@@ -7,6 +7,7 @@ import { AppError } from "../errors";
 import type { GenerationEvent } from "../model/generation-types";
 import type { GeneratePrototype, GenerationResponse } from "../model/run-generation";
 import type { MeteredCall } from "./cost-meter";
+import type { SessionMeta } from "./ownership";
 import { TokenBatcher } from "./token-batcher";
 
 export type SessionRunDeps = {
@@ -15,6 +16,12 @@ export type SessionRunDeps = {
   remember: (messages: { role: string; content: string }[], paths: string[]) => void;
   run: (emit: (e: GenerationEvent) => void) => Promise<GenerationResponse>;
 };
+
+/** A run may start in a session of its project with no other run in progress. */
+export function checkCanGenerate(meta: SessionMeta, body: Pick<GeneratePrototype, "projectId">, running: boolean): void {
+  if (body.projectId !== meta.projectId) throw new AppError(400, "session_project_mismatch", `session ${meta.sessionId} belongs to project ${meta.projectId}`);
+  if (running) throw new AppError(409, "session_busy", "a generation is already running in this session; follow it on the WebSocket");
+}
 
 export async function streamGeneration(deps: SessionRunDeps, body: GeneratePrototype): Promise<GenerationResponse> {
   const batcher = new TokenBatcher((b) => deps.publish("tokens", b));
