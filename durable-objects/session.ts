@@ -70,9 +70,12 @@ export class Session extends DurableObject<Env> {
       const { meta, store } = this.open(orgId);
       s.checkCanGenerate(meta, body, this.running);
       const db = openDb(this.env.DB);
-      const assemble = this.assembler(meta, store, tokenizerFor(configuredModel(this.env)));
-      const run = async (emit: Parameters<s.SessionRunDeps["run"]>[0]) =>
-        runGeneration(this.env, db, await getProject(db, meta.projectId, orgId), orgId, body, { assemble, emit, sessionId: meta.sessionId });
+      // Inside the run, after `started`: a failure here (an unknown model's tokenizer) ends as an `error` event.
+      const run: s.SessionRunDeps["run"] = async (emit) => {
+        const project = await getProject(db, meta.projectId, orgId);
+        const assemble = this.assembler(meta, store, tokenizerFor(configuredModel(this.env)));
+        return runGeneration(this.env, db, project, orgId, body, { assemble, emit, sessionId: meta.sessionId });
+      };
       this.running = true;
       try {
         return await this.activity.busy(() =>
