@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/lib/errors";
+import type { GenerationEvent } from "../../src/lib/model/generation-types";
 import type { GeneratePrototype, GenerationResponse } from "../../src/lib/model/run-generation";
 import {
   Activity,
@@ -326,7 +327,7 @@ describe("streamGeneration", () => {
   });
 
   const body = { prompt: "add mul", dryRun: false, hotPaths: ["a.js"] } as GeneratePrototype;
-  const call = {
+  const call: Extract<GenerationEvent, { type: "call" }> = {
     type: "call",
     pass: "plan",
     inputTokens: 3,
@@ -336,7 +337,7 @@ describe("streamGeneration", () => {
     promptSha256: "s",
     chunks: [],
     at: "t",
-  } as const;
+  };
 
   it("publishes the run's events in order with tokens batched, meters calls, and remembers the turn", async () => {
     const published: [string, unknown][] = [];

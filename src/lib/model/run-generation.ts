@@ -3,13 +3,15 @@
  * prompts, or the model through the org's concurrency gate, sandbox verification, and the audit record
  * in `context_sessions` (chunks, tokens, usage and cost; never text).
  */
+
 import { z } from "zod";
-import { type AssembleResult, pieceRefs } from "../assembly/assemble";
+import type { AssembleResult } from "../assembly/assemble";
+import { recordContextCall } from "../audit/context-calls";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
-import { type Db, tables } from "../storage";
+import type { Db } from "../storage";
 import { configuredModel, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
@@ -72,16 +74,15 @@ export async function runGeneration(
     outputTokens: calls.reduce((n, c) => n + c.outputTokens, 0),
     costUsd: Math.round(calls.reduce((n, c) => n + c.costUsd, 0) * 1e6) / 1e6,
   });
+  // Each model call with its chunks, prompt fingerprint and time: the provenance record of the run.
   const record = (context: AssembleResult | undefined, meta: Record<string, unknown>) =>
-    db.insert(tables.contextSessions).values({
-      sessionId: id,
+    recordContextCall(db, {
+      callId: id,
       projectId: project.projectId,
       orgId,
-      chunksUsed: JSON.stringify(context ? pieceRefs(context.contextPieces) : []),
-      tokensAtCall: context?.tokenTotal ?? 0,
       model,
-      // Each model call with its chunks, prompt fingerprint and time: the provenance record of the run.
-      resultMeta: JSON.stringify({ sessionId: opts.sessionId ?? null, usage: spent(), calls, ...meta }),
+      context,
+      meta: { sessionId: opts.sessionId ?? null, usage: spent(), calls, ...meta },
     });
   let result: Awaited<ReturnType<typeof generate>>;
   try {

@@ -1,11 +1,9 @@
 /** Context assembly: the best context for a prompt within a token budget, with provenance. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { pieceRefs } from "../../../src/lib/assembly/assemble";
-import { newId } from "../../../src/lib/crypto/hash";
-import { unwrap } from "../../../src/lib/errors";
+import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
 import { getProject } from "../../../src/lib/projects/projects";
-import { openDb, tables } from "../../../src/lib/storage";
+import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
@@ -24,27 +22,19 @@ export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", async 
   const body = await jsonBody(c, Assemble);
   const db = openDb(c.env.DB);
   const project = await getProject(db, body.projectId, c.var.orgId);
-  const tokenizer = tokenizerFor(body.model);
-  const result = unwrap(
-    await c.env.PROJECT_INDEX.getByName(project.projectId).assemble({
+  const { callId, ...result } = await assembleForProject(
+    { db, shards: c.env.PROJECT_INDEX },
+    {
+      projectId: project.projectId,
+      orgId: c.var.orgId,
+      model: body.model,
       prompt: body.prompt,
       budget: body.budget,
       hotPaths: body.hotPaths,
-      tokenizer,
+      tokenizer: tokenizerFor(body.model),
       conversation: body.conversation,
       includeText: body.includeText,
-    }),
+    },
   );
-  const callId = newId("ctx");
-  // The audit record keeps references and counts, never chunk text.
-  await db.insert(tables.contextSessions).values({
-    sessionId: callId,
-    projectId: project.projectId,
-    orgId: c.var.orgId,
-    chunksUsed: JSON.stringify(pieceRefs(result.contextPieces)),
-    tokensAtCall: result.tokenTotal,
-    model: body.model,
-    resultMeta: JSON.stringify({ budget: result.tokenBudget, utilization: result.utilization, timings: result.timings, warnings: result.warnings }),
-  });
   return c.json({ callId, model: body.model, ...result });
 });
