@@ -1,6 +1,7 @@
 /** The HTTP API: one Hono app, one sub-app per resource, one error handler. */
 import { Hono } from "hono";
 import { AppError, envelopeOf } from "../../src/lib/errors";
+import { readiness } from "../../src/lib/health/readiness";
 import { requireAuth } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
@@ -20,7 +21,22 @@ app.use(async function requestId(c, next) {
   await next();
 });
 
-app.get("/health", (c) => c.json({ ok: true }));
+// Readiness of each dependency; 503 when the catalog or the chunk store does not answer.
+app.get("/health", async (c) => {
+  const runner = c.env.SANDBOX_RUNNER_URL;
+  const report = await readiness({
+    d1: c.env.DB,
+    bucket: c.env.CHUNKS,
+    sandbox: c.env.SANDBOX
+      ? { kind: "container" }
+      : runner
+        ? { kind: "local", probe: async () => (await fetch(`${runner.replace(/\/+$/, "")}/health`)).ok }
+        : { kind: "absent" },
+    modelConfigured: Boolean(c.env.ANTHROPIC_API_KEY),
+    now: Date.now(),
+  });
+  return c.json(report, report.status === "down" ? 503 : 200);
+});
 
 // Webhooks carry their own HMAC signature instead of a bearer token.
 app.route("/api", webhookRoutes);

@@ -181,7 +181,8 @@ export const ingestJobs = sqliteTable(
     error: text("error"),
     createdAt: integer("created_at").notNull().default(now),
   },
-  (t) => [index("ingest_jobs_project").on(t.projectId, t.createdAt)],
+  // created_at alone: readiness looks at the last day's jobs across projects, a bounded range scan.
+  (t) => [index("ingest_jobs_project").on(t.projectId, t.createdAt), index("ingest_jobs_created").on(t.createdAt)],
 );
 
 /** One row per queue message of a job; re-delivery overwrites the same row, so counts never double. */

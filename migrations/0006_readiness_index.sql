@@ -1,0 +1,1 @@
+CREATE INDEX `ingest_jobs_created` ON `ingest_jobs` (`created_at`);
