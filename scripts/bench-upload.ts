@@ -16,7 +16,7 @@ import { packDirectory } from "../cli/pack-directory";
 import { uploadArchive } from "../cli/upload";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
-import { createProject, ingestArchive, type LocalServer, startLocalServer } from "./local-server";
+import { createProject, ingestArchive, type LocalServer, startLocalServer, workerdRssMiB } from "./local-server";
 
 type Job = { status: string; tokens: number; files: { total: number }; outcomes: Record<string, unknown>; skipped: unknown[]; errors: unknown[] };
 
@@ -27,24 +27,13 @@ const MiB = 1024 * 1024;
 async function withPeakRss<T>(server: LocalServer, fn: () => Promise<T>): Promise<{ value: T; peakMiB: number; ms: number }> {
   let peak = 0;
   const sample = (): void => {
-    if (server.pgid === undefined) return;
-    try {
-      const out = execFileSync("ps", ["-o", "rss=,comm=", "-g", String(server.pgid)], { encoding: "utf8" });
-      let workerd = 0;
-      for (const line of out.trim().split("\n")) {
-        const [rss, comm] = line.trim().split(/\s+/);
-        if (comm?.startsWith("workerd")) workerd += Number(rss);
-      }
-      peak = Math.max(peak, workerd);
-    } catch {
-      // the group is gone
-    }
+    peak = Math.max(peak, workerdRssMiB(server) ?? 0);
   };
   const timer = setInterval(sample, 250);
   const t0 = performance.now();
   try {
     const value = await fn();
-    return { value, peakMiB: peak / 1024, ms: performance.now() - t0 };
+    return { value, peakMiB: peak, ms: performance.now() - t0 };
   } finally {
     clearInterval(timer);
   }

@@ -1,5 +1,5 @@
 /** Starts a private local server (wrangler dev, fresh state) for the benchmark and eval scripts, and calls it. */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 
@@ -101,4 +101,20 @@ export async function createProject(server: LocalServer, name: string): Promise<
       body: JSON.stringify({ name }),
     })
   ).projectId;
+}
+
+/** Resident memory of the server's workerd processes in MiB, or undefined once the group is gone. */
+export function workerdRssMiB(server: LocalServer): number | undefined {
+  if (server.pgid === undefined) return undefined;
+  try {
+    const out = execFileSync("ps", ["-o", "rss=,comm=", "-g", String(server.pgid)], { encoding: "utf8" });
+    let kib = 0;
+    for (const line of out.trim().split("\n")) {
+      const [rss, comm] = line.trim().split(/\s+/);
+      if (comm?.startsWith("workerd")) kib += Number(rss);
+    }
+    return kib / 1024;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,18 +1,10 @@
-/**
- * npm run soak -- --minutes N [--repos a.tar.gz,b.tar.gz]: a bounded soak of a private local server —
- * real repositories (`git archive` .tar.gz files) ingested one after another (re-ingests included) while
- * long bug-report assemblies run beside at budgets from 8k to 500k. Reports throughput, latency
- * percentiles per operation, errors by status and code, workerd memory over time, and any stuck job
- * (not finished within 10 minutes, or with `stalledSince`); exits non-zero on a stuck job or a 5xx.
- */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
-import { createProject, type LocalServer, startLocalServer } from "./local-server";
+import { createProject, type LocalServer, startLocalServer, workerdRssMiB } from "./local-server";
 
 const { values } = parseArgs({ options: { minutes: { type: "string", default: "5" }, repos: { type: "string", default: process.env.SOAK_REPOS ?? "" } } });
 const minutes = Number(values.minutes);
@@ -60,18 +52,8 @@ function bugReport(i: number, paths: string[]): string {
 }
 
 function sampleMemory(server: LocalServer): void {
-  if (server.pgid === undefined) return;
-  try {
-    const out = execFileSync("ps", ["-o", "rss=,comm=", "-g", String(server.pgid)], { encoding: "utf8" });
-    let kib = 0;
-    for (const line of out.trim().split("\n")) {
-      const [rss, comm] = line.trim().split(/\s+/);
-      if (comm?.startsWith("workerd")) kib += Number(rss);
-    }
-    memory.push({ at: Date.now(), mib: kib / 1024 });
-  } catch {
-    // the group is gone
-  }
+  const mib = workerdRssMiB(server);
+  if (mib !== undefined) memory.push({ at: Date.now(), mib });
 }
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? 0;
