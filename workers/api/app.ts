@@ -1,7 +1,7 @@
 /** The HTTP API: one Hono app, one sub-app per resource, one error handler. */
 import { Hono } from "hono";
 import { AppError, envelopeOf } from "../../src/lib/errors";
-import { readiness } from "../../src/lib/health/readiness";
+import { probeRunner, readiness } from "../../src/lib/health/readiness";
 import { requireAuth } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
@@ -21,20 +21,18 @@ app.use(async function requestId(c, next) {
   await next();
 });
 
-// Readiness of each dependency; 503 when the catalog or the chunk store does not answer.
+// Readiness of each dependency, unauthenticated for load balancers; 503 when the catalog or the chunk store
+// does not answer.
 app.get("/health", async (c) => {
   const runner = c.env.SANDBOX_RUNNER_URL;
   const report = await readiness({
     d1: c.env.DB,
     bucket: c.env.CHUNKS,
-    sandbox: c.env.SANDBOX
-      ? { kind: "container" }
-      : runner
-        ? { kind: "local", probe: async () => (await fetch(`${runner.replace(/\/+$/, "")}/health`)).ok }
-        : { kind: "absent" },
+    sandbox: c.env.SANDBOX ? { kind: "container" } : runner ? { kind: "local", probe: probeRunner(runner) } : { kind: "absent" },
     modelConfigured: Boolean(c.env.ANTHROPIC_API_KEY),
     now: Date.now(),
   });
+  c.header("cache-control", "no-store");
   return c.json(report, report.status === "down" ? 503 : 200);
 });
 

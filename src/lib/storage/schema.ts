@@ -215,7 +215,12 @@ export const jobBatches = sqliteTable(
     /** When the watchdog first found the batch stalled; null while it makes progress. */
     stalledSince: integer("stalled_since"),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.seq] }),
+    // Queued batches only (the backlog, not the history): readiness probes each recent job through it
+    // without reading the done batches of large jobs.
+    index("job_batches_queued").on(t.jobId).where(sql`${t.status} = 'queued'`),
+  ],
 );
 
 /** Sandbox runs: inputs, commands and outcome, kept so a run can be replayed and compared. */

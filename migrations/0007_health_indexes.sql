@@ -1,0 +1,1 @@
+CREATE INDEX `job_batches_queued` ON `job_batches` (`job_id`) WHERE "job_batches"."status" = 'queued';
