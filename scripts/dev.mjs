@@ -22,15 +22,54 @@ export function ensureDevVars() {
   return devVar("WINKY_API_TOKEN", () => `wk_local_${randomBytes(24).toString("hex")}`);
 }
 
+const hasBubblewrap = () => spawnSync("sh", ["-c", "command -v bwrap"]).status === 0;
+
+/** What is missing for a full local stack, said once at startup; everything else still runs without it. */
+export function warnMissing() {
+  const vars = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : "";
+  const missing = [];
+  if (!hasBubblewrap()) missing.push("bwrap not found: sandbox runs will answer 503 until bubblewrap is installed (apt-get install bubblewrap)");
+  // wrangler dev gives the Worker .dev.vars, not this process's environment, so that is where the key must be.
+  if (!/^ANTHROPIC_API_KEY=\S/m.test(vars)) missing.push("ANTHROPIC_API_KEY is not set in .dev.vars: generation answers 503 model_unavailable; dryRun works");
+  for (const line of missing) console.warn(`warning: ${line}`);
+}
+
+/**
+ * Waits until the server's /health answers (200 or 503), then prints every check that is not ok.
+ * Returns the report, or undefined when nothing answered within `timeoutMs`.
+ */
+export async function reportHealth(base, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let report;
+  while (report === undefined) {
+    try {
+      const res = await fetch(`${base}/health`);
+      if (res.status === 200 || res.status === 503) report = await res.json();
+    } catch {
+      // not listening yet
+    }
+    if (report === undefined) {
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const failing = Object.entries(report.checks ?? {}).filter(([, check]) => !check.ok);
+  for (const [name, check] of failing) {
+    const { ok: _ok, ms, ...detail } = check;
+    const extra = Object.entries(detail).map(([k, v]) => `${k} ${v}`);
+    console.warn(`health: ${name} is not ok (${[...extra, `${ms} ms`].join(", ")})`);
+  }
+  if (failing.length === 0) console.log(`health: ${report.status}, every check ok`);
+  else console.warn(`health: ${report.status} (GET ${base}/health for the whole report)`);
+  return report;
+}
+
 /** The bubblewrap sandbox runner beside wrangler (see src/lib/sandbox/runner). */
 export function startRunner() {
   const vars = readFileSync(".dev.vars", "utf8");
   const secret = /^SANDBOX_RUNNER_SECRET=(.+)$/m.exec(vars)?.[1]?.trim();
   const port = /^SANDBOX_RUNNER_URL=.*:(\d+)/m.exec(vars)?.[1] ?? "8790";
-  if (spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) {
-    console.warn("bubblewrap is not installed: sandbox runs will answer 503 (run scripts/install-system-deps.sh)");
-    return undefined;
-  }
+  if (!hasBubblewrap()) return undefined;
   return spawn(process.execPath, ["--import", "tsx", "src/lib/sandbox/runner/main.ts"], {
     stdio: "inherit",
     env: { ...process.env, SANDBOX_RUNNER_SECRET: secret, SANDBOX_RUNNER_PORT: port },
@@ -51,13 +90,18 @@ export function startServer(port = process.env.PORT ?? "8787") {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   ensureDevVars();
+  warnMissing();
   applyMigrations();
   const runner = startRunner();
-  const child = startServer();
+  const port = process.env.PORT ?? "8787";
+  const child = startServer(port);
   for (const sig of ["SIGINT", "SIGTERM"])
     process.on(sig, () => {
       child.kill(sig);
       runner?.kill(sig);
     });
   child.on("exit", (code) => process.exit(code ?? 0));
+  reportHealth(`http://127.0.0.1:${port}`).then((report) => {
+    if (report === undefined) console.warn(`health: the server did not answer on port ${port} within 2 minutes`);
+  });
 }
