@@ -1,7 +1,7 @@
 /** Starts a private local server (wrangler dev, fresh state) for the benchmark and eval scripts, and calls it. */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, rmSync } from "node:fs";
 
 export type LocalServer = {
   base: string;
@@ -12,7 +12,10 @@ export type LocalServer = {
   stop(): void;
 };
 
-export async function startLocalServer(port: number, state: string): Promise<LocalServer> {
+/** Extra settings for a private server: more `--var`s for the Worker, and files for wrangler's output (the Worker's logs). */
+export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string };
+
+export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const token = `wk_local_${randomBytes(16).toString("hex")}`;
   rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
@@ -35,9 +38,14 @@ export async function startLocalServer(port: number, state: string): Promise<Loc
       state,
       "--var",
       `WINKY_API_TOKEN:${token}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
     ],
-    { stdio: ["ignore", "ignore", "inherit"], env: process.env, detached: true },
+    {
+      stdio: ["ignore", options.stdoutPath ? openSync(options.stdoutPath, "a") : "ignore", options.stderrPath ? openSync(options.stderrPath, "a") : "inherit"],
+      env: process.env,
+      detached: true,
+    },
   );
   const base = `http://127.0.0.1:${port}`;
   const server: LocalServer = {

@@ -1,151 +1,142 @@
-import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+/**
+ * npm run soak -- --minutes N [--repos a.tar.gz,b.tar.gz] [--concurrency]: a bounded soak of a private local
+ * stack (wrangler dev with fresh state, the fake git host and Messages API, the bubblewrap runner). Writes
+ * its section of docs/benchmarks.md; exits 1 on a stuck job, a 5xx or a failed check.
+ */
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
-import { createProject, type LocalServer, startLocalServer, workerdRssMiB } from "./local-server";
+import type { Ctx, StuckJob } from "./soak/api";
+import { runConcurrency } from "./soak/concurrency";
+import { sampleMemory } from "./soak/memory";
+import { Recorder } from "./soak/recorder";
+import { errorLines, latencyTable, machineLine, memoryLines, stuckLines } from "./soak/report";
+import { startStack } from "./soak/stack";
+import { type Archive, assemblyLanes, healthLane, ingestLane, type Shared, sandboxLane, sessionLane, webhookLane } from "./soak/workloads";
 
-const { values } = parseArgs({ options: { minutes: { type: "string", default: "5" }, repos: { type: "string", default: process.env.SOAK_REPOS ?? "" } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "5" },
+    repos: { type: "string", default: process.env.SOAK_REPOS ?? "" },
+    concurrency: { type: "boolean", default: false },
+    "stuck-minutes": { type: "string", default: "10" },
+    "assembly-lanes": { type: "string", default: "3" },
+    rate: { type: "string", default: "50" },
+    port: { type: "string", default: process.env.SOAK_PORT ?? "8796" },
+    seed: { type: "string", default: "20261122" },
+  },
+});
 const minutes = Number(values.minutes);
+const stuckMinutes = Number(values["stuck-minutes"]);
+const seed = Number(values.seed);
+if (!(minutes > 0 && minutes <= 24 * 60)) throw new Error("--minutes must be between 0 and 1440");
+if (!(stuckMinutes > 0)) throw new Error("--stuck-minutes must be positive");
 const repos = (values.repos ?? "").split(",").filter(Boolean);
-const STUCK_MS = 10 * 60_000;
-const BUDGETS = [8_000, 13_000, 27_000, 50_000, 128_000, 500_000];
+const archives: Archive[] =
+  repos.length > 0
+    ? repos.map((r) => ({ name: basename(r).replace(/\.tar\.gz$/, ""), bytes: readFileSync(r) }))
+    : [{ name: "corpus-1M", bytes: buildCorpus(1_000_000).archive }];
 
-type Job = { status: string; stalledSince: string | null; tokens: number; batches: { done: number; total: number } };
-const latencies = new Map<string, number[]>();
-const errors = new Map<string, number>();
-const memory: { at: number; mib: number }[] = [];
-const stuck: unknown[] = [];
-
-function note(op: string, ms: number): void {
-  latencies.set(op, [...(latencies.get(op) ?? []), ms]);
+const LOG = ".soak/soak.log";
+function log(line: string): void {
+  const stamped = `${new Date().toISOString()} ${line}`;
+  console.log(stamped);
+  appendFileSync(LOG, `${stamped}\n`);
 }
 
-async function timed<T>(server: LocalServer, op: string, path: string, init?: RequestInit): Promise<T | undefined> {
-  const t0 = performance.now();
-  const res = await fetch(`${server.base}${path}`, {
-    ...init,
-    headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${server.token}` },
-  });
-  const text = await res.text();
-  note(op, performance.now() - t0);
-  if (!res.ok) {
-    const code = (() => {
-      try {
-        return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? "?";
-      } catch {
-        return "?";
-      }
-    })();
-    const key = `${op} ${res.status} ${code}`;
-    errors.set(key, (errors.get(key) ?? 0) + 1);
-    return undefined;
-  }
-  return JSON.parse(text) as T;
-}
-
-function bugReport(i: number, paths: string[]): string {
-  const frames = paths.slice(i % Math.max(1, paths.length - 3), (i % Math.max(1, paths.length - 3)) + 3);
-  const trace = frames.map((p, k) => `  File "${p}", line ${40 + k * 17}, in handler_${k}\n    result = process(value)`).join("\n");
-  return `Traceback (most recent call last):\n${trace}\nTypeError: unsupported operand type(s) for +: 'NoneType' and 'int'\n\nSteps: run the command with an empty configuration and call process() twice. Expected a result, got the error above. ${"Environment and further observations from the reporter. ".repeat(20 + (i % 80))}`;
-}
-
-function sampleMemory(server: LocalServer): void {
-  const mib = workerdRssMiB(server);
-  if (mib !== undefined) memory.push({ at: Date.now(), mib });
-}
-
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? 0;
-
-async function main(): Promise<void> {
-  const archives =
-    repos.length > 0 ? repos.map((r) => ({ name: basename(r), bytes: readFileSync(r) })) : [{ name: "corpus-1M", bytes: buildCorpus(1_000_000).archive }];
-  const server = await startLocalServer(Number(process.env.SOAK_PORT ?? 8796), ".soak/state");
+async function main(): Promise<number> {
+  const stack = await startStack(Number(values.port));
+  writeFileSync(LOG, "");
+  log(
+    `stack up: server ${stack.server.base}, git host ${stack.gitHost}, messages ${stack.messages}, runner ${stack.runner}; wrangler output in .soak/wrangler-*.log`,
+  );
+  const rec = new Recorder(stack.server);
+  const stuck: StuckJob[] = [];
   const started = Date.now();
-  const end = started + minutes * 60_000;
-  const ready: { projectId: string; paths: string[] }[] = [];
-  let ingested = 0;
-  let ingestedTokens = 0;
-  const memTimer = setInterval(() => sampleMemory(server), 5_000);
+  const memory = sampleMemory(stack.server.pgid, 5_000);
+  let lines: string[];
+  let failed: string[] = [];
   try {
-    const ingestLoop = (async () => {
-      for (let i = 0; Date.now() < end; i++) {
-        const archive = archives[i % archives.length] as { name: string; bytes: Buffer };
-        // Every third round re-ingests the project of the same archive instead of creating one.
-        const again = i >= archives.length && i % 3 === 0 ? ready[i % archives.length] : undefined;
-        const projectId = again?.projectId ?? (await createProject(server, archive.name));
-        const up = await timed<{ jobId: string }>(server, "upload", `/api/projects/${projectId}/ingest`, {
-          method: "POST",
-          headers: { "content-type": "application/gzip" },
-          body: archive.bytes,
-        });
-        if (!up) continue;
-        const t0 = Date.now();
-        for (;;) {
-          const job = await timed<Job>(server, "job", `/api/jobs/${up.jobId}`);
-          if (job && (job.status === "done" || job.status === "failed")) {
-            note("ingest (upload to done)", Date.now() - t0);
-            ingested++;
-            ingestedTokens += job.tokens;
-            if (!again) {
-              const files = await timed<{ files: { path: string }[] }>(server, "files", `/api/projects/${projectId}/files?status=text&limit=200`);
-              ready.push({ projectId, paths: (files?.files ?? []).map((f) => f.path).filter((p) => /\.(py|ts|js|go|rs|java)$/.test(p)) });
-            }
-            if (job.status === "failed") errors.set("ingest job failed", (errors.get("ingest job failed") ?? 0) + 1);
-            break;
-          }
-          // A job the watchdog found stalled, or one past the limit, is reported once; the soak then moves on.
-          if (job?.stalledSince || Date.now() - t0 > STUCK_MS) {
-            stuck.push({ archive: archive.name, job });
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 500));
-        }
-      }
-    })();
-    const assemblyLoops = [0, 1].map(async (lane) => {
-      for (let i = lane; Date.now() < end; i += 2) {
-        const p = ready[i % Math.max(1, ready.length)];
-        if (!p) {
-          await new Promise((r) => setTimeout(r, 500));
-          continue;
-        }
-        const budget = BUDGETS[i % BUDGETS.length] as number;
-        await timed(server, `assemble ${budget / 1000}k`, "/api/context/assemble", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ projectId: p.projectId, prompt: bugReport(i, p.paths), budget }),
-        });
-      }
-    });
-    await Promise.all([ingestLoop, ...assemblyLoops]);
+    if (values.concurrency) {
+      // Bounded by the stuck limit per job, and by the hard end for the whole scenario.
+      const ctx: Ctx = { rec, server: stack.server, end: Number.POSITIVE_INFINITY, hardEnd: started + 60 * 60_000, stuckMs: stuckMinutes * 60_000, stuck, log };
+      const r = await runConcurrency(ctx, archives, Number(values.rate), seed);
+      const seconds = (Date.now() - started) / 1000;
+      failed = r.checks.filter((c) => !c.ok).map((c) => c.name);
+      lines = [
+        "## Concurrency (`npm run soak -- --concurrency`)",
+        "",
+        `Measured ${machineLine()}, through \`wrangler dev --local\` on loopback with the fake git host, Messages API and the bubblewrap runner. Trees (\`git archive\` of public repositories): ${archives.map((a) => `\`${a.name}\` (${(a.bytes.length / 1024 ** 2).toFixed(1)} MiB)`).join(", ")}. Each tree was first ingested alone into its own project (the clean reference). Then 8 uploads into 8 new projects (trees in turn) and 4 uploads of the other trees into one project already holding \`${archives[0]?.name}\` were started at once, with assemblies (1–4 kB bug reports, budgets 8k/13k/27k, at most 16 in flight) aimed at ${values.rate}/s against the reference projects until every job ended.`,
+        "",
+        "| | assemblies | achieved rate | p95 |",
+        "| --- | --- | --- | --- |",
+        `| quiet (30 s before the load) | ${r.quiet.count} | ${r.quiet.rate.toFixed(1)}/s | ${r.quiet.p95.toFixed(0)} ms |`,
+        `| beside the 12 ingests (${r.loadSeconds.toFixed(0)} s) | ${r.loaded.count} | ${r.loaded.rate.toFixed(1)}/s (${r.loaded.skipped} ticks skipped with 16 in flight) | ${r.loaded.p95.toFixed(0)} ms |`,
+        "",
+        "| check | result | detail |",
+        "| --- | --- | --- |",
+        ...r.checks.map((c) => `| ${c.name} | ${c.ok ? "ok" : "**FAILED**"} | ${c.detail.replaceAll("|", "\\|")} |`),
+        "",
+        `Re-ingest jobs of the one project, by creation time: ${r.order.join("; ")}.`,
+        "",
+        ...latencyTable(rec, seconds),
+        "",
+        ...errorLines(rec),
+        "",
+        ...memoryLines(memory.samples, 60_000),
+        "",
+        ...stuckLines(stuck),
+      ];
+    } else {
+      const end = started + minutes * 60_000;
+      const ctx: Ctx = { rec, server: stack.server, end, hardEnd: end + stuckMinutes * 60_000, stuckMs: stuckMinutes * 60_000, stuck, log };
+      const shared: Shared = { ready: [], pushed: undefined, ingests: 0, tokens: 0, pushes: 0 };
+      await Promise.all([
+        ingestLane(ctx, archives, shared),
+        assemblyLanes(ctx, shared, Number(values["assembly-lanes"]), seed),
+        webhookLane(ctx, stack.gitHost, shared, 15_000),
+        sandboxLane(ctx, shared, 20_000),
+        sessionLane(ctx, stack.messages, shared, 10_000, seed + 100),
+        healthLane(ctx),
+      ]);
+      const seconds = (Date.now() - started) / 1000;
+      lines = [
+        "## Soak (`npm run soak`)",
+        "",
+        `Measured ${machineLine()}, through \`wrangler dev --local\` on loopback with the fake git host, Messages API and the bubblewrap runner: ${minutes} minutes (${(seconds / 60).toFixed(1)} with the drain) of ${archives.map((a) => `\`${a.name}\` (${(a.bytes.length / 1024 ** 2).toFixed(1)} MiB)`).join(", ")} (\`git archive\` .tar.gz) ingested one after another into new projects (every third round after the first pass re-ingests one), beside ${values["assembly-lanes"]} lanes of bug-report assemblies (1–25 kB: tracebacks through the projects' own functions, errors, steps, logs) at budgets 8k/13k/27k/50k/128k/500k, a webhook push every 15 s (3 files added, 2 modified, 1 removed; the project then checked against the pushed tree), a sandbox run every 20 s, and a session every 10 s (a generation with the fake model, a session assembly).`,
+        "",
+        `Ingests finished: ${shared.ingests} (${shared.tokens.toLocaleString("en-US")} tokens); pushes finished: ${shared.pushes}; projects assembled against: ${shared.ready.length}.`,
+        "",
+        ...latencyTable(rec, seconds),
+        "",
+        ...errorLines(rec),
+        "",
+        ...memoryLines(memory.samples, 60_000 * Math.max(1, Math.round(minutes / 15))),
+        "",
+        ...stuckLines(stuck),
+      ];
+    }
   } finally {
-    clearInterval(memTimer);
-    server.stop();
+    memory.stop();
+    await stack.stop();
   }
-  const seconds = (Date.now() - started) / 1000;
-  const rows = [...latencies.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(
-      ([op, xs]) =>
-        `| ${op} | ${xs.length} | ${(xs.length / seconds).toFixed(2)}/s | ${pct(xs, 50).toFixed(0)} | ${pct(xs, 95).toFixed(0)} | ${pct(xs, 99).toFixed(0)} |`,
-    );
-  const mem = memory.map((m) => m.mib);
-  const fivexx = [...errors.keys()].filter((k) => / 5\d\d /.test(k));
-  writeSection("soak", [
-    "## Soak (`npm run soak`)",
-    "",
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, through \`wrangler dev\`: ${minutes} minutes of ${archives.map((a) => `\`${a.name}\``).join(", ")} ingested one after another (every third round a re-ingest), with two lanes of bug-report assemblies (1.5–5 kB tracebacks and prose) at budgets 8k–500k beside them.`,
-    "",
-    `Ingests: ${ingested} (${ingestedTokens.toLocaleString("en-US")} tokens). Stuck jobs: ${stuck.length}. Errors: ${errors.size === 0 ? "none" : [...errors.entries()].map(([k, n]) => `${k} × ${n}`).join("; ")}. workerd RSS: min ${Math.min(...mem).toFixed(0)}, max ${Math.max(...mem).toFixed(0)}, last ${(mem.at(-1) ?? 0).toFixed(0)} MiB (${mem.length} samples).`,
-    "",
-    "| operation | count | rate | p50 ms | p95 ms | p99 ms |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...rows,
-  ]);
-  if (stuck.length > 0) console.error(JSON.stringify(stuck, null, 2));
-  process.exitCode = stuck.length > 0 || fivexx.length > 0 ? 1 : 0;
+  const fiveXX = rec.serverErrors;
+  if (fiveXX.length > 0) {
+    lines.push("", `5xx answers: ${fiveXX.length}; the first: \`${JSON.stringify(fiveXX[0]).replaceAll("`", "'")}\``);
+    writeFileSync(".soak/5xx.json", JSON.stringify(fiveXX, null, 2));
+  }
+  writeSection(values.concurrency ? "concurrency" : "soak", lines);
+  writeFileSync(".soak/stuck.json", JSON.stringify(stuck, null, 2));
+  const problems = [
+    ...failed.map((f) => `check failed: ${f}`),
+    ...(stuck.length > 0 ? [`${stuck.length} stuck job(s), .soak/stuck.json`] : []),
+    ...(fiveXX.length > 0 ? [`${fiveXX.length} 5xx answer(s), .soak/5xx.json`] : []),
+  ];
+  for (const p of problems) console.error(p);
+  return problems.length > 0 ? 1 : 0;
 }
 
-await main();
+// Exit explicitly: keep-alive sockets to the fakes must not keep a finished soak running.
+process.exit(await main());
