@@ -81,6 +81,10 @@ describe("archives made by real tools", () => {
     expect(seen.get("docs/cite.txt")).toBe(common["docs/cite.txt"]);
   });
 
+  it("skips a GNU tar --sparse file under its real name and reads the entry after it", async () => {
+    expect(Object.fromEntries(await outcomes("pax-sparse.tar.gz", "tar.gz"))).toEqual({ "disk.img": "skipped: special file", "after.txt": "file after\n" });
+  });
+
   it("reads a zip64 archive of 70,000 entries", async () => {
     const seen = await outcomes("zip64-70000.zip", "zip");
     expect(seen.size).toBe(70_000);

@@ -67,6 +67,7 @@ describe("tar.gz", () => {
   it("gives links, special files and unprintable or over-long paths an outcome, and reads on", async () => {
     const tar = concat(
       tarHeader("link", "2", 0, "/etc/passwd"),
+      tarHeader("far", "2", 0, "t".repeat(90)),
       tarHeader("hard", "1", 0, "a.txt"),
       tarHeader("dev", "3"),
       tarHeader("fifo", "6"),
@@ -78,6 +79,7 @@ describe("tar.gz", () => {
     );
     expect(await entries(read("tar", tar, { ...limits, maxPathBytes: 50 }))).toEqual([
       { kind: "symlink", path: "link", target: "/etc/passwd" },
+      { kind: "skipped", path: "far", reason: "path too long" },
       { kind: "skipped", path: "hard", reason: "hardlink" },
       { kind: "skipped", path: "dev", reason: "special file" },
       { kind: "skipped", path: "fifo", reason: "special file" },

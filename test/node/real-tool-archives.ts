@@ -21,6 +21,7 @@ export const REAL_TOOL_ARCHIVES = [
   "info-zip.zip",
   "info-zip-streamed.zip",
   "zip64-70000.zip",
+  "pax-sparse.tar.gz",
 ] as const;
 export type RealToolArchive = (typeof REAL_TOOL_ARCHIVES)[number];
 
@@ -69,6 +70,13 @@ export async function buildRealToolArchives(): Promise<{ url: string; close(): P
   run("tar", ["--format=ustar", "-cf", join(out, "ustar.tar"), "src", "docs", "CITATION", "evil", "fifo"], tree);
   run("bsdtar", ["--format=pax", "-czf", join(out, "bsdtar-pax.tar.gz"), ...entries], tree);
   run("bsdtar", ["--format=ustar", "-cf", join(out, "bsdtar-ustar.tar"), "src", "docs", "CITATION", "evil", "fifo"], tree);
+  // A file with holes, archived with --sparse: pax stores it under a made-up name with a map of its holes.
+  const holes = join(work, "holes");
+  mkdirSync(holes);
+  writeFileSync(join(holes, "disk.img"), "head");
+  execFileSync("truncate", ["-s", "2M", join(holes, "disk.img")]);
+  writeFileSync(join(holes, "after.txt"), "after\n");
+  run("tar", ["--format=pax", "--sparse", "-czf", join(out, "pax-sparse.tar.gz"), "disk.img", "after.txt"], holes);
   run("zip", ["-q", "-r", "--symlinks", join(out, "info-zip.zip"), "src", "tests", "docs", "empty.txt", "nested-directory", "CITATION", "evil"], tree);
   // Written to a pipe, zip cannot seek back, so every entry carries a data descriptor.
   const streamed = execFileSync("sh", ["-c", "zip -q -r - src docs | cat"], { cwd: tree, maxBuffer: 1 << 26 });

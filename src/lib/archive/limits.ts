@@ -96,3 +96,19 @@ export function checkEntryPath(raw: string, limits: ArchiveLimits): { path: stri
   }
   return { path };
 }
+
+/**
+ * A symbolic link's entry, its target exactly as stored; a target longer than a path may be is skipped
+ * as "path too long" (nothing could resolve it, and it is not kept in memory or in the catalog).
+ */
+export function symlinkEntry(path: string, target: string, limits: ArchiveLimits): ArchiveEntry {
+  const bytes = ENCODER.encode(target).byteLength;
+  if (bytes <= limits.maxPathBytes) return { kind: "symlink", path, target };
+  return {
+    kind: "skipped",
+    path,
+    size: bytes,
+    reason: "path too long",
+    detail: `a link target of ${bytes} bytes; paths are limited to ${limits.maxPathBytes} bytes`,
+  };
+}

@@ -6,7 +6,7 @@
 import { createTarDecoder } from "modern-tar";
 import { AppError } from "../errors";
 import { ByteReader } from "./byte-reader";
-import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, tooLarge, tooManyEntries } from "./limits";
+import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, symlinkEntry, tooLarge, tooManyEntries } from "./limits";
 
 export async function* readTar(stream: ReadableStream<Uint8Array>, limits: ArchiveLimits): AsyncGenerator<ArchiveEntry> {
   let unpacked = 0;
@@ -38,7 +38,9 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, limits: Archi
         throw tooManyEntries(limits);
       }
       const type = header.type ?? "file";
-      const checked = checkEntryPath(header.name, limits);
+      // A pax sparse file (GNU tar --sparse) is stored under "GNUSparseFile.<pid>/<name>"; its real name is a record.
+      const sparse = header.pax?.["GNU.sparse.major"] !== undefined || header.pax?.["GNU.sparse.map"] !== undefined;
+      const checked = checkEntryPath((sparse && header.pax?.["GNU.sparse.name"]) || header.name, limits);
       if (type === "directory" || "skipped" in checked) {
         await drain(body);
         if ("skipped" in checked && type !== "directory") yield { ...checked.skipped, size: header.size };
@@ -47,13 +49,17 @@ export async function* readTar(stream: ReadableStream<Uint8Array>, limits: Archi
       const { path } = checked;
       if (type === "symlink") {
         await drain(body);
-        yield { kind: "symlink", path, target: header.linkname ?? "" };
+        yield symlinkEntry(path, header.linkname ?? "", limits);
       } else if (type === "link") {
         await drain(body);
         yield { kind: "skipped", path, size: 0, reason: "hardlink", detail: `a hard link to "${header.linkname ?? ""}"` };
       } else if (type !== "file") {
         await drain(body);
         yield { kind: "skipped", path, size: header.size, reason: "special file", detail: `a ${type}` };
+      } else if (sparse) {
+        // Its stored bytes are a map of the holes followed by the data regions, not the file's bytes.
+        await drain(body);
+        yield { kind: "skipped", path, size: header.size, reason: "special file", detail: "a GNU sparse file" };
       } else if (header.size > limits.maxFileBytes) {
         await drain(body);
         yield { kind: "file", path, size: header.size, mode: header.mode ?? 0o644, bytes: undefined };

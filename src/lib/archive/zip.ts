@@ -7,7 +7,7 @@
  */
 import { AppError } from "../errors";
 import { ByteReader, streamOf } from "./byte-reader";
-import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, type RandomAccessFile, tooLarge, tooManyEntries } from "./limits";
+import { type ArchiveEntry, type ArchiveLimits, checkEntryPath, corrupt, type RandomAccessFile, symlinkEntry, tooLarge, tooManyEntries } from "./limits";
 
 const EOCD = 0x06054b50;
 const EOCD64 = 0x06064b50;
@@ -145,7 +145,7 @@ export async function* readZip(source: RandomAccessFile, limits: ArchiveLimits):
     const data = await file.read(dataAt, compressed);
     const bytes = method === 0 ? data : await inflateCapped(data, size, rawName);
     if (bytes.byteLength !== size) throw corrupt(`entry "${rawName}" does not match its declared size`);
-    if (fileType === 0o120000) yield { kind: "symlink", path, target: UTF8.decode(bytes) };
+    if (fileType === 0o120000) yield symlinkEntry(path, UTF8.decode(bytes), limits);
     else yield { kind: "file", path, size, mode: unixMode & 0o7777 || 0o644, bytes: bytes.slice() };
   }
 }

@@ -2,7 +2,8 @@
  * Ingests an archive without ever holding it whole: a tar or tar.gz is read as a stream, a zip (whose
  * directory sits at its end) through range reads of an R2 object. Both paths end in `stageUpload`.
  */
-import { type ArchiveFormat, type ArchiveLimits, corrupt, DEFAULT_ARCHIVE_LIMITS, type RandomAccessFile, readArchive } from "../archive";
+import { type ArchiveFormat, type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, readArchive } from "../archive";
+import { r2File } from "../archive/r2-file";
 import { AppError } from "../errors";
 import { type StageDeps, type StageResult, stageUpload } from "../ingest";
 
@@ -51,18 +52,4 @@ export function boundedBody(maxBytes: number): TransformStream<Uint8Array, Uint8
       if (seen === 0) throw new AppError(400, "empty_upload", "the request body is empty");
     },
   });
-}
-
-/** An R2 object read by ranges. */
-export function r2File(bucket: R2Bucket, key: string, size: number): RandomAccessFile {
-  return {
-    size,
-    async read(offset, length) {
-      const len = Math.max(0, Math.min(length, size - offset));
-      if (len === 0) return new Uint8Array();
-      const obj = await bucket.get(key, { range: { offset, length: len } });
-      if (!obj) throw corrupt("the uploaded archive disappeared while it was read");
-      return new Uint8Array(await obj.arrayBuffer());
-    },
-  };
 }
