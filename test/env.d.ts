@@ -12,6 +12,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     gitHostUrl: string;
     corpus: { archiveBase64: string; tokens: number; bytes: number; files: { path: string; bytes: number }[] };
+    loopbackFaultsUrl: string;
     messagesApiUrl: string;
     realArchivesUrl: string;
     sandboxRunner: { url: string; secret: string };

@@ -11,6 +11,7 @@ import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
 import { startGitHost } from "./git-host-server";
+import { startLoopbackFaults } from "./loopback-faults";
 import { startMessagesServer } from "./messages-server";
 import { buildRealToolArchives } from "./real-tool-archives";
 
@@ -42,7 +43,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Archives made by GNU tar, bsdtar, git archive and Info-ZIP, served on loopback.
   const archives = await buildRealToolArchives();
   project.provide("realArchivesUrl", archives.url);
+  // Cuts one of miniflare's log writes, for the queue broker test.
+  const loopbackFaults = await startLoopbackFaults();
+  project.provide("loopbackFaultsUrl", loopbackFaults.url);
   return async () => {
+    await loopbackFaults.close();
     await messages.close();
     await host.close();
     await runner.close();
