@@ -3,8 +3,8 @@
  * `checkJob` until no batch is queued, then forgets itself. Works the same locally and deployed.
  */
 import { DurableObject } from "cloudflare:workers";
+import { ingestDeps, jobEnded } from "../src/lib/ingest";
 import { checkJob } from "../src/lib/ingest/watchdog";
-import { openDb } from "../src/lib/storage";
 
 // How often the job is looked at; stalls are judged by the policy, this only bounds how late.
 const CHECK_EVERY_MS = 60_000;
@@ -19,8 +19,11 @@ export class JobWatchdog extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const jobId = await this.ctx.storage.get<string>("jobId");
     if (jobId === undefined) return;
-    const report = await checkJob({ db: openDb(this.env.DB), queue: this.env.INGEST_QUEUE }, jobId, Date.now());
+    const deps = ingestDeps(this.env);
+    const report = await checkJob(deps, jobId, Date.now());
     if (report.requeued.length + report.failed.length > 0) console.warn(JSON.stringify({ watchdog: jobId, ...report }));
+    // Also covers a consumer that died between its commit and handing the upload claim on.
+    if (report.finished) await jobEnded(deps, jobId);
     if (report.finished) await this.ctx.storage.deleteAll();
     else await this.ctx.storage.setAlarm(Date.now() + CHECK_EVERY_MS);
   }

@@ -4,7 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type Acquired, GATE_MIGRATIONS, LeaseTable, unversionedGateVersion } from "../src/lib/model/lease-table";
-import { migrate } from "../src/lib/session/schema";
+import { migrate } from "../src/lib/storage/do-migrations";
 
 export class OrgModelGate extends DurableObject<Env> {
   private readonly leases: LeaseTable;

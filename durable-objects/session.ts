@@ -65,7 +65,7 @@ export class Session extends DurableObject<Env> {
   }
 
   /** A generation run inside the session: its events go to the log and the sockets as they happen. */
-  async generate(orgId: string, body: GeneratePrototype): Promise<GenerationResponse | ErrorResult> {
+  async generate(orgId: string, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(orgId);
       s.checkCanGenerate(meta, body, this.running);
@@ -85,6 +85,7 @@ export class Session extends DurableObject<Env> {
               meter: (call) => store.meter.add(call),
               remember: (messages, paths) => store.memory.remember(messages, paths),
               run,
+              requestId,
             },
             body,
           ),

@@ -151,8 +151,15 @@ export async function runConcurrency(ctx: Ctx, archives: Archive[], rate: number
   for (const r of reDone) order.push(`${r.job?.createdAt ?? "?"} ${r.job?.jobId ?? "?"} ${r.archive.name} → ${r.job?.status ?? "?"}`);
   order.sort();
   const finished = reDone.filter((r): r is { archive: Archive; job: JobView } => r.job !== undefined);
-  checks.push({ name: "4 re-ingests of one project ended done", ok: finished.every((r) => r.job.status === "done"), detail: order.join("; ") });
-  const latest = [...finished].sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt)).at(-1);
+  // Uploads of one project are applied in order; one still waiting when a newer one arrives is superseded by it.
+  const byAge = [...finished].sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt));
+  const latest = byAge.at(-1);
+  const superseded = (r: { job: JobView }): boolean => r.job.status === "failed" && JSON.stringify(r.job.errors).includes("superseded by job_");
+  checks.push({
+    name: "4 re-ingests of one project ended done, or superseded by a later one; the latest done",
+    ok: finished.length === 4 && latest?.job.status === "done" && finished.every((r) => r.job.status === "done" || (r !== latest && superseded(r))),
+    detail: order.join("; "),
+  });
   const tie = finished.filter((r) => r.job.createdAt === latest?.job.createdAt).length > 1;
   const now = await listFiles(ctx, target);
   if (latest && now) {

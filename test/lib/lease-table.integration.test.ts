@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { GATE_MIGRATIONS, LeaseTable, unversionedGateVersion } from "../../src/lib/model/lease-table";
-import { migrate, schemaVersion } from "../../src/lib/session/schema";
+import { migrate, schemaVersion } from "../../src/lib/storage/do-migrations";
 
 /** Runs `fn` against the storage of a fresh Durable Object whose constructor writes nothing. */
 const inStorage = <T>(fn: (storage: DurableObjectStorage) => T | Promise<T>): Promise<T> =>

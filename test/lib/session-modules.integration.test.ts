@@ -17,8 +17,6 @@ import {
   insertSessionRecord,
   KEPT_HOT_PATHS,
   KEPT_MESSAGES,
-  type MigratableStorage,
-  migrate,
   migrateSession,
   promptConversation,
   publish,
@@ -29,10 +27,10 @@ import {
   SESSION_IDLE_MS,
   SESSION_MIGRATIONS,
   SESSION_SCHEMA_VERSION,
-  schemaVersion,
   streamGeneration,
   TokenBatcher,
 } from "../../src/lib/session";
+import { type MigratableStorage, migrate, schemaVersion } from "../../src/lib/storage/do-migrations";
 
 /** Runs `fn` against the storage of a fresh Durable Object (a session object nobody created). */
 const inStorage = <T>(fn: (storage: DurableObjectStorage) => T | Promise<T>): Promise<T> =>
@@ -309,8 +307,8 @@ describe("replay", () => {
     expect(frames).toEqual([
       { type: "pong", lastEventSeq: 7 },
       { type: "replayed", lastEventSeq: 7, running: false },
-      { type: "invalid", message: CLIENT_MESSAGES },
-      { type: "invalid", message: CLIENT_MESSAGES },
+      { type: "invalid", error: { code: "invalid_message", message: CLIENT_MESSAGES } },
+      { type: "invalid", error: { code: "invalid_message", message: CLIENT_MESSAGES } },
     ]);
   });
 });
@@ -388,9 +386,9 @@ describe("streamGeneration", () => {
     await expect(streamGeneration(deps(new Error("secret detail")), body)).rejects.toThrow("secret detail");
     expect(published.filter(([t]) => t !== "started")).toEqual([
       ["tokens", { pass: "plan", text: "partial" }],
-      ["error", { code: "model_invalid_output", message: "bad" }],
+      ["error", { error: { code: "model_invalid_output", message: "bad" } }],
       ["tokens", { pass: "plan", text: "partial" }],
-      ["error", { code: "internal", message: "the generation failed unexpectedly" }],
+      ["error", { error: { code: "internal", message: "internal error" } }],
     ]);
   });
 });

@@ -7,7 +7,8 @@
  * PUT /__compare/:owner/:repo/:base/:head  publishes a comparison's files (JSON `{ files }`);
  * PUT /__limit/:owner/:repo  makes the repository's next `count` requests answer `status` with `headers` (JSON);
  * GET /__log  lists every request outside the control routes, in order, as `{ method, url, status }`;
- * POST /__dying-runner/runs and /__silent-runner/runs  play a sandbox runner that dies mid-run or never answers.
+ * POST /__dying-runner/runs and /__silent-runner/runs  play a sandbox runner that dies mid-run or never answers;
+ * POST /__garbled-runner/runs  one that streams an event of a shape the protocol does not have.
  * Paths under `fail-500/` answer 500, as a git host having an outage does.
  */
 import { createServer, type OutgoingHttpHeaders } from "node:http";
@@ -71,8 +72,13 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
     // Broken sandbox runners for the resilience tests: one dies after its first event, one never answers.
     if (method === "POST" && url.pathname === "/__dying-runner/runs") {
       res.writeHead(200, { "content-type": "application/x-ndjson" });
-      res.write(`${JSON.stringify({ type: "started", command: "pytest", index: 0 })}\n`);
+      res.write(`${JSON.stringify({ type: "start", command: "pytest", index: 0 })}\n`);
       setTimeout(() => res.socket?.destroy(), 50);
+      return;
+    }
+    if (method === "POST" && url.pathname === "/__garbled-runner/runs") {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end(`${JSON.stringify({ type: "start", command: "pytest", index: 0 })}\n${JSON.stringify({ type: "done", results: "all good" })}\n`);
       return;
     }
     if (method === "POST" && url.pathname === "/__silent-runner/runs") {

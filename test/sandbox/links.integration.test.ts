@@ -57,9 +57,10 @@ describe("symbolic links in a sandbox run", () => {
       body: JSON.stringify({ files: [], links: [{ path: "x", target: "" }], commands: ["true"] }),
     });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: string; issues: { path: (string | number)[] }[] };
-    expect(body.error).toBe("invalid run request");
-    expect(body.issues.map((i) => i.path)).toEqual([["links", 0, "target"]]);
+    // The API's one error envelope.
+    const body = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+    expect(body.error.code).toBe("invalid_request");
+    expect(body.error.issues.map((i) => i.path)).toEqual(["links.0.target"]);
   });
 });
 

@@ -28,9 +28,16 @@ describe("a sandbox runner that fails mid-run", () => {
   it("dying after its first event fails the run with a reason that names no address", async () => {
     const events: string[] = [];
     const e = await failure(() => new LocalRunnerSandbox(`${host}/__dying-runner`, "s").run(input, (ev) => events.push(ev.type)));
-    expect(events).toEqual(["started"]);
+    expect(events).toEqual(["start"]);
     expect(e).toMatchObject({ status: 502, code: "sandbox_failed", message: "the sandbox runner stopped in the middle of the run" });
     expect(e.message).not.toContain("127.0.0.1");
+  });
+
+  it("an event of a shape the protocol does not have fails the run, never guessed at", async () => {
+    const events: string[] = [];
+    const e = await failure(() => new LocalRunnerSandbox(`${host}/__garbled-runner`, "s").run(input, (ev) => events.push(ev.type)));
+    expect(events).toEqual(["start"]);
+    expect(e).toMatchObject({ status: 502, code: "sandbox_failed", message: "the sandbox runner sent an event of an unknown shape" });
   });
 
   it("never answering fails the run at its deadline (the commands' wall limits plus setup)", async () => {

@@ -38,6 +38,7 @@ export type JobView = {
   chunksWritten: number;
   tokens: number;
   errors: { path?: string; message: string }[];
+  finishedAt: string | null;
 };
 
 /** Polls the job until it finishes (the local queue delivers batches within about a second). */

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { GitHostError } from "../../src/lib/git-host";
-import { IngestMessage, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
+import { IngestMessage, ingestDeps, jobEnded, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
 import { DeleteProjectMessage, runDeletionStep } from "../../src/lib/projects/delete-project";
 import { faultDeadlines, faultsEnabled, faultyBucket, faultyD1, faultyShards, inject } from "../../src/lib/resilience/faults";
 import { openDb } from "../../src/lib/storage";
@@ -50,6 +50,8 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
     try {
       await processMessage(deps, msg);
       if (faults) await inject("crashAfterCommit");
+      // The job's last batch hands the project's upload claim on (tree-order.ts); a retry does it again.
+      await jobEnded({ ...ingestDeps(env), db }, msg.jobId);
       message.ack();
     } catch (e) {
       const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -85,8 +87,10 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
   const db = openDb(env.DB);
   for (const message of batch.messages) {
     const ref = JobRef.safeParse(message.body);
-    if (ref.success) await markBatchFailed(db, ref.data.jobId, ref.data.seq, "dead-lettered after its retries ran out");
-    else console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, error: "unrecognised dead letter", body: message.body }));
+    if (ref.success) {
+      await markBatchFailed(db, ref.data.jobId, ref.data.seq, "dead-lettered after its retries ran out");
+      await jobEnded({ ...ingestDeps(env), db }, ref.data.jobId);
+    } else console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, error: "unrecognised dead letter", body: message.body }));
     message.ack();
   }
 }

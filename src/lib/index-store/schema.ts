@@ -1,7 +1,9 @@
 /**
  * The shard's SQLite schema, versioned: a `schema_version` row in `meta` and an ordered list of
- * migrations, each run once, in order, in one transaction with the version bump.
+ * migrations run by the Durable Objects' one migration runner (storage/do-migrations.ts).
  */
+
+import { columnExists, type MigratableStorage, type Migration, migrate, type VersionRecord } from "../storage/do-migrations";
 
 /** The bootstrap table: it holds the version row, so it exists before any migration runs. */
 const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)";
@@ -35,42 +37,35 @@ function baseline(sql: SqlStorage): void {
     CREATE INDEX IF NOT EXISTS ai_feedback_at ON ai_feedback (approved, at);
   `);
   // The cached counts were added to `chunks` before versioning, without an ALTER: an older object lacks them.
-  const columns = new Set(
-    sql
-      .exec<{ name: string }>("SELECT name FROM pragma_table_info('chunks')")
-      .toArray()
-      .map((c) => c.name),
-  );
-  for (const c of ["tokens_o2", "block_cl", "block_o2"]) if (!columns.has(c)) sql.exec(`ALTER TABLE chunks ADD COLUMN ${c} INTEGER`);
+  for (const c of ["tokens_o2", "block_cl", "block_o2"]) if (!columnExists(sql, "chunks", c)) sql.exec(`ALTER TABLE chunks ADD COLUMN ${c} INTEGER`);
 }
 
-/** Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit a shipped one. */
-export const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [baseline];
+/** Append only; never edit a shipped one. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: "the layout before versioning, adopted in place", up: baseline }];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
+
+// The shard keeps its version as a row of its `meta` table.
+const META_VERSION: VersionRecord = {
+  name: "index schema",
+  read(sql) {
+    sql.exec(META);
+    const v = readMeta(sql, VERSION_KEY);
+    return v === undefined ? undefined : Number(v);
+  },
+  write: (sql, version) => writeMeta(sql, VERSION_KEY, String(version)),
+};
 
 /** The version recorded in `meta`; 0 for an empty object or one created before versioning. */
 export function schemaVersion(sql: SqlStorage): number {
   if (!hasIndexSchema(sql)) return 0;
-  const v = readMeta(sql, VERSION_KEY);
-  return v === undefined ? 0 : Number(v);
+  return Number(readMeta(sql, VERSION_KEY) ?? 0);
 }
 
-/**
- * Brings the schema to CURRENT_SCHEMA_VERSION. A version newer than this code knows means an older
- * deployment is running against newer data: it fails rather than guess.
- */
-export function migrateIndexStore(storage: { sql: SqlStorage; transactionSync<T>(fn: () => T): T }): number {
-  const { sql } = storage;
-  sql.exec(META);
-  const from = schemaVersion(sql);
-  if (from > CURRENT_SCHEMA_VERSION) throw new Error(`index schema version ${from} is newer than this code (${CURRENT_SCHEMA_VERSION})`);
-  for (let v = from; v < CURRENT_SCHEMA_VERSION; v++) {
-    storage.transactionSync(() => {
-      MIGRATIONS[v]?.(sql);
-      writeMeta(sql, VERSION_KEY, String(v + 1));
-    });
-  }
+/** Brings the schema to CURRENT_SCHEMA_VERSION; answers the version it found. */
+export function migrateIndexStore(storage: MigratableStorage): number {
+  const from = schemaVersion(storage.sql);
+  migrate(storage, MIGRATIONS, () => 0, META_VERSION);
   return from;
 }
 

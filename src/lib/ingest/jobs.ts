@@ -7,6 +7,8 @@ export type JobSource = (typeof tables.ingestJobs.$inferInsert)["source"];
 
 export type FileError = { path?: string; message: string };
 
+export type BatchStatus = (typeof tables.jobBatches.$inferSelect)["status"];
+
 /** A skipped entry as a job lists it. */
 export type SkippedView = { path: string; reason: string; detail?: string | undefined };
 
@@ -17,7 +19,8 @@ export type JobView = {
   jobId: string;
   projectId: string;
   source: JobSource;
-  status: "queued" | "running" | "done" | "failed";
+  /** `waiting`: an upload held until the project's earlier upload is applied (see tree-order.ts). */
+  status: "waiting" | "queued" | "running" | "done" | "failed";
   files: { total: number; done: number; skipped: number; unchanged: number; ignored: number; removed: number };
   /** Entries by outcome: text (UTF-8), decoded (text from another encoding), binary, link, and skipped by reason. */
   outcomes: { text: number; decoded: number; binary: number; link: number; skipped: Record<string, number> };
@@ -56,10 +59,11 @@ export function insertJobStatements(
     skippedSample?: string;
   },
   messages: readonly unknown[],
+  status: "queued" | "waiting" = "queued",
 ): Statement[] {
   const out: Statement[] = [db.insert(tables.ingestJobs).values({ ...job, batchCount: messages.length })];
   const now = Date.now();
-  const rows = messages.map((m, seq) => ({ jobId: job.jobId, seq, status: "queued" as const, message: JSON.stringify(m), updatedAt: now }));
+  const rows = messages.map((m, seq) => ({ jobId: job.jobId, seq, status, message: JSON.stringify(m), updatedAt: now }));
   // A statement carries at most ~64 KB of messages: D1 bounds a statement's size as well as its parameters.
   for (const part of rowsPerStatement(rows, tables.jobBatches)) {
     let group: typeof rows = [];
@@ -100,7 +104,7 @@ export function finishBatchStatement(db: Db, jobId: string, seq: number, stats: 
     .where(and(eq(tables.jobBatches.jobId, jobId), eq(tables.jobBatches.seq, seq), eq(tables.jobBatches.status, "queued")));
 }
 
-export async function batchStatus(db: Db, jobId: string, seq: number): Promise<"queued" | "done" | "failed" | undefined> {
+export async function batchStatus(db: Db, jobId: string, seq: number): Promise<BatchStatus | undefined> {
   const row = await db
     .select({ status: tables.jobBatches.status })
     .from(tables.jobBatches)
@@ -199,6 +203,7 @@ export async function readJob(db: Db, jobId: string, orgId: string): Promise<Job
   const finished = done + failed === batches.length;
   if (job.error) view.status = "failed";
   else if (finished) view.status = failed > 0 ? "failed" : "done";
+  else if (batches.some((b) => b.status === "waiting")) view.status = "waiting";
   else view.status = started || done > 0 ? "running" : "queued";
   if (finished || job.error) view.finishedAt = new Date(Math.max(finishedAt, job.createdAt)).toISOString();
   return view;

@@ -38,6 +38,9 @@ export const StagedBatch = z.object({
 export type StagedBatch = z.infer<typeof StagedBatch>;
 export type StagedFile = StagedBatch["files"][number];
 
+/** Paths per removal message: 400 paths of 250 bytes stay far below the 128 KB message limit. */
+export const REMOVALS_PER_MESSAGE = 400;
+
 export function stagingKey(projectId: string, jobId: string, seq: number): string {
   return `staging/${projectId}/${jobId}/${seq}.json`;
 }

@@ -2,7 +2,8 @@
  * Unpacks an uploaded tree into staged batches in R2, deciding every entry's outcome as it goes (text,
  * decoded text, binary, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
  * path, bomb, too many entries) throws before any catalog row or queue message exists, and the staged
- * objects written so far are deleted. Unchanged files are not staged at all.
+ * objects written so far are deleted. Unchanged files are not staged at all, unless the upload has to
+ * wait for an earlier one of the project (see tree-order.ts).
  */
 import { eq } from "drizzle-orm";
 import type { ArchiveEntry } from "../archive";
@@ -10,12 +11,11 @@ import { buildIgnoreRules } from "../chunker";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { type Db, runBatch, tables } from "../storage";
+import { enqueue, type WatchJob } from "./enqueue";
 import { type SkippedEntry, stageEntry } from "./entry-outcome";
-import { failJob, insertJobStatements, type JobSource } from "./jobs";
-import { type IngestMessage, type StagedFile, stagingKey } from "./messages";
-
-/** Starts the job's watchdog (see watchdog.ts), so a stalled batch is re-sent or failed, never silent. */
-export type WatchJob = (jobId: string) => Promise<void>;
+import { insertJobStatements, type JobSource } from "./jobs";
+import { type IngestMessage, REMOVALS_PER_MESSAGE, type StagedFile, stagingKey } from "./messages";
+import { claimTree, jobEnded, manifestKey, startNextTree } from "./tree-order";
 
 export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage>; watchJob: WatchJob };
 
@@ -24,12 +24,9 @@ export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage>;
 // far under the 1,000 subrequests one invocation may make.
 const BATCH_TEXT_BYTES = 1024 * 1024;
 const BATCH_FILES = 250;
-// Paths per removal message: 400 paths of 250 bytes stay far below the 128 KB message limit.
-const REMOVALS_PER_MESSAGE = 400;
-// Queue.sendBatch takes at most 100 messages per call.
-const SEND_BATCH = 100;
 
-export type StageResult = { jobId: string; batches: number; filesTotal: number };
+/** `waiting`: another upload of the project is being applied; this one follows it (tree-order.ts). */
+export type StageResult = { jobId: string; batches: number; filesTotal: number; waiting: boolean };
 
 // The job lists this many skipped paths decided at staging (ignored, duplicates); the rest are counted.
 const SKIPPED_SAMPLE = 100;
@@ -43,13 +40,18 @@ export async function stageUpload(
   const { db, bucket } = deps;
   const jobId = newId("job");
   const createdAt = Date.now();
+  // One upload is applied at a time (tree-order.ts). The claim comes before the catalog is read, so
+  // the catalog read is the one this tree is applied to; without it, every file is staged and the job waits.
+  const applying = await claimTree(db, project.projectId, jobId, createdAt);
   const existing = new Map<string, string>();
-  for (const r of await db
-    .select({ path: tables.files.path, sha256: tables.files.sha256 })
-    .from(tables.files)
-    .where(eq(tables.files.projectId, project.projectId))
-    .all()) {
-    existing.set(r.path, r.sha256);
+  if (applying) {
+    for (const r of await db
+      .select({ path: tables.files.path, sha256: tables.files.sha256 })
+      .from(tables.files)
+      .where(eq(tables.files.projectId, project.projectId))
+      .all()) {
+      existing.set(r.path, r.sha256);
+    }
   }
 
   const defaults = buildIgnoreRules([]);
@@ -77,6 +79,9 @@ export async function stageUpload(
   const discardStaged = async (): Promise<void> => {
     const keys = staged.map((_, seq) => stagingKey(project.projectId, jobId, seq));
     for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
+    if (!applying) await bucket.delete(manifestKey(project.projectId, jobId));
+    // The claim passes on to an upload that waited for this one.
+    else await jobEnded(deps, jobId);
   };
 
   try {
@@ -111,6 +116,7 @@ export async function stageUpload(
     throw e;
   }
   if (staged.length === 0 && unchanged.length === 0) {
+    await discardStaged();
     throw new AppError(
       400,
       "empty_archive",
@@ -139,7 +145,9 @@ export async function stageUpload(
       unchangedKept++;
     }
   }
+  // A waiting upload's removals are decided when it is applied, against the catalog as it is then.
   const removals = [...existing.keys()].filter((p) => !kept.has(p));
+  if (!applying) await bucket.put(manifestKey(project.projectId, jobId), JSON.stringify([...kept]));
   for (let i = 0; i < removals.length; i += REMOVALS_PER_MESSAGE) {
     messages.push({ kind: "remove", jobId, projectId: project.projectId, seq: messages.length, paths: removals.slice(i, i + REMOVALS_PER_MESSAGE) });
   }
@@ -157,25 +165,20 @@ export async function stageUpload(
     skippedSample: JSON.stringify(sample),
   };
   try {
-    await runBatch(db, insertJobStatements(db, job, messages));
+    await runBatch(db, insertJobStatements(db, job, messages, applying ? "queued" : "waiting"));
   } catch (e) {
     await discardStaged();
     throw e;
   }
-  await enqueue(deps, jobId, messages);
-  return { jobId, batches: messages.length, filesTotal: kept.size };
-}
-
-/** Sends a job's messages and starts its watchdog; if the queue refuses, the job is marked failed so the loss is visible. */
-export async function enqueue(deps: { db: Db; queue: Queue<IngestMessage>; watchJob: WatchJob }, jobId: string, messages: IngestMessage[]): Promise<void> {
-  try {
-    for (let i = 0; i < messages.length; i += SEND_BATCH) {
-      await deps.queue.sendBatch(messages.slice(i, i + SEND_BATCH).map((body) => ({ body })));
-    }
-  } catch (e) {
-    await failJob(deps.db, jobId, `could not enqueue the job: ${String(e)}`);
-    throw new AppError(503, "queue_unavailable", "the ingestion queue did not accept the job; it is recorded as failed, retry the upload");
+  if (applying) {
+    // A job the queue refused is failed as a whole, and hands the claim on.
+    await enqueue(deps, jobId, messages).catch(async (e: unknown) => {
+      await jobEnded(deps, jobId);
+      throw e;
+    });
+  } else {
+    // The upload it waited for may have ended while this one was staged.
+    await startNextTree(deps, project.projectId);
   }
-  // The job is already on its way; a watchdog that cannot start now is logged, not a failed upload.
-  await deps.watchJob(jobId).catch((e: unknown) => console.error(JSON.stringify({ jobId, error: `watchdog not started: ${String(e)}` })));
+  return { jobId, batches: messages.length, filesTotal: kept.size, waiting: !applying };
 }

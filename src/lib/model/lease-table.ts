@@ -2,7 +2,7 @@
  * The leases of one org's running model calls, in its `OrgModelGate` object's SQLite. A lease expires on
  * its own, so a crashed caller cannot hold a slot for ever.
  */
-import { type Migration, tableExists } from "../session/schema";
+import { type Migration, tableExists } from "../storage/do-migrations";
 
 export const GATE_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "leases", up: (sql) => sql.exec("CREATE TABLE leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)") },

@@ -113,7 +113,7 @@ const PHASES: Record<DeletionPhase, (ctx: Ctx) => Promise<PhaseResult>> = {
   async fence({ d1, projectId, jobId }) {
     await d1
       .prepare(
-        "UPDATE job_batches SET status = 'failed', last_error = 'the project was deleted', finished_at = ?3 WHERE status = 'queued' AND job_id IN (SELECT job_id FROM ingest_jobs WHERE project_id = ?1 AND job_id != ?2)",
+        "UPDATE job_batches SET status = 'failed', last_error = 'the project was deleted', finished_at = ?3 WHERE status IN ('queued', 'waiting') AND job_id IN (SELECT job_id FROM ingest_jobs WHERE project_id = ?1 AND job_id != ?2)",
       )
       .bind(projectId, jobId, Date.now())
       .run();

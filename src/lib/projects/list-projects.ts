@@ -148,6 +148,8 @@ function toItem(r: Row): ProjectListItem {
     checkCommands: r.check_commands,
     createdAt: r.created_at,
     deletedAt: null,
+    treeJobId: null,
+    treeClaimedAt: null,
   };
   const lastJob =
     r.job_id && r.job_source && r.job_created_at !== null

@@ -48,7 +48,7 @@ export async function sweepStaging(deps: SweepDeps, opts: SweepOptions): Promise
   });
   const jobIds = [...new Set(staged.map((s) => s.jobId))];
   const jobs = new Map<string, { error: string | null; lastProgress: number }>();
-  const batches = new Map<string, "queued" | "done" | "failed">();
+  const batches = new Map<string, "waiting" | "queued" | "done" | "failed">();
   for (let i = 0; i < jobIds.length; i += JOBS_PER_QUERY) {
     const ids = jobIds.slice(i, i + JOBS_PER_QUERY);
     const jobRows = await db

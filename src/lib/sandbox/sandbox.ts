@@ -4,7 +4,7 @@
  */
 import { AppError } from "../errors";
 import { ContainerSandbox } from "./container-sandbox";
-import type { CommandResult, RunEvent, RunLimits } from "./runner/protocol";
+import { type CommandResult, RunEvent, type RunLimits } from "./runner/protocol";
 
 export type { CommandResult, RunEvent, RunLimits };
 
@@ -77,10 +77,10 @@ export class LocalRunnerSandbox implements Sandbox {
         const line = buffered.slice(0, nl).trim();
         buffered = buffered.slice(nl + 1);
         if (line) {
-          const event = JSON.parse(line) as RunEvent;
+          const event = parseEvent(line);
           onEvent(event);
           if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
-          if (event.type === "error") throw new AppError(502, "sandbox_failed", event.message);
+          if (event.type === "error") throw new AppError(502, "sandbox_failed", event.error.message);
         }
         nl = buffered.indexOf("\n");
       }
@@ -103,4 +103,17 @@ export function sandboxFor(
     "sandbox_unavailable",
     "no sandbox is configured (set SANDBOX_RUNNER_URL and SANDBOX_RUNNER_SECRET, or deploy the container sandbox)",
   );
+}
+
+/** One line of the runner's stream, checked: a line that is not an event fails the run, it is never guessed at. */
+function parseEvent(line: string): RunEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    throw new AppError(502, "sandbox_failed", "the sandbox runner sent a line that is not JSON");
+  }
+  const parsed = RunEvent.safeParse(json);
+  if (!parsed.success) throw new AppError(502, "sandbox_failed", "the sandbox runner sent an event of an unknown shape");
+  return parsed.data;
 }

@@ -6,7 +6,6 @@ export * from "./hot-window";
 export * from "./idle-expiry";
 export * from "./ownership";
 export * from "./replay";
-export * from "./schema";
 export * from "./session-generation";
 export * from "./session-schema";
 export * from "./session-store";

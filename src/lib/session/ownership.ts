@@ -1,6 +1,6 @@
 /** A session's record (who owns it) and the rule that another org's session is answered like a missing one. */
 import { AppError } from "../errors";
-import { tableExists } from "./schema";
+import { tableExists } from "../storage/do-migrations";
 
 export type SessionMeta = { sessionId: string; projectId: string; orgId: string; createdAt: string };
 

@@ -2,6 +2,7 @@
  * What a WebSocket client is sent from the event log: where a new connection starts, a bounded replay
  * of the events after a number, and the answers to its messages (`resume`, `ping`).
  */
+import { errorBody } from "../errors";
 import type { EventLog } from "./event-log";
 
 // Characters one replay sends before it stops with a `more` frame (the replay's memory stays bounded).
@@ -39,7 +40,7 @@ export function replay(log: ReplaySource, send: (frame: string) => void, after: 
 
 /** Answers a client message: `{"type":"resume","after":N}` replays from N; `{"type":"ping"}` gets a pong. */
 export function answerClientMessage(log: ReplaySource, send: (frame: string) => void, message: string | ArrayBuffer, running: boolean): void {
-  const invalid = JSON.stringify({ type: "invalid", message: CLIENT_MESSAGES });
+  const invalid = JSON.stringify({ type: "invalid", error: errorBody("invalid_message", CLIENT_MESSAGES) });
   let msg: { type?: unknown; after?: unknown };
   try {
     msg = JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)) as typeof msg;

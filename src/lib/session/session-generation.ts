@@ -3,7 +3,7 @@
  * published as it happens (calls metered at once), the turn remembered, and the result or the error as
  * the last event. The run itself is `runGeneration`, passed in as `run`.
  */
-import { AppError } from "../errors";
+import { AppError, envelopeOf } from "../errors";
 import type { GenerationEvent } from "../model/generation-types";
 import type { GeneratePrototype, GenerationResponse } from "../model/run-generation";
 import type { MeteredCall } from "./cost-meter";
@@ -15,6 +15,8 @@ export type SessionRunDeps = {
   meter: (call: MeteredCall) => void;
   remember: (messages: { role: string; content: string }[], paths: string[]) => void;
   run: (emit: (e: GenerationEvent) => void) => Promise<GenerationResponse>;
+  /** The HTTP request that started the run, named in its `error` event. */
+  requestId?: string | undefined;
 };
 
 /** A run may start in a session of its project with no other run in progress. */
@@ -53,8 +55,8 @@ export async function streamGeneration(deps: SessionRunDeps, body: GenerateProto
     return result;
   } catch (e) {
     batcher.flush();
-    const err = e instanceof AppError ? e : new AppError(500, "internal", "the generation failed unexpectedly");
-    deps.publish("error", { code: err.code, message: err.message });
+    // The API's one envelope; an unexpected error is named generically, never by its text.
+    deps.publish("error", envelopeOf(e, deps.requestId));
     throw e;
   }
 }

@@ -2,7 +2,7 @@
  * The session object's own tables (its record with the meter and activity time, the conversation's
  * messages, hot paths) as ordered migrations. The hot window and the event log create their own tables.
  */
-import { columnExists, type MigratableStorage, type Migration, migrate, tableExists } from "./schema";
+import { columnExists, type MigratableStorage, type Migration, migrate, tableExists } from "../storage/do-migrations";
 
 export const SESSION_MIGRATIONS: readonly Migration[] = [
   {

@@ -50,6 +50,9 @@ export const projects = sqliteTable(
     createdAt: integer("created_at").notNull().default(now),
     /** Set when a deletion starts: the project reads as missing from then on while its data is removed. */
     deletedAt: integer("deleted_at"),
+    /** The upload job applying its tree now (one at a time per project; see src/lib/ingest/tree-order.ts), and since when. */
+    treeJobId: text("tree_job_id"),
+    treeClaimedAt: integer("tree_claimed_at"),
   },
   (t) => [index("projects_org").on(t.orgId, t.createdAt), index("projects_repo").on(t.repoFullName)],
 );
@@ -191,7 +194,8 @@ export const jobBatches = sqliteTable(
   {
     jobId: text("job_id").notNull(),
     seq: integer("seq").notNull(),
-    status: text("status", { enum: ["queued", "done", "failed"] }).notNull(),
+    /** `waiting`: an upload's batch held until the project's earlier upload is applied (tree-order.ts). */
+    status: text("status", { enum: ["waiting", "queued", "done", "failed"] }).notNull(),
     filesDone: integer("files_done").notNull().default(0),
     filesSkipped: integer("files_skipped").notNull().default(0),
     filesRemoved: integer("files_removed").notNull().default(0),

@@ -83,7 +83,7 @@ export async function completeUpload(deps: StageDeps, project: UploadProject, ro
       .update(tables.uploads)
       .set({ status: "completed", jobId: result.jobId, updatedAt: Date.now() })
       .where(eq(tables.uploads.uploadId, row.uploadId));
-    return { jobId: result.jobId, files: result.filesTotal, batches: result.batches, alreadyCompleted: false };
+    return { jobId: result.jobId, files: result.filesTotal, batches: result.batches, status: result.waiting ? "waiting" : "queued", alreadyCompleted: false };
   } catch (e) {
     await deps.db.update(tables.uploads).set({ status: "aborted", updatedAt: Date.now() }).where(eq(tables.uploads.uploadId, row.uploadId));
     throw e;

@@ -26,7 +26,7 @@ export const generateRoutes = new Hono<AppEnv>()
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     if (body.sessionId) {
-      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.orgId, body)));
+      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.orgId, body, c.var.requestId)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
     const tokenizer = tokenizerFor(configuredModel(c.env));

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { type ArchiveFormat, formatFor } from "../../../src/lib/archive";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError } from "../../../src/lib/errors";
+import { ingestDeps } from "../../../src/lib/ingest";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import {
@@ -20,7 +21,6 @@ import {
   startUpload,
   uploadKey,
 } from "../../../src/lib/uploads";
-import { ingestDeps } from "../../ingest-deps";
 import type { AppEnv } from "../types";
 import { jsonBody, parseWith } from "../validate";
 
@@ -73,7 +73,8 @@ export const uploadRoutes = new Hono<AppEnv>()
     } else {
       result = await ingestArchiveStream(deps, p, format, body, MAX_UPLOAD_BYTES);
     }
-    return c.json({ jobId: result.jobId, files: result.filesTotal, batches: result.batches }, 202);
+    // `waiting`: an earlier upload of the project is still being applied; this one follows it.
+    return c.json({ jobId: result.jobId, files: result.filesTotal, batches: result.batches, status: result.waiting ? "waiting" : "queued" }, 202);
   })
   .post("/projects/:projectId/uploads", async (c) => {
     const db = openDb(c.env.DB);

@@ -32,21 +32,28 @@ export const RunRequest = z.object({
 });
 export type RunRequest = z.infer<typeof RunRequest>;
 
-export type CommandResult = {
-  command: string;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
+export const CommandResult = z.object({
+  command: z.string(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  durationMs: z.number(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean(),
   /** Why the runner stopped the command, if it did: wall time or output size. */
-  stoppedFor: "wall-time" | "output" | null;
-};
+  stoppedFor: z.enum(["wall-time", "output"]).nullable(),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
 
-export type RunEvent =
-  | { type: "start"; index: number; command: string }
-  | { type: "output"; index: number; stream: "stdout" | "stderr"; data: string }
-  | { type: "exit"; index: number; result: CommandResult }
-  | { type: "done"; results: CommandResult[]; changedFiles: { path: string; content: string }[] }
-  | { type: "error"; message: string };
+/** The runner's errors, on HTTP and as a stream event, in the API's one envelope. */
+export const RunnerError = z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
+
+/** One line of the run's stream; the Worker parses every line it reads with this. */
+export const RunEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("start"), index: z.number().int(), command: z.string() }),
+  z.object({ type: z.literal("output"), index: z.number().int(), stream: z.enum(["stdout", "stderr"]), data: z.string() }),
+  z.object({ type: z.literal("exit"), index: z.number().int(), result: CommandResult }),
+  z.object({ type: z.literal("done"), results: z.array(CommandResult), changedFiles: z.array(z.object({ path: z.string(), content: z.string() })) }),
+  z.object({ type: z.literal("error"), error: RunnerError }),
+]);
+export type RunEvent = z.infer<typeof RunEvent>;

@@ -27,8 +27,10 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
   const free = Array.from({ length: opts.slots ?? 16 }, (_, i) => firstUid + i);
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: String(e) }));
+      // Logged here; the caller gets no exception text.
+      console.error(JSON.stringify({ runner: "request failed", error: String(e) }));
+      if (!res.headersSent) refuse(res, 500, "internal", "the runner failed");
+      else res.end();
     });
   });
 
@@ -36,26 +38,34 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     if (req.method === "GET" && req.url === "/health") return void res.writeHead(200).end("ok");
     const auth = Buffer.from(req.headers.authorization ?? "");
     const want = Buffer.from(`Bearer ${opts.secret}`);
-    if (auth.length !== want.length || !timingSafeEqual(auth, want)) return void res.writeHead(401).end('{"error":"unauthorized"}');
-    if (req.method !== "POST" || req.url !== "/runs") return void res.writeHead(404).end('{"error":"not found"}');
+    if (auth.length !== want.length || !timingSafeEqual(auth, want)) return refuse(res, 401, "unauthorized", "a valid runner secret is required");
+    if (req.method !== "POST" || req.url !== "/runs") return refuse(res, 404, "not_found", `no route for ${req.method} ${req.url}`);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += (c as Buffer).length;
-      if (size > MAX_BODY) return void res.writeHead(413).end('{"error":"request too large"}');
+      if (size > MAX_BODY) return refuse(res, 413, "request_too_large", `run requests are limited to ${MAX_BODY} bytes`);
       chunks.push(c as Buffer);
     }
-    const parsed = RunRequest.safeParse(JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"));
-    if (!parsed.success)
-      return void res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: "invalid run request", issues: parsed.error.issues }));
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      return refuse(res, 400, "invalid_json", "the run request is not valid JSON");
+    }
+    const parsed = RunRequest.safeParse(body);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+      return refuse(res, 400, "invalid_request", "the run request is not valid", issues);
+    }
     const uid = free.shift();
-    if (uid === undefined) return void res.writeHead(503).end('{"error":"all sandbox slots are busy"}');
+    if (uid === undefined) return refuse(res, 503, "runner_busy", "all sandbox slots are busy");
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
     try {
       await run(parsed.data, uid, opts.root, emit);
     } catch (e) {
-      emit({ type: "error", message: e instanceof Error ? e.message : String(e) });
+      emit({ type: "error", error: { code: "run_failed", message: e instanceof Error ? e.message : String(e) } });
     } finally {
       free.push(uid);
       res.end();
@@ -232,4 +242,9 @@ async function changedFiles(workspace: string, original: Map<string, string>): P
   };
   await walk(workspace);
   return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Answers in the API's error envelope (`{ error: { code, message, issues? } }`). */
+function refuse(res: ServerResponse, status: number, code: string, message: string, issues?: { path: string; message: string }[]): void {
+  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ error: { code, message, ...(issues ? { issues } : {}) } }));
 }

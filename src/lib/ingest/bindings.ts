@@ -1,6 +1,6 @@
-/** The bindings an ingestion needs, built once from the Worker's env (only entry points read env). */
-import type { StageDeps } from "../src/lib/ingest";
-import { openDb } from "../src/lib/storage";
+/** The bindings an ingestion needs, built from the env by the entry points (routes, consumers, the job watchdog). */
+import { openDb } from "../storage";
+import type { StageDeps } from "./stage-upload";
 
 export function ingestDeps(env: Env): StageDeps {
   return {
