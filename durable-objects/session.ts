@@ -5,14 +5,10 @@
  * here, so its events reach the sockets as they happen.
  */
 import { DurableObject } from "cloudflare:workers";
-import { pieceRefs } from "../src/lib/assembly/assemble";
 import { AppError, caught, type ErrorResult } from "../src/lib/errors";
-import { configuredModel } from "../src/lib/model/anthropic-adapter";
-import { type GeneratePrototype, type GenerationResponse, runGeneration } from "../src/lib/model/run-generation";
-import { getProject } from "../src/lib/projects/projects";
+import type { GeneratePrototype, GenerationResponse } from "../src/lib/model/run-generation";
 import * as s from "../src/lib/session";
-import { openDb } from "../src/lib/storage";
-import { type Tokenizer, tokenizerFor } from "../src/lib/tokenizer";
+import type { Tokenizer } from "../src/lib/tokenizer";
 
 export { type Meter, SESSION_IDLE_MS, type SessionAssembleRequest, type SessionAssembleResult, type SessionInfo, type SessionMeta } from "../src/lib/session";
 
@@ -54,13 +50,9 @@ export class Session extends DurableObject<Env> {
   async assemble(orgId: string, req: s.SessionAssembleRequest): Promise<s.SessionAssembleResult | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(orgId);
-      const result = await this.activity.busy(() => this.assembler(meta, store, req.tokenizer)(req.prompt, req.budget, req.hotPaths));
-      store.memory.remember([], req.hotPaths);
-      const { tokenTotal, tokenBudget, hotWindow } = result;
-      this.publish(store, "context", { tokenTotal, tokenBudget, hotWindow, pieces: pieceRefs(result.contextPieces) });
-      if (req.includeText) return result;
-      const { contextText: _text, ...withoutText } = result;
-      return { ...withoutText, hotWindow };
+      const assembler = this.assembler(meta, store, req.tokenizer);
+      const busy: s.WindowAssembler = (...args) => this.activity.busy(() => assembler(...args));
+      return s.assembleInSession(busy, store, req, (type, data) => this.publish(store, type, data));
     });
   }
 
@@ -69,37 +61,18 @@ export class Session extends DurableObject<Env> {
     return caught(async () => {
       const { meta, store } = this.open(orgId);
       s.checkCanGenerate(meta, body, this.running);
-      const db = openDb(this.env.DB);
-      // Inside the run, after `started`: a failure here (an unknown model's tokenizer) ends as an `error` event.
-      const run: s.SessionRunDeps["run"] = async (emit) => {
-        const project = await getProject(db, meta.projectId, orgId);
-        const assemble = this.assembler(meta, store, tokenizerFor(configuredModel(this.env)));
-        return runGeneration(this.env, db, project, orgId, body, { assemble, emit, sessionId: meta.sessionId });
-      };
+      const publish = (type: string, data: unknown) => this.publish(store, type, data);
+      const assembler = (tokenizer: Tokenizer) => this.assembler(meta, store, tokenizer);
       this.running = true;
       try {
-        return await this.activity.busy(() =>
-          s.streamGeneration(
-            {
-              publish: (type, data) => this.publish(store, type, data),
-              meter: (call) => store.meter.add(call),
-              remember: (messages, paths) => store.memory.remember(messages, paths),
-              run,
-              requestId,
-            },
-            body,
-          ),
-        );
+        return await this.activity.busy(() => s.generateInSession({ env: this.env, meta, store, orgId, body, requestId, publish, assembler }));
       } finally {
         this.running = false;
       }
     });
   }
 
-  /**
-   * The WebSocket upgrade, after the Worker checked the token and the session's org (passed as
-   * `x-winky-org`). `?after=<seq>` replays the events after that number; without it, the latest run's.
-   */
+  /** The WebSocket upgrade, after the Worker checked the token and the session's org (passed as `x-winky-org`). */
   async fetch(request: Request): Promise<Response> {
     let store: s.SessionStore;
     try {
@@ -108,14 +81,8 @@ export class Session extends DurableObject<Env> {
       if (e instanceof AppError) return Response.json(e.toJSON(), { status: e.status });
       throw e;
     }
-    const after = s.resumePoint(new URL(request.url).searchParams.get("after"), store.log);
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    s.replay(store.log, (f) => server.send(f), after, this.running);
     this.activity.touch();
-    const protocols = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-    return new Response(null, { status: 101, webSocket: client, headers: protocols.includes("winky") ? { "sec-websocket-protocol": "winky" } : {} });
+    return s.acceptSocket(this.ctx, store.log, request, this.running);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -125,11 +92,7 @@ export class Session extends DurableObject<Env> {
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    try {
-      ws.close(code === 1005 ? 1000 : code, reason);
-    } catch {
-      // Already closed.
-    }
+    s.closeSockets([ws], code === 1005 ? 1000 : code, reason);
   }
 
   /**
@@ -159,13 +122,7 @@ export class Session extends DurableObject<Env> {
   }
 
   private async erase(code: number, reason: string): Promise<void> {
-    for (const ws of this.ctx.getWebSockets()) {
-      try {
-        ws.close(code, reason);
-      } catch {
-        // Already closing.
-      }
-    }
+    s.closeSockets(this.ctx.getWebSockets(), code, reason);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.store = undefined;

@@ -152,7 +152,8 @@ export async function runConcurrency(ctx: Ctx, archives: Archive[], rate: number
   order.sort();
   const finished = reDone.filter((r): r is { archive: Archive; job: JobView } => r.job !== undefined);
   // Uploads of one project are applied in order; one still waiting when a newer one arrives is superseded by it.
-  const byAge = [...finished].sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt));
+  // The server's order: creation time, then job id for uploads created in the same millisecond.
+  const byAge = [...finished].sort((a, b) => a.job.createdAt.localeCompare(b.job.createdAt) || a.job.jobId.localeCompare(b.job.jobId));
   const latest = byAge.at(-1);
   const superseded = (r: { job: JobView }): boolean => r.job.status === "failed" && JSON.stringify(r.job.errors).includes("superseded by job_");
   checks.push({
@@ -168,8 +169,8 @@ export async function runConcurrency(ctx: Ctx, archives: Archive[], rate: number
     const wantPaths = new Set((want ?? []).map((f) => f.path));
     const foreign = now.filter((f) => !wantPaths.has(f.path)).length;
     checks.push({
-      name: `the re-ingested project holds the latest job's tree (${latest.archive.name}, ${latest.job.jobId}${tie ? ", created in the same millisecond as another" : ""})`,
-      ok: same && !tie,
+      name: `the re-ingested project holds the latest job's tree (${latest.archive.name}, ${latest.job.jobId}${tie ? ", created in the same millisecond as another, later by job id" : ""})`,
+      ok: same,
       detail: same ? `${now.length} files` : `${diffSummary(fileKey(want ?? []), fileKey(now))}; ${foreign} paths not in the latest tree`,
     });
   }

@@ -51,6 +51,13 @@ describe("conversations and logs", () => {
     );
     expect(bad.error.code).toBe("invalid_request");
     expect(bad.error.issues.map((i) => i.path).sort()).toEqual(["entries.0.message", "entries.0.severity"]);
+    // JSON sent as a form (what `curl -d` does) is read as JSON all the same.
+    const asForm = await api(`/api/projects/${projectId}/logs`, {
+      method: "POST",
+      body: JSON.stringify({ source: "curl", text: "ERROR boom" }),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(asForm.status).toBe(201);
     const notJson = await api(`/api/projects/${projectId}/conversations`, { method: "POST", body: "{", headers: { "content-type": "application/json" } });
     expect((await json<{ error: { code: string } }>(notJson, 400)).error.code).toBe("invalid_json");
     expect(

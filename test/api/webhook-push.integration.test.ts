@@ -162,6 +162,16 @@ describe("push webhook: pushes are ingested like uploads", () => {
     expect(statuses.slice(0, 2)).toEqual([429, 429]);
   });
 
+  it("refuses a payload over GitHub's 25 MB cap with 413 before reading it whole", async () => {
+    const res = await api("/api/webhooks/github", {
+      method: "POST",
+      body: new Uint8Array(25 * 1024 * 1024 + 1),
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "sha256=00" },
+      token: "",
+    });
+    expect((await json<{ error: { code: string } }>(res, 413)).error.code).toBe("payload_too_large");
+  });
+
   it("answers 503 with the host's retry-after when the comparison is rate-limited, and starts nothing", async () => {
     const { repo, projectId, secret } = await linkedProject();
     await control(`/__limit/${repo}`, { count: 1, status: 429, headers: { "retry-after": "120" } });

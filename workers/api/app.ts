@@ -1,5 +1,6 @@
 /** The HTTP API: one Hono app, one sub-app per resource, one error handler. */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { AppError, envelopeOf } from "../../src/lib/errors";
 import { probeRunner, readiness } from "../../src/lib/health/readiness";
 import { requireAuth } from "./middleware/auth";
@@ -56,6 +57,8 @@ app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.
 // Every error answers in the one envelope with the request id; unknown errors are logged once, with their
 // cause, and answered generically so no internal detail reaches a client.
 app.onError((err, c) => {
+  // Hono's own middleware throws HTTPException: its validator for a JSON body that does not parse.
+  if (err instanceof HTTPException && err.status === 400) err = new AppError(400, "invalid_json", "the request body is not valid JSON");
   if (err instanceof AppError) {
     if (err.cause !== undefined) console.error(JSON.stringify({ requestId: c.var.requestId, code: err.code, cause: String(err.cause) }));
     return c.json(err.toJSON(c.var.requestId), err.status);

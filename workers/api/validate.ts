@@ -1,5 +1,9 @@
-/** Parses input with a zod schema; a failure becomes a 400 that lists every issue. */
+/**
+ * Input checked at the edge with zod: Hono validator middleware (handlers read `c.req.valid(...)`), and
+ * `parseWith` for values a handler only has mid-way (a signed payload, a path parameter).
+ */
 import type { Context } from "hono";
+import { validator } from "hono/validator";
 import type { z } from "zod";
 import { AppError } from "../../src/lib/errors";
 
@@ -16,13 +20,19 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what =
   return r.data;
 }
 
-/** The JSON body checked against `schema`; a body that is not JSON is a 400 too. */
-export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
+/**
+ * The JSON body checked against `schema`. The body is read as JSON whatever its content type (`curl -d`
+ * sends form encoding), so a body that is not JSON is `invalid_json`, never an empty object.
+ */
+export const jsonOf = <S extends z.ZodType>(schema: S) => validator("json", async (_value, c) => parseWith(schema, await readJson(c)));
+
+/** The query string checked against `schema`. */
+export const queryOf = <S extends z.ZodType>(schema: S) => validator("query", (value) => parseWith(schema, value, "query"));
+
+async function readJson(c: Context): Promise<unknown> {
   try {
-    body = await c.req.json();
+    return await c.req.json();
   } catch {
     throw new AppError(400, "invalid_json", "the request body is not valid JSON");
   }
-  return parseWith(schema, body);
 }

@@ -67,9 +67,16 @@ export type Ranking = {
   chunksByFile: Map<string, string[]>;
 };
 
-/** Ranked chunks (those with known metadata) best first, ties by id, grouped by file. */
+/**
+ * Ranked chunks (those with known metadata) best first, grouped by file. Ties go by path and position,
+ * not by chunk id (which is derived from the project id), so two projects holding the same tree
+ * assemble the same context.
+ */
 export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile"> {
-  const order = [...ranked.entries()].filter(([id]) => meta.has(id)).sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0]));
+  const at = (id: string): ChunkMeta => meta.get(id) as ChunkMeta;
+  const order = [...ranked.entries()]
+    .filter(([id]) => meta.has(id))
+    .sort((a, b) => b[1].score - a[1].score || at(a[0]).path.localeCompare(at(b[0]).path) || at(a[0]).ordinal - at(b[0]).ordinal || a[0].localeCompare(b[0]));
   const fileOrder: string[] = [];
   const chunksByFile = new Map<string, string[]>();
   for (const [id] of order) {

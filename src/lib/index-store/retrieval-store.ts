@@ -59,7 +59,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       if (terms.length === 0) return [];
       return sql
         .exec<{ chunk_id: string; s: number }>(
-          "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s LIMIT ?",
+          "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s, c.path, c.ordinal LIMIT ?",
           ftsAnyOf(terms),
           limit,
         )
@@ -75,7 +75,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         ? []
         : sql
             .exec<{ path: string; line: number }>(
-              "SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?)) LIMIT 60",
+              "SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?)) ORDER BY path, line LIMIT 60",
               json(names),
             )
             .toArray(),
@@ -185,7 +185,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       if (terms.length === 0) return [];
       return sql
         .exec<{ level: "file" | "directory"; path: string }>(
-          "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0) LIMIT ?",
+          "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0), path LIMIT ?",
           ftsAnyOf(terms),
           limit,
         )

@@ -9,5 +9,6 @@ export * from "./replay";
 export * from "./session-generation";
 export * from "./session-schema";
 export * from "./session-store";
+export * from "./sockets";
 export * from "./token-batcher";
 export * from "./window-assembler";

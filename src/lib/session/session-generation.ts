@@ -4,10 +4,16 @@
  * the last event. The run itself is `runGeneration`, passed in as `run`.
  */
 import { AppError, envelopeOf } from "../errors";
+import { configuredModel } from "../model/anthropic-adapter";
+import type { Assembler } from "../model/generate";
 import type { GenerationEvent } from "../model/generation-types";
-import type { GeneratePrototype, GenerationResponse } from "../model/run-generation";
+import { type GeneratePrototype, type GenerationResponse, runGeneration } from "../model/run-generation";
+import { getProject } from "../projects/projects";
+import { openDb } from "../storage";
+import { type Tokenizer, tokenizerFor } from "../tokenizer";
 import type { MeteredCall } from "./cost-meter";
 import type { SessionMeta } from "./ownership";
+import type { SessionStore } from "./session-store";
 import { TokenBatcher } from "./token-batcher";
 
 export type SessionRunDeps = {
@@ -59,4 +65,35 @@ export async function streamGeneration(deps: SessionRunDeps, body: GenerateProto
     deps.publish("error", envelopeOf(e, deps.requestId));
     throw e;
   }
+}
+
+export type SessionRun = {
+  env: Env;
+  meta: SessionMeta;
+  store: SessionStore;
+  orgId: string;
+  body: GeneratePrototype;
+  requestId?: string | undefined;
+  publish: (type: string, data: unknown) => void;
+  /** The session's assembler (its hot window and memory) for a tokenizer. */
+  assembler: (tokenizer: Tokenizer) => Assembler;
+};
+
+/** `runGeneration` for the session's project, with the session's assembler, streamed as its events. */
+export function generateInSession(x: SessionRun): Promise<GenerationResponse> {
+  const db = openDb(x.env.DB);
+  // Inside the run, after `started`: a failure here (an unknown model's tokenizer) ends as an `error` event.
+  const run: SessionRunDeps["run"] = async (emit) => {
+    const project = await getProject(db, x.meta.projectId, x.orgId);
+    const assemble = x.assembler(tokenizerFor(configuredModel(x.env)));
+    return runGeneration(x.env, db, project, x.orgId, x.body, { assemble, emit, sessionId: x.meta.sessionId });
+  };
+  const deps: SessionRunDeps = {
+    publish: x.publish,
+    meter: (call) => x.store.meter.add(call),
+    remember: (messages, paths) => x.store.memory.remember(messages, paths),
+    run,
+    requestId: x.requestId,
+  };
+  return streamGeneration(deps, x.body);
 }

@@ -3,12 +3,13 @@
  * holds, the window fills them in, and the blocks used are recorded. The session's hot paths (unless
  * the pass asks for its own only) and its last messages join the request.
  */
-import type { AssembleRequest, AssembleResult } from "../assembly/assemble";
+import { type AssembleRequest, type AssembleResult, pieceRefs } from "../assembly/assemble";
 import { type ErrorResult, unwrap } from "../errors";
 import type { AssembleOptions } from "../model/generation-types";
 import type { Tokenizer } from "../tokenizer";
 import type { ConversationMemory } from "./conversation-memory";
 import type { HotWindow } from "./hot-window";
+import type { SessionStore } from "./session-store";
 
 /** What the session needs of the project's index (`ProjectIndex` implements it). */
 export type ContextShard = { assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> };
@@ -42,4 +43,20 @@ export function windowAssembler(shard: ContextShard, hot: HotWindow, memory: Con
     );
     return { ...rest, contextPieces, contextText: text ?? "", hotWindow: usage };
   };
+}
+
+/** A session assembly: the window assembled, its paths remembered, a `context` event published; text only if asked. */
+export async function assembleInSession(
+  assemble: WindowAssembler,
+  store: Pick<SessionStore, "memory">,
+  req: SessionAssembleRequest,
+  publish: (type: string, data: unknown) => void,
+): Promise<SessionAssembleResult> {
+  const result = await assemble(req.prompt, req.budget, req.hotPaths);
+  store.memory.remember([], req.hotPaths);
+  const { tokenTotal, tokenBudget, hotWindow } = result;
+  publish("context", { tokenTotal, tokenBudget, hotWindow, pieces: pieceRefs(result.contextPieces) });
+  if (req.includeText) return result;
+  const { contextText: _text, ...withoutText } = result;
+  return { ...withoutText, hotWindow };
 }

@@ -7,7 +7,7 @@ import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
-import { jsonBody } from "../validate";
+import { jsonOf } from "../validate";
 
 const Assemble = AssembleFields.extend({
   projectId: z.string().min(1).max(64),
@@ -18,8 +18,8 @@ const Assemble = AssembleFields.extend({
     .default([]),
 });
 
-export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", async (c) => {
-  const body = await jsonBody(c, Assemble);
+export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", jsonOf(Assemble), async (c) => {
+  const body = c.req.valid("json");
   const db = openDb(c.env.DB);
   const project = await getProject(db, body.projectId, c.var.orgId);
   const { callId, ...result } = await assembleForProject(

@@ -15,14 +15,14 @@ import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
-import { jsonBody } from "../validate";
+import { jsonOf } from "../validate";
 
 const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
 const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
 
 export const generateRoutes = new Hono<AppEnv>()
-  .post("/ai/generate-prototype", async (c) => {
-    const body = await jsonBody(c, GeneratePrototype);
+  .post("/ai/generate-prototype", jsonOf(GeneratePrototype), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     if (body.sessionId) {
@@ -48,8 +48,8 @@ export const generateRoutes = new Hono<AppEnv>()
    * A reviewer's verdict on a generated change. Approved changes' files become a priority signal of the
    * project's assembly (the spec's "AI feedback"); the verdict is kept on the generation's record.
    */
-  .post("/ai/generations/:id/feedback", async (c) => {
-    const body = await jsonBody(c, Feedback);
+  .post("/ai/generations/:id/feedback", jsonOf(Feedback), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const row = await db
       .select()

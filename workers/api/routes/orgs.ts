@@ -6,7 +6,7 @@ import { AppError, notFound } from "../../../src/lib/errors";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
 import { openDb, tables } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
-import { jsonBody } from "../validate";
+import { jsonOf } from "../validate";
 
 const Named = z.object({ name: z.string().trim().min(1).max(200) });
 
@@ -37,25 +37,25 @@ async function mintKey(db: ReturnType<typeof openDb>, orgId: string, name: strin
 }
 
 export const orgRoutes = new Hono<AppEnv>()
-  .post("/orgs", async (c) => {
+  .post("/orgs", jsonOf(Named), async (c) => {
     if (!c.var.isBootstrap) throw new AppError(403, "forbidden", "only the bootstrap token can create orgs");
-    const { name } = await jsonBody(c, Named);
+    const { name } = c.req.valid("json");
     const db = openDb(c.env.DB);
     const orgId = newId("org");
     await db.insert(tables.orgs).values({ orgId, name });
     return c.json({ orgId, ...(await mintKey(db, orgId, `${name} (first key)`)) }, 201);
   })
-  .post("/keys", async (c) => {
-    const { name } = await jsonBody(c, Named);
+  .post("/keys", jsonOf(Named), async (c) => {
+    const { name } = c.req.valid("json");
     return c.json(await mintKey(openDb(c.env.DB), c.var.orgId, name), 201);
   })
   .get("/orgs/:orgId/settings", async (c) => {
     const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
     return c.json(await settingsView(openDb(c.env.DB), orgId));
   })
-  .patch("/orgs/:orgId/settings", async (c) => {
+  .patch("/orgs/:orgId/settings", jsonOf(SettingsPatch), async (c) => {
     const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
-    const patch = await jsonBody(c, SettingsPatch);
+    const patch = c.req.valid("json");
     const db = openDb(c.env.DB);
     await updateRetention(db, orgId, patch);
     return c.json(await settingsView(db, orgId));

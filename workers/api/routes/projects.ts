@@ -12,7 +12,7 @@ import { Conversation, Logs, storeConversation, storeLogs } from "../../../src/l
 import { FILE_STATUSES, openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import type { AppEnv } from "../types";
-import { jsonBody, parseWith } from "../validate";
+import { jsonOf, queryOf } from "../validate";
 
 // Checks run by sandbox runs that name none; null clears them (detection from the files takes over).
 const CheckCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(20).nullable();
@@ -52,8 +52,8 @@ const ProjectsQuery = z.object({
 });
 
 export const projectRoutes = new Hono<AppEnv>()
-  .post("/projects", async (c) => {
-    const body = await jsonBody(c, CreateProject);
+  .post("/projects", jsonOf(CreateProject), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const projectId = newId("prj");
     await db.insert(tables.projects).values({
@@ -68,8 +68,8 @@ export const projectRoutes = new Hono<AppEnv>()
     });
     return c.json({ projectId }, 201);
   })
-  .get("/projects", async (c) => {
-    const q = parseWith(ProjectsQuery, c.req.query(), "query");
+  .get("/projects", queryOf(ProjectsQuery), async (c) => {
+    const q = c.req.valid("query");
     return c.json(await listProjects(c.env.DB, c.var.orgId, q));
   })
   .delete("/projects/:projectId", async (c) => {
@@ -81,20 +81,20 @@ export const projectRoutes = new Hono<AppEnv>()
     const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);
     return c.json(projectView(p));
   })
-  .patch("/projects/:projectId", async (c) => {
+  .patch("/projects/:projectId", jsonOf(UpdateProject), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    const body = await jsonBody(c, UpdateProject);
+    const body = c.req.valid("json");
     const set: Partial<typeof tables.projects.$inferInsert> = {};
     if (body.name !== undefined) set.name = body.name;
     if (body.checkCommands !== undefined) set.checkCommands = body.checkCommands === null ? null : JSON.stringify(body.checkCommands);
     if (Object.keys(set).length > 0) await db.update(tables.projects).set(set).where(eq(tables.projects.projectId, p.projectId));
     return c.json(projectView(await getProject(db, p.projectId, c.var.orgId)));
   })
-  .put("/projects/:projectId/repository", async (c) => {
+  .put("/projects/:projectId/repository", jsonOf(LinkRepository), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    const body = await jsonBody(c, LinkRepository);
+    const body = c.req.valid("json");
     const webhookSecret = randomToken(32);
     await db
       .update(tables.projects)
@@ -102,21 +102,21 @@ export const projectRoutes = new Hono<AppEnv>()
       .where(eq(tables.projects.projectId, p.projectId));
     return c.json({ repository: { fullName: body.fullName, branch: body.branch ?? null }, webhookSecret, webhookPath: "/api/webhooks/github" });
   })
-  .get("/projects/:projectId/files", async (c) => {
+  .get("/projects/:projectId/files", queryOf(FilesQuery), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    const q = parseWith(FilesQuery, c.req.query(), "query");
+    const q = c.req.valid("query");
     return c.json(await listFiles(db, p.projectId, q));
   })
-  .post("/projects/:projectId/conversations", async (c) => {
+  .post("/projects/:projectId/conversations", jsonOf(Conversation), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    return c.json(await storeConversation(recordDeps(c.env), p, await jsonBody(c, Conversation)), 201);
+    return c.json(await storeConversation(recordDeps(c.env), p, c.req.valid("json")), 201);
   })
-  .post("/projects/:projectId/logs", async (c) => {
+  .post("/projects/:projectId/logs", jsonOf(Logs), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    return c.json(await storeLogs(recordDeps(c.env), p, await jsonBody(c, Logs)), 201);
+    return c.json(await storeLogs(recordDeps(c.env), p, c.req.valid("json")), 201);
   });
 
 const recordDeps = (env: Env) => ({ db: openDb(env.DB), bucket: env.CHUNKS, projectIndex: env.PROJECT_INDEX });

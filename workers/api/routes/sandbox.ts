@@ -9,7 +9,7 @@ import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protoc
 import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
-import { jsonBody } from "../validate";
+import { jsonOf } from "../validate";
 
 const StartRun = z.object({
   projectId: z.string().min(1).max(64),
@@ -56,8 +56,8 @@ function respond(
 }
 
 export const sandboxRoutes = new Hono<AppEnv>()
-  .post("/sandbox/runs", async (c) => {
-    const body = await jsonBody(c, StartRun);
+  .post("/sandbox/runs", jsonOf(StartRun), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);

@@ -13,13 +13,13 @@ import { tokenizerFor } from "../../../src/lib/tokenizer";
 import { AssembleFields } from "../schemas";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
-import { jsonBody } from "../validate";
+import { jsonOf } from "../validate";
 
 const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .post("/sessions", async (c) => {
-    const body = await jsonBody(c, CreateSession);
+  .post("/sessions", jsonOf(CreateSession), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.orgId);
     const sessionId = newId("ses");
@@ -36,8 +36,8 @@ export const sessionRoutes = new Hono<AppEnv>()
   .get("/sessions/:sessionId", async (c) => {
     return c.json(unwrap(await sessionStub(c.env, c.req.param("sessionId")).info(c.var.orgId)));
   })
-  .post("/sessions/:sessionId/assemble", async (c) => {
-    const body = await jsonBody(c, AssembleFields);
+  .post("/sessions/:sessionId/assemble", jsonOf(AssembleFields), async (c) => {
+    const body = c.req.valid("json");
     const stub = sessionStub(c.env, c.req.param("sessionId"));
     const result = unwrap(
       await stub.assemble(c.var.orgId, {

@@ -22,7 +22,7 @@ import {
   uploadKey,
 } from "../../../src/lib/uploads";
 import type { AppEnv } from "../types";
-import { jsonBody, parseWith } from "../validate";
+import { jsonOf, parseWith } from "../validate";
 
 // Direct uploads past this many bytes are refused (Workers accept 100 MB bodies on most plans); larger
 // archives go through POST /projects/:id/uploads.
@@ -76,10 +76,10 @@ export const uploadRoutes = new Hono<AppEnv>()
     // `waiting`: an earlier upload of the project is still being applied; this one follows it.
     return c.json({ jobId: result.jobId, files: result.filesTotal, batches: result.batches, status: result.waiting ? "waiting" : "queued" }, 202);
   })
-  .post("/projects/:projectId/uploads", async (c) => {
+  .post("/projects/:projectId/uploads", jsonOf(StartUpload), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
-    const { format } = await jsonBody(c, StartUpload);
+    const { format } = c.req.valid("json");
     return c.json(await startUpload(db, c.env.CHUNKS, p, format), 201);
   })
   .put("/projects/:projectId/uploads/:uploadId/parts/:partNumber", async (c) => {
@@ -92,11 +92,11 @@ export const uploadRoutes = new Hono<AppEnv>()
     if (body === null) throw new AppError(400, "empty_upload", "the request body is empty");
     return c.json(await putPart(db, c.env.CHUNKS, row, partNumber, body, length));
   })
-  .post("/projects/:projectId/uploads/:uploadId/complete", async (c) => {
+  .post("/projects/:projectId/uploads/:uploadId/complete", jsonOf(CompleteUpload), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
     const row = await getUpload(db, p, c.req.param("uploadId"));
-    const { parts } = await jsonBody(c, CompleteUpload);
+    const { parts } = c.req.valid("json");
     const result = await completeUpload(ingestDeps(c.env), p, row, parts);
     return c.json(result, result.alreadyCompleted ? 200 : 202);
   })

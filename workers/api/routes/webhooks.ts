@@ -1,5 +1,6 @@
 /** GitHub push webhooks: authenticated by HMAC-SHA256 of the body with the project's secret, not a bearer token. */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { AppError } from "../../../src/lib/errors";
 import { GitHostError, isRepoName, PushEvent } from "../../../src/lib/git-host";
@@ -14,9 +15,15 @@ const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 
 const RepoOnly = z.object({ repository: z.object({ full_name: z.string().min(3) }) });
 
-export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/github", async (c) => {
+const payloadLimit = bodyLimit({
+  maxSize: MAX_PAYLOAD_BYTES,
+  onError: () => {
+    throw new AppError(413, "payload_too_large", "webhook payloads are limited to 25 MB");
+  },
+});
+
+export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/github", payloadLimit, async (c) => {
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  if (raw.byteLength > MAX_PAYLOAD_BYTES) throw new AppError(413, "payload_too_large", "webhook payloads are limited to 25 MB");
   const signature = c.req.header("x-hub-signature-256");
   if (!signature?.startsWith("sha256=")) throw new AppError(401, "bad_signature", "missing X-Hub-Signature-256");
   let payload: unknown;
