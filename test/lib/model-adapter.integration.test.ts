@@ -43,19 +43,20 @@ describe("ModelAdapter over the real SDK against a local Messages API", () => {
     expect(modelError(silent)).toMatchObject({ status: 503, code: "model_unavailable" });
   });
 
-  it("retries 429 and 529, honouring retry-after", async () => {
+  it("retries 429, 529 and 500, honouring retry-after", async () => {
     await fetch(`${base}/__fail`, {
       method: "PUT",
       body: JSON.stringify([
         { status: 429, retryAfter: "1", match: "after the outage" },
         { status: 529, retryAfter: "0", match: "after the outage" },
+        { status: 500, retryAfter: "0", match: "after the outage" },
       ]),
     });
     const before = (await requests()).length;
     const started = Date.now();
     const r = await adapter().complete("s", [{ role: "user", content: "after the outage" }], { maxTokens: 50 });
     expect(r.text).toBe("echo: after the outage");
-    expect((await requests()).length - before).toBe(3);
+    expect((await requests()).length - before).toBe(4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 
