@@ -100,6 +100,21 @@ describe("uploads of one project at once", () => {
     expect(await shardFiles(projectId)).toEqual(await catalog(projectId));
   });
 
+  it("a waiting upload whose list of kept paths is lost fails instead of emptying the project", async () => {
+    const projectId = await createProject();
+    const a = await upload(projectId, treeA);
+    const b = await upload(projectId, treeB);
+    expect(b.status).toBe("waiting");
+    await env.CHUNKS.delete(`staging/${projectId}/${b.jobId}/manifest.json`);
+    expect((await waitForJob(a.jobId)).status).toBe("done");
+    const lost = await waitForJob(b.jobId);
+    expect(lost.status).toBe("failed");
+    expect(lost.errors.map((e) => e.message).join("\n")).toContain("kept paths is missing");
+    expect(await catalog(projectId)).toEqual(await cleanIngest(treeA));
+    // The project is free again: the next upload is applied at once.
+    expect((await upload(projectId, treeC)).status).toBe("queued");
+  });
+
   it("an upload refused as a whole hands the project on at once", async () => {
     const projectId = await createProject();
     const bad = await api(`/api/projects/${projectId}/ingest`, {

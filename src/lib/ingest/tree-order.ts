@@ -80,7 +80,12 @@ export async function startNextTree(deps: TreeDeps, projectId: string): Promise<
 async function release(deps: TreeDeps, projectId: string, jobId: string): Promise<void> {
   const { db, bucket } = deps;
   const manifest = await bucket.get(manifestKey(projectId, jobId));
-  const kept = new Set<string>(manifest ? ((await manifest.json()) as string[]) : []);
+  if (!manifest) {
+    // Without its list of kept paths, applying the tree could remove the whole project: it fails instead.
+    await failWaiting(db, jobId, "its list of kept paths is missing from the chunk store; upload the tree again");
+    return jobEnded(deps, jobId);
+  }
+  const kept = new Set<string>((await manifest.json()) as string[]);
   const catalog = await db.select({ path: tables.files.path }).from(tables.files).where(eq(tables.files.projectId, projectId)).all();
   const removals = catalog.map((r) => r.path).filter((p) => !kept.has(p));
   const held = await db
@@ -117,17 +122,20 @@ async function release(deps: TreeDeps, projectId: string, jobId: string): Promis
 
 /** A waiting upload overtaken by a newer one: its batches end failed with the reason, its staged objects go. */
 async function supersede(deps: TreeDeps, projectId: string, jobId: string, by: string): Promise<void> {
-  const { db, bucket } = deps;
-  const held = await db
+  const held = await deps.db
     .select({ seq: tables.jobBatches.seq })
     .from(tables.jobBatches)
     .where(and(eq(tables.jobBatches.jobId, jobId), eq(tables.jobBatches.status, "waiting")))
     .all();
+  await failWaiting(deps.db, jobId, `superseded by ${by}, a later upload of this project; its tree is the one applied`);
+  const keys = [...held.map((b) => stagingKey(projectId, jobId, b.seq)), manifestKey(projectId, jobId)];
+  for (let i = 0; i < keys.length; i += 1000) await deps.bucket.delete(keys.slice(i, i + 1000));
+}
+
+async function failWaiting(db: Db, jobId: string, reason: string): Promise<void> {
   const now = Date.now();
   await db
     .update(tables.jobBatches)
-    .set({ status: "failed", finishedAt: now, updatedAt: now, lastError: `superseded by ${by}, a later upload of this project; its tree is the one applied` })
+    .set({ status: "failed", finishedAt: now, updatedAt: now, lastError: reason })
     .where(and(eq(tables.jobBatches.jobId, jobId), eq(tables.jobBatches.status, "waiting")));
-  const keys = [...held.map((b) => stagingKey(projectId, jobId, b.seq)), manifestKey(projectId, jobId)];
-  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
 }
