@@ -24,14 +24,14 @@ type Job = {
 const USAGE = `usage: winky ingest <dir> [--server URL] [--token TOKEN] [--project ID | --name NAME] [--multipart-threshold BYTES]
 
   --server               API base URL (default $WINKY_SERVER or http://127.0.0.1:$PORT, PORT defaulting to 8787)
-  --token                API token (default $WINKY_API_TOKEN, then WINKY_API_TOKEN in ./.dev.vars)
+  --token                API key (default $WINKY_API_KEY, then WINKY_API_KEY in ./.dev.vars)
   --project              ingest into this existing project
   --name                 create a project with this name (default: the directory's name)
   --multipart-threshold  archives larger than this many bytes go as a multipart upload (default 64 MiB)`;
 
 function tokenFromDevVars(): string | undefined {
   try {
-    return /^WINKY_API_TOKEN=(.+)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1]?.trim();
+    return /^WINKY_API_KEY=(.+)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1]?.trim();
   } catch {
     return undefined;
   }
@@ -135,9 +135,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const server = (values.server ?? process.env.WINKY_SERVER ?? `http://127.0.0.1:${process.env.PORT ?? "8787"}`).replace(/\/+$/, "");
-  const token = values.token ?? process.env.WINKY_API_TOKEN ?? tokenFromDevVars();
+  const token = values.token ?? process.env.WINKY_API_KEY ?? tokenFromDevVars();
   if (!token) {
-    process.stderr.write("no API token: pass --token, set WINKY_API_TOKEN, or run from a directory with .dev.vars\n");
+    process.stderr.write("no API key: pass --token, set WINKY_API_KEY, or run from a directory with .dev.vars\n");
     return 2;
   }
   const threshold = values["multipart-threshold"] === undefined ? undefined : Number(values["multipart-threshold"]);

@@ -5,9 +5,11 @@
  * here, so its events reach the sockets as they happen.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type Access, unusableKeys } from "../src/lib/auth";
 import { AppError, caught, type ErrorResult } from "../src/lib/errors";
 import type { GeneratePrototype, GenerationResponse } from "../src/lib/model/run-generation";
 import * as s from "../src/lib/session";
+import { openDb } from "../src/lib/storage";
 import type { Tokenizer } from "../src/lib/tokenizer";
 
 export { type Meter, SESSION_IDLE_MS, type SessionAssembleRequest, type SessionAssembleResult, type SessionInfo, type SessionMeta } from "../src/lib/session";
@@ -17,11 +19,11 @@ export class Session extends DurableObject<Env> {
   private running = false;
   private readonly activity = new s.Activity(this.ctx.storage.sql);
 
-  private open(orgId: string | null | undefined): { meta: s.SessionMeta; store: s.SessionStore } {
+  private open(access: Access | undefined): { meta: s.SessionMeta; store: s.SessionStore } {
     const meta = s.readSessionMeta(this.ctx.storage.sql);
     // A session stored by older code is brought to the current schema before anything reads it.
     if (meta && !this.store) s.migrateSession(this.ctx.storage);
-    const owned = s.requireOwner(meta, orgId);
+    const owned = s.requireOwner(meta, access);
     this.store ??= new s.SessionStore(this.ctx.storage.sql);
     return { meta: owned, store: this.store };
   }
@@ -35,21 +37,21 @@ export class Session extends DurableObject<Env> {
   async create(meta: s.SessionMeta): Promise<s.SessionInfo> {
     s.migrateSession(this.ctx.storage);
     s.insertSessionRecord(this.ctx.storage.sql, meta, s.EMPTY_METER, Date.now());
-    const { store } = this.open(meta.orgId);
+    const { store } = this.open(s.ownerAccess(meta));
     await this.ctx.storage.setAlarm(Date.now() + store.hot.limits.ttlMs);
     return store.describe(meta, this.running);
   }
 
-  async info(orgId: string): Promise<s.SessionInfo | ErrorResult> {
+  async info(access: Access): Promise<s.SessionInfo | ErrorResult> {
     return caught(async () => {
-      const { meta, store } = this.open(orgId);
+      const { meta, store } = this.open(access);
       return store.describe(meta, this.running);
     });
   }
 
-  async assemble(orgId: string, req: s.SessionAssembleRequest): Promise<s.SessionAssembleResult | ErrorResult> {
+  async assemble(access: Access, req: s.SessionAssembleRequest): Promise<s.SessionAssembleResult | ErrorResult> {
     return caught(async () => {
-      const { meta, store } = this.open(orgId);
+      const { meta, store } = this.open(access);
       const assembler = this.assembler(meta, store, req.tokenizer);
       const busy: s.WindowAssembler = (...args) => this.activity.busy(() => assembler(...args));
       return s.assembleInSession(busy, store, req, (type, data) => this.publish(store, type, data));
@@ -57,9 +59,10 @@ export class Session extends DurableObject<Env> {
   }
 
   /** A generation run inside the session: its events go to the log and the sockets as they happen. */
-  async generate(orgId: string, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
+  async generate(access: Access, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
     return caught(async () => {
-      const { meta, store } = this.open(orgId);
+      const { meta, store } = this.open(access);
+      const { orgId } = meta;
       s.checkCanGenerate(meta, body, this.running);
       const publish = (type: string, data: unknown) => this.publish(store, type, data);
       const assembler = (tokenizer: Tokenizer) => this.assembler(meta, store, tokenizer);
@@ -72,23 +75,28 @@ export class Session extends DurableObject<Env> {
     });
   }
 
-  /** The WebSocket upgrade, after the Worker checked the token and the session's org (passed as `x-winky-org`). */
+  /** The WebSocket upgrade, after the Worker checked the key (its access and id passed in `x-winky-*` headers). */
   async fetch(request: Request): Promise<Response> {
     let store: s.SessionStore;
+    const caller = s.socketCaller(request.headers);
     try {
-      store = this.open(request.headers.get("x-winky-org")).store;
+      store = this.open(caller?.access).store;
     } catch (e) {
-      if (e instanceof AppError) return Response.json(e.toJSON(), { status: e.status });
+      if (e instanceof AppError) return Response.json(e.toJSON(request.headers.get("x-winky-request-id") ?? undefined), { status: e.status });
       throw e;
     }
     this.activity.touch();
-    return s.acceptSocket(this.ctx, store.log, request, this.running);
+    // The key is checked again every few seconds while its socket is open (see alarm).
+    const checkAt = Date.now() + s.KEY_CHECK_MS;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > checkAt) await this.ctx.storage.setAlarm(checkAt);
+    return s.acceptSocket(this.ctx, store.log, request, this.running, caller?.keyId ?? "");
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const meta = s.readSessionMeta(this.ctx.storage.sql);
     if (!meta) return ws.close(1011, "session gone");
-    s.answerClientMessage(this.open(meta.orgId).store.log, (f) => ws.send(f), message, this.running);
+    s.answerClientMessage(this.open(s.ownerAccess(meta)).store.log, (f) => ws.send(f), message, this.running);
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -97,28 +105,34 @@ export class Session extends DurableObject<Env> {
 
   /**
    * Deletes the session with everything it stored: its sockets are closed, its alarm and storage deleted.
-   * With `orgId`, another org's session is left alone and answered as missing; without it (a project
+   * With `access`, another org's session (or one of a project outside it) is left alone and answered as missing; without it (a project
    * deletion) any session is wiped. Wiping a session that was never created changes nothing.
    */
-  async wipe(orgId?: string): Promise<{ existed: boolean } | ErrorResult> {
+  async wipe(access?: Access): Promise<{ existed: boolean } | ErrorResult> {
     return caught(async () => {
       const meta = s.readSessionMeta(this.ctx.storage.sql);
-      if (meta && orgId !== undefined) s.requireOwner(meta, orgId);
+      if (meta && access !== undefined) s.requireOwner(meta, access);
       await this.erase(1000, "session deleted");
       return { existed: meta !== undefined };
     });
   }
 
-  /** Expires the hot window's stale entries; deletes the whole session once it has been idle too long. */
+  /**
+   * Closes the sockets of keys revoked or expired since they connected; expires the hot window's stale
+   * entries; deletes the whole session once it has been idle too long.
+   */
   async alarm(): Promise<void> {
     const meta = s.readSessionMeta(this.ctx.storage.sql);
     if (!meta) return;
-    const { store } = this.open(meta.orgId);
+    const { store } = this.open(s.ownerAccess(meta));
     const now = Date.now();
+    const keys = s.socketKeys(this.ctx);
+    if (keys.length > 0) s.closeSocketsOfKeys(this.ctx, await unusableKeys(openDb(this.env.DB), keys, now));
     const next = s.alarmDecision({ now, activeAt: this.activity.activeAt(), inFlight: this.activity.inFlight, ttlMs: store.hot.limits.ttlMs });
     if (next.expire) return this.erase(1001, "session expired");
     store.hot.evict(now);
-    await this.ctx.storage.setAlarm(next.nextAlarmAt);
+    const open = this.ctx.getWebSockets().length > 0;
+    await this.ctx.storage.setAlarm(open ? Math.min(next.nextAlarmAt, now + s.KEY_CHECK_MS) : next.nextAlarmAt);
   }
 
   private async erase(code: number, reason: string): Promise<void> {

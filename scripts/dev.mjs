@@ -1,9 +1,10 @@
-// npm run dev: make sure .dev.vars has an API token and the sandbox runner's URL and secret, apply D1
-// migrations locally, start the sandbox runner, then serve the Worker with wrangler on PORT (default 8787).
+// npm run dev: make sure .dev.vars (mode 0600) has the bootstrap token, the default org's admin key and the
+// sandbox runner's URL and secret, apply D1 migrations locally and seed that org and key, start the sandbox
+// runner, then serve the Worker with wrangler on PORT (default 8787).
 // Everything runs locally; no Cloudflare account needed.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /** A value from .dev.vars, created (random, or `fallback`) and saved if missing. */
 function devVar(name, make) {
@@ -11,15 +12,41 @@ function devVar(name, make) {
   const found = new RegExp(`^${name}=(.+)$`, "m").exec(current);
   if (found) return found[1].trim();
   const value = make();
-  writeFileSync(".dev.vars", `${current}${current && !current.endsWith("\n") ? "\n" : ""}${name}=${value}\n`);
+  writeFileSync(".dev.vars", `${current}${current && !current.endsWith("\n") ? "\n" : ""}${name}=${value}\n`, { mode: 0o600 });
   console.log(`added ${name} to .dev.vars`);
   return value;
 }
 
+/** The local org every `npm run dev` user acts in, and the id of its admin key. */
+const DEV_ORG_ID = "org_default";
+const DEV_KEY_ID = "key_dev_admin";
+
+/** Fills .dev.vars (readable by its owner only, as it holds credentials); returns the admin key. */
 export function ensureDevVars() {
   devVar("SANDBOX_RUNNER_SECRET", () => randomBytes(24).toString("hex"));
   devVar("SANDBOX_RUNNER_URL", () => `http://127.0.0.1:${process.env.SANDBOX_RUNNER_PORT ?? "8790"}`);
-  return devVar("WINKY_API_TOKEN", () => `wk_local_${randomBytes(24).toString("hex")}`);
+  // The operator's credential: it only creates orgs (POST /api/orgs).
+  devVar("WINKY_API_TOKEN", () => `wk_boot_${randomBytes(24).toString("hex")}`);
+  const key = devVar("WINKY_API_KEY", () => `wk_${randomBytes(32).toString("base64url")}`);
+  chmodSync(".dev.vars", 0o600);
+  return key;
+}
+
+/**
+ * Makes sure the local catalog holds the default org and the admin key from .dev.vars (every scope), as
+ * POST /api/orgs would have made them. Run after the migrations; changes nothing when they are there.
+ */
+export function seedDevOrg(apiKey) {
+  const hash = createHash("sha256").update(apiKey).digest("hex");
+  const sql = [
+    `INSERT OR IGNORE INTO orgs (org_id, name) VALUES ('${DEV_ORG_ID}', 'default');`,
+    `INSERT OR IGNORE INTO api_keys (key_id, org_id, key_hash, name, prefix) VALUES ('${DEV_KEY_ID}-${hash.slice(0, 8)}', '${DEV_ORG_ID}', '${hash}', 'local admin (.dev.vars WINKY_API_KEY)', '${apiKey.slice(0, 10)}');`,
+  ].join(" ");
+  const r = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--command", sql], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, CI: "true" },
+  });
+  if (r.status !== 0) throw new Error("seeding the local org and its admin key failed");
 }
 
 const hasBubblewrap = () => spawnSync("sh", ["-c", "command -v bwrap"]).status === 0;
@@ -89,9 +116,10 @@ export function startServer(port = process.env.PORT ?? "8787") {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  ensureDevVars();
+  const key = ensureDevVars();
   warnMissing();
   applyMigrations();
+  seedDevOrg(key);
   const runner = startRunner();
   const port = process.env.PORT ?? "8787";
   const child = startServer(port);

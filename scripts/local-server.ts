@@ -5,6 +5,7 @@ import { mkdirSync, openSync, rmSync } from "node:fs";
 
 export type LocalServer = {
   base: string;
+  /** The admin key (every scope) of the org the server was started with. */
   token: string;
   /** The process group of `wrangler dev` and the workerd it runs. */
   pgid: number | undefined;
@@ -16,7 +17,7 @@ export type LocalServer = {
 export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string };
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
-  const token = `wk_local_${randomBytes(16).toString("hex")}`;
+  const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
   rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
@@ -37,7 +38,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
       "--persist-to",
       state,
       "--var",
-      `WINKY_API_TOKEN:${token}`,
+      `WINKY_API_TOKEN:${bootstrap}`,
       ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
     ],
@@ -50,10 +51,10 @@ export async function startLocalServer(port: number, state: string, options: Loc
   const base = `http://127.0.0.1:${port}`;
   const server: LocalServer = {
     base,
-    token,
+    token: "",
     pgid: child.pid,
     async call<T>(path: string, init: RequestInit = {}): Promise<T> {
-      const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+      const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${server.token}` } });
       const text = await res.text();
       if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
       return JSON.parse(text) as T;
@@ -64,17 +65,29 @@ export async function startLocalServer(port: number, state: string, options: Loc
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return server;
-    } catch {
-      // not listening yet
-    }
+    const up = await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
     if (Date.now() > deadline) {
       server.stop();
       throw new Error("the local server did not start within 2 minutes");
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  // Only the bootstrap token creates orgs; everything after acts with the new org's admin key.
+  const res = await fetch(`${base}/api/orgs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bootstrap}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "local" }),
+  });
+  if (!res.ok) {
+    server.stop();
+    throw new Error(`creating the local org failed: ${res.status} ${await res.text()}`);
+  }
+  server.token = ((await res.json()) as { apiKey: string }).apiKey;
+  return server;
 }
 
 export type Job = {

@@ -2,13 +2,14 @@
 // starts the server (scripts/dev.mjs), waits for /health and prints any check that is not ok, ingests this
 // repository's own source with the CLI, prints the summary, and keeps serving until Ctrl-C.
 import { spawnSync } from "node:child_process";
-import { applyMigrations, ensureDevVars, reportHealth, startRunner, startServer, warnMissing } from "./dev.mjs";
+import { applyMigrations, ensureDevVars, reportHealth, seedDevOrg, startRunner, startServer, warnMissing } from "./dev.mjs";
 
 const port = process.env.PORT ?? "8787";
 const base = `http://127.0.0.1:${port}`;
 const token = ensureDevVars();
 warnMissing();
 applyMigrations();
+seedDevOrg(token);
 const runner = startRunner();
 const server = startServer(port);
 for (const sig of ["SIGINT", "SIGTERM"])
@@ -32,11 +33,11 @@ if (!report.ok) {
   console.log(`\nserver ready on ${base}; ingesting this repository as a sample project\n`);
   const ingest = spawnSync(process.execPath, ["bin/winky.mjs", "ingest", ".", "--name", "winky-context (sample)"], {
     stdio: "inherit",
-    env: { ...process.env, WINKY_SERVER: base, WINKY_API_TOKEN: token },
+    env: { ...process.env, WINKY_SERVER: base, WINKY_API_KEY: token },
   });
   console.log(
     ingest.status === 0
-      ? `\nsample ingested. Try:\n  curl -H "Authorization: Bearer $(grep WINKY_API_TOKEN .dev.vars | cut -d= -f2)" ${base}/api/projects/<projectId>/files\nCtrl-C stops the server.`
+      ? `\nsample ingested. Try:\n  curl -H "Authorization: Bearer $(grep WINKY_API_KEY .dev.vars | cut -d= -f2)" ${base}/api/projects/<projectId>/files\nCtrl-C stops the server.`
       : "\nthe sample ingest failed; the server keeps running so you can look (Ctrl-C stops it).",
   );
 }

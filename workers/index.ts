@@ -1,4 +1,5 @@
 /** The Worker entry: HTTP goes to the Hono app, queue batches to the ingestion consumers, the cron to maintenance. */
+import { orgWide } from "../src/lib/auth";
 import { runMaintenance } from "../src/lib/retention";
 import { openDb } from "../src/lib/storage";
 import { app } from "./api/app";
@@ -21,7 +22,7 @@ export default {
       db: openDb(env.DB),
       bucket: env.CHUNKS,
       // An org mismatch is answered as missing: the registry row named a session that is not there.
-      wipeSession: async (sessionId: string, orgId: string) => void (await env.SESSION.getByName(sessionId).wipe(orgId)),
+      wipeSession: async (sessionId: string, orgId: string) => void (await env.SESSION.getByName(sessionId).wipe(orgWide(orgId))),
     };
     ctx.waitUntil(runMaintenance(deps, controller.scheduledTime).then((report) => console.log(JSON.stringify({ maintenance: report, cron: controller.cron }))));
   },

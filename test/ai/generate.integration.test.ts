@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SYSTEM_PROMPT } from "../../src/lib/assembly/prompt";
 import { sha256Hex } from "../../src/lib/crypto/hash";
-import { api, ingestTree, json } from "../support/api";
+import { api, ingestTree, json, newOrg } from "../support/api";
 import type { TreeFile } from "../support/archives";
 
 const awsKey = `AKIA${"QWERTYUIOPASDFGH"}`;
@@ -188,10 +188,7 @@ describe("POST /api/ai/generate-prototype", () => {
     expect(await json(await feedback(rejected, { approved: false }), 200)).toMatchObject({ approved: false, paths: ["util.js"] });
     expect((await json<{ error: { code: string } }>(await feedback(approved, { approved: "yes" }), 400)).error.code).toBe("invalid_request");
     expect((await json<{ error: { code: string } }>(await feedback("gen_missing", { approved: true }), 404)).error.code).toBe("not_found");
-    const other = await json<{ apiKey: string }>(
-      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "o" }), headers: { "content-type": "application/json" } }),
-      201,
-    );
+    const other = await newOrg("o");
     expect((await feedback(approved, { approved: false }, other.apiKey)).status).toBe(404);
 
     const ctx = await json<{ contextPieces: { sourcePath: string; reasons: string[] }[] }>(

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { describe, expect, it } from "vitest";
 import { SESSION_IDLE_MS } from "../../durable-objects/session";
 import { orgGate } from "../../src/lib/model/org-gate";
-import { api, BOOTSTRAP, ingestTree, json } from "../support/api";
+import { ADMIN, api, ingestTree, json, newOrg } from "../support/api";
 import type { TreeFile } from "../support/archives";
 
 const files: TreeFile[] = [
@@ -49,7 +49,7 @@ async function newSession(): Promise<{ projectId: string; sessionId: string }> {
 async function connect(sessionId: string, query = "", init: { protocols?: string } = {}) {
   const headers: Record<string, string> = { upgrade: "websocket" };
   if (init.protocols) headers["sec-websocket-protocol"] = init.protocols;
-  else headers.authorization = `Bearer ${BOOTSTRAP}`;
+  else headers.authorization = `Bearer ${ADMIN}`;
   const res = await SELF.fetch(`https://winky.test/api/sessions/${sessionId}/ws${query}`, { headers });
   const ws = res.webSocket;
   if (!ws) return { res, frames: [] as Event[], ws: undefined };
@@ -103,7 +103,7 @@ describe("sessions", () => {
 
   it("refuses other orgs, unknown sessions and malformed ids", async () => {
     const { sessionId } = await newSession();
-    const org = await json<{ apiKey: string }>(await post("/api/orgs", { name: "other" }), 201);
+    const org = await newOrg("other");
     expect((await json<{ error: { code: string } }>(await api(`/api/sessions/${sessionId}`, { token: org.apiKey }), 404)).error.code).toBe("session_not_found");
     expect((await json<{ error: { code: string } }>(await api("/api/sessions/ses_doesnotexist0000"), 404)).error.code).toBe("session_not_found");
     expect((await json<{ error: { code: string } }>(await api("/api/sessions/nope"), 400)).error.code).toBe("invalid_request");
@@ -121,7 +121,7 @@ describe("sessions", () => {
       JSON.stringify({ files: [{ path: "calc.js", content: "exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n" }], sources: [] }),
     );
     // A browser-style client: the token rides in the subprotocol, and the server selects "winky".
-    const first = await connect(sessionId, "", { protocols: `winky, bearer.${BOOTSTRAP}` });
+    const first = await connect(sessionId, "", { protocols: `winky, bearer.${ADMIN}` });
     expect(first.res.status).toBe(101);
     expect(first.res.headers.get("sec-websocket-protocol")).toBe("winky");
     const run = post("/api/ai/generate-prototype", { projectId, sessionId, prompt: `Add a multiply helper ${marker}` });
@@ -229,7 +229,7 @@ describe("sessions", () => {
       state.storage.sql.exec("CREATE TABLE hot_paths (path TEXT PRIMARY KEY, used_at INTEGER NOT NULL)");
       state.storage.sql.exec(
         "INSERT INTO session (id, data, meter) VALUES (1, ?, ?)",
-        JSON.stringify({ sessionId: old, projectId, orgId: "org_default", createdAt: new Date().toISOString() }),
+        JSON.stringify({ sessionId: old, projectId, orgId: "org_test", createdAt: new Date().toISOString() }),
         JSON.stringify({ calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }),
       );
     });

@@ -1,7 +1,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type DeletionDeps, projectPrefixes, runDeletionStep } from "../../src/lib/projects/delete-project";
-import { api, BOOTSTRAP, createProject, ingestTree, json, waitForJob } from "../support/api";
+import { ADMIN, api, createProject, ingestTree, json, newOrg, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
 
 type ListItem = {
@@ -15,12 +15,10 @@ type ListItem = {
 type Page = { projects: ListItem[]; nextCursor: string | null };
 type ErrorBody = { error: { code: string } };
 
-const send = (method: string, path: string, body?: unknown, token = BOOTSTRAP) =>
+const send = (method: string, path: string, body?: unknown, token = ADMIN) =>
   api(path, { method, token, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) });
 
-async function newOrg(name: string): Promise<string> {
-  return (await json<{ apiKey: string }>(await send("POST", "/api/orgs", { name }), 201)).apiKey;
-}
+const newOrgKey = async (name: string): Promise<string> => (await newOrg(name)).apiKey;
 
 /** Uploads `files` into the project as `token`'s org and waits for the job; answers the job id. */
 async function ingestAs(token: string, projectId: string, files: TreeFile[]): Promise<string> {
@@ -97,7 +95,7 @@ function tablesIn(sql: SqlStorage): Record<string, number> {
 
 describe("GET /api/projects", () => {
   it("pages the org's projects newest first with files, tokens, the last job and freshness", async () => {
-    const token = await newOrg("lister");
+    const token = await newOrgKey("lister");
     const first = await createProject(token, { name: "first" });
     const firstJob = await ingestAs(token, first, tree("One"));
     await tick();
@@ -139,7 +137,7 @@ describe("GET /api/projects", () => {
 
     // The default page holds all three; another org sees none of them.
     expect((await json<Page>(await api("/api/projects", { token }), 200)).projects.map((p) => p.projectId)).toEqual([empty, second, first]);
-    const stranger = await newOrg("stranger");
+    const stranger = await newOrgKey("stranger");
     expect(await json<Page>(await api("/api/projects", { token: stranger }), 200)).toEqual({ projects: [], nextCursor: null });
   });
 
@@ -163,7 +161,7 @@ describe("DELETE /api/projects/:id", () => {
     const session = await json<{ sessionId: string }>(await send("POST", "/api/sessions", { projectId: victim }), 201);
     await json(await send("POST", `/api/sessions/${session.sessionId}/assemble`, { prompt: "how does addVictim add numbers", budget: 8000 }), 200);
     const ws = (
-      await SELF.fetch(`https://winky.test/api/sessions/${session.sessionId}/ws`, { headers: { upgrade: "websocket", authorization: `Bearer ${BOOTSTRAP}` } })
+      await SELF.fetch(`https://winky.test/api/sessions/${session.sessionId}/ws`, { headers: { upgrade: "websocket", authorization: `Bearer ${ADMIN}` } })
     ).webSocket;
     if (!ws) throw new Error("no WebSocket");
     ws.accept();
@@ -208,7 +206,7 @@ describe("DELETE /api/projects/:id", () => {
     });
 
     // Another org cannot delete it, and it survives that attempt.
-    const stranger = await newOrg("stranger");
+    const stranger = await newOrgKey("stranger");
     expect((await json<ErrorBody>(await send("DELETE", `/api/projects/${victim}`, undefined, stranger), 404)).error.code).toBe("not_found");
     await json(await api(`/api/projects/${victim}`), 200);
 
@@ -282,7 +280,7 @@ describe("DELETE /api/sessions/:id", () => {
     expect(await registered()).toEqual({ project_id: projectId });
     await json(await send("POST", `/api/sessions/${sessionId}/assemble`, { prompt: "addSess", budget: 8000 }), 200);
 
-    const stranger = await newOrg("stranger");
+    const stranger = await newOrgKey("stranger");
     expect((await json<ErrorBody>(await send("DELETE", `/api/sessions/${sessionId}`, undefined, stranger), 404)).error.code).toBe("session_not_found");
     await json(await api(`/api/sessions/${sessionId}`), 200);
 
@@ -311,7 +309,7 @@ describe("DELETE /api/sandbox/runs/:id", () => {
       [`${prefix}artifacts/out.txt`, `${prefix}input.json`, `${prefix}results.json`].sort(),
     );
 
-    const stranger = await newOrg("stranger");
+    const stranger = await newOrgKey("stranger");
     await json(await send("DELETE", `/api/sandbox/runs/${run.runId}`, undefined, stranger), 404);
     await json(await api(`/api/sandbox/runs/${run.runId}`), 200);
 

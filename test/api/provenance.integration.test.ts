@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, BOOTSTRAP, json, waitForJob } from "../support/api";
+import { ADMIN, api, json, newOrg, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
 
 type ChunkView = {
@@ -12,7 +12,7 @@ type ChunkView = {
   current?: { path: string; chunkIds: string[]; sha256: string } | null;
 };
 
-async function ingest(projectId: string, files: TreeFile[], token = BOOTSTRAP): Promise<void> {
+async function ingest(projectId: string, files: TreeFile[], token = ADMIN): Promise<void> {
   const { jobId } = await json<{ jobId: string }>(
     await api(`/api/projects/${projectId}/ingest`, { method: "POST", token, body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
     202,
@@ -20,7 +20,7 @@ async function ingest(projectId: string, files: TreeFile[], token = BOOTSTRAP): 
   expect((await waitForJob(jobId, token)).status).toBe("done");
 }
 
-async function newProject(token = BOOTSTRAP): Promise<string> {
+async function newProject(token = ADMIN): Promise<string> {
   const res = await api("/api/projects", {
     method: "POST",
     token,
@@ -37,7 +37,7 @@ async function chunkIds(projectId: string, path: string): Promise<string[]> {
   return rows.results.map((r) => r.chunk_id);
 }
 
-const chunk = (id: string, token = BOOTSTRAP) => api(`/api/chunks/${id}`, { token });
+const chunk = (id: string, token = ADMIN) => api(`/api/chunks/${id}`, { token });
 
 const first = "export function greet(name: string) {\n  return 'hello ' + name;\n}\n";
 const second = "export function greet(name: string) {\n  return 'goodbye ' + name;\n}\n";
@@ -132,10 +132,7 @@ describe("chunk provenance across re-ingestion", () => {
     const [retiredId] = await chunkIds(projectId, "x.ts");
     await ingest(projectId, [{ path: "x.ts", content: second }]);
     const [liveId] = await chunkIds(projectId, "x.ts");
-    const other = await json<{ apiKey: string }>(
-      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }),
-      201,
-    );
+    const other = await newOrg("other");
     const missing = await json<{ error: { code: string; message: string } }>(await chunk("chk_does_not_exist", other.apiKey), 404);
     for (const id of [retiredId, liveId]) {
       expect(await json(await chunk(id as string, other.apiKey), 404)).toEqual({ error: { ...missing.error } });

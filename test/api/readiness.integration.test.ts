@@ -13,7 +13,7 @@ async function insertJob(ageMs: number, batches: { status: "queued" | "done"; st
   const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
   jobIds.push(jobId);
   await env.DB.prepare(
-    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, 'prj_health', 'org_default', 'upload', ?, 1, 0, 0, ?)",
+    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, 'prj_health', 'org_test', 'upload', ?, 1, 0, 0, ?)",
   )
     .bind(jobId, batches.length, now - ageMs)
     .run();

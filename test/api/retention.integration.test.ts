@@ -3,21 +3,15 @@ import { describe, expect, it } from "vitest";
 import { collectGarbage, DAY_MS, enforceRetention, expireRows, type GcReport, sweepStaging, sweepUploads } from "../../src/lib/retention";
 import { chunkKey, openDb, tables } from "../../src/lib/storage";
 import worker from "../../workers/index";
-import { api, createProject, json } from "../support/api";
+import { api, createProject, json, newOrg } from "../support/api";
 
 const db = openDb(env.DB);
 const bucket = env.CHUNKS;
 const deps = { db, bucket };
 const HOUR = 60 * 60 * 1000;
 
-const post = (path: string, body: unknown, token?: string) =>
-  api(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, ...(token ? { token } : {}) });
 const patch = (path: string, body: unknown, token: string) =>
   api(path, { method: "PATCH", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" }, token });
-
-async function newOrg(): Promise<{ orgId: string; apiKey: string }> {
-  return json<{ orgId: string; apiKey: string }>(await post("/api/orgs", { name: "retention" }), 201);
-}
 
 async function sha(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -65,8 +59,8 @@ async function gcProject(projectId: string, now: number, limit = 1000): Promise<
 
 describe("garbage collection of chunk objects", () => {
   it("collects objects of expired retired chunks, never a referenced one, sparing fresh ones and other projects", async () => {
-    const short = await newOrg();
-    const long = await newOrg();
+    const short = await newOrg("retention");
+    const long = await newOrg("retention");
     await json(await patch(`/api/orgs/${long.orgId}/settings`, { auditRetentionDays: 365 }, long.apiKey), 200);
     const p1 = await createProject(short.apiKey);
     const p2 = await createProject(long.apiKey);
@@ -109,7 +103,7 @@ describe("garbage collection of chunk objects", () => {
 
 describe("retention per org", () => {
   it("removes sandbox runs with their objects, audit rows and idle sessions past retention, and keeps recent ones", async () => {
-    const org = await newOrg();
+    const org = await newOrg("retention");
     const projectId = await createProject(org.apiKey);
     const now = Date.now();
     const run = async (runId: string, createdAt: number): Promise<string[]> => {
@@ -153,7 +147,7 @@ describe("retention per org", () => {
   });
 
   it("walks orgs a page at a time and comes back to a page whose rows did not fit", async () => {
-    const org = await newOrg();
+    const org = await newOrg("retention");
     const projectId = await createProject(org.apiKey);
     const old = Date.now() - 100 * DAY_MS;
     for (let i = 0; i < 5; i++) {
@@ -169,7 +163,7 @@ describe("retention per org", () => {
 
 describe("ingestion leftovers", () => {
   it("removes staged batches of failed, finished and abandoned jobs, and spares a job still moving", async () => {
-    const org = await newOrg();
+    const org = await newOrg("retention");
     const projectId = await createProject(org.apiKey);
     const jobId = `job_${crypto.randomUUID()}`;
     const now = Date.now();
@@ -199,7 +193,7 @@ describe("ingestion leftovers", () => {
   });
 
   it("aborts a multipart upload idle for a day and deletes archives left under uploads/", async () => {
-    const org = await newOrg();
+    const org = await newOrg("retention");
     const projectId = await createProject(org.apiKey);
     const uploadId = `upl_${crypto.randomUUID()}`;
     const r2Key = `uploads/${projectId}/${uploadId}`;
@@ -224,7 +218,7 @@ describe("ingestion leftovers", () => {
   });
 
   it("enforceRetention runs every step for one org and project", async () => {
-    const org = await newOrg();
+    const org = await newOrg("retention");
     const projectId = await createProject(org.apiKey);
     const report = await enforceRetention(deps, { now: Date.now(), orgId: org.orgId, projectId });
     expect(report).toMatchObject({ rows: { done: true }, staging: { listed: 0, done: true }, uploads: { aborted: 0, done: true } });
@@ -233,8 +227,8 @@ describe("ingestion leftovers", () => {
 
 describe("GET/PATCH /api/orgs/:orgId/settings", () => {
   it("reads the defaults, sets and clears a setting, and refuses other orgs and bad input", async () => {
-    const org = await newOrg();
-    const other = await newOrg();
+    const org = await newOrg("retention");
+    const other = await newOrg("retention");
     const path = `/api/orgs/${org.orgId}/settings`;
     const defaults = { auditRetentionDays: 90, sandboxRunRetentionDays: 30, sessionRetentionDays: 7 };
     expect(await json(await api(path, { token: org.apiKey }), 200)).toEqual({

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { safetyMargin } from "../../src/lib/assembly/assemble";
 import { DEFAULT_MODEL } from "../../src/lib/model/anthropic-adapter";
 import { countTokens, tokenizerFor } from "../../src/lib/tokenizer";
-import { api, BOOTSTRAP, createProject, ingestTree, json, waitForJob } from "../support/api";
+import { ADMIN, api, createProject, ingestTree, json, newOrg, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
 import { fillShard } from "../support/shard";
 
@@ -30,7 +30,7 @@ type Assembled = {
   contextText?: string;
 };
 
-const post = (body: unknown, token = BOOTSTRAP) =>
+const post = (body: unknown, token = ADMIN) =>
   api("/api/context/assemble", { method: "POST", token, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
 
 const filler = (name: string, n: number): string =>
@@ -159,10 +159,7 @@ describe("POST /api/context/assemble", () => {
 
   it("answers bad input with clear 4xx errors", async () => {
     const projectId = await createProject();
-    const other = await json<{ apiKey: string }>(
-      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }),
-      201,
-    );
+    const other = await newOrg("other");
     const code = async (res: Response, status: number) => (await json<{ error: { code: string } }>(res, status)).error.code;
     expect(await code(await post({ projectId: "prj_nope", prompt: "x" }), 404)).toBe("not_found");
     expect(await code(await post({ projectId, prompt: "x" }, other.apiKey), 404)).toBe("not_found");

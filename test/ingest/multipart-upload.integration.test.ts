@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { writeTar } from "../../src/lib/archive";
-import { api, createProject, json, waitForJob } from "../support/api";
+import { api, createProject, json, newOrg, waitForJob } from "../support/api";
 import { zip } from "../support/archives";
 
 const MiB = 1024 * 1024;
@@ -87,7 +87,7 @@ describe("large uploads through an R2 multipart upload", () => {
     expect((await putPart(projectId, started.uploadId, 0, enc.encode("x"))).status).toBe(400);
     expect((await post(`/api/projects/${projectId}/uploads/${started.uploadId}/complete`, { parts: [] })).status).toBe(400);
 
-    const other = await json<{ apiKey: string }>(await post("/api/orgs", { name: "intruder" }), 201);
+    const other = await newOrg("intruder");
     const foreign = await api(`/api/projects/${projectId}/uploads/${started.uploadId}/parts/1`, { method: "PUT", body: enc.encode("x"), token: other.apiKey });
     expect(foreign.status).toBe(404);
     const foreignProject = await createProject(other.apiKey);

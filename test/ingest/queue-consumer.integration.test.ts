@@ -19,7 +19,7 @@ async function deliver(queue: string, bodies: unknown[], attempts = 1) {
 async function newJob(projectId: string, batchCount: number): Promise<string> {
   const jobId = `job_${crypto.randomUUID().replace(/-/g, "")}`;
   await env.DB.prepare(
-    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_default', 'webhook', ?, 1, 0, 0, ?)",
+    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_test', 'webhook', ?, 1, 0, 0, ?)",
   )
     .bind(jobId, projectId, batchCount, Date.now())
     .run();

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, BOOTSTRAP, createProject, json, waitForJob } from "../support/api";
+import { ADMIN, api, createProject, json, newOrg, waitForJob } from "../support/api";
 import { concat, gzip, type TreeFile, tarGz, tarHeader, zip } from "../support/archives";
 
 type FileView = {
@@ -28,7 +28,7 @@ type ChunkView = {
   type: string;
 };
 
-async function upload(projectId: string, body: Uint8Array, contentType = "application/gzip", token = BOOTSTRAP): Promise<Response> {
+async function upload(projectId: string, body: Uint8Array, contentType = "application/gzip", token = ADMIN): Promise<Response> {
   return api(`/api/projects/${projectId}/ingest`, { method: "POST", token, body, headers: { "content-type": contentType } });
 }
 
@@ -37,7 +37,7 @@ async function ingest(projectId: string, files: TreeFile[]) {
   return waitForJob(jobId);
 }
 
-async function listFiles(projectId: string, token = BOOTSTRAP): Promise<FileView[]> {
+async function listFiles(projectId: string, token = ADMIN): Promise<FileView[]> {
   return (await json<{ files: FileView[] }>(await api(`/api/projects/${projectId}/files`, { token }), 200)).files;
 }
 
@@ -67,7 +67,7 @@ const tree: TreeFile[] = [
 
 describe("ingesting an uploaded tree", () => {
   it("chunks, fingerprints and stores every file, honouring ignore rules", async () => {
-    const projectId = await createProject(BOOTSTRAP, { tokenizer: "cl100k_base", chunkTokens: 1000, overlapTokens: 128 });
+    const projectId = await createProject(ADMIN, { tokenizer: "cl100k_base", chunkTokens: 1000, overlapTokens: 128 });
     const job = await ingest(projectId, tree);
     expect(job.status).toBe("done");
     expect(job.files).toMatchObject({ total: 6, done: 6, skipped: 0, ignored: 3 });
@@ -147,7 +147,7 @@ describe("ingesting an uploaded tree", () => {
   });
 
   it("accepts zip uploads and records oversized files with a reason", async () => {
-    const projectId = await createProject(BOOTSTRAP, { maxFileBytes: 2048 });
+    const projectId = await createProject(ADMIN, { maxFileBytes: 2048 });
     const body = await zip([
       { path: "main.py", content: "def main():\n    return 1\n" },
       { path: "data/huge.sql", content: "INSERT INTO t VALUES (1);\n".repeat(200) },
@@ -210,10 +210,7 @@ describe("bad uploads change nothing", () => {
   });
 
   it("an unknown project and another org's project both answer 404", async () => {
-    const other = await json<{ apiKey: string }>(
-      await api("/api/orgs", { method: "POST", body: JSON.stringify({ name: "other" }), headers: { "content-type": "application/json" } }),
-      201,
-    );
+    const other = await newOrg("other");
     const mine = await createProject();
     const body = await tarGz(tree);
     const missing = await json<{ error: { code: string } }>(await upload("prj_missing", body), 404);

@@ -13,7 +13,7 @@ async function lostJob(projectId: string, quietForMs: number): Promise<string> {
   const at = Date.now() - quietForMs;
   const message = { kind: "remove", jobId, projectId, seq: 0, paths: ["gone.ts"] };
   await env.DB.prepare(
-    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_default', 'upload', 1, 1, 0, 0, ?)",
+    "INSERT INTO ingest_jobs (job_id, project_id, org_id, source, batch_count, files_total, files_unchanged, files_ignored, created_at) VALUES (?, ?, 'org_test', 'upload', 1, 1, 0, 0, ?)",
   )
     .bind(jobId, projectId, at)
     .run();

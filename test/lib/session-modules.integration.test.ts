@@ -115,16 +115,18 @@ describe("ownership", () => {
     });
   });
 
-  it("answers another org's session exactly like a missing one", async () => {
-    expect(requireOwner(meta, "org_a")).toBe(meta);
-    for (const [m, org] of [
-      [meta, "org_b"],
-      [undefined, "org_a"],
-      [meta, null],
+  it("answers another org's session, or one of a project the key may not touch, exactly like a missing one", async () => {
+    expect(requireOwner(meta, { orgId: "org_a", projectIds: null })).toBe(meta);
+    expect(requireOwner(meta, { orgId: "org_a", projectIds: [meta.projectId] })).toBe(meta);
+    for (const [m, access] of [
+      [meta, { orgId: "org_b", projectIds: null }],
+      [undefined, { orgId: "org_a", projectIds: null }],
+      [meta, { orgId: "org_a", projectIds: ["prj_other"] }],
+      [meta, undefined],
     ] as const) {
       const e = (() => {
         try {
-          requireOwner(m, org);
+          requireOwner(m, access);
         } catch (err) {
           return err;
         }

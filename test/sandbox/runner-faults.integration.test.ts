@@ -52,7 +52,7 @@ describe("a sandbox runner that fails mid-run", () => {
       { path: "test.js", content: "console.log('ok')\n" },
     ]);
     const runId = `run_${crypto.randomUUID().replace(/-/g, "")}`;
-    await env.DB.prepare("INSERT INTO sandbox_runs (run_id, project_id, org_id, request, status) VALUES (?, ?, 'org_default', '{}', 'running')")
+    await env.DB.prepare("INSERT INTO sandbox_runs (run_id, project_id, org_id, request, status) VALUES (?, ?, 'org_test', '{}', 'running')")
       .bind(runId, projectId)
       .run();
     const broken = { ...env, SANDBOX_RUNNER_URL: `${host}/__dying-runner` };

@@ -3,11 +3,11 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, envelopeOf } from "../../src/lib/errors";
 import { probeRunner, readiness } from "../../src/lib/health/readiness";
-import { requireAuth } from "./middleware/auth";
+import { requireKey } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
 import { jobRoutes } from "./routes/jobs";
-import { orgRoutes } from "./routes/orgs";
+import { createOrgRoute, orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
 import { sandboxRoutes } from "./routes/sandbox";
 import { sessionRoutes } from "./routes/sessions";
@@ -39,9 +39,11 @@ app.get("/health", async (c) => {
 
 // Webhooks carry their own HMAC signature instead of a bearer token.
 app.route("/api", webhookRoutes);
+// Only the operator's bootstrap token creates orgs; every other route takes an API key.
+app.route("/api", createOrgRoute);
 
 const authed = new Hono<AppEnv>();
-authed.use(requireAuth());
+authed.use(requireKey());
 authed.route("/", orgRoutes);
 authed.route("/", projectRoutes);
 authed.route("/", uploadRoutes);

@@ -4,7 +4,9 @@
  * re-enqueueing the next until nothing is left. Every step is idempotent, so a redelivered message (or
  * two copies running at once) only repeats deletions that already happened.
  */
+
 import { z } from "zod";
+import type { Access } from "../auth/access";
 import { newId } from "../crypto/hash";
 import { type ErrorResult, notFound, unwrap } from "../errors";
 import { PermanentError } from "../ingest";
@@ -29,7 +31,7 @@ export type DeletionDeps = {
   /** The project's shard: what its deletion needs of it (ProjectIndex implements it). */
   projectIndex: { getByName(name: string): { purge(): Promise<{ done: boolean; vectorsRemoved: number }> } };
   /** Session objects: what a deletion needs of them (Session implements it). */
-  sessions: { getByName(name: string): { wipe(orgId?: string): Promise<{ existed: boolean } | ErrorResult> } };
+  sessions: { getByName(name: string): { wipe(access?: Access): Promise<{ existed: boolean } | ErrorResult> } };
 };
 
 // Per step: R2 keys listed and deleted (R2 deletes up to 1,000 keys per call; half keeps a step short),

@@ -2,6 +2,7 @@
  * The org's projects, newest first, one page per statement: the page of project rows, their file and
  * token totals (one GROUP BY over the page's files), and each project's last job with its status.
  */
+import type { Access } from "../auth/access";
 import { AppError } from "../errors";
 import { type ProjectRow, projectView } from "./projects";
 
@@ -76,6 +77,7 @@ WITH page AS (
   SELECT project_id, org_id, name, tokenizer, chunk_tokens, overlap_tokens, max_file_bytes, repo_full_name, repo_branch, check_commands, created_at
   FROM projects
   WHERE org_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND project_id < ?3))
+    AND (?5 IS NULL OR project_id IN (SELECT value FROM json_each(?5)))
   ORDER BY created_at DESC, project_id DESC
   LIMIT ?4
 ),
@@ -113,16 +115,19 @@ ORDER BY page.created_at DESC, page.project_id DESC`;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** One page of the org's live projects, newest first, and the cursor of the next page (null at the end). */
+/**
+ * One page of the live projects the caller may touch (the org's, or those its key is limited to), newest
+ * first, and the cursor of the next page (null at the end).
+ */
 export async function listProjects(
   d1: D1Database,
-  orgId: string,
+  access: Access,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<{ projects: ProjectListItem[]; nextCursor: string | null }> {
   const after = page.cursor ? decodeCursor(page.cursor) : undefined;
   const { results } = await d1
     .prepare(LIST_SQL)
-    .bind(orgId, after?.createdAt ?? null, after?.projectId ?? null, page.limit + 1)
+    .bind(access.orgId, after?.createdAt ?? null, after?.projectId ?? null, page.limit + 1, access.projectIds && JSON.stringify(access.projectIds))
     .all<Row>();
   const rows = results.slice(0, page.limit);
   const last = rows[rows.length - 1];

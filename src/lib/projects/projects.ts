@@ -1,14 +1,18 @@
 /**
  * Projects belong to one org; every lookup is scoped by org so a foreign project reads as missing, and a
- * project whose deletion has started (deleted_at set) reads as missing too.
+ * project whose deletion has started (deleted_at set) reads as missing too, and so does a project outside
+ * the list a key was limited to.
  */
 import { and, eq, isNull } from "drizzle-orm";
+import { type Access, mayTouch } from "../auth/access";
 import { notFound } from "../errors";
 import { type Db, tables } from "../storage";
 
 export type ProjectRow = typeof tables.projects.$inferSelect;
 
-export async function getProject(db: Db, projectId: string, orgId: string): Promise<ProjectRow> {
+export async function getProject(db: Db, projectId: string, access: Access): Promise<ProjectRow> {
+  if (!mayTouch(access, projectId)) throw notFound("project");
+  const { orgId } = access;
   const p = await db
     .select()
     .from(tables.projects)

@@ -1,4 +1,8 @@
-/** A session's record (who owns it) and the rule that another org's session is answered like a missing one. */
+/**
+ * A session's record (who owns it) and the rule that another org's session, or one of a project the
+ * caller's key may not touch, is answered like a missing one.
+ */
+import { type Access, mayTouch } from "../auth/access";
 import { AppError } from "../errors";
 import { tableExists } from "../storage/do-migrations";
 
@@ -11,11 +15,16 @@ export function readSessionMeta(sql: SqlStorage): SessionMeta | undefined {
   return row ? (JSON.parse(row.data) as SessionMeta) : undefined;
 }
 
-/** The record when `orgId` owns it; otherwise 404 `session_not_found`, the same as for no session at all. */
-export function requireOwner(meta: SessionMeta | undefined, orgId: string | null | undefined): SessionMeta {
-  if (!meta || meta.orgId !== orgId) throw new AppError(404, "session_not_found", "no such session");
+/** The record when the caller may touch it; otherwise 404 `session_not_found`, the same as for no session at all. */
+export function requireOwner(meta: SessionMeta | undefined, access: Access | undefined): SessionMeta {
+  if (!meta || !access || meta.orgId !== access.orgId || !mayTouch(access, meta.projectId)) {
+    throw new AppError(404, "session_not_found", "no such session");
+  }
   return meta;
 }
+
+/** Access to exactly this session: for the object's own work (alarms, socket messages). */
+export const ownerAccess = (meta: SessionMeta): Access => ({ orgId: meta.orgId, projectIds: [meta.projectId] });
 
 /** Writes the record of a new session; a second create keeps the first record. */
 export function insertSessionRecord(sql: SqlStorage, meta: SessionMeta, meter: unknown, now: number): void {

@@ -3,6 +3,8 @@
  * published as it happens (calls metered at once), the turn remembered, and the result or the error as
  * the last event. The run itself is `runGeneration`, passed in as `run`.
  */
+
+import { orgWide } from "../auth/access";
 import { AppError, envelopeOf } from "../errors";
 import { configuredModel } from "../model/anthropic-adapter";
 import type { Assembler } from "../model/generate";
@@ -84,7 +86,7 @@ export function generateInSession(x: SessionRun): Promise<GenerationResponse> {
   const db = openDb(x.env.DB);
   // Inside the run, after `started`: a failure here (an unknown model's tokenizer) ends as an `error` event.
   const run: SessionRunDeps["run"] = async (emit) => {
-    const project = await getProject(db, x.meta.projectId, x.orgId);
+    const project = await getProject(db, x.meta.projectId, orgWide(x.orgId));
     const assemble = x.assembler(tokenizerFor(configuredModel(x.env)));
     return runGeneration(x.env, db, project, x.orgId, x.body, { assemble, emit, sessionId: x.meta.sessionId });
   };

@@ -25,10 +25,20 @@ export const apiKeys = sqliteTable(
     orgId: text("org_id").notNull(),
     keyHash: text("key_hash").notNull(),
     name: text("name").notNull(),
+    /** The token's first characters, shown in listings so a key can be recognised; never enough to use it. */
+    prefix: text("prefix").notNull().default(""),
+    /** JSON array of scopes (src/lib/auth/scopes.ts); keys made before scopes existed hold every scope. */
+    scopes: text("scopes").notNull().default('["read","ingest","generate","sandbox","admin"]'),
+    /** JSON array of the project ids the key may touch; null for every project of the org. */
+    projectIds: text("project_ids"),
+    expiresAt: integer("expires_at"),
+    /** The key that minted this one; null for an org's first key (minted with the operator's bootstrap token). */
+    createdBy: text("created_by"),
+    lastUsedAt: integer("last_used_at"),
     createdAt: integer("created_at").notNull().default(now),
     revokedAt: integer("revoked_at"),
   },
-  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_org").on(t.orgId)],
+  (t) => [uniqueIndex("api_keys_hash").on(t.keyHash), index("api_keys_org").on(t.orgId, t.createdAt)],
 );
 
 export const projects = sqliteTable(

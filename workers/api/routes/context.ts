@@ -5,6 +5,7 @@ import { assembleForProject } from "../../../src/lib/assembly/assemble-for-proje
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { need } from "../middleware/auth";
 import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
@@ -18,10 +19,10 @@ const Assemble = AssembleFields.extend({
     .default([]),
 });
 
-export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", jsonOf(Assemble), async (c) => {
+export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", need("read"), jsonOf(Assemble), async (c) => {
   const body = c.req.valid("json");
   const db = openDb(c.env.DB);
-  const project = await getProject(db, body.projectId, c.var.orgId);
+  const project = await getProject(db, body.projectId, c.var.key);
   const { callId, ...result } = await assembleForProject(
     { db, shards: c.env.PROJECT_INDEX },
     {

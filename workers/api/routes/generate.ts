@@ -6,6 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { mayTouch } from "../../../src/lib/auth";
 import { AppError, unwrap } from "../../../src/lib/errors";
 import { configuredModel } from "../../../src/lib/model/anthropic-adapter";
 import type { Assembler } from "../../../src/lib/model/generate";
@@ -13,6 +14,7 @@ import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-gen
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { need } from "../middleware/auth";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
@@ -21,12 +23,12 @@ const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).op
 const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
 
 export const generateRoutes = new Hono<AppEnv>()
-  .post("/ai/generate-prototype", jsonOf(GeneratePrototype), async (c) => {
+  .post("/ai/generate-prototype", need("generate"), jsonOf(GeneratePrototype), async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    const project = await getProject(db, body.projectId, c.var.orgId);
+    const project = await getProject(db, body.projectId, c.var.key);
     if (body.sessionId) {
-      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.orgId, body, c.var.requestId)));
+      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
     const tokenizer = tokenizerFor(configuredModel(c.env));
@@ -48,7 +50,7 @@ export const generateRoutes = new Hono<AppEnv>()
    * A reviewer's verdict on a generated change. Approved changes' files become a priority signal of the
    * project's assembly (the spec's "AI feedback"); the verdict is kept on the generation's record.
    */
-  .post("/ai/generations/:id/feedback", jsonOf(Feedback), async (c) => {
+  .post("/ai/generations/:id/feedback", need("generate"), jsonOf(Feedback), async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const row = await db
@@ -57,7 +59,7 @@ export const generateRoutes = new Hono<AppEnv>()
       .where(and(eq(tables.contextSessions.sessionId, c.req.param("id")), eq(tables.contextSessions.orgId, c.var.orgId)))
       .get();
     const meta = GenerationMeta.safeParse(JSON.parse(row?.resultMeta ?? "null"));
-    if (!row || !meta.success) throw new AppError(404, "not_found", "no such generation");
+    if (!row || !meta.success || !mayTouch(c.var.key, row.projectId)) throw new AppError(404, "not_found", "no such generation");
     const feedback = { approved: body.approved, note: body.note ?? null, at: new Date().toISOString() };
     await db
       .update(tables.contextSessions)

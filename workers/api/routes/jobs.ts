@@ -1,9 +1,11 @@
 /** Ingestion job status and chunk reads, live or superseded. */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
+import { mayTouch } from "../../../src/lib/auth";
 import { notFound } from "../../../src/lib/errors";
 import { readJob } from "../../../src/lib/ingest";
 import { type Db, getChunkText, openDb, tables } from "../../../src/lib/storage";
+import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 
 type ChunkRow = typeof tables.chunks.$inferSelect;
@@ -49,15 +51,15 @@ async function currentVersion(db: Db, projectId: string, path: string): Promise<
 }
 
 export const jobRoutes = new Hono<AppEnv>()
-  .get("/jobs/:jobId", async (c) => {
+  .get("/jobs/:jobId", need("read"), async (c) => {
     const job = await readJob(openDb(c.env.DB), c.req.param("jobId"), c.var.orgId);
-    if (!job) throw notFound("job");
+    if (!job || !mayTouch(c.var.key, job.projectId)) throw notFound("job");
     return c.json(job);
   })
-  .get("/chunks/:chunkId", async (c) => {
+  .get("/chunks/:chunkId", need("read"), async (c) => {
     const db = openDb(c.env.DB);
     const found = await findChunk(db, c.req.param("chunkId"), c.var.orgId);
-    if (!found) throw notFound("chunk");
+    if (!found || !mayTouch(c.var.key, found.chunk.projectId)) throw notFound("chunk");
     const { chunk, retiredAt } = found;
     // A retired chunk's object is kept as long as its row (garbage collection counts retired rows as references).
     const text = await getChunkText(c.env.CHUNKS, chunk.r2Key);

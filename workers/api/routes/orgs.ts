@@ -1,12 +1,17 @@
-/** Orgs, API keys and org settings. Only the bootstrap token creates orgs; any org mints keys and sets retention for itself. */
+/**
+ * Orgs, API keys and org settings. Only the operator's bootstrap token creates orgs (`createOrgRoute`,
+ * mounted before key authentication); an org's admin keys mint, list and revoke its keys and set its
+ * retention.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
-import { newId, randomToken, sha256Hex } from "../../../src/lib/crypto/hash";
-import { AppError, notFound } from "../../../src/lib/errors";
+import { createOrg, grantFor, KeyRequest, listKeys, mintKey, requireOrgWide, revokeKey } from "../../../src/lib/auth";
+import { notFound } from "../../../src/lib/errors";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
-import { openDb, tables } from "../../../src/lib/storage";
+import { openDb } from "../../../src/lib/storage";
+import { need, requireOperator } from "../middleware/auth";
 import type { AppEnv } from "../types";
-import { jsonOf } from "../validate";
+import { jsonOf, queryOf } from "../validate";
 
 const Named = z.object({ name: z.string().trim().min(1).max(200) });
 
@@ -29,31 +34,37 @@ async function settingsView(db: ReturnType<typeof openDb>, orgId: string) {
   return { orgId, retention: { ...effective, stored, defaults: RETENTION_DEFAULTS } };
 }
 
-async function mintKey(db: ReturnType<typeof openDb>, orgId: string, name: string): Promise<{ keyId: string; apiKey: string }> {
-  const apiKey = `wk_${randomToken(32)}`;
-  const keyId = newId("key");
-  await db.insert(tables.apiKeys).values({ keyId, orgId, name, keyHash: await sha256Hex(apiKey) });
-  return { keyId, apiKey };
-}
+const KeysQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+export const createOrgRoute = new Hono<AppEnv>().post("/orgs", requireOperator(), jsonOf(Named), async (c) => {
+  const { name } = c.req.valid("json");
+  return c.json(await createOrg(openDb(c.env.DB), name), 201);
+});
 
 export const orgRoutes = new Hono<AppEnv>()
-  .post("/orgs", jsonOf(Named), async (c) => {
-    if (!c.var.isBootstrap) throw new AppError(403, "forbidden", "only the bootstrap token can create orgs");
-    const { name } = c.req.valid("json");
+  .post("/keys", need("admin"), jsonOf(KeyRequest), async (c) => {
+    const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    const orgId = newId("org");
-    await db.insert(tables.orgs).values({ orgId, name });
-    return c.json({ orgId, ...(await mintKey(db, orgId, `${name} (first key)`)) }, 201);
+    const grant = await grantFor(db, c.var.key, body, Date.now());
+    return c.json(await mintKey(db, c.var.orgId, body.name, grant, c.var.key.keyId), 201);
   })
-  .post("/keys", jsonOf(Named), async (c) => {
-    const { name } = c.req.valid("json");
-    return c.json(await mintKey(openDb(c.env.DB), c.var.orgId, name), 201);
+  .get("/keys", need("admin"), queryOf(KeysQuery), async (c) => {
+    return c.json(await listKeys(openDb(c.env.DB), c.var.key, c.req.valid("query")));
   })
-  .get("/orgs/:orgId/settings", async (c) => {
+  .delete("/keys/:keyId", need("admin"), async (c) => {
+    await revokeKey(openDb(c.env.DB), c.var.key, c.req.param("keyId"), Date.now());
+    return c.body(null, 204);
+  })
+  .get("/orgs/:orgId/settings", need("admin"), async (c) => {
+    requireOrgWide(c.var.key, "read org settings");
     const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
     return c.json(await settingsView(openDb(c.env.DB), orgId));
   })
-  .patch("/orgs/:orgId/settings", jsonOf(SettingsPatch), async (c) => {
+  .patch("/orgs/:orgId/settings", need("admin"), jsonOf(SettingsPatch), async (c) => {
+    requireOrgWide(c.var.key, "change org settings");
     const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
     const patch = c.req.valid("json");
     const db = openDb(c.env.DB);

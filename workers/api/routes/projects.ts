@@ -1,8 +1,10 @@
 /** Projects: create, list, read, delete, link a repository, list files, add conversations and logs. */
+
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_ARCHIVE_LIMITS } from "../../../src/lib/archive";
+import { requireOrgWide } from "../../../src/lib/auth";
 import { newId, randomToken } from "../../../src/lib/crypto/hash";
 import { startProjectDeletion } from "../../../src/lib/projects/delete-project";
 import { listFiles } from "../../../src/lib/projects/list-files";
@@ -11,6 +13,7 @@ import { getProject, projectView } from "../../../src/lib/projects/projects";
 import { Conversation, Logs, storeConversation, storeLogs } from "../../../src/lib/projects/records";
 import { FILE_STATUSES, openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
+import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, queryOf } from "../validate";
 
@@ -52,7 +55,8 @@ const ProjectsQuery = z.object({
 });
 
 export const projectRoutes = new Hono<AppEnv>()
-  .post("/projects", jsonOf(CreateProject), async (c) => {
+  .post("/projects", need("ingest"), jsonOf(CreateProject), async (c) => {
+    requireOrgWide(c.var.key, "create projects");
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const projectId = newId("prj");
@@ -68,32 +72,32 @@ export const projectRoutes = new Hono<AppEnv>()
     });
     return c.json({ projectId }, 201);
   })
-  .get("/projects", queryOf(ProjectsQuery), async (c) => {
+  .get("/projects", need("read"), queryOf(ProjectsQuery), async (c) => {
     const q = c.req.valid("query");
-    return c.json(await listProjects(c.env.DB, c.var.orgId, q));
+    return c.json(await listProjects(c.env.DB, c.var.key, q));
   })
-  .delete("/projects/:projectId", async (c) => {
-    const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);
+  .delete("/projects/:projectId", need("admin"), async (c) => {
+    const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.key);
     const jobId = await startProjectDeletion({ d1: c.env.DB, queue: c.env.INGEST_QUEUE }, p);
     return c.json({ jobId }, 202);
   })
-  .get("/projects/:projectId", async (c) => {
-    const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.orgId);
+  .get("/projects/:projectId", need("read"), async (c) => {
+    const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.key);
     return c.json(projectView(p));
   })
-  .patch("/projects/:projectId", jsonOf(UpdateProject), async (c) => {
+  .patch("/projects/:projectId", need("admin"), jsonOf(UpdateProject), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const body = c.req.valid("json");
     const set: Partial<typeof tables.projects.$inferInsert> = {};
     if (body.name !== undefined) set.name = body.name;
     if (body.checkCommands !== undefined) set.checkCommands = body.checkCommands === null ? null : JSON.stringify(body.checkCommands);
     if (Object.keys(set).length > 0) await db.update(tables.projects).set(set).where(eq(tables.projects.projectId, p.projectId));
-    return c.json(projectView(await getProject(db, p.projectId, c.var.orgId)));
+    return c.json(projectView(await getProject(db, p.projectId, c.var.key)));
   })
-  .put("/projects/:projectId/repository", jsonOf(LinkRepository), async (c) => {
+  .put("/projects/:projectId/repository", need("admin"), jsonOf(LinkRepository), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const body = c.req.valid("json");
     const webhookSecret = randomToken(32);
     await db
@@ -102,20 +106,20 @@ export const projectRoutes = new Hono<AppEnv>()
       .where(eq(tables.projects.projectId, p.projectId));
     return c.json({ repository: { fullName: body.fullName, branch: body.branch ?? null }, webhookSecret, webhookPath: "/api/webhooks/github" });
   })
-  .get("/projects/:projectId/files", queryOf(FilesQuery), async (c) => {
+  .get("/projects/:projectId/files", need("read"), queryOf(FilesQuery), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const q = c.req.valid("query");
     return c.json(await listFiles(db, p.projectId, q));
   })
-  .post("/projects/:projectId/conversations", jsonOf(Conversation), async (c) => {
+  .post("/projects/:projectId/conversations", need("ingest"), jsonOf(Conversation), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     return c.json(await storeConversation(recordDeps(c.env), p, c.req.valid("json")), 201);
   })
-  .post("/projects/:projectId/logs", jsonOf(Logs), async (c) => {
+  .post("/projects/:projectId/logs", need("ingest"), jsonOf(Logs), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     return c.json(await storeLogs(recordDeps(c.env), p, c.req.valid("json")), 201);
   });
 

@@ -2,12 +2,14 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { type Access, mayTouch } from "../../../src/lib/auth";
 import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
 import { Change } from "../../../src/lib/sandbox/apply-change";
 import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
 import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
+import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
@@ -18,14 +20,14 @@ const StartRun = z.object({
   limits: RunLimits.partial().default({}),
 });
 
-/** The org's run, or 404 as for a missing one. */
-async function findRun(db: Db, runId: string, orgId: string): Promise<typeof tables.sandboxRuns.$inferSelect> {
+/** The caller's run, or 404 as for a missing one. */
+async function findRun(db: Db, runId: string, access: Access): Promise<typeof tables.sandboxRuns.$inferSelect> {
   const row = await db
     .select()
     .from(tables.sandboxRuns)
-    .where(and(eq(tables.sandboxRuns.runId, runId), eq(tables.sandboxRuns.orgId, orgId)))
+    .where(and(eq(tables.sandboxRuns.runId, runId), eq(tables.sandboxRuns.orgId, access.orgId)))
     .get();
-  if (!row) throw notFound("sandbox run");
+  if (!row || !mayTouch(access, row.projectId)) throw notFound("sandbox run");
   return row;
 }
 
@@ -56,15 +58,15 @@ function respond(
 }
 
 export const sandboxRoutes = new Hono<AppEnv>()
-  .post("/sandbox/runs", jsonOf(StartRun), async (c) => {
+  .post("/sandbox/runs", need("sandbox"), jsonOf(StartRun), async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    const project = await getProject(db, body.projectId, c.var.orgId);
+    const project = await getProject(db, body.projectId, c.var.key);
     const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
     return respond(c, (onEvent) => executeRun(c.env, db, runId, project.projectId, input, onEvent));
   })
-  .get("/sandbox/runs/:runId", async (c) => {
-    const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.orgId);
+  .get("/sandbox/runs/:runId", need("read"), async (c) => {
+    const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.key);
     const results = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "results.json"));
     return c.json({
       runId: row.runId,
@@ -79,18 +81,18 @@ export const sandboxRoutes = new Hono<AppEnv>()
       finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
     });
   })
-  .delete("/sandbox/runs/:runId", async (c) => {
+  .delete("/sandbox/runs/:runId", need("sandbox"), async (c) => {
     const db = openDb(c.env.DB);
-    const row = await findRun(db, c.req.param("runId"), c.var.orgId);
+    const row = await findRun(db, c.req.param("runId"), c.var.key);
     // A run still going would write its results and artifacts after they were deleted.
     if (row.status === "running") throw new AppError(409, "run_in_progress", "the run has not finished; delete it once it has");
     await deleteObjects(c.env.CHUNKS, runKey(row.projectId, row.runId, ""));
     await db.delete(tables.sandboxRuns).where(eq(tables.sandboxRuns.runId, row.runId));
     return c.body(null, 204);
   })
-  .post("/sandbox/runs/:runId/replay", async (c) => {
+  .post("/sandbox/runs/:runId/replay", need("sandbox"), async (c) => {
     const db = openDb(c.env.DB);
-    const original = await findRun(db, c.req.param("runId"), c.var.orgId);
+    const original = await findRun(db, c.req.param("runId"), c.var.key);
     const { runId, input } = await prepareRun(
       c.env,
       db,

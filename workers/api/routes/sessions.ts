@@ -5,11 +5,14 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { mayTouch } from "../../../src/lib/auth";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
+import { socketCallerHeaders } from "../../../src/lib/session";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { need } from "../middleware/auth";
 import { AssembleFields } from "../schemas";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
@@ -18,10 +21,10 @@ import { jsonOf } from "../validate";
 const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .post("/sessions", jsonOf(CreateSession), async (c) => {
+  .post("/sessions", need("read"), jsonOf(CreateSession), async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    const project = await getProject(db, body.projectId, c.var.orgId);
+    const project = await getProject(db, body.projectId, c.var.key);
     const sessionId = newId("ses");
     // Registered before the object exists, so deleting the project always finds every session it has.
     await db.insert(tables.sessions).values({ sessionId, projectId: project.projectId, orgId: c.var.orgId });
@@ -33,14 +36,14 @@ export const sessionRoutes = new Hono<AppEnv>()
     });
     return c.json(info, 201);
   })
-  .get("/sessions/:sessionId", async (c) => {
-    return c.json(unwrap(await sessionStub(c.env, c.req.param("sessionId")).info(c.var.orgId)));
+  .get("/sessions/:sessionId", need("read"), async (c) => {
+    return c.json(unwrap(await sessionStub(c.env, c.req.param("sessionId")).info(c.var.key)));
   })
-  .post("/sessions/:sessionId/assemble", jsonOf(AssembleFields), async (c) => {
+  .post("/sessions/:sessionId/assemble", need("read"), jsonOf(AssembleFields), async (c) => {
     const body = c.req.valid("json");
     const stub = sessionStub(c.env, c.req.param("sessionId"));
     const result = unwrap(
-      await stub.assemble(c.var.orgId, {
+      await stub.assemble(c.var.key, {
         prompt: body.prompt,
         budget: body.budget,
         hotPaths: body.hotPaths,
@@ -50,23 +53,24 @@ export const sessionRoutes = new Hono<AppEnv>()
     );
     return c.json({ model: body.model, ...result });
   })
-  .delete("/sessions/:sessionId", async (c) => {
+  .delete("/sessions/:sessionId", need("read"), async (c) => {
     const sessionId = c.req.param("sessionId");
     const stub = sessionStub(c.env, sessionId);
     const db = openDb(c.env.DB);
     const row = await db.select().from(tables.sessions).where(eq(tables.sessions.sessionId, sessionId)).get();
     const missing = new AppError(404, "session_not_found", "no such session");
-    if (row && row.orgId !== c.var.orgId) throw missing;
+    if (row && (row.orgId !== c.var.orgId || !mayTouch(c.var.key, row.projectId))) throw missing;
     // The object checks the org too: a session created before the registry existed has no row.
-    const { existed } = unwrap(await stub.wipe(c.var.orgId));
+    const { existed } = unwrap(await stub.wipe(c.var.key));
     if (!row && !existed) throw missing;
     if (row) await db.delete(tables.sessions).where(and(eq(tables.sessions.sessionId, sessionId), eq(tables.sessions.orgId, c.var.orgId)));
     return c.body(null, 204);
   })
-  .get("/sessions/:sessionId/ws", async (c) => {
+  .get("/sessions/:sessionId/ws", need("read"), async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new AppError(426, "upgrade_required", "connect with a WebSocket upgrade");
     const stub = sessionStub(c.env, c.req.param("sessionId"));
     const headers = new Headers(c.req.raw.headers);
-    headers.set("x-winky-org", c.var.orgId);
+    for (const [name, value] of Object.entries(socketCallerHeaders(c.var.key))) headers.set(name, value);
+    headers.set("x-winky-request-id", c.var.requestId);
     return stub.fetch(new Request(c.req.url, { headers }));
   });

@@ -21,6 +21,7 @@ import {
   startUpload,
   uploadKey,
 } from "../../../src/lib/uploads";
+import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, parseWith } from "../validate";
 
@@ -48,9 +49,9 @@ function declaredLength(header: string | undefined, max: number): number {
 }
 
 export const uploadRoutes = new Hono<AppEnv>()
-  .post("/projects/:projectId/ingest", async (c) => {
+  .post("/projects/:projectId/ingest", need("ingest"), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const format: ArchiveFormat = formatFor(c.req.header("content-type"));
     const length = c.req.header("content-length");
     if (length !== undefined && Number(length) > MAX_UPLOAD_BYTES) {
@@ -76,15 +77,15 @@ export const uploadRoutes = new Hono<AppEnv>()
     // `waiting`: an earlier upload of the project is still being applied; this one follows it.
     return c.json({ jobId: result.jobId, files: result.filesTotal, batches: result.batches, status: result.waiting ? "waiting" : "queued" }, 202);
   })
-  .post("/projects/:projectId/uploads", jsonOf(StartUpload), async (c) => {
+  .post("/projects/:projectId/uploads", need("ingest"), jsonOf(StartUpload), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const { format } = c.req.valid("json");
     return c.json(await startUpload(db, c.env.CHUNKS, p, format), 201);
   })
-  .put("/projects/:projectId/uploads/:uploadId/parts/:partNumber", async (c) => {
+  .put("/projects/:projectId/uploads/:uploadId/parts/:partNumber", need("ingest"), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const row = await getUpload(db, p, c.req.param("uploadId"));
     const partNumber = parseWith(PartNumber, c.req.param("partNumber"), "part number");
     const length = declaredLength(c.req.header("content-length"), MAX_PART_BYTES);
@@ -92,17 +93,17 @@ export const uploadRoutes = new Hono<AppEnv>()
     if (body === null) throw new AppError(400, "empty_upload", "the request body is empty");
     return c.json(await putPart(db, c.env.CHUNKS, row, partNumber, body, length));
   })
-  .post("/projects/:projectId/uploads/:uploadId/complete", jsonOf(CompleteUpload), async (c) => {
+  .post("/projects/:projectId/uploads/:uploadId/complete", need("ingest"), jsonOf(CompleteUpload), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     const row = await getUpload(db, p, c.req.param("uploadId"));
     const { parts } = c.req.valid("json");
     const result = await completeUpload(ingestDeps(c.env), p, row, parts);
     return c.json(result, result.alreadyCompleted ? 200 : 202);
   })
-  .delete("/projects/:projectId/uploads/:uploadId", async (c) => {
+  .delete("/projects/:projectId/uploads/:uploadId", need("ingest"), async (c) => {
     const db = openDb(c.env.DB);
-    const p = await getProject(db, c.req.param("projectId"), c.var.orgId);
+    const p = await getProject(db, c.req.param("projectId"), c.var.key);
     await abortUpload(db, c.env.CHUNKS, await getUpload(db, p, c.req.param("uploadId")));
     return c.body(null, 204);
   });
