@@ -5,7 +5,7 @@
  * here, so its events reach the sockets as they happen.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type Access, unusableKeys } from "../src/lib/auth";
+import type { Access } from "../src/lib/auth";
 import { AppError, caught, type ErrorResult } from "../src/lib/errors";
 import type { GeneratePrototype, GenerationResponse } from "../src/lib/model/run-generation";
 import * as s from "../src/lib/session";
@@ -86,11 +86,8 @@ export class Session extends DurableObject<Env> {
       throw e;
     }
     this.activity.touch();
-    // The key is checked again every few seconds while its socket is open (see alarm).
-    const checkAt = Date.now() + s.KEY_CHECK_MS;
-    const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > checkAt) await this.ctx.storage.setAlarm(checkAt);
-    return s.acceptSocket(this.ctx, store.log, request, this.running, caller?.keyId ?? "");
+    await s.scheduleKeyCheck(this.ctx.storage, Date.now());
+    return s.acceptSocket(this.ctx, store.log, request, this.running, [s.keyTag(caller?.keyId ?? "")]);
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -104,9 +101,9 @@ export class Session extends DurableObject<Env> {
   }
 
   /**
-   * Deletes the session with everything it stored: its sockets are closed, its alarm and storage deleted.
-   * With `access`, another org's session (or one of a project outside it) is left alone and answered as missing; without it (a project
-   * deletion) any session is wiped. Wiping a session that was never created changes nothing.
+   * Deletes the session with everything it stored (sockets closed, alarm and storage deleted). With `access`,
+   * a session it may not touch is left alone and answered as missing; without it (a project deletion) any
+   * session is wiped. Wiping a session that was never created changes nothing.
    */
   async wipe(access?: Access): Promise<{ existed: boolean } | ErrorResult> {
     return caught(async () => {
@@ -126,13 +123,11 @@ export class Session extends DurableObject<Env> {
     if (!meta) return;
     const { store } = this.open(s.ownerAccess(meta));
     const now = Date.now();
-    const keys = s.socketKeys(this.ctx);
-    if (keys.length > 0) s.closeSocketsOfKeys(this.ctx, await unusableKeys(openDb(this.env.DB), keys, now));
+    await s.closeRevokedSockets(this.ctx, openDb(this.env.DB), now);
     const next = s.alarmDecision({ now, activeAt: this.activity.activeAt(), inFlight: this.activity.inFlight, ttlMs: store.hot.limits.ttlMs });
     if (next.expire) return this.erase(1001, "session expired");
     store.hot.evict(now);
-    const open = this.ctx.getWebSockets().length > 0;
-    await this.ctx.storage.setAlarm(open ? Math.min(next.nextAlarmAt, now + s.KEY_CHECK_MS) : next.nextAlarmAt);
+    await this.ctx.storage.setAlarm(s.withKeyCheck(this.ctx, next.nextAlarmAt, now));
   }
 
   private async erase(code: number, reason: string): Promise<void> {

@@ -9,6 +9,7 @@ export * from "./replay";
 export * from "./session-generation";
 export * from "./session-schema";
 export * from "./session-store";
+export * from "./socket-keys";
 export * from "./sockets";
 export * from "./token-batcher";
 export * from "./window-assembler";
