@@ -9,6 +9,8 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           WINKY_API_TOKEN: "test-bootstrap-token",
+          // Seals the repository tokens orgs give (32 bytes, base64).
+          WINKY_SEAL_KEY: "dGVzdC1zZWFsLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA",
           // Fault injection in the ingestion path (test-only; no deployed environment has this binding).
           WINKY_FAULTS: "on",
           // The git host API is a real HTTP server started by test/global-setup.ts.

@@ -27,6 +27,8 @@ export function ensureDevVars() {
   devVar("SANDBOX_RUNNER_URL", () => `http://127.0.0.1:${process.env.SANDBOX_RUNNER_PORT ?? "8790"}`);
   // The operator's credential: it only creates orgs (POST /api/orgs).
   devVar("WINKY_API_TOKEN", () => `wk_boot_${randomBytes(24).toString("hex")}`);
+  // Seals the repository tokens orgs give when they link a project (src/lib/crypto/seal.ts).
+  devVar("WINKY_SEAL_KEY", () => randomBytes(32).toString("base64"));
   const key = devVar("WINKY_API_KEY", () => `wk_${randomBytes(32).toString("base64url")}`);
   chmodSync(".dev.vars", 0o600);
   return key;

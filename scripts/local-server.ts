@@ -39,6 +39,8 @@ export async function startLocalServer(port: number, state: string, options: Loc
       state,
       "--var",
       `WINKY_API_TOKEN:${bootstrap}`,
+      "--var",
+      `WINKY_SEAL_KEY:${randomBytes(32).toString("base64")}`,
       ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
     ],

@@ -77,7 +77,7 @@ export async function webhookLane(ctx: Ctx, gitHost: string, shared: Shared, eve
   const projectId = await createProject(ctx, "soak webhook");
   if (!projectId) return;
   const repo = `soak/push-${randomUUID().slice(0, 8)}`;
-  const linked = await ctx.rec.call<{ webhookSecret: string }>("link repository", `/api/projects/${projectId}/repository`, {
+  const linked = await ctx.rec.call<{ webhookSecret: string; webhookPath: string }>("link repository", `/api/projects/${projectId}/repository`, {
     method: "PUT",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ fullName: repo }),
@@ -108,7 +108,7 @@ export async function webhookLane(ctx: Ctx, gitHost: string, shared: Shared, eve
     before = after;
     const t0 = Date.now();
     const signature = `sha256=${createHmac("sha256", linked.webhookSecret).update(body).digest("hex")}`;
-    const r = await ctx.rec.call<{ jobs: { jobId: string }[] }>("webhook push", "/api/webhooks/github", {
+    const r = await ctx.rec.call<{ jobs: { jobId: string }[] }>("webhook push", linked.webhookPath, {
       method: "POST",
       token: "",
       headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": signature },

@@ -1,10 +1,10 @@
 // Secrets are not in wrangler.toml, so `wrangler types` cannot see them; declared here.
 declare namespace Cloudflare {
   interface Env {
-    /** Bootstrap token of the local/default org (`.dev.vars` locally, a secret in production). */
+    /** The operator's bootstrap token: it creates orgs and nothing else (`.dev.vars` locally, a secret in production). */
     WINKY_API_TOKEN?: string;
-    /** Token of the git host API used to fetch pushed files (optional for public repositories). */
-    GIT_API_TOKEN?: string;
+    /** The key that seals credentials orgs give us (32 random bytes, base64; src/lib/crypto/seal.ts). */
+    WINKY_SEAL_KEY?: string;
     /** The local sandbox runner (`npm run dev` starts it and writes both to .dev.vars). */
     SANDBOX_RUNNER_URL?: string;
     SANDBOX_RUNNER_SECRET?: string;

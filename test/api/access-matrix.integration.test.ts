@@ -31,7 +31,8 @@ const assemble = { prompt: "where is add defined", budget: 4096 };
 
 const MATRIX: Record<string, Entry> = {
   "POST /api/orgs": { auth: "operator" },
-  "POST /api/webhooks/github": { auth: "signature" },
+  "POST /api/webhooks/github": { auth: "public" },
+  "POST /api/webhooks/github/:projectId": { auth: "signature" },
   "GET /health": { auth: "public" },
   "POST /api/keys": {
     auth: "admin",

@@ -19,16 +19,19 @@ async function hostLog(): Promise<HostRequest[]> {
   return (await fetch(`${env.GIT_API_BASE_URL}/__log`)).json();
 }
 
-async function deliver(payload: unknown, secret: string): Promise<Response> {
+/** A project's webhook: its URL and secret. */
+type Hook = { path: string; secret: string };
+
+async function deliver(payload: unknown, hook: Hook): Promise<Response> {
   const body = new TextEncoder().encode(JSON.stringify(payload));
-  const headers = { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${await hmacSha256Hex(secret, body)}` };
-  return api("/api/webhooks/github", { method: "POST", body, headers, token: "" });
+  const headers = { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": `sha256=${await hmacSha256Hex(hook.secret, body)}` };
+  return api(hook.path, { method: "POST", body, headers, token: "" });
 }
 
-async function linkedProject(): Promise<{ repo: string; projectId: string; secret: string }> {
+async function linkedProject(): Promise<{ repo: string; projectId: string; hook: Hook }> {
   const repo = `octo/push-${crypto.randomUUID().slice(0, 8)}`;
   const projectId = await createProject();
-  const linked = await json<{ webhookSecret: string }>(
+  const linked = await json<{ webhookSecret: string; webhookPath: string }>(
     await api(`/api/projects/${projectId}/repository`, {
       method: "PUT",
       body: JSON.stringify({ fullName: repo }),
@@ -36,15 +39,15 @@ async function linkedProject(): Promise<{ repo: string; projectId: string; secre
     }),
     200,
   );
-  return { repo, projectId, secret: linked.webhookSecret };
+  return { repo, projectId, hook: { path: linked.webhookPath, secret: linked.webhookSecret } };
 }
 
 function push(repo: string, before: string, after: string, commits: { id: string; added?: string[]; removed?: string[]; modified?: string[] }[], extra = {}) {
   return { ref: "refs/heads/main", before, after, repository: { full_name: repo, default_branch: "main" }, commits, ...extra };
 }
 
-async function pushed(payload: unknown, secret: string) {
-  const res = await json<{ jobs: { jobId: string }[] }>(await deliver(payload, secret), 202);
+async function pushed(payload: unknown, hook: Hook) {
+  const res = await json<{ jobs: { jobId: string }[] }>(await deliver(payload, hook), 202);
   const jobId = res.jobs[0]?.jobId as string;
   return { jobId, job: await waitForJob(jobId) };
 }
@@ -55,7 +58,7 @@ async function paths(projectId: string): Promise<string[]> {
 
 describe("push webhook: pushes are ingested like uploads", () => {
   it("indexes the normal files, skips ignored ones without fetching them, and lists refused paths with reasons", async () => {
-    const { repo, projectId, secret } = await linkedProject();
+    const { repo, projectId, hook } = await linkedProject();
     const after = sha("a");
     await publish(repo, after, ".gitignore", "generated/\n");
     await publish(repo, after, "lib/.gitignore", "local.ts\n");
@@ -75,7 +78,7 @@ describe("push webhook: pushes are ingested like uploads", () => {
       tooLong,
     ];
 
-    const { jobId, job } = await pushed(push(repo, sha("0"), after, [{ id: "c1", added }]), secret);
+    const { jobId, job } = await pushed(push(repo, sha("0"), after, [{ id: "c1", added }]), hook);
     expect(job).toMatchObject({
       status: "done",
       files: { total: 4, done: 2, ignored: 3 },
@@ -119,10 +122,10 @@ describe("push webhook: pushes are ingested like uploads", () => {
   });
 
   it("lists the changed files through the compare API, paged, when the payload's commit list is cut", async () => {
-    const { repo, projectId, secret } = await linkedProject();
+    const { repo, projectId, hook } = await linkedProject();
     const first = sha("1");
     for (const p of ["old.ts", "old-name.ts", "stays.ts"]) await publish(repo, first, p, `export const v = "${p}";\n`);
-    expect((await pushed(push(repo, sha("0"), first, [{ id: "c0", added: ["old.ts", "old-name.ts", "stays.ts"] }]), secret)).job.status).toBe("done");
+    expect((await pushed(push(repo, sha("0"), first, [{ id: "c0", added: ["old.ts", "old-name.ts", "stays.ts"] }]), hook)).job.status).toBe("done");
 
     const second = sha("2");
     const added = Array.from({ length: 101 }, (_, i) => `pkg/f${i}.ts`);
@@ -136,20 +139,25 @@ describe("push webhook: pushes are ingested like uploads", () => {
     });
     // GitHub lists at most 2048 commits; these name one file, and the comparison has the rest.
     const commits = Array.from({ length: 2048 }, (_, i) => ({ id: `c${i}`, added: i === 0 ? ["pkg/f0.ts"] : [] }));
-    const { job } = await pushed(push(repo, first, second, commits), secret);
+    const { job } = await pushed(push(repo, first, second, commits), hook);
     expect(job).toMatchObject({ status: "done", files: { total: 104, done: 102, removed: 2 } });
     expect(await paths(projectId)).toEqual([...added, "new-name.ts", "stays.ts"].sort());
-    const pages = (await hostLog()).filter((r) => r.url.includes(`/repos/${repo}/compare/`)).map((r) => new URL(r.url, "http://h").searchParams.get("page"));
-    expect(pages).toEqual(["1", "2"]);
+    const compares = (await hostLog()).filter((r) => r.url.includes(`/repos/${repo}/compare/`)).map((r) => new URL(r.url, "http://h").searchParams);
+    // First the order of the indexed commit and the pushed one (one file's worth), then the files, paged.
+    expect(compares.map((q) => [q.get("per_page"), q.get("page")])).toEqual([
+      ["1", "1"],
+      ["100", "1"],
+      ["100", "2"],
+    ]);
   });
 
   it("retries a message the git host rate-limits after the wait it asks for, and the job still ends done", async () => {
-    const { repo, projectId, secret } = await linkedProject();
+    const { repo, projectId, hook } = await linkedProject();
     const after = sha("b");
     await publish(repo, after, "src/limited.ts", "export const limited = true;\n");
     await control(`/__limit/${repo}`, { count: 2, status: 429, headers: { "retry-after": "1" } });
     const started = Date.now();
-    const { jobId, job } = await pushed(push(repo, sha("0"), after, [{ id: "c1", added: ["src/limited.ts"] }]), secret);
+    const { jobId, job } = await pushed(push(repo, sha("0"), after, [{ id: "c1", added: ["src/limited.ts"] }]), hook);
     expect(job).toMatchObject({ status: "done", files: { done: 1 } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     expect(await paths(projectId)).toEqual(["src/limited.ts"]);
@@ -163,7 +171,8 @@ describe("push webhook: pushes are ingested like uploads", () => {
   });
 
   it("refuses a payload over GitHub's 25 MB cap with 413 before reading it whole", async () => {
-    const res = await api("/api/webhooks/github", {
+    const { hook } = await linkedProject();
+    const res = await api(hook.path, {
       method: "POST",
       body: new Uint8Array(25 * 1024 * 1024 + 1),
       headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "sha256=00" },
@@ -173,9 +182,9 @@ describe("push webhook: pushes are ingested like uploads", () => {
   });
 
   it("answers 503 with the host's retry-after when the comparison is rate-limited, and starts nothing", async () => {
-    const { repo, projectId, secret } = await linkedProject();
+    const { repo, projectId, hook } = await linkedProject();
     await control(`/__limit/${repo}`, { count: 1, status: 429, headers: { "retry-after": "120" } });
-    const res = await deliver(push(repo, sha("3"), sha("4"), [{ id: "c1", added: ["a.ts"] }], { forced: true }), secret);
+    const res = await deliver(push(repo, sha("3"), sha("4"), [{ id: "c1", added: ["a.ts"] }], { forced: true }), hook);
     expect(res.headers.get("retry-after")).toBe("120");
     expect((await json<{ error: { code: string } }>(res, 503)).error.code).toBe("git_host_unavailable");
     const jobs = await env.DB.prepare("SELECT count(*) AS n FROM ingest_jobs WHERE project_id = ?").bind(projectId).first<{ n: number }>();

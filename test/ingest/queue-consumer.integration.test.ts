@@ -59,6 +59,8 @@ describe("ingestion queue consumer", () => {
 
   it("records a failed attempt and asks for a retry with backoff; the dead-letter consumer fails the job visibly", async () => {
     const projectId = await createProject();
+    // Fetched only while the project is linked to the repository the message names.
+    await env.DB.prepare("UPDATE projects SET repo_full_name = 'acme/down' WHERE project_id = ?").bind(projectId).run();
     const jobId = await newJob(projectId, 1);
     const msg = { kind: "git", jobId, projectId, seq: 0, repo: "acme/down", ref: "abc123", paths: ["fail-500/a.ts"] };
 
@@ -79,6 +81,19 @@ describe("ingestion queue consumer", () => {
     const job = await waitForJob(jobId);
     expect(job.status).toBe("failed");
     expect(job.errors).toEqual([{ message: expect.stringMatching(/batch 0 failed after 2 attempts: GitHostError: git host answered 500/) }]);
+  });
+
+  it("fails at once a git message naming a repository the project is not linked to, fetching nothing", async () => {
+    const projectId = await createProject();
+    await env.DB.prepare("UPDATE projects SET repo_full_name = 'acme/mine' WHERE project_id = ?").bind(projectId).run();
+    const jobId = await newJob(projectId, 1);
+    const msg = { kind: "git", jobId, projectId, seq: 0, repo: "victim/private", ref: "a".repeat(40), paths: ["keys.txt"] };
+    const result = await deliver("winky-ingest", [msg]);
+    expect(result.retryMessages).toEqual([]);
+    const row = await env.DB.prepare("SELECT last_error FROM job_batches WHERE job_id = ?").bind(jobId).first<{ last_error: string }>();
+    expect(row?.last_error).toContain("no longer linked to victim/private");
+    const log = (await (await fetch(`${env.GIT_API_BASE_URL}/__log`)).json()) as { url: string }[];
+    expect(log.filter((r) => r.url.includes("victim/private"))).toEqual([]);
   });
 
   it("dead-letters at once a message whose work can never succeed, and a message that fails validation", async () => {

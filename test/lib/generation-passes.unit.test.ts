@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AssembleResult, ContextPiece } from "../../src/lib/assembly/assemble";
 import type { Completion } from "../../src/lib/model/anthropic-adapter";
-import { unknownCitations } from "../../src/lib/model/citations";
+import { SentSources, unknownCitations } from "../../src/lib/model/citations";
 import { fitPrompt, type PassContext } from "../../src/lib/model/fit-prompt";
 import type { Assembler, GenerationEvent, Model } from "../../src/lib/model/generation-types";
 import { askJson, parseJsonAnswer } from "../../src/lib/model/json-answer";
@@ -155,9 +155,24 @@ describe("prompt templates", () => {
 });
 
 describe("unknownCitations", () => {
+  const sent = new SentSources();
+  sent.add([
+    { chunkId: "sent", startLine: 10, endLine: 40 },
+    { chunkId: "sent", startLine: 90, endLine: 95 },
+  ]);
+
   it("names every cited chunk that was not sent", () => {
     const change = { files: [], sources: [{ claim: "c", chunkIds: ["sent", "invented"] }] };
-    expect(unknownCitations(change, new Set(["sent"]))).toEqual(['claim "c" cites invented, which was not in the context sent']);
+    expect(unknownCitations(change, sent)).toEqual(['claim "c" cites invented, which was not in the context sent']);
+  });
+
+  it("checks cited lines against the line ranges sent of that chunk, not only its id", () => {
+    const change = { files: [], sources: [{ claim: "c", chunkIds: ["sent:12-30", "sent:91-95", "sent:35-60", "sent:1-5", "invented:1-2"] }] };
+    expect(unknownCitations(change, sent)).toEqual([
+      'claim "c" cites lines 35-60 of sent, which were not in the context sent',
+      'claim "c" cites lines 1-5 of sent, which were not in the context sent',
+      'claim "c" cites invented, which was not in the context sent',
+    ]);
   });
 });
 
@@ -174,7 +189,7 @@ describe("verifyAndRepair", () => {
         status: statuses.shift() ?? "passed",
         results: [{ command: "t", exitCode: 1, stdout: "boom", stderr: "" }] as never,
       }),
-      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.js", content: "broken" }], sources: [] }, sent: new Set() },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.js", content: "broken" }], sources: [] }, sent: new SentSources() },
     );
     expect(result.repairs).toBe(1);
     expect(result.verification.map((v) => v.status)).toEqual(["failed", "passed"]);

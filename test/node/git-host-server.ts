@@ -4,7 +4,8 @@
  * GET /repos/:owner/:repo/compare/:base...:head?per_page=&page=  (files paged like GitHub's),
  * and control routes tests use:
  * PUT /__files/:owner/:repo/:ref/:path  publishes file contents at a commit;
- * PUT /__compare/:owner/:repo/:base/:head  publishes a comparison's files (JSON `{ files }`);
+ * PUT /__compare/:owner/:repo/:base/:head  publishes a comparison's files and status (JSON `{ files, status? }`, status "ahead" by default);
+ * PUT /__private/:owner/:repo  makes the repository private: it answers 404 unless the request carries `Bearer <token>` (JSON `{ token }`);
  * PUT /__limit/:owner/:repo  makes the repository's next `count` requests answer `status` with `headers` (JSON);
  * GET /__log  lists every request outside the control routes, in order, as `{ method, url, status }`;
  * POST /__dying-runner/runs and /__silent-runner/runs  play a sandbox runner that dies mid-run or never answers;
@@ -17,7 +18,8 @@ export type HostRequest = { method: string; url: string; status: number };
 
 export async function startGitHost(): Promise<{ url: string; close: () => Promise<void> }> {
   const files = new Map<string, Buffer>();
-  const comparisons = new Map<string, unknown[]>();
+  const comparisons = new Map<string, { files: unknown[]; status: string }>();
+  const privateRepos = new Map<string, string>();
   const limits = new Map<string, { count: number; status: number; headers: OutgoingHttpHeaders }>();
   const log: HostRequest[] = [];
   const server = createServer((req, res) => {
@@ -43,6 +45,10 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
         answer(limit.status, { "content-type": "application/json", ...limit.headers }, '{"message":"API rate limit exceeded"}');
         return;
       }
+      const owner = repoKey ? `${repoKey[1]}/${repoKey[2]}`.toLowerCase() : "";
+      const needs = privateRepos.get(owner);
+      if (needs !== undefined && req.headers.authorization !== `Bearer ${needs}`)
+        return answer(404, { "content-type": "application/json" }, '{"message":"Not Found"}');
       const get = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(url.pathname);
       if (req.method === "GET" && get) {
         const [, owner, repo, path] = get as unknown as [string, string, string, string];
@@ -57,12 +63,13 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
       const compare = /^\/repos\/([^/]+)\/([^/]+)\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(url.pathname);
       if (req.method === "GET" && compare) {
         const [, owner, repo, base, head] = compare as unknown as [string, string, string, string, string];
-        const all = comparisons.get(`${owner}/${repo}:${base}...${head}`.toLowerCase());
-        if (all === undefined) return answer(404, { "content-type": "application/json" }, '{"message":"Not Found"}');
+        const found = comparisons.get(`${owner}/${repo}:${base}...${head}`.toLowerCase());
+        if (found === undefined) return answer(404, { "content-type": "application/json" }, '{"message":"Not Found"}');
+        const all = found.files;
         const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
         const page = Number(url.searchParams.get("page") ?? 1);
         const files = all.slice((page - 1) * perPage, page * perPage);
-        return answer(200, { "content-type": "application/json" }, JSON.stringify({ status: "ahead", files }));
+        return answer(200, { "content-type": "application/json" }, JSON.stringify({ status: found.status, files }));
       }
       answer(404, {});
     });
@@ -95,7 +102,14 @@ export async function startGitHost(): Promise<{ url: string; close: () => Promis
     const cmp = /^\/__compare\/([^/]+)\/([^/]+)\/([0-9a-f]+)\/([0-9a-f]+)$/.exec(url.pathname);
     if (method === "PUT" && cmp) {
       const [, owner, repo, base, head] = cmp as unknown as [string, string, string, string, string];
-      comparisons.set(`${owner}/${repo}:${base}...${head}`.toLowerCase(), (JSON.parse(body.toString()) as { files: unknown[] }).files);
+      const published = JSON.parse(body.toString()) as { files?: unknown[]; status?: string };
+      comparisons.set(`${owner}/${repo}:${base}...${head}`.toLowerCase(), { files: published.files ?? [], status: published.status ?? "ahead" });
+      res.writeHead(204).end();
+      return;
+    }
+    const priv = /^\/__private\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (method === "PUT" && priv) {
+      privateRepos.set(`${priv[1]}/${priv[2]}`.toLowerCase(), (JSON.parse(body.toString()) as { token: string }).token);
       res.writeHead(204).end();
       return;
     }

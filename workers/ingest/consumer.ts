@@ -29,7 +29,8 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
   const deps = {
     db,
     bucket: faults ? faultyBucket(env.CHUNKS) : env.CHUNKS,
-    gitHost: { baseUrl: env.GIT_API_BASE_URL, token: env.GIT_API_TOKEN },
+    gitHostUrl: env.GIT_API_BASE_URL,
+    sealKey: env.WINKY_SEAL_KEY,
     projectIndex: faults ? faultyShards(env.PROJECT_INDEX) : env.PROJECT_INDEX,
     deadlines: faults ? faultDeadlines() : undefined,
   };

@@ -3,6 +3,11 @@
  * start with "---" and end with a newline: tiktoken's pre-tokenizer never joins a newline with a
  * following "-", so the prompt's token count is exactly the sum of its blocks' counts, and the
  * assembler counts a 500k-token prompt by adding cached block counts instead of re-encoding it.
+ *
+ * Only the prompt's own structure starts a line with "---". Everything else — repository text, summaries,
+ * conversation, logs, the user's request, sandbox output inside a repair instruction — goes through
+ * `escapeMarkers`, so no content can end its block or open another (a file holding
+ * "---source: <other id>, src/auth.ts:1-3" or "---USER_INSTRUCTION---" shows as "\---…", plain text).
  */
 
 export const SYSTEM_PROMPT =
@@ -18,6 +23,15 @@ export type ConversationMessage = { role: string; content: string };
 
 const withNewline = (s: string): string => (s.endsWith("\n") ? s : `${s}\n`);
 
+/**
+ * Content lines that would read as structure get a backslash in front: "---x" → "\---x", and a line
+ * already of backslashes then "---" one more, so the escaping is reversible. A carriage return or any
+ * other line break a reader might honour starts a line too.
+ */
+export function escapeMarkers(text: string): string {
+  return text.replace(/(^|[\n\r\u2028\u2029\u0085\v\f])(\\*---)/g, "$1\\$2");
+}
+
 /** The `---source:` line that opens every snippet and summary. */
 export function sourceLine(p: Omit<RenderPiece, "text">): string {
   if (p.kind === "chunk") return `---source: ${p.id}, ${p.path}:${p.startLine}-${p.endLine}\n`;
@@ -26,7 +40,7 @@ export function sourceLine(p: Omit<RenderPiece, "text">): string {
 
 /** One snippet block: its source line, then its text, ending in a newline. */
 export function renderPiece(p: RenderPiece): string {
-  return `${sourceLine(p)}${withNewline(p.text)}`;
+  return `${sourceLine(p)}${withNewline(escapeMarkers(p.text))}`;
 }
 
 export const SECTION = {
@@ -40,11 +54,11 @@ export function systemBlock(): string {
 }
 
 export function conversationBlock(messages: ConversationMessage[]): string {
-  return messages.length ? `---USER_CONVERSATION---\n${messages.map((m) => withNewline(`[${m.role}] ${m.content}`)).join("")}` : "";
+  return messages.length ? `---USER_CONVERSATION---\n${messages.map((m) => withNewline(escapeMarkers(`[${m.role}] ${m.content}`))).join("")}` : "";
 }
 
 export function instructionBlock(instruction: string): string {
-  return `---USER_INSTRUCTION---\n${withNewline(instruction)}`;
+  return `---USER_INSTRUCTION---\n${withNewline(escapeMarkers(instruction))}`;
 }
 
 export function responseFormatBlock(): string {

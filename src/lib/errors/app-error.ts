@@ -5,7 +5,7 @@ export type ErrorIssue = { path: string; message: string };
 export type ErrorBody = { code: string; message: string; issues?: ErrorIssue[]; requestId?: string };
 
 export class AppError extends Error {
-  readonly status: 400 | 401 | 403 | 404 | 409 | 411 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 402 | 409 | 410 | 411 | 413 | 415 | 422 | 426 | 429 | 500 | 502 | 503;
   readonly code: string;
   readonly issues: ErrorIssue[] | undefined;
 

@@ -10,12 +10,28 @@ const ChangedFile = z.object({
 export type ChangedFile = z.infer<typeof ChangedFile>;
 
 const ComparePage = z.object({ files: z.array(ChangedFile).default([]) });
+const CompareStatus = z.object({ status: z.enum(["ahead", "behind", "identical", "diverged"]) });
+export type CommitOrder = z.infer<typeof CompareStatus>["status"];
 
 const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const PER_PAGE = 100;
 // 50 pages of 100 is 5,000 files; GitHub itself lists at most 300 per comparison, so this bounds a host
 // that pages forever, not a real push.
 const MAX_PAGES = 50;
+
+/**
+ * How `head` stands to `base` in the repository: `behind` or `identical` when `head` is already in
+ * `base`'s history. Null when the host does not know one of them in this repository (404).
+ */
+export async function commitOrder(host: GitHost, repo: string, base: string, head: string): Promise<CommitOrder | null> {
+  if (!COMMIT_ID.test(base) || !COMMIT_ID.test(head)) throw new GitHostError(`compare needs two commit ids, got "${base}" and "${head}"`, 400, false);
+  const url = repoUrl(host, repo, "compare", [`${base}...${head}`], { per_page: "1", page: "1" });
+  const res = await getFromHost(host, url, "application/vnd.github+json", `compare ${repo} ${base}...${head}`);
+  if (res === null) return null;
+  const parsed = CompareStatus.safeParse(await res.json());
+  if (!parsed.success) throw new GitHostError(`compare ${repo} ${base}...${head} has no status`, 502, false);
+  return parsed.data.status;
+}
 
 /**
  * Every file changed from the merge base of `base` and `head` to `head`, reading pages of 100 until a

@@ -6,6 +6,7 @@ import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { type Db, runBatch, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
+import { projectGitHost } from "./enqueue-push";
 import { outcomeKey, stageEntry } from "./entry-outcome";
 import { indexInShard, type ShardNamespace } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
@@ -16,7 +17,10 @@ import { writeFiles } from "./write-files";
 export type ProcessDeps = {
   db: Db;
   bucket: R2Bucket;
-  gitHost: GitHost;
+  /** The git host's base URL; each project's own credential is added for its fetches. */
+  gitHostUrl: string;
+  /** Opens the projects' sealed credentials (WINKY_SEAL_KEY). */
+  sealKey: string | undefined;
   projectIndex: ShardNamespace;
   /** Overrides of the default deadlines (tests shorten them). */
   deadlines?: Partial<Record<DeadlineKind, number>> | undefined;
@@ -67,6 +71,9 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     const ignored = new Set(msg.ignored);
     for (const f of batch.files) if (!ignored.has(f.path)) prepared.push(await prepareStaged(project, f));
   } else if (msg.kind === "git") {
+    // Only the repository the project is linked to now, with the project's own credential.
+    if (msg.repo.toLowerCase() !== project.repoFullName) throw new PermanentError(`the project is no longer linked to ${msg.repo}`);
+    const gitHost = await projectGitHost(deps.gitHostUrl, deps.sealKey, project);
     // The route checked these paths; a message enqueued before it did is held to the same rules here.
     const paths: string[] = [];
     for (const checked of msg.paths.map(checkPushPath)) {
@@ -75,10 +82,10 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     }
     // One read per path per message: a pushed .gitignore is both a rule and a file.
     const cache: GitCache = new Map();
-    const rules = await gitIgnoreRules(deps.gitHost, msg.repo, msg.ref, paths, cache, errors);
+    const rules = await gitIgnoreRules(gitHost, msg.repo, msg.ref, paths, cache, errors);
     const wanted = paths.filter((p) => !rules.isIgnored(p));
     for (const p of paths) if (rules.isIgnored(p)) gitSkipped.push({ path: p, reason: "ignored", detail: ".gitignore" });
-    for (const [path, bytes] of await fetchGitFiles(deps.gitHost, msg.repo, msg.ref, wanted, cache)) {
+    for (const [path, bytes] of await fetchGitFiles(gitHost, msg.repo, msg.ref, wanted, cache)) {
       if (bytes === null) removals.push(path);
       else prepared.push(await prepareBytes(project, path, bytes));
     }
@@ -193,7 +200,9 @@ function addSkipped(outcomes: BatchOutcomes, skipped: SkippedView[]): void {
   }
 }
 
-export async function loadProjectSettings(db: Db, projectId: string): Promise<(ProjectSettings & { name: string }) | undefined> {
+export type LoadedProject = ProjectSettings & { name: string; repoFullName: string | null; gitToken: string | null };
+
+export async function loadProjectSettings(db: Db, projectId: string): Promise<LoadedProject | undefined> {
   const p = await db.select().from(tables.projects).where(eq(tables.projects.projectId, projectId)).get();
   // A project being deleted takes no more writes: its remaining messages end at once.
   if (!p || p.deletedAt !== null) return undefined;
@@ -204,5 +213,7 @@ export async function loadProjectSettings(db: Db, projectId: string): Promise<(P
     chunkTokens: p.chunkTokens,
     overlapTokens: p.overlapTokens,
     maxFileBytes: p.maxFileBytes,
+    repoFullName: p.repoFullName,
+    gitToken: p.gitToken,
   };
 }

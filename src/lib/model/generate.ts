@@ -11,7 +11,7 @@ import type { AssembleResult } from "../assembly/assemble";
 import { AppError } from "../errors";
 import { failureKind } from "./anthropic-adapter";
 import { askPass } from "./ask-pass";
-import { unknownCitations } from "./citations";
+import { SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import type { Assembler, GenerationEvent, Model, Verification, Verifier } from "./generation-types";
 import { budgetFor, CHANGE_MAX_TOKENS, PLAN_BUDGET, PLAN_MAX_TOKENS } from "./limits";
@@ -21,7 +21,7 @@ import { generateSegmented, segmentCount } from "./segmented";
 import { verifyAndRepair } from "./verify-repair";
 
 // The module's former exports, for callers that import them from here.
-export { unknownCitations } from "./citations";
+export { SentSources, unknownCitations } from "./citations";
 export type { AssembleOptions, Assembler, GenerationEvent, Model, Verifier } from "./generation-types";
 export { askJson } from "./json-answer";
 export { CHANGE_MAX_TOKENS, MAX_REPAIRS, MAX_SEGMENTS, PLAN_BUDGET, PLAN_MAX_TOKENS, SEGMENT_TOKENS } from "./limits";
@@ -76,7 +76,8 @@ export async function generate(
     hotPaths: [...new Set([...hotPaths, ...plan.steps.flatMap((s) => s.files)])],
     maxTokens: CHANGE_MAX_TOKENS,
   });
-  const sent = new Set(expandFit.context.contextPieces.map((p) => p.chunkId));
+  const sent = new SentSources();
+  sent.add(expandFit.context.contextPieces);
   let change: ProposedChange;
   let isSegmented = false;
   try {

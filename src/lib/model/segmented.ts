@@ -3,8 +3,10 @@
  * smaller context focused on a group of the files the full context held, then one cross-check pass
  * reads every part's proposal against the sources and merges them into one change.
  */
+
 import type { AssembleResult } from "../assembly/assemble";
 import { askPass } from "./ask-pass";
+import type { SentSources } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import { budgetFor, CHANGE_MAX_TOKENS, MAX_SEGMENTS, PLAN_BUDGET, SEGMENT_TOKENS } from "./limits";
 import { crossCheckInstruction, planQuery, segmentInstruction } from "./prompts";
@@ -35,7 +37,7 @@ export async function generateSegmented(
   plan: Plan,
   full: AssembleResult,
   budget: number,
-  sent: Set<string>,
+  sent: SentSources,
 ): Promise<ProposedChange> {
   const planJson = JSON.stringify(plan);
   const query = planQuery(prompt, plan);
@@ -46,7 +48,7 @@ export async function generateSegmented(
     const pass = `segment ${i + 1}`;
     const instruction = segmentInstruction(prompt, planJson, i + 1, groups.length, files);
     const fit = await fitPrompt(ctx, { pass, query, instruction, budget: partBudget, hotPaths: files, maxTokens: CHANGE_MAX_TOKENS, exclusiveHotPaths: true });
-    for (const p of fit.context.contextPieces) sent.add(p.chunkId);
+    sent.add(fit.context.contextPieces);
     proposals.push(await askPass(ctx, pass, fit, ProposedChange, CHANGE_MAX_TOKENS));
   }
   const changed = [...new Set(proposals.flatMap((p) => p.files.map((f) => f.path)))];
@@ -60,6 +62,6 @@ export async function generateSegmented(
     maxTokens: CHANGE_MAX_TOKENS,
     exclusiveHotPaths: true,
   });
-  for (const p of fit.context.contextPieces) sent.add(p.chunkId);
+  sent.add(fit.context.contextPieces);
   return askPass(ctx, "cross-check", fit, ProposedChange, CHANGE_MAX_TOKENS);
 }

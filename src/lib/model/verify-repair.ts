@@ -3,7 +3,7 @@
  * logs and the changed files (a minimal context), up to MAX_REPAIRS times.
  */
 import { askPass } from "./ask-pass";
-import { unknownCitations } from "./citations";
+import { type SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import type { Verification, Verifier } from "./generation-types";
 import { budgetFor, CHANGE_MAX_TOKENS, MAX_REPAIRS, PLAN_BUDGET } from "./limits";
@@ -17,7 +17,7 @@ const REPAIR_QUERY_CHARS = 2_000;
 export async function verifyAndRepair(
   ctx: PassContext,
   verify: Verifier,
-  p: { prompt: string; budget: number; change: ProposedChange; sent: Set<string> },
+  p: { prompt: string; budget: number; change: ProposedChange; sent: SentSources },
 ): Promise<{ change: ProposedChange; verification: Verification[]; repairs: number }> {
   const { prompt, budget, sent } = p;
   let change = p.change;
@@ -45,7 +45,7 @@ export async function verifyAndRepair(
       maxTokens: CHANGE_MAX_TOKENS,
       exclusiveHotPaths: true,
     });
-    for (const piece of repairFit.context.contextPieces) sent.add(piece.chunkId);
+    sent.add(repairFit.context.contextPieces);
     change = await askPass(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS);
     ctx.warnings.push(...unknownCitations(change, sent));
   }

@@ -150,6 +150,7 @@ function toItem(r: Row): ProjectListItem {
     repoBranch: r.repo_branch,
     webhookSecret: null,
     gitToken: null,
+    pushedCommit: null,
     checkCommands: r.check_commands,
     createdAt: r.created_at,
     deletedAt: null,

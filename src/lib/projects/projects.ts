@@ -22,6 +22,9 @@ export async function getProject(db: Db, projectId: string, access: Access): Pro
   return p;
 }
 
+/** Where GitHub delivers the project's pushes: each project has its own URL, so one secret checks a delivery. */
+export const webhookPath = (projectId: string): string => `/api/webhooks/github/${projectId}`;
+
 /** The public view of a project (never its webhook secret or git token). */
 export function projectView(p: ProjectRow) {
   return {
@@ -31,7 +34,14 @@ export function projectView(p: ProjectRow) {
     chunkTokens: p.chunkTokens,
     overlapTokens: p.overlapTokens,
     maxFileBytes: p.maxFileBytes,
-    repository: p.repoFullName ? { fullName: p.repoFullName, branch: p.repoBranch } : null,
+    repository: p.repoFullName
+      ? {
+          fullName: p.repoFullName,
+          branch: p.repoBranch,
+          credential: p.gitToken ? ("token" as const) : ("none" as const),
+          webhookPath: webhookPath(p.projectId),
+        }
+      : null,
     checkCommands: p.checkCommands ? (JSON.parse(p.checkCommands) as string[]) : null,
     createdAt: new Date(p.createdAt).toISOString(),
   };

@@ -1,22 +1,24 @@
 /** The scheduled maintenance: retention first (it turns expired rows into garbage), then garbage collection. */
+import { forgetDeliveries } from "../ingest/enqueue-push";
 import { type ExpireDeps, type ExpireReport, expireRows } from "./expire";
 import { collectGarbage, type GcReport } from "./gc";
 import { type StagingReport, sweepStaging, sweepUploads, type UploadsReport } from "./sweep";
 
 export type RetentionOptions = { now: number; orgId?: string; projectId?: string };
 
-export type RetentionReport = { rows: ExpireReport; staging: StagingReport; uploads: UploadsReport };
+export type RetentionReport = { rows: ExpireReport; staging: StagingReport; uploads: UploadsReport; deliveries: number };
 
 /**
  * One bounded retention pass: expired rows of one page of orgs, one page of staged batches, idle
- * uploads. `orgId` and `projectId` narrow it to one org's rows and one project's keys.
+ * uploads, webhook delivery ids past their 7 days. `orgId` and `projectId` narrow it to one org's rows and one project's keys.
  */
 export async function enforceRetention(deps: ExpireDeps, opts: RetentionOptions): Promise<RetentionReport> {
   const scope = { now: opts.now, ...(opts.projectId ? { projectId: opts.projectId } : {}) };
   const rows = await expireRows(deps, { now: opts.now, ...(opts.orgId ? { orgId: opts.orgId } : {}) });
   const staging = await sweepStaging(deps, scope);
   const uploads = await sweepUploads(deps, scope);
-  return { rows, staging, uploads };
+  const deliveries = await forgetDeliveries(deps.db, opts.now);
+  return { rows, staging, uploads, deliveries };
 }
 
 /**

@@ -54,7 +54,10 @@ export const projects = sqliteTable(
     repoFullName: text("repo_full_name"),
     repoBranch: text("repo_branch"),
     webhookSecret: text("webhook_secret"),
+    /** The org's access token for the linked repository, sealed (src/lib/crypto/seal.ts); null: fetched without one (public). */
     gitToken: text("git_token"),
+    /** The newest commit a push enqueued for indexing: a push of it again, or of an older commit, is ignored. */
+    pushedCommit: text("pushed_commit"),
     /** JSON array of the checks a sandbox run executes when the request names none. */
     checkCommands: text("check_commands"),
     createdAt: integer("created_at").notNull().default(now),
@@ -307,3 +310,17 @@ export const maintenanceCursors = sqliteTable("maintenance_cursors", {
   cursor: text("cursor"),
   updatedAt: integer("updated_at").notNull().default(now),
 });
+
+/**
+ * GitHub deliveries already accepted (`X-GitHub-Delivery`), so a replayed delivery changes nothing; kept
+ * 7 days (maintenance deletes older ones).
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    projectId: text("project_id").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    receivedAt: integer("received_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.deliveryId] }), index("webhook_deliveries_received").on(t.receivedAt)],
+);

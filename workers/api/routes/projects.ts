@@ -5,11 +5,12 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { DEFAULT_ARCHIVE_LIMITS } from "../../../src/lib/archive";
 import { requireOrgWide } from "../../../src/lib/auth";
-import { newId, randomToken } from "../../../src/lib/crypto/hash";
+import { newId } from "../../../src/lib/crypto/hash";
 import { startProjectDeletion } from "../../../src/lib/projects/delete-project";
+import { LinkRepository, linkRepository } from "../../../src/lib/projects/link-repository";
 import { listFiles } from "../../../src/lib/projects/list-files";
 import { listProjects, MAX_PROJECTS_PAGE } from "../../../src/lib/projects/list-projects";
-import { getProject, projectView } from "../../../src/lib/projects/projects";
+import { getProject, projectView, webhookPath } from "../../../src/lib/projects/projects";
 import { Conversation, Logs, storeConversation, storeLogs } from "../../../src/lib/projects/records";
 import { FILE_STATUSES, openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
@@ -37,11 +38,6 @@ const CreateProject = z
     checkCommands: CheckCommands.optional(),
   })
   .refine((p) => p.overlapTokens < p.chunkTokens / 2, { message: "overlapTokens must be under half of chunkTokens", path: ["overlapTokens"] });
-
-const LinkRepository = z.object({
-  fullName: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "owner/name"),
-  branch: z.string().min(1).max(255).optional(),
-});
 
 const FilesQuery = z.object({
   cursor: z.string().optional(),
@@ -98,13 +94,9 @@ export const projectRoutes = new Hono<AppEnv>()
   .put("/projects/:projectId/repository", need("admin"), jsonOf(LinkRepository), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.key);
-    const body = c.req.valid("json");
-    const webhookSecret = randomToken(32);
-    await db
-      .update(tables.projects)
-      .set({ repoFullName: body.fullName.toLowerCase(), repoBranch: body.branch ?? null, webhookSecret })
-      .where(eq(tables.projects.projectId, p.projectId));
-    return c.json({ repository: { fullName: body.fullName, branch: body.branch ?? null }, webhookSecret, webhookPath: "/api/webhooks/github" });
+    const { webhookSecret } = await linkRepository(db, c.env.WINKY_SEAL_KEY, p.projectId, c.req.valid("json"));
+    const { repository } = projectView(await getProject(db, p.projectId, c.var.key));
+    return c.json({ repository, webhookSecret, webhookPath: webhookPath(p.projectId) });
   })
   .get("/projects/:projectId/files", need("read"), queryOf(FilesQuery), async (c) => {
     const db = openDb(c.env.DB);
