@@ -41,6 +41,7 @@ const MATRIX: Record<string, Entry> = {
     otherOrg: "allowed",
     call: () => ({ method: "POST", path: "/api/keys", body: { name: "k" } }),
   },
+  "GET /api/audit": { auth: "admin", target: "org", limited: 403, otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/audit" }) },
   "GET /api/keys": { auth: "admin", target: "org", limited: "allowed", otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/keys" }) },
   "DELETE /api/keys/:keyId": {
     auth: "admin",

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, envelopeOf } from "../../src/lib/errors";
 import { probeRunner, readiness } from "../../src/lib/health/readiness";
+import { auditTrail } from "./middleware/audit";
 import { requireKey } from "./middleware/auth";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
@@ -44,6 +45,7 @@ app.route("/api", createOrgRoute);
 
 const authed = new Hono<AppEnv>();
 authed.use(requireKey());
+authed.use(auditTrail());
 authed.route("/", orgRoutes);
 authed.route("/", projectRoutes);
 authed.route("/", uploadRoutes);

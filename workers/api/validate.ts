@@ -24,7 +24,13 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what =
  * The JSON body checked against `schema`. The body is read as JSON whatever its content type (`curl -d`
  * sends form encoding), so a body that is not JSON is `invalid_json`, never an empty object.
  */
-export const jsonOf = <S extends z.ZodType>(schema: S) => validator("json", async (_value, c) => parseWith(schema, await readJson(c)));
+export const jsonOf = <S extends z.ZodType>(schema: S) =>
+  validator("json", async (_value, c) => {
+    const body = parseWith(schema, await readJson(c));
+    const projectId = (body as { projectId?: unknown } | null)?.projectId;
+    if (typeof projectId === "string") c.set("bodyProjectId", projectId);
+    return body;
+  });
 
 /** The query string checked against `schema`. */
 export const queryOf = <S extends z.ZodType>(schema: S) => validator("query", (value) => parseWith(schema, value, "query"));

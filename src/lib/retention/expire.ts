@@ -1,5 +1,5 @@
 /**
- * Retention of rows that age per org: retired chunks and audit rows (context_sessions), sandbox runs with
+ * Retention of rows that age per org: retired chunks, audit rows (context_sessions and the audit log), sandbox runs with
  * their R2 objects, idle sessions. One run takes one page of orgs (by org id, from a cursor) and at most a
  * bounded number of rows per table among them; a page whose rows did not all fit is taken again next run.
  */
@@ -31,6 +31,8 @@ export type ExpireReport = {
   orgs: number;
   retiredChunks: number;
   auditRows: number;
+  /** Rows of the audit log (who did what). */
+  auditLog: number;
   sandboxRuns: number;
   sandboxObjects: number;
   sessions: number;
@@ -95,6 +97,15 @@ async function expireAuditRows(db: Db, page: Page, now: number, limit: number): 
   return res.meta.changes;
 }
 
+/** Deletes expired rows of the audit log (audit_log) of the page's orgs. */
+async function expireAuditLog(db: Db, page: Page, now: number, limit: number): Promise<number> {
+  const res = await db.run(sql`with cut as (${cutoffs(page, now, "audit_retention_days")})
+    delete from ${tables.auditLog} where audit_id in (
+      select a.audit_id from cut join ${tables.auditLog} a on a.org_id = cut.org_id and a.at < cut.before
+      limit ${limit})`);
+  return res.meta.changes;
+}
+
 /** Deletes expired sandbox runs: their R2 objects (input, results, artifacts) first, then the rows. */
 async function expireSandboxRuns(db: Db, bucket: R2Bucket, page: Page, now: number, limit: number): Promise<{ runs: number; objects: number }> {
   const runs = await db.all<{ run_id: string; project_id: string }>(sql`with cut as (${cutoffs(page, now, "sandbox_run_retention_days")})
@@ -147,20 +158,22 @@ export async function expireRows(deps: ExpireDeps, opts: ExpireOptions): Promise
   const limit = opts.limit ?? ROWS_PER_RUN;
   const runLimit = opts.runLimit ?? SANDBOX_RUNS_PER_RUN;
   const { page, size, full } = await orgPage(db, opts);
-  const report: ExpireReport = { orgs: size, retiredChunks: 0, auditRows: 0, sandboxRuns: 0, sandboxObjects: 0, sessions: 0, done: true };
+  const report: ExpireReport = { orgs: size, retiredChunks: 0, auditRows: 0, auditLog: 0, sandboxRuns: 0, sandboxObjects: 0, sessions: 0, done: true };
   if (!page) {
     if (!opts.orgId) await writeCursor(db, CURSOR, null);
     return report;
   }
   report.retiredChunks = await expireRetiredChunks(db, page, opts.now, limit);
   report.auditRows = await expireAuditRows(db, page, opts.now, limit);
+  report.auditLog = await expireAuditLog(db, page, opts.now, limit);
   const sandbox = await expireSandboxRuns(db, deps.bucket, page, opts.now, runLimit);
   report.sandboxRuns = sandbox.runs;
   report.sandboxObjects = sandbox.objects;
   report.sessions = await expireSessions(deps, page, opts.now, limit);
 
   // A table that filled its limit may hold more expired rows in this page: take the same page again.
-  const again = report.retiredChunks >= limit || report.auditRows >= limit || report.sandboxRuns >= runLimit || report.sessions >= limit;
+  const again =
+    report.retiredChunks >= limit || report.auditRows >= limit || report.auditLog >= limit || report.sandboxRuns >= runLimit || report.sessions >= limit;
   report.done = !again && !full;
   if (!opts.orgId && !again) await writeCursor(db, CURSOR, full ? page.last : null);
   return report;

@@ -324,3 +324,31 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.projectId, t.deliveryId] }), index("webhook_deliveries_received").on(t.receivedAt)],
 );
+
+/**
+ * Who did what: one row per state change, assembly and generation (and refused attempts by a known key),
+ * append-only; never content. Kept per the org's audit retention.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    auditId: text("audit_id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    /** `key` (an API key), `operator` (the bootstrap token) or `webhook` (a signed delivery). */
+    actor: text("actor").notNull(),
+    /** The API key, for actor `key`; the creating key stays named after it is revoked. */
+    keyId: text("key_id"),
+    /** The route as declared, e.g. `DELETE /api/keys/:keyId`. */
+    action: text("action").notNull(),
+    /** The project acted on, when there is one (for filtering). */
+    projectId: text("project_id"),
+    /** JSON object of the ids acted on (route parameters, the project, a delivery id). */
+    targets: text("targets").notNull(),
+    requestId: text("request_id").notNull(),
+    status: integer("status").notNull(),
+    /** `ok` (2xx/3xx), `refused` (4xx) or `failed` (5xx). */
+    outcome: text("outcome").notNull(),
+    at: integer("at").notNull().default(now),
+  },
+  (t) => [index("audit_log_org_at").on(t.orgId, t.at)],
+);

@@ -1,10 +1,11 @@
 /**
- * Orgs, API keys and org settings. Only the operator's bootstrap token creates orgs (`createOrgRoute`,
+ * Orgs, API keys, the audit log and org settings. Only the operator's bootstrap token creates orgs (`createOrgRoute`,
  * mounted before key authentication); an org's admin keys mint, list and revoke its keys and set its
  * retention.
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { AuditQuery, listAudit, recordAudit } from "../../../src/lib/audit/audit-log";
 import { createOrg, grantFor, KeyRequest, listKeys, mintKey, requireOrgWide, revokeKey } from "../../../src/lib/auth";
 import { notFound } from "../../../src/lib/errors";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
@@ -41,7 +42,19 @@ const KeysQuery = z.object({
 
 export const createOrgRoute = new Hono<AppEnv>().post("/orgs", requireOperator(), jsonOf(Named), async (c) => {
   const { name } = c.req.valid("json");
-  return c.json(await createOrg(openDb(c.env.DB), name), 201);
+  const db = openDb(c.env.DB);
+  const org = await createOrg(db, name);
+  await recordAudit(db, {
+    orgId: org.orgId,
+    actor: "operator",
+    keyId: null,
+    action: "POST /api/orgs",
+    projectId: null,
+    targets: { orgId: org.orgId, keyId: org.keyId },
+    requestId: c.var.requestId,
+    status: 201,
+  });
+  return c.json(org, 201);
 });
 
 export const orgRoutes = new Hono<AppEnv>()
@@ -53,6 +66,10 @@ export const orgRoutes = new Hono<AppEnv>()
   })
   .get("/keys", need("admin"), queryOf(KeysQuery), async (c) => {
     return c.json(await listKeys(openDb(c.env.DB), c.var.key, c.req.valid("query")));
+  })
+  .get("/audit", need("admin"), queryOf(AuditQuery), async (c) => {
+    requireOrgWide(c.var.key, "read the org's audit log");
+    return c.json(await listAudit(openDb(c.env.DB), c.var.orgId, c.req.valid("query")));
   })
   .delete("/keys/:keyId", need("admin"), async (c) => {
     await revokeKey(openDb(c.env.DB), c.var.key, c.req.param("keyId"), Date.now());

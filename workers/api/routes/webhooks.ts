@@ -2,13 +2,15 @@
  * GitHub push webhooks, one URL per project: authenticated by HMAC-SHA256 of the raw body with the
  * project's secret (not a bearer token), deduplicated by delivery id.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { recordAudit } from "../../../src/lib/audit/audit-log";
 import { AppError } from "../../../src/lib/errors";
 import { GitHostError, PushEvent } from "../../../src/lib/git-host";
 import { ingestDeps } from "../../../src/lib/ingest";
 import { claimDelivery, enqueuePush, projectGitHost, releaseDelivery, signedProject } from "../../../src/lib/ingest/enqueue-push";
+import type { ProjectRow } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
 import { parseWith } from "../validate";
@@ -41,32 +43,59 @@ export const webhookRoutes = new Hono<AppEnv>()
     // An unknown project, an unlinked one and a wrong secret answer alike.
     if (!project) throw new AppError(401, "bad_signature", "the signature does not match this webhook");
 
-    const event = c.req.header("x-github-event") ?? "";
-    if (event === "ping") return c.json({ ok: true, event });
-    if (event !== "push") return c.json({ ignored: `event "${event}" is not handled` }, 202);
-    let payload: unknown;
+    // The delivery is recorded with how it ended; an error still reaches the app's handler.
+    let status = 500;
     try {
-      payload = JSON.parse(new TextDecoder().decode(raw));
-    } catch {
-      throw new AppError(400, "invalid_json", "the payload is not valid JSON");
-    }
-    const push = parseWith(PushEvent, payload, "push payload");
-    if (push.deleted) return c.json({ ignored: "branch deletion" }, 202);
-    const header = c.req.header("x-github-delivery");
-    const delivery = header === undefined ? undefined : parseWith(DeliveryId, header, "X-GitHub-Delivery");
-    if (delivery && !(await claimDelivery(db, project.projectId, delivery, Date.now()))) {
-      return c.json({ ignored: `delivery ${delivery} was already received` }, 200);
-    }
-    try {
-      const gitHost = await projectGitHost(c.env.GIT_API_BASE_URL, c.env.WINKY_SEAL_KEY, project);
-      const result = await enqueuePush({ ...ingestDeps(c.env), gitHost }, push, project);
-      return c.json(result, result.jobs.length > 0 ? 202 : 200);
+      const res = await answerDelivery(c, project, raw);
+      status = res.status;
+      return res;
     } catch (e) {
-      // Nothing was enqueued: the delivery fails visibly in GitHub's log and its redelivery is accepted.
-      if (delivery) await releaseDelivery(db, project.projectId, delivery);
-      if (!(e instanceof GitHostError)) throw e;
-      const headers = e.retryAfterSeconds === undefined ? undefined : { "retry-after": String(e.retryAfterSeconds) };
-      const error = new AppError(503, "git_host_unavailable", `the changed files could not be listed: ${e.message}`);
-      return c.json(error.toJSON(c.var.requestId), 503, headers);
+      if (e instanceof AppError) status = e.status;
+      throw e;
+    } finally {
+      const delivery = c.req.header("x-github-delivery");
+      await recordAudit(db, {
+        orgId: project.orgId,
+        actor: "webhook",
+        keyId: null,
+        action: "POST /api/webhooks/github/:projectId",
+        projectId: project.projectId,
+        targets: { projectId: project.projectId, event: c.req.header("x-github-event") ?? "", ...(delivery ? { delivery } : {}) },
+        requestId: c.var.requestId,
+        status,
+      });
     }
   });
+
+/** What a verified delivery does: a ping's answer, or a push's job (see enqueuePush). */
+async function answerDelivery(c: Context<AppEnv>, project: ProjectRow, raw: Uint8Array): Promise<Response> {
+  const db = openDb(c.env.DB);
+  const event = c.req.header("x-github-event") ?? "";
+  if (event === "ping") return c.json({ ok: true, event });
+  if (event !== "push") return c.json({ ignored: `event "${event}" is not handled` }, 202);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    throw new AppError(400, "invalid_json", "the payload is not valid JSON");
+  }
+  const push = parseWith(PushEvent, payload, "push payload");
+  if (push.deleted) return c.json({ ignored: "branch deletion" }, 202);
+  const header = c.req.header("x-github-delivery");
+  const delivery = header === undefined ? undefined : parseWith(DeliveryId, header, "X-GitHub-Delivery");
+  if (delivery && !(await claimDelivery(db, project.projectId, delivery, Date.now()))) {
+    return c.json({ ignored: `delivery ${delivery} was already received` }, 200);
+  }
+  try {
+    const gitHost = await projectGitHost(c.env.GIT_API_BASE_URL, c.env.WINKY_SEAL_KEY, project);
+    const result = await enqueuePush({ ...ingestDeps(c.env), gitHost }, push, project);
+    return c.json(result, result.jobs.length > 0 ? 202 : 200);
+  } catch (e) {
+    // Nothing was enqueued: the delivery fails visibly in GitHub's log and its redelivery is accepted.
+    if (delivery) await releaseDelivery(db, project.projectId, delivery);
+    if (!(e instanceof GitHostError)) throw e;
+    const headers = e.retryAfterSeconds === undefined ? undefined : { "retry-after": String(e.retryAfterSeconds) };
+    const error = new AppError(503, "git_host_unavailable", `the changed files could not be listed: ${e.message}`);
+    return c.json(error.toJSON(c.var.requestId), 503, headers);
+  }
+}
