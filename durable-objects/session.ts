@@ -59,7 +59,7 @@ export class Session extends DurableObject<Env> {
   }
 
   /** A generation run inside the session: its events go to the log and the sockets as they happen. */
-  async generate(access: Access, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
+  async generate(access: Access & { keyId?: string }, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(access);
       const { orgId } = meta;
@@ -68,7 +68,9 @@ export class Session extends DurableObject<Env> {
       const assembler = (tokenizer: Tokenizer) => this.assembler(meta, store, tokenizer);
       this.running = true;
       try {
-        return await this.activity.busy(() => s.generateInSession({ env: this.env, meta, store, orgId, body, requestId, publish, assembler }));
+        return await this.activity.busy(() =>
+          s.generateInSession({ env: this.env, meta, store, orgId, keyId: access.keyId, body, requestId, publish, assembler }),
+        );
       } finally {
         this.running = false;
       }

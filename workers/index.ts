@@ -6,6 +6,7 @@ import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
 export { JobWatchdog } from "../durable-objects/job-watchdog";
+export { KeyRateLimiter } from "../durable-objects/key-rate-limiter";
 export { OrgModelGate } from "../durable-objects/org-model-gate";
 export { ProjectIndex } from "../durable-objects/project-index";
 export { SandboxContainer } from "../durable-objects/sandbox-container";

@@ -41,6 +41,21 @@ const MATRIX: Record<string, Entry> = {
     otherOrg: "allowed",
     call: () => ({ method: "POST", path: "/api/keys", body: { name: "k" } }),
   },
+  "GET /api/orgs/:orgId/limits": {
+    auth: "admin",
+    target: "org",
+    limited: 403,
+    otherOrg: 404,
+    call: () => ({ method: "GET", path: `/api/orgs/${TEST_ORG_ID}/limits` }),
+  },
+  "PUT /api/orgs/:orgId/limits": {
+    auth: "admin",
+    target: "org",
+    limited: 403,
+    otherOrg: 404,
+    call: () => ({ method: "PUT", path: `/api/orgs/${TEST_ORG_ID}/limits`, body: { projects: 5000 } }),
+  },
+  "GET /api/usage": { auth: "admin", target: "org", limited: 403, otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/usage" }) },
   "GET /api/audit": { auth: "admin", target: "org", limited: 403, otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/audit" }) },
   "GET /api/keys": { auth: "admin", target: "org", limited: "allowed", otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/keys" }) },
   "DELETE /api/keys/:keyId": {

@@ -63,13 +63,13 @@ export async function waitForJob(jobId: string, token = ADMIN, timeoutMs = 120_0
   }
 }
 
-/** A new project with `files` uploaded and ingested (the job must end done). */
-export async function ingestTree(files: TreeFile[], body: Record<string, unknown> = {}): Promise<string> {
-  const projectId = await createProject(ADMIN, body);
+/** A new project with `files` uploaded and ingested (the job must end done), in the org of `token`. */
+export async function ingestTree(files: TreeFile[], body: Record<string, unknown> = {}, token = ADMIN): Promise<string> {
+  const projectId = await createProject(token, body);
   const { jobId } = await json<{ jobId: string }>(
-    await api(`/api/projects/${projectId}/ingest`, { method: "POST", body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
+    await api(`/api/projects/${projectId}/ingest`, { method: "POST", token, body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
     202,
   );
-  expect((await waitForJob(jobId)).status).toBe("done");
+  expect((await waitForJob(jobId, token)).status).toBe("done");
   return projectId;
 }

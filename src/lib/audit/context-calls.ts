@@ -15,6 +15,18 @@ export type ContextCall = {
   meta: Record<string, unknown>;
 };
 
+// A row's warnings are capped: 500 hot paths that do not exist must not write half a megabyte of text.
+const MAX_WARNINGS = 20;
+const MAX_WARNING_CHARS = 300;
+
+/** The meta as stored: its `warnings` (when a list) cut to the first MAX_WARNINGS, each cut short, with the count. */
+export function boundedMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  const w = meta.warnings;
+  if (!Array.isArray(w)) return meta;
+  const kept = w.slice(0, MAX_WARNINGS).map((x) => String(x).slice(0, MAX_WARNING_CHARS));
+  return { ...meta, warnings: kept, ...(w.length > kept.length ? { warningsOmitted: w.length - kept.length } : {}) };
+}
+
 export async function recordContextCall(db: Db, call: ContextCall): Promise<void> {
   await db.insert(tables.contextSessions).values({
     sessionId: call.callId,
@@ -23,6 +35,6 @@ export async function recordContextCall(db: Db, call: ContextCall): Promise<void
     chunksUsed: JSON.stringify(call.context ? pieceRefs(call.context.contextPieces) : []),
     tokensAtCall: call.context?.tokenTotal ?? 0,
     model: call.model,
-    resultMeta: JSON.stringify(call.meta),
+    resultMeta: JSON.stringify(boundedMeta(call.meta)),
   });
 }

@@ -48,7 +48,13 @@ export async function runGeneration(
   project: ProjectRow,
   orgId: string,
   body: GeneratePrototype,
-  opts: { assemble: Assembler; emit?: (e: GenerationEvent) => void; sessionId?: string },
+  opts: {
+    assemble: Assembler;
+    emit?: (e: GenerationEvent) => void;
+    sessionId?: string;
+    /** Adds the run's model spend to the org's usage (the key that asked is the caller's); called once the calls are made, however the run ends. */
+    spend?: (use: { costUsd: number; model: string }) => Promise<void>;
+  },
 ) {
   const model = configuredModel(env);
   if (body.dryRun) {
@@ -111,6 +117,7 @@ export async function runGeneration(
     const err = modelError(e);
     // Calls already made were billed: a failed run is recorded with them and its error.
     if (calls.length > 0) {
+      await opts.spend?.({ costUsd: spent().costUsd, model }).catch((r: unknown) => console.error(JSON.stringify({ spend: id, error: String(r) })));
       const error = err instanceof AppError ? { code: err.code, message: err.message } : { code: "internal", message: String(err) };
       // A failure to record must not hide the run's own error.
       await record(undefined, { status: "failed", error }).catch((r: unknown) => console.error(JSON.stringify({ record: id, error: String(r) })));
@@ -118,6 +125,7 @@ export async function runGeneration(
     throw err;
   }
   const usage = spent();
+  await opts.spend?.({ costUsd: usage.costUsd, model }).catch((r: unknown) => console.error(JSON.stringify({ spend: id, error: String(r) })));
   const verification = result.verification.map((v) => ({ runId: v.runId, status: v.status }));
   await record(result.expandContext, {
     status: "done",

@@ -13,6 +13,7 @@ import { type GeneratePrototype, type GenerationResponse, runGeneration } from "
 import { getProject } from "../projects/projects";
 import { openDb } from "../storage";
 import { type Tokenizer, tokenizerFor } from "../tokenizer";
+import { recordUsage } from "../usage/meter";
 import type { MeteredCall } from "./cost-meter";
 import type { SessionMeta } from "./ownership";
 import type { SessionStore } from "./session-store";
@@ -74,6 +75,8 @@ export type SessionRun = {
   meta: SessionMeta;
   store: SessionStore;
   orgId: string;
+  /** The key that asked: the run's model spend is metered to it. */
+  keyId?: string | undefined;
   body: GeneratePrototype;
   requestId?: string | undefined;
   publish: (type: string, data: unknown) => void;
@@ -88,7 +91,9 @@ export function generateInSession(x: SessionRun): Promise<GenerationResponse> {
   const run: SessionRunDeps["run"] = async (emit) => {
     const project = await getProject(db, x.meta.projectId, orgWide(x.orgId));
     const assemble = x.assembler(tokenizerFor(configuredModel(x.env)));
-    return runGeneration(x.env, db, project, x.orgId, x.body, { assemble, emit, sessionId: x.meta.sessionId });
+    const spend = (use: { costUsd: number; model: string }) =>
+      recordUsage(db, { orgId: x.orgId, projectId: project.projectId, keyId: x.keyId ?? null, model: use.model, costUsd: use.costUsd, requests: 1 });
+    return runGeneration(x.env, db, project, x.orgId, x.body, { assemble, emit, sessionId: x.meta.sessionId, spend });
   };
   const deps: SessionRunDeps = {
     publish: x.publish,

@@ -256,7 +256,7 @@ export const sandboxRuns = sqliteTable(
     createdAt: integer("created_at").notNull().default(now),
     finishedAt: integer("finished_at"),
   },
-  (t) => [index("sandbox_runs_project").on(t.projectId, t.createdAt)],
+  (t) => [index("sandbox_runs_project").on(t.projectId, t.createdAt), index("sandbox_runs_org_status").on(t.orgId, t.status)],
 );
 
 /** Per-org settings; absent rows mean the documented defaults. */
@@ -351,4 +351,32 @@ export const auditLog = sqliteTable(
     at: integer("at").notNull().default(now),
   },
   (t) => [index("audit_log_org_at").on(t.orgId, t.at)],
+);
+
+/** An org's quotas as its admins set them (JSON of OrgLimits fields; a field left out takes the default). */
+export const orgLimits = sqliteTable("org_limits", {
+  orgId: text("org_id").primaryKey(),
+  limits: text("limits").notNull(),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/**
+ * What an org used, per UTC day, project, key and model: tokens assembled, model spend (micro-dollars),
+ * sandbox time and requests metered. Rows are incremented in place; quotas read today's and this month's.
+ */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    orgId: text("org_id").notNull(),
+    /** YYYY-MM-DD (UTC). */
+    day: text("day").notNull(),
+    projectId: text("project_id").notNull().default(""),
+    keyId: text("key_id").notNull().default(""),
+    model: text("model").notNull().default(""),
+    tokensAssembled: integer("tokens_assembled").notNull().default(0),
+    costMicroUsd: integer("cost_micro_usd").notNull().default(0),
+    sandboxMs: integer("sandbox_ms").notNull().default(0),
+    requests: integer("requests").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.projectId, t.keyId, t.model] })],
 );

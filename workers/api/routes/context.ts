@@ -5,6 +5,7 @@ import { assembleForProject } from "../../../src/lib/assembly/assemble-for-proje
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { guardQuota, meter } from "../metering";
 import { need } from "../middleware/auth";
 import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
@@ -23,6 +24,7 @@ export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", need("
   const body = c.req.valid("json");
   const db = openDb(c.env.DB);
   const project = await getProject(db, body.projectId, c.var.key);
+  await guardQuota(c, "tokens", project.projectId);
   const { callId, ...result } = await assembleForProject(
     { db, shards: c.env.PROJECT_INDEX },
     {
@@ -37,5 +39,6 @@ export const contextRoutes = new Hono<AppEnv>().post("/context/assemble", need("
       includeText: body.includeText,
     },
   );
+  meter(c, { projectId: project.projectId, model: body.model, tokensAssembled: result.tokenTotal, requests: 1 });
   return c.json({ callId, model: body.model, ...result });
 });

@@ -14,6 +14,8 @@ import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-gen
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { recordUsage } from "../../../src/lib/usage";
+import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
@@ -27,6 +29,8 @@ export const generateRoutes = new Hono<AppEnv>()
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.key);
+    // Refused before any model call when the org's (or the project's) spend quota is used up.
+    if (!body.dryRun) await guardQuota(c, "spend", project.projectId);
     if (body.sessionId) {
       return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId)));
     }
@@ -44,7 +48,9 @@ export const generateRoutes = new Hono<AppEnv>()
           ...(opts.instruction ? { instruction: opts.instruction } : {}),
         }),
       );
-    return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble }));
+    const spend = (use: { costUsd: number; model: string }) =>
+      recordUsage(db, { orgId: c.var.orgId, projectId: project.projectId, keyId: c.var.key.keyId, model: use.model, costUsd: use.costUsd, requests: 1 });
+    return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble, spend }));
   })
   /**
    * A reviewer's verdict on a generated change. Approved changes' files become a priority signal of the

@@ -10,6 +10,7 @@ import { createOrg, grantFor, KeyRequest, listKeys, mintKey, requireOrgWide, rev
 import { notFound } from "../../../src/lib/errors";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
 import { openDb } from "../../../src/lib/storage";
+import { LIMIT_DEFAULTS, LimitsPatch, readLimits, UsageQuery, updateLimits, usageReport } from "../../../src/lib/usage";
 import { need, requireOperator } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, queryOf } from "../validate";
@@ -74,6 +75,22 @@ export const orgRoutes = new Hono<AppEnv>()
   .delete("/keys/:keyId", need("admin"), async (c) => {
     await revokeKey(openDb(c.env.DB), c.var.key, c.req.param("keyId"), Date.now());
     return c.body(null, 204);
+  })
+  .get("/orgs/:orgId/limits", need("admin"), async (c) => {
+    requireOrgWide(c.var.key, "read the org's limits");
+    const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
+    return c.json({ orgId, limits: await readLimits(openDb(c.env.DB), orgId), defaults: LIMIT_DEFAULTS });
+  })
+  .put("/orgs/:orgId/limits", need("admin"), jsonOf(LimitsPatch), async (c) => {
+    requireOrgWide(c.var.key, "change the org's limits");
+    const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
+    const db = openDb(c.env.DB);
+    await updateLimits(db, orgId, c.req.valid("json"));
+    return c.json({ orgId, limits: await readLimits(db, orgId), defaults: LIMIT_DEFAULTS });
+  })
+  .get("/usage", need("admin"), queryOf(UsageQuery), async (c) => {
+    requireOrgWide(c.var.key, "read the org's usage");
+    return c.json(await usageReport(openDb(c.env.DB), c.var.orgId, c.req.valid("query")));
   })
   .get("/orgs/:orgId/settings", need("admin"), async (c) => {
     requireOrgWide(c.var.key, "read org settings");

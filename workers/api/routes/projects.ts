@@ -14,6 +14,7 @@ import { getProject, projectView, webhookPath } from "../../../src/lib/projects/
 import { Conversation, Logs, storeConversation, storeLogs } from "../../../src/lib/projects/records";
 import { FILE_STATUSES, openDb, tables } from "../../../src/lib/storage";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
+import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, queryOf } from "../validate";
@@ -53,6 +54,7 @@ const ProjectsQuery = z.object({
 export const projectRoutes = new Hono<AppEnv>()
   .post("/projects", need("ingest"), jsonOf(CreateProject), async (c) => {
     requireOrgWide(c.var.key, "create projects");
+    await guardQuota(c, "projects");
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const projectId = newId("prj");

@@ -1,6 +1,6 @@
 /** Sandbox runs: apply a change to the project snapshot, run its checks, record everything for replay. */
 import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type Access, mayTouch } from "../../../src/lib/auth";
 import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
@@ -9,6 +9,7 @@ import { Change } from "../../../src/lib/sandbox/apply-change";
 import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
 import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
+import { guardQuota, meter } from "../metering";
 import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
@@ -57,13 +58,24 @@ function respond(
   return new Response(readable.pipeThrough(new TextEncoderStream()), { headers: { "content-type": "application/x-ndjson" } });
 }
 
+/** Runs `run`, adding its wall time to the caller's sandbox minutes however it ends. */
+async function timed<T>(c: Context<AppEnv>, projectId: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await run();
+  } finally {
+    meter(c, { projectId, sandboxMs: Date.now() - started, requests: 1 });
+  }
+}
+
 export const sandboxRoutes = new Hono<AppEnv>()
   .post("/sandbox/runs", need("sandbox"), jsonOf(StartRun), async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.key);
+    await guardQuota(c, "sandbox");
     const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
-    return respond(c, (onEvent) => executeRun(c.env, db, runId, project.projectId, input, onEvent));
+    return respond(c, (onEvent) => timed(c, project.projectId, () => executeRun(c.env, db, runId, project.projectId, input, onEvent)));
   })
   .get("/sandbox/runs/:runId", need("read"), async (c) => {
     const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.key);
@@ -93,6 +105,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
   .post("/sandbox/runs/:runId/replay", need("sandbox"), async (c) => {
     const db = openDb(c.env.DB);
     const original = await findRun(db, c.req.param("runId"), c.var.key);
+    await guardQuota(c, "sandbox");
     const { runId, input } = await prepareRun(
       c.env,
       db,
@@ -104,7 +117,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
     );
     const before = JSON.parse(original.results ?? "[]") as { command: string; exitCode: number | null }[];
     return respond(c, async (onEvent) => {
-      const summary = await executeRun(c.env, db, runId, original.projectId, input, onEvent);
+      const summary = await timed(c, original.projectId, () => executeRun(c.env, db, runId, original.projectId, input, onEvent));
       const differences = summary.results.flatMap((r, i) =>
         before[i]?.exitCode === r.exitCode ? [] : [{ command: r.command, before: before[i]?.exitCode ?? null, now: r.exitCode }],
       );

@@ -12,6 +12,7 @@ import { getProject } from "../../../src/lib/projects/projects";
 import { socketCallerHeaders } from "../../../src/lib/session";
 import { openDb, tables } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
+import { guardQuota, meter } from "../metering";
 import { need } from "../middleware/auth";
 import { AssembleFields } from "../schemas";
 import { sessionStub } from "../session-stub";
@@ -42,6 +43,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .post("/sessions/:sessionId/assemble", need("read"), jsonOf(AssembleFields), async (c) => {
     const body = c.req.valid("json");
     const stub = sessionStub(c.env, c.req.param("sessionId"));
+    await guardQuota(c, "tokens");
     const result = unwrap(
       await stub.assemble(c.var.key, {
         prompt: body.prompt,
@@ -51,6 +53,7 @@ export const sessionRoutes = new Hono<AppEnv>()
         includeText: body.includeText,
       }),
     );
+    meter(c, { model: body.model, tokensAssembled: result.tokenTotal, requests: 1 });
     return c.json({ model: body.model, ...result });
   })
   .delete("/sessions/:sessionId", need("read"), async (c) => {

@@ -1,0 +1,94 @@
+/**
+ * Quota checks, made before the work they guard (an assembly, a model call, a sandbox run, a new
+ * project): at 100% of a quota the request is refused (402 `quota_exceeded`, or 429 for concurrent runs)
+ * and nothing is done; from 80% the request goes on with a warning the route passes on (header
+ * `x-winky-quota-warning`, and a `quota` event on a session's socket).
+ */
+import { and, count, eq, isNull } from "drizzle-orm";
+import { AppError } from "../errors";
+import { type Db, tables } from "../storage";
+import { type OrgLimits, readLimits } from "./limits";
+import { usageTotals, utcDay } from "./meter";
+
+export const WARN_AT = 0.8;
+
+export type QuotaKind = "tokens" | "spend" | "sandbox" | "projects";
+
+type Measure = { name: string; used: number; limit: number; unit: string };
+
+function judge(measures: Measure[]): string[] {
+  const warnings: string[] = [];
+  for (const m of measures) {
+    if (m.used >= m.limit) {
+      throw new AppError(
+        402,
+        "quota_exceeded",
+        `the ${m.name} quota is used up: ${fmt(m.used)} of ${fmt(m.limit)} ${m.unit}; an admin can raise it (PUT /api/orgs/:id/limits)`,
+      );
+    }
+    if (m.used >= WARN_AT * m.limit) warnings.push(`${m.name}: ${Math.floor((m.used / m.limit) * 100)}% of ${fmt(m.limit)} ${m.unit}`);
+  }
+  return warnings;
+}
+
+const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString("en-US") : n.toFixed(2));
+
+/** Throws when a quota of `kind` is used up; returns the warnings of quotas at 80% or more. */
+export async function checkQuota(db: Db, orgId: string, kind: QuotaKind, opts: { projectId?: string; now?: number } = {}): Promise<string[]> {
+  const now = opts.now ?? Date.now();
+  const limits = await readLimits(db, orgId);
+  const today = utcDay(now);
+  if (kind === "projects") {
+    const p = tables.projects;
+    const row = await db
+      .select({ n: count() })
+      .from(p)
+      .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
+      .get();
+    return judge([{ name: "projects", used: row?.n ?? 0, limit: limits.projects, unit: "projects" }]);
+  }
+  const day = await usageTotals(db, orgId, today, today);
+  if (kind === "tokens") {
+    const measures: Measure[] = [{ name: "daily assembled tokens", used: day.tokensAssembled, limit: limits.tokensAssembledPerDay, unit: "tokens" }];
+    const perProject = limits.perProject.tokensAssembledPerDay;
+    if (opts.projectId && perProject !== null) {
+      const p = await usageTotals(db, orgId, today, today, opts.projectId);
+      measures.push({ name: "project's daily assembled tokens", used: p.tokensAssembled, limit: perProject, unit: "tokens" });
+    }
+    return judge(measures);
+  }
+  if (kind === "spend") return judge(await spendMeasures(db, orgId, limits, day.costUsd, today, opts.projectId));
+  await requireFreeSandboxSlot(db, orgId, limits);
+  return judge([{ name: "daily sandbox minutes", used: day.sandboxMs / 60_000, limit: limits.sandboxMinutesPerDay, unit: "minutes" }]);
+}
+
+async function spendMeasures(db: Db, orgId: string, limits: OrgLimits, todayUsd: number, today: string, projectId?: string): Promise<Measure[]> {
+  const month = await usageTotals(db, orgId, `${today.slice(0, 7)}-01`, today);
+  const measures: Measure[] = [
+    { name: "daily model spend", used: todayUsd, limit: limits.spendUsdPerDay, unit: "USD" },
+    { name: "monthly model spend", used: month.costUsd, limit: limits.spendUsdPerMonth, unit: "USD" },
+  ];
+  const perProject = limits.perProject.spendUsdPerDay;
+  if (projectId && perProject !== null) {
+    const p = await usageTotals(db, orgId, today, today, projectId);
+    measures.push({ name: "project's daily model spend", used: p.costUsd, limit: perProject, unit: "USD" });
+  }
+  return measures;
+}
+
+/** 429 when the org already has as many sandbox runs going as it may. */
+async function requireFreeSandboxSlot(db: Db, orgId: string, limits: OrgLimits): Promise<void> {
+  const r = tables.sandboxRuns;
+  const row = await db
+    .select({ n: count() })
+    .from(r)
+    .where(and(eq(r.orgId, orgId), eq(r.status, "running")))
+    .get();
+  if ((row?.n ?? 0) >= limits.concurrentSandboxRuns) {
+    throw new AppError(
+      429,
+      "sandbox_concurrency_limit",
+      `the org already has ${row?.n} sandbox runs going (its limit is ${limits.concurrentSandboxRuns}); try again when one ends`,
+    );
+  }
+}

@@ -1,0 +1,17 @@
+/** What routes add to the caller's usage and quota checks: the key and org come from the request. */
+import type { Context } from "hono";
+import { openDb } from "../../src/lib/storage";
+import { checkQuota, type QuotaKind, recordUsage, type Use } from "../../src/lib/usage";
+import type { AppEnv } from "./types";
+
+/** Refuses the request when a quota of `kind` is used up; passes the warnings of quotas at 80% or more on. */
+export async function guardQuota(c: Context<AppEnv>, kind: QuotaKind, projectId?: string): Promise<void> {
+  const warnings = await checkQuota(openDb(c.env.DB), c.var.orgId, kind, projectId ? { projectId } : {});
+  if (warnings.length > 0) c.header("x-winky-quota-warning", warnings.join("; "));
+}
+
+/** Adds to the caller's usage after the answer (a failure to record is logged, never the request's failure). */
+export function meter(c: Context<AppEnv>, use: Omit<Use, "orgId" | "keyId">): void {
+  const entry = { ...use, orgId: c.var.orgId, keyId: c.var.key.keyId };
+  c.executionCtx.waitUntil(recordUsage(openDb(c.env.DB), entry).catch((e: unknown) => console.error(JSON.stringify({ usage: entry, error: String(e) }))));
+}
