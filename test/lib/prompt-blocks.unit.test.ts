@@ -53,11 +53,11 @@ describe("prompt framing", () => {
   });
 
   it("escapes reversibly, whatever the text", () => {
-    const unescape = (s: string) => s.replace(/(^|[\n\r\u2028\u2029\u0085\v\f])\\(\\*---)/g, "$1$2");
+    const unescapeMarkers = (s: string) => s.replace(/(^|[\n\r\u2028\u2029\u0085\v\f])\\(\\*---)/g, "$1$2");
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom("-", "\\", "\n", "\r", "a", " ", "\u2028") }), (text) => {
         const escaped = escapeMarkers(text);
-        expect(unescape(escaped)).toBe(text);
+        expect(unescapeMarkers(escaped)).toBe(text);
         expect(structureLines(`x${escaped}`)).toEqual([]);
       }),
       { numRuns: 1000 },
