@@ -86,7 +86,7 @@ describe("POST /api/ai/generate-prototype", () => {
     await json<Generated>(await generate({ projectId, prompt: `Use the AWS config ${marker}`, hotPaths: ["config.js"] }), 200);
     const sent = JSON.stringify(await requests());
     expect(sent).toContain(marker);
-    expect(sent).toContain("[REDACTED:aws-access-key]");
+    expect(sent).toContain("[secret:aws-access-token]");
     expect(sent).not.toContain(awsKey);
   });
 

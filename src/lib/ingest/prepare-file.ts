@@ -1,6 +1,8 @@
 /** Turns one file (or message log) into the rows the catalog stores, before any write. */
+
 import { type ChunkType, chunkText, fileType, type TextChunk } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
+import { maskSecrets, type SecretLines } from "../security/secret-scanner";
 import type { FileStatus, SkipReason } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 
@@ -29,8 +31,10 @@ export type PreparedFile = {
   skipReason?: SkipReason | undefined;
   skipDetail?: string | undefined;
   chunks: PreparedChunk[];
-  /** The normalised text of a text file, for symbol extraction and summaries. */
+  /** The normalised text of a text file (secrets masked), for symbol extraction and summaries. */
   text?: string | undefined;
+  /** The secrets found in a text file (rule and lines, never the value); they are masked in every chunk. */
+  secrets?: SecretLines[] | undefined;
 };
 
 /** A text file cut into chunks with their fingerprints. */
@@ -39,7 +43,9 @@ export async function prepareTextFile(
   file: { path: string; sha256: string; size: number; text: string; encoding?: string | undefined },
   type: ChunkType = fileType(file.path),
 ): Promise<PreparedFile> {
-  const cut = chunkText(file.text, { tokenizer: project.tokenizer, maxTokens: project.chunkTokens, overlapTokens: project.overlapTokens });
+  // Secrets never reach storage, search or a prompt: the text is masked before it is cut (line numbers kept).
+  const masked = maskSecrets(file.text);
+  const cut = chunkText(masked.text, { tokenizer: project.tokenizer, maxTokens: project.chunkTokens, overlapTokens: project.overlapTokens });
   return {
     path: file.path,
     sha256: file.sha256,
@@ -49,7 +55,8 @@ export async function prepareTextFile(
     status: "text",
     encoding: file.encoding === "utf-8" ? undefined : file.encoding,
     chunks: await fingerprint(cut),
-    text: file.text,
+    text: masked.text,
+    secrets: masked.findings.length > 0 ? masked.findings : undefined,
   };
 }
 

@@ -7,6 +7,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { chunkKey, type Db, putChunkText, rowsPerStatement, type Statement, tables } from "../storage";
 import { chunkIdFor, type PreparedFile } from "./prepare-file";
 
+// A file lists at most this many secret findings (all are masked; a generated file may hold thousands).
+const MAX_SECRETS_LISTED = 100;
 export type WriteDeps = { db: Db; bucket: R2Bucket };
 
 export type { Statement };
@@ -108,6 +110,7 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
       linkTarget: f.linkTarget ?? null,
       skipReason: f.skipReason ?? null,
       skipDetail: f.skipDetail ?? null,
+      secrets: f.secrets ? JSON.stringify(f.secrets.slice(0, MAX_SECRETS_LISTED)) : null,
       chunkCount: f.chunks.length,
       jobCreatedAt,
       updatedAt: Date.now(),
@@ -138,6 +141,7 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
             linkTarget: sql`excluded.link_target`,
             skipReason: sql`excluded.skip_reason`,
             skipDetail: sql`excluded.skip_detail`,
+            secrets: sql`excluded.secrets`,
             chunkCount: sql`excluded.chunk_count`,
             jobCreatedAt: sql`excluded.job_created_at`,
             updatedAt: sql`excluded.updated_at`,

@@ -43,6 +43,7 @@ export async function listFiles(db: Db, projectId: string, q: { cursor?: string 
       linkTarget: f.linkTarget,
       skipReason: f.skipReason,
       skipDetail: f.skipDetail,
+      secrets: f.secrets ? (JSON.parse(f.secrets) as { ruleId: string; startLine: number; endLine: number }[]) : [],
       chunkIds: ids.get(f.path) ?? [],
       updatedAt: new Date(f.updatedAt).toISOString(),
     })),

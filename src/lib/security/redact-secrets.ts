@@ -1,8 +1,12 @@
 /**
- * Masks strings that look like credentials before anything leaves for the model. Patterns cover the
- * common key formats (cloud providers, Git hosts, chat and payment APIs, JWTs, private keys) and
- * `name = value` assignments whose name says secret. Each match becomes `[REDACTED:<kind>]`.
+ * Masks credentials before anything leaves for the model: first gitleaks' rules (secret-scanner.ts, the
+ * same scan ingestion runs, so text from the index is already masked and this catches what a request
+ * brings: prompts, conversation, logs, sandbox output), then these patterns — connection strings with a
+ * password, bearer headers, `name = value` assignments whose name says secret — which gitleaks' entropy
+ * and stopword rules let through. Each match becomes `[secret:<rule-id>]`.
  */
+import { maskSecrets } from "./secret-scanner";
+
 const PATTERNS: [kind: string, re: RegExp][] = [
   ["private-key", /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g],
   ["aws-access-key", /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g],
@@ -27,16 +31,17 @@ const PATTERNS: [kind: string, re: RegExp][] = [
 export type Redaction = { text: string; found: Record<string, number> };
 
 export function redactSecrets(text: string): Redaction {
-  const found: Record<string, number> = {};
-  let out = text;
+  const scanned = maskSecrets(text);
+  const found: Record<string, number> = { ...scanned.found };
+  let out = scanned.text;
   for (const [kind, re] of PATTERNS) {
     out = out.replace(re, (...m: string[]) => {
       found[kind] = (found[kind] ?? 0) + 1;
       // Keep the prefix that names the secret (header, scheme, variable), mask only the value.
-      if (kind === "bearer-token") return `${m[1]}[REDACTED:${kind}]`;
-      if (kind === "url-credentials") return `${m[1]}[REDACTED:${kind}]${m[2]}`;
-      if (kind === "assigned-secret") return /^\[REDACTED:/.test(m[2] ?? "") ? (m[0] as string) : `${m[1]}[REDACTED:${kind}]`;
-      return `[REDACTED:${kind}]`;
+      if (kind === "bearer-token") return `${m[1]}[secret:${kind}]`;
+      if (kind === "url-credentials") return `${m[1]}[secret:${kind}]${m[2]}`;
+      if (kind === "assigned-secret") return /^\[secret:/.test(m[2] ?? "") ? (m[0] as string) : `${m[1]}[secret:${kind}]`;
+      return `[secret:${kind}]`;
     });
   }
   return { text: out, found };

@@ -90,6 +90,8 @@ export const files = sqliteTable(
     skipReason: text("skip_reason"),
     /** The human-readable detail of a skip (sizes, the link target that left the root, ...). */
     skipDetail: text("skip_detail"),
+    /** JSON array of the secrets found in the file ({ ruleId, startLine, endLine }; never a value), masked in its chunks. */
+    secrets: text("secrets"),
     chunkCount: integer("chunk_count").notNull(),
     /** Creation time of the job that wrote this row: an older job's late message never overwrites a newer one. */
     jobCreatedAt: integer("job_created_at").notNull(),

@@ -1,0 +1,42 @@
+/** Secrets found at ingestion: masked in every chunk (so in search and prompts), listed by rule and lines, never stored. */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { api, ingestTree, json } from "../support/api";
+
+// Assembled at run time so no scanner takes this file for a leak.
+const token = `glpat-${"Zq8LmR2xT7vN4kW9pB3s"}`;
+const slack = `https://hooks.slack.com/services/T${"0A1B2C3D4"}/B${"5E6F7G8H9J"}/${"kQ3mZ8rT2vX7nL4pW9sB6dF1"}`;
+
+describe("secrets at ingestion", () => {
+  it("masks them in chunks, lists them per file by rule and line, and stores no value anywhere", async () => {
+    const projectId = await ingestTree([
+      { path: "deploy/ci.yml", content: `steps:\n  - run: echo hi\nenv:\n  GITLAB_TOKEN: ${token}\n  NOTIFY: ${slack}\n` },
+      { path: "src/app.ts", content: "export const app = () => 'hello';\n" },
+    ]);
+    const { files } = await json<{ files: { path: string; secrets: { ruleId: string; startLine: number; endLine: number }[]; chunkIds: string[] }[] }>(
+      await api(`/api/projects/${projectId}/files`),
+      200,
+    );
+    const ci = files.find((f) => f.path === "deploy/ci.yml");
+    expect(ci?.secrets).toEqual([
+      { ruleId: "gitlab-pat", startLine: 4, endLine: 4 },
+      { ruleId: "slack-webhook-url", startLine: 5, endLine: 5 },
+    ]);
+    expect(files.find((f) => f.path === "src/app.ts")?.secrets).toEqual([]);
+    const chunk = await json<{ text: string }>(await api(`/api/chunks/${ci?.chunkIds[0]}`), 200);
+    expect(chunk.text).toContain("GITLAB_TOKEN: [secret:gitlab-pat]");
+    expect(chunk.text).not.toContain(token);
+    const rows = await env.DB.prepare("SELECT * FROM files WHERE project_id = ?").bind(projectId).all();
+    expect(JSON.stringify(rows.results)).not.toContain(token);
+    const ctx = await json<{ contextText: string }>(
+      await api("/api/context/assemble", {
+        method: "POST",
+        body: JSON.stringify({ projectId, prompt: "how does ci notify gitlab", budget: 8000, includeText: true }),
+        headers: { "content-type": "application/json" },
+      }),
+      200,
+    );
+    expect(ctx.contextText).toContain("[secret:slack-webhook-url]");
+    expect(ctx.contextText).not.toContain(slack);
+  });
+});
