@@ -234,6 +234,7 @@ describe("GET/PATCH /api/orgs/:orgId/settings", () => {
     expect(await json(await api(path, { token: org.apiKey }), 200)).toEqual({
       orgId: org.orgId,
       retention: { ...defaults, stored: { auditRetentionDays: null, sandboxRunRetentionDays: null, sessionRetentionDays: null }, defaults },
+      secretHandling: "mask",
     });
 
     const set = await json<{ retention: Record<string, unknown> }>(await patch(path, { auditRetentionDays: 400, sessionRetentionDays: 3 }, org.apiKey), 200);

@@ -1,7 +1,7 @@
 /** Secrets found at ingestion: masked in every chunk (so in search and prompts), listed by rule and lines, never stored. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, ingestTree, json } from "../support/api";
+import { api, ingestTree, json, newOrg } from "../support/api";
 
 // Assembled at run time so no scanner takes this file for a leak.
 const token = `glpat-${"Zq8LmR2xT7vN4kW9pB3s"}`;
@@ -38,5 +38,40 @@ describe("secrets at ingestion", () => {
     );
     expect(ctx.contextText).toContain("[secret:slack-webhook-url]");
     expect(ctx.contextText).not.toContain(slack);
+  });
+
+  it("an org that chooses reject gets such a file skipped with the rules and lines, and the rest ingested", async () => {
+    const org = await newOrg("strict");
+    const settings = await json<{ secretHandling: string }>(
+      await api(`/api/orgs/${org.orgId}/settings`, {
+        method: "PATCH",
+        token: org.apiKey,
+        body: JSON.stringify({ secretHandling: "reject" }),
+        headers: { "content-type": "application/json" },
+      }),
+      200,
+    );
+    expect(settings.secretHandling).toBe("reject");
+    const projectId = await ingestTree(
+      [
+        { path: "ci.yml", content: `env:\n  GITLAB_TOKEN: ${token}\n` },
+        { path: "src/app.ts", content: "export const app = 1;\n" },
+      ],
+      {},
+      org.apiKey,
+    );
+    const { files } = await json<{ files: { path: string; status: string; skipReason: string | null; skipDetail: string | null; chunkIds: string[] }[] }>(
+      await api(`/api/projects/${projectId}/files`, { token: org.apiKey }),
+      200,
+    );
+    expect(files.find((f) => f.path === "ci.yml")).toMatchObject({
+      status: "skipped",
+      skipReason: "contains secrets",
+      skipDetail: "gitlab-pat at line 2",
+      chunkIds: [],
+    });
+    expect(files.find((f) => f.path === "src/app.ts")?.status).toBe("text");
+    const chunks = await env.DB.prepare("SELECT count(*) AS n FROM chunks WHERE project_id = ? AND path = 'ci.yml'").bind(projectId).first<{ n: number }>();
+    expect(chunks?.n).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chunkRecords, chunkText, decodeFile, fileType, normalizeText, type TextChunk } from "../../src/lib/chunker";
+import { buildIgnoreRules, chunkRecords, chunkText, decodeFile, fileType, normalizeText, type TextChunk } from "../../src/lib/chunker";
 import { sha256Hex } from "../../src/lib/crypto/hash";
 import { fingerprint } from "../../src/lib/ingest";
 import { countWith, type Tokenizer } from "../../src/lib/tokenizer";
@@ -139,5 +139,27 @@ describe("records and files", () => {
     expect(fileType("package.json")).toBe("config");
     expect(fileType("deploy/values.yaml")).toBe("config");
     expect(fileType("Dockerfile")).toBe("config");
+  });
+});
+
+describe("default ignores", () => {
+  it("leave out credential files by name, and keep ordinary files of similar names", () => {
+    const rules = buildIgnoreRules([]);
+    const ignored = [
+      "deploy/id_rsa",
+      "keys/app.p12",
+      "certs/client.pfx",
+      "infra/prod.tfvars",
+      "infra/terraform.tfstate",
+      "ops/cluster.kubeconfig",
+      "home/.kube/config",
+      "home/.aws/credentials",
+      ".npmrc",
+      "gcp/service-account-prod.json",
+      "secrets/.git-credentials",
+    ];
+    const kept = ["src/keys.ts", "docs/credentials.md", "infra/main.tf", "src/kubeconfig.ts", "config/app.json"];
+    expect(ignored.filter((p) => !rules.isIgnored(p))).toEqual([]);
+    expect(kept.filter((p) => rules.isIgnored(p))).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ export type ProjectSettings = {
   chunkTokens: number;
   overlapTokens: number;
   maxFileBytes: number;
+  /** The org's choice for files holding a detected secret (default "mask"). */
+  secretHandling?: "mask" | "reject" | undefined;
 };
 
 export type PreparedChunk = Omit<TextChunk, "charStart" | "charEnd"> & { sha256: string; severity?: string | undefined };
@@ -45,6 +47,24 @@ export async function prepareTextFile(
 ): Promise<PreparedFile> {
   // Secrets never reach storage, search or a prompt: the text is masked before it is cut (line numbers kept).
   const masked = maskSecrets(file.text);
+  if (masked.findings.length > 0 && project.secretHandling === "reject") {
+    const rules = [...new Set(masked.findings.map((f) => f.ruleId))].join(", ");
+    const lines = masked.findings
+      .map((f) => f.startLine)
+      .slice(0, 10)
+      .join(", ");
+    return {
+      ...metadataOnly({
+        path: file.path,
+        sha256: file.sha256,
+        size: file.size,
+        status: "skipped",
+        skipReason: "contains secrets",
+        skipDetail: `${rules} at line ${lines}`,
+      }),
+      secrets: masked.findings,
+    };
+  }
   const cut = chunkText(masked.text, { tokenizer: project.tokenizer, maxTokens: project.chunkTokens, overlapTokens: project.overlapTokens });
   return {
     path: file.path,

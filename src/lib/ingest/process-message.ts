@@ -1,9 +1,11 @@
 /** Does the work of one ingestion queue message: prepare the files, write chunks, commit the batch. */
+
 import { eq } from "drizzle-orm";
 import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
+import { readSecretHandling } from "../security/secret-handling";
 import { type Db, runBatch, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
@@ -206,6 +208,7 @@ export async function loadProjectSettings(db: Db, projectId: string): Promise<Lo
   const p = await db.select().from(tables.projects).where(eq(tables.projects.projectId, projectId)).get();
   // A project being deleted takes no more writes: its remaining messages end at once.
   if (!p || p.deletedAt !== null) return undefined;
+  const secretHandling = await readSecretHandling(db, p.orgId);
   return {
     projectId: p.projectId,
     name: p.name,
@@ -215,5 +218,6 @@ export async function loadProjectSettings(db: Db, projectId: string): Promise<Lo
     maxFileBytes: p.maxFileBytes,
     repoFullName: p.repoFullName,
     gitToken: p.gitToken,
+    secretHandling,
   };
 }

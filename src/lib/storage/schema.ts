@@ -8,7 +8,17 @@ export const FILE_STATUSES = ["text", "binary", "link", "skipped"] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
 /** Why an entry of an upload or push was not indexed; the whole upload goes on without it. */
-export const SKIP_REASONS = ["symlink", "hardlink", "special file", "too large", "ignored", "path too long", "duplicate path", "invalid path"] as const;
+export const SKIP_REASONS = [
+  "symlink",
+  "hardlink",
+  "special file",
+  "too large",
+  "ignored",
+  "path too long",
+  "duplicate path",
+  "invalid path",
+  "contains secrets",
+] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export const orgs = sqliteTable("orgs", {
@@ -270,6 +280,8 @@ export const orgSettings = sqliteTable("org_settings", {
   sandboxRunRetentionDays: integer("sandbox_run_retention_days"),
   /** Days an idle session and its event log are kept. */
   sessionRetentionDays: integer("session_retention_days"),
+  /** What ingestion does with a text file holding a detected secret: "mask" it (default) or "reject" the file. */
+  secretHandling: text("secret_handling"),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 

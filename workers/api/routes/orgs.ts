@@ -9,6 +9,7 @@ import { AuditQuery, listAudit, recordAudit } from "../../../src/lib/audit/audit
 import { createOrg, grantFor, KeyRequest, listKeys, mintKey, requireOrgWide, revokeKey } from "../../../src/lib/auth";
 import { notFound } from "../../../src/lib/errors";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
+import { readSecretHandling, SECRET_HANDLING, updateSecretHandling } from "../../../src/lib/security/secret-handling";
 import { openDb } from "../../../src/lib/storage";
 import { LIMIT_DEFAULTS, LimitsPatch, readLimits, UsageQuery, updateLimits, usageReport } from "../../../src/lib/usage";
 import { need, requireOperator } from "../middleware/auth";
@@ -20,7 +21,7 @@ const Named = z.object({ name: z.string().trim().min(1).max(200) });
 const Days = z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).nullable();
 /** Days per kind of data; null restores the default, a field left out keeps its value. */
 const SettingsPatch = z
-  .object({ auditRetentionDays: Days, sandboxRunRetentionDays: Days, sessionRetentionDays: Days })
+  .object({ auditRetentionDays: Days, sandboxRunRetentionDays: Days, sessionRetentionDays: Days, secretHandling: z.enum(SECRET_HANDLING).nullable() })
   .partial()
   .strict()
   .refine((p) => Object.keys(p).length > 0, { message: "give at least one setting" });
@@ -33,7 +34,7 @@ function ownOrg(orgId: string, callerOrgId: string): string {
 
 async function settingsView(db: ReturnType<typeof openDb>, orgId: string) {
   const { stored, effective } = await readRetention(db, orgId);
-  return { orgId, retention: { ...effective, stored, defaults: RETENTION_DEFAULTS } };
+  return { orgId, retention: { ...effective, stored, defaults: RETENTION_DEFAULTS }, secretHandling: await readSecretHandling(db, orgId) };
 }
 
 const KeysQuery = z.object({
@@ -100,8 +101,9 @@ export const orgRoutes = new Hono<AppEnv>()
   .patch("/orgs/:orgId/settings", need("admin"), jsonOf(SettingsPatch), async (c) => {
     requireOrgWide(c.var.key, "change org settings");
     const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
-    const patch = c.req.valid("json");
+    const { secretHandling, ...retention } = c.req.valid("json");
     const db = openDb(c.env.DB);
-    await updateRetention(db, orgId, patch);
+    if (Object.keys(retention).length > 0) await updateRetention(db, orgId, retention);
+    if (secretHandling !== undefined) await updateSecretHandling(db, orgId, secretHandling);
     return c.json(await settingsView(db, orgId));
   });
