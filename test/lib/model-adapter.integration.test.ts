@@ -86,7 +86,7 @@ describe("ModelAdapter over the real SDK against a local Messages API", () => {
   it("never sends a raw secret", async () => {
     const key = `AKIA${"ABCDEFGHIJKLMNOP"}`;
     const r = await adapter().complete(`config: aws_key = "${key}"`, [{ role: "user", content: `use ${key} to deploy` }], { maxTokens: 50 });
-    expect(r.redacted).toMatchObject({ "aws-access-key": 2 });
+    expect(r.redacted).toMatchObject({ "aws-access-token": 2 });
     expect(JSON.stringify(await requests())).not.toContain(key);
   });
 
