@@ -6,8 +6,8 @@
 import { and, desc, eq, gte, lt, lte, or } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../crypto/hash";
-import { AppError } from "../errors";
 import { type Db, tables } from "../storage";
+import { decodePageCursor, encodePageCursor } from "../storage/page-cursor";
 
 export type AuditActor = "key" | "operator" | "webhook";
 
@@ -58,21 +58,10 @@ export const AuditQuery = z
   .strict();
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-const Cursor = z.tuple([z.number().int(), z.string().max(64)]);
-
-function decodeCursor(s: string): { at: number; auditId: string } {
-  try {
-    const [at, auditId] = Cursor.parse(JSON.parse(atob(s)));
-    return { at, auditId };
-  } catch {
-    throw new AppError(400, "invalid_cursor", "the cursor is not one this API returned");
-  }
-}
-
 /** One page of the org's audit log, newest first, filtered. */
 export async function listAudit(db: Db, orgId: string, q: AuditQuery) {
   const a = tables.auditLog;
-  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  const after = q.cursor ? decodePageCursor(q.cursor) : undefined;
   const rows = await db
     .select()
     .from(a)
@@ -85,7 +74,7 @@ export async function listAudit(db: Db, orgId: string, q: AuditQuery) {
         q.keyId ? eq(a.keyId, q.keyId) : undefined,
         q.projectId ? eq(a.projectId, q.projectId) : undefined,
         q.outcome ? eq(a.outcome, q.outcome) : undefined,
-        after ? or(lt(a.at, after.at), and(eq(a.at, after.at), lt(a.auditId, after.auditId))) : undefined,
+        after ? or(lt(a.at, after.at), and(eq(a.at, after.at), lt(a.auditId, after.id))) : undefined,
       ),
     )
     .orderBy(desc(a.at), desc(a.auditId))
@@ -106,6 +95,6 @@ export async function listAudit(db: Db, orgId: string, q: AuditQuery) {
       status: r.status,
       outcome: r.outcome,
     })),
-    nextCursor: rows.length > q.limit && last ? btoa(JSON.stringify([last.at, last.auditId])) : null,
+    nextCursor: rows.length > q.limit && last ? encodePageCursor({ at: last.at, id: last.auditId }) : null,
   };
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { newId, randomToken, sha256Hex } from "../crypto/hash";
 import { AppError, notFound } from "../errors";
 import { type Db, tables } from "../storage";
+import { decodePageCursor, encodePageCursor } from "../storage/page-cursor";
 import type { Access } from "./access";
 import { parseScopes, type Scope, ScopeList } from "./scopes";
 
@@ -142,18 +143,6 @@ export function keyView(row: KeyRow) {
   };
 }
 
-type KeyCursor = { createdAt: number; keyId: string };
-const CursorShape = z.tuple([z.number().int(), z.string().max(64)]);
-
-function decodeKeyCursor(s: string): KeyCursor {
-  try {
-    const [createdAt, keyId] = CursorShape.parse(JSON.parse(atob(s)));
-    return { createdAt, keyId };
-  } catch {
-    throw new AppError(400, "invalid_cursor", "the cursor is not one this API returned");
-  }
-}
-
 /**
  * The keys a caller may see and revoke: every key of its org, or, for a key limited to some projects, the
  * keys limited to some of those projects (never a key that reaches further than the caller).
@@ -172,11 +161,11 @@ function keysWithin(access: Access): SQL | undefined {
 /** One page of the keys the caller may see, newest first, revoked ones included (with when). */
 export async function listKeys(db: Db, access: Access, page: { limit: number; cursor?: string | undefined }) {
   const k = tables.apiKeys;
-  const after = page.cursor ? decodeKeyCursor(page.cursor) : undefined;
+  const after = page.cursor ? decodePageCursor(page.cursor) : undefined;
   const rows = await db
     .select()
     .from(k)
-    .where(and(keysWithin(access), after ? or(lt(k.createdAt, after.createdAt), and(eq(k.createdAt, after.createdAt), lt(k.keyId, after.keyId))) : undefined))
+    .where(and(keysWithin(access), after ? or(lt(k.createdAt, after.at), and(eq(k.createdAt, after.at), lt(k.keyId, after.id))) : undefined))
     .orderBy(desc(k.createdAt), desc(k.keyId))
     .limit(page.limit + 1)
     .all();
@@ -184,7 +173,7 @@ export async function listKeys(db: Db, access: Access, page: { limit: number; cu
   const last = shown[shown.length - 1];
   return {
     keys: shown.map(keyView),
-    nextCursor: rows.length > page.limit && last ? btoa(JSON.stringify([last.createdAt, last.keyId])) : null,
+    nextCursor: rows.length > page.limit && last ? encodePageCursor({ at: last.createdAt, id: last.keyId }) : null,
   };
 }
 

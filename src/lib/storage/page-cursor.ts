@@ -1,0 +1,21 @@
+/**
+ * The cursor of a page ordered newest first by (time, id): opaque to clients, checked when read back, so a
+ * cursor this API did not return is a 400, never a query on whatever it holds.
+ */
+import { z } from "zod";
+import { AppError } from "../errors";
+
+export type PageCursor = { at: number; id: string };
+
+const Shape = z.tuple([z.number().int(), z.string().max(64)]);
+
+export const encodePageCursor = (c: PageCursor): string => btoa(JSON.stringify([c.at, c.id]));
+
+export function decodePageCursor(s: string): PageCursor {
+  try {
+    const [at, id] = Shape.parse(JSON.parse(atob(s)));
+    return { at, id };
+  } catch {
+    throw new AppError(400, "invalid_cursor", "the cursor is not one this API returned");
+  }
+}
