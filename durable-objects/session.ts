@@ -59,12 +59,18 @@ export class Session extends DurableObject<Env> {
   }
 
   /** A generation run inside the session: its events go to the log and the sockets as they happen. */
-  async generate(access: Access & { keyId?: string }, body: GeneratePrototype, requestId?: string): Promise<GenerationResponse | ErrorResult> {
+  async generate(
+    access: Access & { keyId?: string },
+    body: GeneratePrototype,
+    requestId?: string,
+    quotaWarnings: string[] = [],
+  ): Promise<GenerationResponse | ErrorResult> {
     return caught(async () => {
       const { meta, store } = this.open(access);
       const { orgId } = meta;
       s.checkCanGenerate(meta, body, this.running);
       const publish = (type: string, data: unknown) => this.publish(store, type, data);
+      if (quotaWarnings.length > 0) publish("quota", { warnings: quotaWarnings });
       const assembler = (tokenizer: Tokenizer) => this.assembler(meta, store, tokenizer);
       this.running = true;
       try {

@@ -1,5 +1,5 @@
 /** Quotas and rate limits: refused at 100% before any work, warned from 80%, metered per day, project, model and key. */
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_REQUESTS_PER_MINUTE, FixedWindow } from "../../src/lib/usage/rate-limit";
 import { api, ingestTree, json, newOrg } from "../support/api";
@@ -166,5 +166,26 @@ describe("stored rows are bounded", () => {
     expect(meta.warnings.every((w) => w.length <= 300)).toBe(true);
     expect((row?.result_meta ?? "").length).toBeLessThan(10_000);
     expect(meta.warningsOmitted ?? 0).toBe(Math.max(0, res.warnings.length - 20));
+  });
+});
+
+describe("quota warnings in a session", () => {
+  it("reach the session's WebSocket as a quota event, beside the header", async () => {
+    const org = await orgWithProject("session-warn");
+    await send("PUT", `/api/orgs/${org.orgId}/limits`, org.apiKey, { tokensAssembledPerDay: 100_000 });
+    await seedUsage(org.orgId, { tokens: 90_000 });
+    const { sessionId } = await json<{ sessionId: string }>(await send("POST", "/api/sessions", org.apiKey, { projectId: org.projectId }), 201);
+    const res = await SELF.fetch(`https://winky.test/api/sessions/${sessionId}/ws`, { headers: { upgrade: "websocket", authorization: `Bearer ${org.apiKey}` } });
+    const ws = res.webSocket;
+    if (!ws) throw new Error(`no socket: ${res.status}`);
+    ws.accept();
+    const events: { type: string; data: { warnings?: string[] } }[] = [];
+    ws.addEventListener("message", (m) => events.push(JSON.parse(String(m.data))));
+    const assembled = await send("POST", `/api/sessions/${sessionId}/assemble`, org.apiKey, { prompt: "where is add", budget: 4096 });
+    expect(assembled.status).toBe(200);
+    expect(assembled.headers.get("x-winky-quota-warning")).toContain("90%");
+    for (let i = 0; i < 100 && !events.some((e) => e.type === "quota"); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(events.find((e) => e.type === "quota")?.data.warnings?.[0]).toContain("daily assembled tokens: 90%");
+    ws.close(1000, "done");
   });
 });

@@ -4,10 +4,14 @@ import { openDb } from "../../src/lib/storage";
 import { checkQuota, type QuotaKind, recordUsage, type Use } from "../../src/lib/usage";
 import type { AppEnv } from "./types";
 
-/** Refuses the request when a quota of `kind` is used up; passes the warnings of quotas at 80% or more on. */
-export async function guardQuota(c: Context<AppEnv>, kind: QuotaKind, projectId?: string): Promise<void> {
+/**
+ * Refuses the request when a quota of `kind` is used up; passes the warnings of quotas at 80% or more on
+ * (a header, and returned for a session to send as a `quota` event).
+ */
+export async function guardQuota(c: Context<AppEnv>, kind: QuotaKind, projectId?: string): Promise<string[]> {
   const warnings = await checkQuota(openDb(c.env.DB), c.var.orgId, kind, projectId ? { projectId } : {});
   if (warnings.length > 0) c.header("x-winky-quota-warning", warnings.join("; "));
+  return warnings;
 }
 
 /** Adds to the caller's usage after the answer (a failure to record is logged, never the request's failure). */

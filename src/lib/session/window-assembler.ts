@@ -13,7 +13,15 @@ import type { SessionStore } from "./session-store";
 
 /** What the session needs of the project's index (`ProjectIndex` implements it). */
 export type ContextShard = { assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> };
-export type SessionAssembleRequest = { prompt: string; budget: number; hotPaths: string[]; tokenizer: Tokenizer; includeText: boolean };
+export type SessionAssembleRequest = {
+  prompt: string;
+  budget: number;
+  hotPaths: string[];
+  tokenizer: Tokenizer;
+  includeText: boolean;
+  /** Quotas of the org at 80% or more when the request was let through: sent as a `quota` event. */
+  quotaWarnings?: string[];
+};
 export type SessionAssembleResult = AssembleResult & { hotWindow: { reused: number; added: number } };
 export type WindowAssembler = (query: string, budget: number, hotPaths: string[], opts?: AssembleOptions) => Promise<SessionAssembleResult>;
 
@@ -52,6 +60,7 @@ export async function assembleInSession(
   req: SessionAssembleRequest,
   publish: (type: string, data: unknown) => void,
 ): Promise<SessionAssembleResult> {
+  if (req.quotaWarnings?.length) publish("quota", { warnings: req.quotaWarnings });
   const result = await assemble(req.prompt, req.budget, req.hotPaths);
   store.memory.remember([], req.hotPaths);
   const { tokenTotal, tokenBudget, hotWindow } = result;

@@ -30,9 +30,9 @@ export const generateRoutes = new Hono<AppEnv>()
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.key);
     // Refused before any model call when the org's (or the project's) spend quota is used up.
-    if (!body.dryRun) await guardQuota(c, "spend", project.projectId);
+    const quotaWarnings = body.dryRun ? [] : await guardQuota(c, "spend", project.projectId);
     if (body.sessionId) {
-      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId)));
+      return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId, quotaWarnings)));
     }
     const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
     const tokenizer = tokenizerFor(configuredModel(c.env));

@@ -43,7 +43,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .post("/sessions/:sessionId/assemble", need("read"), jsonOf(AssembleFields), async (c) => {
     const body = c.req.valid("json");
     const stub = sessionStub(c.env, c.req.param("sessionId"));
-    await guardQuota(c, "tokens");
+    const quotaWarnings = await guardQuota(c, "tokens");
     const result = unwrap(
       await stub.assemble(c.var.key, {
         prompt: body.prompt,
@@ -51,6 +51,7 @@ export const sessionRoutes = new Hono<AppEnv>()
         hotPaths: body.hotPaths,
         tokenizer: tokenizerFor(body.model),
         includeText: body.includeText,
+        quotaWarnings,
       }),
     );
     meter(c, { model: body.model, tokensAssembled: result.tokenTotal, requests: 1 });
