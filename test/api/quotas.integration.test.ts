@@ -175,7 +175,9 @@ describe("quota warnings in a session", () => {
     await send("PUT", `/api/orgs/${org.orgId}/limits`, org.apiKey, { tokensAssembledPerDay: 100_000 });
     await seedUsage(org.orgId, { tokens: 90_000 });
     const { sessionId } = await json<{ sessionId: string }>(await send("POST", "/api/sessions", org.apiKey, { projectId: org.projectId }), 201);
-    const res = await SELF.fetch(`https://winky.test/api/sessions/${sessionId}/ws`, { headers: { upgrade: "websocket", authorization: `Bearer ${org.apiKey}` } });
+    const res = await SELF.fetch(`https://winky.test/api/sessions/${sessionId}/ws`, {
+      headers: { upgrade: "websocket", authorization: `Bearer ${org.apiKey}` },
+    });
     const ws = res.webSocket;
     if (!ws) throw new Error(`no socket: ${res.status}`);
     ws.accept();

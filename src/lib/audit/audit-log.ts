@@ -3,11 +3,11 @@
  * and how it ended. Append-only: rows are written here and deleted only by the org's retention; never
  * content (no bodies, prompts, file text or secrets).
  */
-import { and, desc, eq, gte, lt, lte, or } from "drizzle-orm";
+import { and, desc, eq, gte, lte } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../crypto/hash";
 import { type Db, tables } from "../storage";
-import { decodePageCursor, encodePageCursor } from "../storage/page-cursor";
+import { afterCursor, decodePageCursor, encodePageCursor } from "../storage/page-cursor";
 
 export type AuditActor = "key" | "operator" | "webhook";
 
@@ -74,7 +74,7 @@ export async function listAudit(db: Db, orgId: string, q: AuditQuery) {
         q.keyId ? eq(a.keyId, q.keyId) : undefined,
         q.projectId ? eq(a.projectId, q.projectId) : undefined,
         q.outcome ? eq(a.outcome, q.outcome) : undefined,
-        after ? or(lt(a.at, after.at), and(eq(a.at, after.at), lt(a.auditId, after.id))) : undefined,
+        afterCursor(a.at, a.auditId, after),
       ),
     )
     .orderBy(desc(a.at), desc(a.auditId))

@@ -2,12 +2,12 @@
  * API keys are the principals: each belongs to one org and carries scopes, an optional list of projects
  * and an optional expiry. Only the SHA-256 of a key is stored; the key itself is shown once, when minted.
  */
-import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { newId, randomToken, sha256Hex } from "../crypto/hash";
 import { AppError, notFound } from "../errors";
 import { type Db, tables } from "../storage";
-import { decodePageCursor, encodePageCursor } from "../storage/page-cursor";
+import { afterCursor, decodePageCursor, encodePageCursor } from "../storage/page-cursor";
 import type { Access } from "./access";
 import { parseScopes, type Scope, ScopeList } from "./scopes";
 
@@ -165,7 +165,7 @@ export async function listKeys(db: Db, access: Access, page: { limit: number; cu
   const rows = await db
     .select()
     .from(k)
-    .where(and(keysWithin(access), after ? or(lt(k.createdAt, after.at), and(eq(k.createdAt, after.at), lt(k.keyId, after.id))) : undefined))
+    .where(and(keysWithin(access), afterCursor(k.createdAt, k.keyId, after)))
     .orderBy(desc(k.createdAt), desc(k.keyId))
     .limit(page.limit + 1)
     .all();
