@@ -191,3 +191,22 @@ describe("quota warnings in a session", () => {
     ws.close(1000, "done");
   });
 });
+
+describe("stored bytes", () => {
+  it("refuses a new upload with 402 once the org's projects hold as many bytes as it may, and nothing is staged", async () => {
+    const org = await orgWithProject("storage");
+    await send("PUT", `/api/orgs/${org.orgId}/limits`, org.apiKey, { storedBytes: 10 });
+    const direct = await api(`/api/projects/${org.projectId}/ingest`, {
+      method: "POST",
+      token: org.apiKey,
+      body: "x",
+      headers: { "content-type": "application/gzip" },
+    });
+    expect((await json<ErrorBody>(direct, 402)).error.message).toContain("stored bytes");
+    expect((await json<ErrorBody>(await send("POST", `/api/projects/${org.projectId}/uploads`, org.apiKey, { format: "tar" }), 402)).error.code).toBe(
+      "quota_exceeded",
+    );
+    const jobs = await env.DB.prepare("SELECT count(*) AS n FROM ingest_jobs WHERE org_id = ?").bind(org.orgId).first<{ n: number }>();
+    expect(jobs?.n).toBe(1);
+  });
+});

@@ -18,6 +18,8 @@ export const LIMIT_DEFAULTS = {
   concurrentSandboxRuns: 4,
   /** Live projects. */
   projects: 1_000,
+  /** Bytes of the files the org's live projects hold (as uploaded or fetched), checked before each upload. */
+  storedBytes: 50 * 1024 ** 3,
 } as const;
 
 export type OrgLimits = { -readonly [K in keyof typeof LIMIT_DEFAULTS]: number } & {
@@ -35,6 +37,7 @@ export const LimitsPatch = z
     sandboxMinutesPerDay: Count,
     concurrentSandboxRuns: z.number().int().min(0).max(1000).nullable(),
     projects: Count,
+    storedBytes: Count,
     perProject: z.object({ tokensAssembledPerDay: Count, spendUsdPerDay: Usd }).partial().strict(),
   })
   .partial()
@@ -57,6 +60,7 @@ export async function readLimits(db: Db, orgId: string): Promise<OrgLimits> {
     sandboxMinutesPerDay: num("sandboxMinutesPerDay"),
     concurrentSandboxRuns: num("concurrentSandboxRuns"),
     projects: num("projects"),
+    storedBytes: num("storedBytes"),
     perProject: { tokensAssembledPerDay: perNum("tokensAssembledPerDay"), spendUsdPerDay: perNum("spendUsdPerDay") },
   };
 }

@@ -4,7 +4,7 @@
  * and nothing is done; from 80% the request goes on with a warning the route passes on (header
  * `x-winky-quota-warning`, and a `quota` event on a session's socket).
  */
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { AppError } from "../errors";
 import { type Db, tables } from "../storage";
 import { type OrgLimits, readLimits } from "./limits";
@@ -12,7 +12,7 @@ import { usageTotals, utcDay } from "./meter";
 
 export const WARN_AT = 0.8;
 
-export type QuotaKind = "tokens" | "spend" | "sandbox" | "projects";
+export type QuotaKind = "tokens" | "spend" | "sandbox" | "projects" | "storage";
 
 type Measure = { name: string; used: number; limit: number; unit: string };
 
@@ -47,6 +47,7 @@ export async function checkQuota(db: Db, orgId: string, kind: QuotaKind, opts: {
       .get();
     return judge([{ name: "projects", used: row?.n ?? 0, limit: limits.projects, unit: "projects" }]);
   }
+  if (kind === "storage") return judge([{ name: "stored bytes", used: await storedBytes(db, orgId), limit: limits.storedBytes, unit: "bytes" }]);
   const day = await usageTotals(db, orgId, today, today);
   if (kind === "tokens") {
     const measures: Measure[] = [{ name: "daily assembled tokens", used: day.tokensAssembled, limit: limits.tokensAssembledPerDay, unit: "tokens" }];
@@ -74,6 +75,19 @@ async function spendMeasures(db: Db, orgId: string, limits: OrgLimits, todayUsd:
     measures.push({ name: "project's daily model spend", used: p.costUsd, limit: perProject, unit: "USD" });
   }
   return measures;
+}
+
+/** Bytes of the files the org's live projects hold: one sum over the org's projects' file rows. */
+async function storedBytes(db: Db, orgId: string): Promise<number> {
+  const f = tables.files;
+  const p = tables.projects;
+  const row = await db
+    .select({ n: sql<number>`coalesce(sum(${f.sizeBytes}), 0)` })
+    .from(f)
+    .innerJoin(p, eq(p.projectId, f.projectId))
+    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
+    .get();
+  return row?.n ?? 0;
 }
 
 /** 429 when the org already has as many sandbox runs going as it may. */

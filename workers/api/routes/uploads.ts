@@ -21,6 +21,7 @@ import {
   startUpload,
   uploadKey,
 } from "../../../src/lib/uploads";
+import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, parseWith } from "../validate";
@@ -52,6 +53,7 @@ export const uploadRoutes = new Hono<AppEnv>()
   .post("/projects/:projectId/ingest", need("ingest"), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.key);
+    await guardQuota(c, "storage");
     const format: ArchiveFormat = formatFor(c.req.header("content-type"));
     const length = c.req.header("content-length");
     if (length !== undefined && Number(length) > MAX_UPLOAD_BYTES) {
@@ -80,6 +82,7 @@ export const uploadRoutes = new Hono<AppEnv>()
   .post("/projects/:projectId/uploads", need("ingest"), jsonOf(StartUpload), async (c) => {
     const db = openDb(c.env.DB);
     const p = await getProject(db, c.req.param("projectId"), c.var.key);
+    await guardQuota(c, "storage");
     const { format } = c.req.valid("json");
     return c.json(await startUpload(db, c.env.CHUNKS, p, format), 201);
   })
