@@ -210,3 +210,22 @@ describe("stored bytes", () => {
     expect(jobs?.n).toBe(1);
   });
 });
+
+describe("an org's own requests per minute", () => {
+  it("can be lowered by its admins, never raised past the platform's", async () => {
+    const other = await newOrg("fast");
+    const org = await newOrg("slow");
+    const path = `/api/orgs/${org.orgId}/limits`;
+    const set = await json<{ limits: { requestsPerMinutePerKey: number | null } }>(await send("PUT", path, org.apiKey, { requestsPerMinutePerKey: 3 }), 200);
+    expect(set.limits.requestsPerMinutePerKey).toBe(3);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await api("/api/projects", { token: org.apiKey })).status);
+    // The PUT that set the limit is the window's first request.
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    // Above the platform's limit, the platform's applies; other orgs are not affected.
+    expect(
+      (await json<ErrorBody>(await send("PUT", `/api/orgs/${other.orgId}/limits`, other.apiKey, { requestsPerMinutePerKey: 1_000_000 }), 400)).error.code,
+    ).toBe("invalid_request");
+    expect((await api("/api/projects", { token: other.apiKey })).status).toBe(200);
+  });
+});

@@ -22,7 +22,11 @@ export const LIMIT_DEFAULTS = {
   storedBytes: 50 * 1024 ** 3,
 } as const;
 
+/** An org may lower the platform's requests per minute per key (it cannot raise it); null keeps the platform's. */
+export const RATE_LIMIT_KEY = "requestsPerMinutePerKey";
+
 export type OrgLimits = { -readonly [K in keyof typeof LIMIT_DEFAULTS]: number } & {
+  requestsPerMinutePerKey: number | null;
   perProject: { tokensAssembledPerDay: number | null; spendUsdPerDay: number | null };
 };
 
@@ -38,6 +42,7 @@ export const LimitsPatch = z
     concurrentSandboxRuns: z.number().int().min(0).max(1000).nullable(),
     projects: Count,
     storedBytes: Count,
+    requestsPerMinutePerKey: z.number().int().min(1).max(100_000).nullable(),
     perProject: z.object({ tokensAssembledPerDay: Count, spendUsdPerDay: Usd }).partial().strict(),
   })
   .partial()
@@ -61,6 +66,7 @@ export async function readLimits(db: Db, orgId: string): Promise<OrgLimits> {
     concurrentSandboxRuns: num("concurrentSandboxRuns"),
     projects: num("projects"),
     storedBytes: num("storedBytes"),
+    requestsPerMinutePerKey: typeof stored[RATE_LIMIT_KEY] === "number" ? (stored[RATE_LIMIT_KEY] as number) : null,
     perProject: { tokensAssembledPerDay: perNum("tokensAssembledPerDay"), spendUsdPerDay: perNum("spendUsdPerDay") },
   };
 }
@@ -82,9 +88,24 @@ export async function updateLimits(db: Db, orgId: string, patch: LimitsPatch): P
     }
     stored.perProject = per;
   }
+  rpmCache.delete(orgId);
   const limits = JSON.stringify(stored);
   await db
     .insert(tables.orgLimits)
     .values({ orgId, limits, updatedAt: Date.now() })
     .onConflictDoUpdate({ target: tables.orgLimits.orgId, set: { limits, updatedAt: Date.now() } });
+}
+
+// An org's requests-per-minute limit is read on every request: kept a minute per isolate (a change made
+// through this isolate applies at once, through another within the minute).
+const RPM_CACHE_MS = 60_000;
+const rpmCache = new Map<string, { value: number | null; until: number }>();
+
+export async function orgRequestsPerMinute(db: Db, orgId: string, now = Date.now()): Promise<number | null> {
+  const hit = rpmCache.get(orgId);
+  if (hit && hit.until > now) return hit.value;
+  const value = (await readLimits(db, orgId)).requestsPerMinutePerKey;
+  if (rpmCache.size > 10_000) rpmCache.clear();
+  rpmCache.set(orgId, { value, until: now + RPM_CACHE_MS });
+  return value;
 }

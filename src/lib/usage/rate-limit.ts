@@ -45,12 +45,24 @@ export function embeddedLimiter(take: (key: string, limit: number) => Promise<Ra
 
 export const DEFAULT_REQUESTS_PER_MINUTE = 600;
 
-/** The production binding when there is one, else the embedded limiter. */
-export function rateLimiterFor(env: Env): RateLimiter {
-  if (env.API_RATE_LIMIT) return bindingLimiter(env.API_RATE_LIMIT);
-  const perMinute = Number(env.RATE_LIMIT_PER_MINUTE);
-  return embeddedLimiter(
-    (key, limit) => env.KEY_RATE_LIMITER.getByName(key).take(limit),
-    Number.isInteger(perMinute) && perMinute > 0 ? perMinute : DEFAULT_REQUESTS_PER_MINUTE,
-  );
+/**
+ * The platform's limit (the production binding when there is one, else the embedded limiter at
+ * RATE_LIMIT_PER_MINUTE) and, when the org set a lower one (`requestsPerMinutePerKey`), the embedded
+ * limiter at the org's: a request must pass both.
+ */
+export function rateLimiterFor(env: Env, orgPerMinute: number | null = null): RateLimiter {
+  const configured = Number(env.RATE_LIMIT_PER_MINUTE);
+  const platformPerMinute = Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_REQUESTS_PER_MINUTE;
+  const embedded = (perMinute: number) => embeddedLimiter((key, limit) => env.KEY_RATE_LIMITER.getByName(key).take(limit), perMinute);
+  const platform = env.API_RATE_LIMIT ? bindingLimiter(env.API_RATE_LIMIT) : embedded(platformPerMinute);
+  if (orgPerMinute === null || orgPerMinute >= platformPerMinute) return platform;
+  const org = embedded(orgPerMinute);
+  return {
+    async allow(key) {
+      // Locally both are the same window: the org's lower limit alone decides.
+      if (!env.API_RATE_LIMIT) return org.allow(key);
+      const first = await platform.allow(key);
+      return first.ok ? org.allow(`org-limit:${key}`) : first;
+    },
+  };
 }
