@@ -23,8 +23,9 @@ describe("secrets at ingestion", () => {
       { ruleId: "slack-webhook-url", startLine: 5, endLine: 5 },
     ]);
     expect(files.find((f) => f.path === "src/app.ts")?.secrets).toEqual([]);
-    const chunk = await json<{ text: string }>(await api(`/api/chunks/${ci?.chunkIds[0]}`), 200);
+    const chunk = await json<{ text: string; secrets: unknown[] }>(await api(`/api/chunks/${ci?.chunkIds[0]}`), 200);
     expect(chunk.text).toContain("GITLAB_TOKEN: [secret:gitlab-pat]");
+    expect(chunk.secrets).toEqual(ci?.secrets);
     expect(chunk.text).not.toContain(token);
     const rows = await env.DB.prepare("SELECT * FROM files WHERE project_id = ?").bind(projectId).all();
     expect(JSON.stringify(rows.results)).not.toContain(token);

@@ -225,3 +225,9 @@ export function maskSecrets(text: string): Masked {
   }
   return { text: out + text.slice(at), found, findings };
 }
+
+/** The findings of a file (stored on its row as JSON) that fall in a chunk's lines. */
+export function findingsWithin(stored: string | null, startLine: number, endLine: number): SecretLines[] {
+  if (!stored) return [];
+  return (JSON.parse(stored) as SecretLines[]).filter((f) => f.endLine >= startLine && f.startLine <= endLine);
+}

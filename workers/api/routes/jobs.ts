@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { mayTouch } from "../../../src/lib/auth";
 import { notFound } from "../../../src/lib/errors";
 import { readJob } from "../../../src/lib/ingest";
+import { findingsWithin } from "../../../src/lib/security/secret-scanner";
 import { type Db, getChunkText, openDb, tables } from "../../../src/lib/storage";
 import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
@@ -81,7 +82,15 @@ export const jobRoutes = new Hono<AppEnv>()
       createdAt: new Date(chunk.createdAt).toISOString(),
       text,
     };
-    if (retiredAt === null) return c.json({ ...view, superseded: false });
+    if (retiredAt === null) {
+      // The secrets masked in this chunk: its file's findings within its lines (never a value).
+      const file = await db
+        .select({ secrets: tables.files.secrets })
+        .from(tables.files)
+        .where(and(eq(tables.files.projectId, chunk.projectId), eq(tables.files.path, chunk.path)))
+        .get();
+      return c.json({ ...view, secrets: findingsWithin(file?.secrets ?? null, chunk.startLine, chunk.endLine), superseded: false });
+    }
     return c.json({
       ...view,
       superseded: true,
