@@ -1,23 +1,13 @@
 /** The audit log: who did what, under which request, how it ended — never content; the org's own only. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { AuditView } from "../../src/lib/audit/audit-log";
 import { hmacSha256Hex } from "../../src/lib/crypto/hash";
 import { expireRows } from "../../src/lib/retention";
 import { openDb } from "../../src/lib/storage";
 import { api, createProject, json, newOrg } from "../support/api";
 
-type Entry = {
-  auditId: string;
-  at: string;
-  actor: string;
-  keyId: string | null;
-  action: string;
-  projectId: string | null;
-  targets: Record<string, string>;
-  requestId: string;
-  status: number;
-  outcome: string;
-};
+type Entry = AuditView;
 type Page = { entries: Entry[]; nextCursor: string | null };
 
 const send = (method: string, path: string, token: string, body?: unknown, ray = crypto.randomUUID()) =>

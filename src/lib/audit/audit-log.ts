@@ -58,6 +58,9 @@ export const AuditQuery = z
   .strict();
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
+/** An audit row as `GET /api/audit` shows it. */
+export type AuditView = Awaited<ReturnType<typeof listAudit>>["entries"][number];
+
 /** One page of the org's audit log, newest first, filtered. */
 export async function listAudit(db: Db, orgId: string, q: AuditQuery) {
   const a = tables.auditLog;

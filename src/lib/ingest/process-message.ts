@@ -5,7 +5,6 @@ import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
-import { readSecretHandling } from "../security/secret-handling";
 import { type Db, runBatch, tables } from "../storage";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
@@ -205,10 +204,16 @@ function addSkipped(outcomes: BatchOutcomes, skipped: SkippedView[]): void {
 export type LoadedProject = ProjectSettings & { name: string; repoFullName: string | null; gitToken: string | null };
 
 export async function loadProjectSettings(db: Db, projectId: string): Promise<LoadedProject | undefined> {
-  const p = await db.select().from(tables.projects).where(eq(tables.projects.projectId, projectId)).get();
+  // One read: the project with its org's choice for files holding a secret.
+  const row = await db
+    .select({ p: tables.projects, secretHandling: tables.orgSettings.secretHandling })
+    .from(tables.projects)
+    .leftJoin(tables.orgSettings, eq(tables.orgSettings.orgId, tables.projects.orgId))
+    .where(eq(tables.projects.projectId, projectId))
+    .get();
+  const p = row?.p;
   // A project being deleted takes no more writes: its remaining messages end at once.
   if (!p || p.deletedAt !== null) return undefined;
-  const secretHandling = await readSecretHandling(db, p.orgId);
   return {
     projectId: p.projectId,
     name: p.name,
@@ -218,6 +223,6 @@ export async function loadProjectSettings(db: Db, projectId: string): Promise<Lo
     maxFileBytes: p.maxFileBytes,
     repoFullName: p.repoFullName,
     gitToken: p.gitToken,
-    secretHandling,
+    secretHandling: row.secretHandling === "reject" ? "reject" : "mask",
   };
 }

@@ -47,7 +47,7 @@ function ruleSet() {
       spec,
       re: RE2JS.compile(spec.regex),
       // A rule whose match can cross a line break is matched on its whole region, not line by line.
-      multiline: /\\n|\\s\\S|\[\\s\\S|\\r/.test(spec.regex) && !/^\(\?i\)\[\\w/.test(spec.regex),
+      multiline: /\\n|\\s\\S|\[\\s\\S|\\r/.test(spec.regex),
       allow: spec.allowlists.map((a) => ({
         regexes: (a.regexes ?? []).map((r) => RE2JS.compile(r)),
         stopwords: a.stopwords ?? [],

@@ -11,7 +11,7 @@ import { GitHostError, PushEvent } from "../../../src/lib/git-host";
 import { ingestDeps } from "../../../src/lib/ingest";
 import { claimDelivery, enqueuePush, projectGitHost, releaseDelivery, signedProject } from "../../../src/lib/ingest/enqueue-push";
 import type { ProjectRow } from "../../../src/lib/projects/projects";
-import { openDb } from "../../../src/lib/storage";
+import { type Db, openDb } from "../../../src/lib/storage";
 import type { AppEnv } from "../types";
 import { parseWith } from "../validate";
 
@@ -46,7 +46,7 @@ export const webhookRoutes = new Hono<AppEnv>()
     // The delivery is recorded with how it ended; an error still reaches the app's handler.
     let status = 500;
     try {
-      const res = await answerDelivery(c, project, raw);
+      const res = await answerDelivery(c, db, project, raw);
       status = res.status;
       return res;
     } catch (e) {
@@ -68,8 +68,7 @@ export const webhookRoutes = new Hono<AppEnv>()
   });
 
 /** What a verified delivery does: a ping's answer, or a push's job (see enqueuePush). */
-async function answerDelivery(c: Context<AppEnv>, project: ProjectRow, raw: Uint8Array): Promise<Response> {
-  const db = openDb(c.env.DB);
+async function answerDelivery(c: Context<AppEnv>, db: Db, project: ProjectRow, raw: Uint8Array): Promise<Response> {
   const event = c.req.header("x-github-event") ?? "";
   if (event === "ping") return c.json({ ok: true, event });
   if (event !== "push") return c.json({ ignored: `event "${event}" is not handled` }, 202);
