@@ -13,12 +13,16 @@ export type LocalServer = {
   stop(): void;
 };
 
-/** Extra settings for a private server: more `--var`s for the Worker, and files for wrangler's output (the Worker's logs). */
-export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string };
+/**
+ * Extra settings for a private server: more `--var`s for the Worker, files for wrangler's output (the
+ * Worker's logs), and `reuse` to start on the state a previous run left (acting with that run's key)
+ * instead of a fresh one.
+ */
+export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string; reuse?: { token: string } };
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
-  rmSync(state, { recursive: true, force: true });
+  if (!options.reuse) rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
     env: { ...process.env, CI: "true" },
@@ -77,6 +81,10 @@ export async function startLocalServer(port: number, state: string, options: Loc
       throw new Error("the local server did not start within 2 minutes");
     }
     await new Promise((r) => setTimeout(r, 300));
+  }
+  if (options.reuse) {
+    server.token = options.reuse.token;
+    return server;
   }
   // Only the bootstrap token creates orgs; everything after acts with the new org's admin key.
   const res = await fetch(`${base}/api/orgs`, {

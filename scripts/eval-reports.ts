@@ -1,0 +1,259 @@
+/**
+ * npm run eval -- --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
+ *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--fresh] [--debug]
+ *
+ * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
+ * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
+ * that fixed it (public data sets such as SWE-bench and Multi-SWE-bench; see scripts/eval/cases.ts).
+ * Data and repositories are brought in for the run and never committed: `--repos` holds
+ * `owner+name/repo` or `owner/name` git directories (bare or not).
+ *
+ * For each case the tree is ingested into its own project (kept between runs unless `--fresh`), the
+ * report is sent to `POST /api/context/assemble` at every budget, and the case counts as found when
+ * every file the fix modified is among the chunk pieces; its hunks count as covered when every line
+ * the fix changed lies inside a piece. Beside it, the BM25 whole-file baseline. Also checked: the
+ * chunks at a budget are all among the chunks at every larger one. Results go to docs/benchmarks.md.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
+import { writeSection } from "./benchmarks-doc";
+import { Bm25Files } from "./eval/bm25-baseline";
+import { type Case, perRepository, readCases } from "./eval/cases";
+import { goldOf } from "./eval/gold";
+import { fileTokens, gitDirOf, hasCommit, treeAt } from "./eval/repo-tree";
+import { createProject, ingestArchive, type LocalServer, startLocalServer } from "./local-server";
+import { machineLine } from "./soak/report";
+
+const DEFAULT_BUDGETS = [13_000, 27_000, 50_000, 128_000, 500_000];
+const DIR = ".eval/reports";
+const STATE_FILE = join(DIR, "projects.json");
+const RESULTS_FILE = join(DIR, "results.jsonl");
+
+type Piece = { chunkId: string; kind: string; sourcePath: string; startLine: number; endLine: number; score: number; reasons: string[] };
+type Assembled = { contextPieces: Piece[]; timings: Record<string, number> };
+type Saved = { token: string; projects: Record<string, { projectId: string; tokens: number }> };
+type BudgetResult = { budget: number; found: boolean; hunks: boolean; baseline: boolean; ms: number; serverMs: number; missing: string[] };
+type CaseResult = { id: string; repo: string; tokens: number; gold: string[]; budgets: BudgetResult[]; nestedViolations: number };
+
+/** The git directory of `owner/name` under `root`, in either layout, matched without regard to case. */
+function repositoryDir(root: string, repo: string): string | undefined {
+  const [owner, name] = repo.split("/") as [string, string];
+  const wanted = [`${owner}+${name}`.toLowerCase(), owner.toLowerCase()];
+  for (const entry of readdirSync(root)) {
+    const lower = entry.toLowerCase();
+    if (lower === wanted[0]) return gitDirOf(existsSync(join(root, entry, "repo")) ? join(root, entry, "repo") : join(root, entry));
+    if (lower === wanted[1]) {
+      const inner = readdirSync(join(root, entry)).find((n) => n.toLowerCase() === name.toLowerCase());
+      if (inner) return gitDirOf(join(root, entry, inner));
+    }
+  }
+  return undefined;
+}
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+function sizeBucket(tokens: number): string {
+  return tokens < 1e6 ? "< 1M" : tokens < 3e6 ? "1–3M" : tokens < 8e6 ? "3–8M" : "≥ 8M";
+}
+
+async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: Uint8Array, tokens: number): Promise<string | undefined> {
+  const key = `${c.repo}@${c.commit}`;
+  const known = saved.projects[key];
+  if (known) return known.projectId;
+  const projectId = await createProject(server, `eval ${c.repo} ${c.commit.slice(0, 8)}`);
+  const { ms, job } = await ingestArchive(server, projectId, archive);
+  if (job.status !== "done") {
+    console.log(`  ${c.id}: ingest ended ${job.status}: ${JSON.stringify(job.errors).slice(0, 300)}`);
+    return undefined;
+  }
+  console.log(`  ingested ${key} (${(tokens / 1e6).toFixed(2)}M tokens, ${job.files.total} files) in ${(ms / 1000).toFixed(1)} s`);
+  saved.projects[key] = { projectId, tokens };
+  writeFileSync(STATE_FILE, JSON.stringify(saved, null, 1));
+  return projectId;
+}
+
+async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, budgets: number[], debug: boolean): Promise<CaseResult | string> {
+  const { archive, files } = treeAt(dir, c.commit);
+  const indexed = new Set(files.map((f) => f.path));
+  const gold = [...goldOf(c.patch)].filter(([path]) => indexed.has(path));
+  if (gold.length === 0) return "the fix modifies no indexable file";
+  const tokens = files.reduce((n, f) => n + fileTokens(f), 0);
+  const projectId = await projectFor(server, saved, c, archive, tokens);
+  if (!projectId) return "ingest failed";
+  const baseline = new Bm25Files(files).rank(c.prompt);
+  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), budgets: [], nestedViolations: 0 };
+  let previous: Set<string> | undefined;
+  for (const budget of budgets) {
+    const t0 = performance.now();
+    const res = await server.call<Assembled>("/api/context/assemble", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL }),
+    });
+    const ms = performance.now() - t0;
+    const chunks = res.contextPieces.filter((p) => p.kind === "chunk");
+    const paths = new Set(chunks.map((p) => p.sourcePath));
+    const covered = (path: string, line: number): boolean => chunks.some((p) => p.sourcePath === path && p.startLine <= line && line <= p.endLine);
+    const missing = gold.filter(([p]) => !paths.has(p)).map(([p]) => p);
+    const base = Bm25Files.pack(baseline, budget);
+    out.budgets.push({
+      budget,
+      found: missing.length === 0,
+      hunks: gold.every(([p, lines]) => lines.every((l) => covered(p, l))),
+      baseline: gold.every(([p]) => base.has(p)),
+      ms,
+      serverMs: res.timings.total ?? 0,
+      missing,
+    });
+    const ids = new Set(chunks.map((p) => p.chunkId));
+    if (previous) for (const id of previous) if (!ids.has(id)) out.nestedViolations++;
+    previous = ids;
+    if (debug && budget === budgets[0]) {
+      const order = [...new Set(chunks.map((p) => p.sourcePath))];
+      console.log(`    gold: ${gold.map(([p, l]) => `${p}:${l.slice(0, 3).join(",")}`).join(" ")}`);
+      console.log(`    top: ${order.slice(0, 8).join(" ")}`);
+      console.log(
+        `    bm25: ${baseline
+          .slice(0, 5)
+          .map((f) => f.path)
+          .join(" ")}`,
+      );
+    }
+  }
+  return out;
+}
+
+function pct(n: number, of: number): string {
+  return of === 0 ? "–" : `${((100 * n) / of).toFixed(1)}`;
+}
+
+function report(results: CaseResult[], budgets: number[], skipped: Record<string, number>): string[] {
+  const repos = [...new Set(results.map((r) => r.repo))].sort();
+  const head = `| repository | cases | tokens | ${budgets.map((b) => `${b / 1000}k`).join(" | ")} |`;
+  const rule = `| --- | ---: | ---: | ${budgets.map(() => "---").join(" | ")} |`;
+  const cell = (rs: CaseResult[], i: number): string => {
+    const at = rs.map((r) => r.budgets[i] as BudgetResult);
+    return `${pct(at.filter((b) => b.found).length, rs.length)} / ${pct(at.filter((b) => b.baseline).length, rs.length)} / ${pct(at.filter((b) => b.hunks).length, rs.length)}`;
+  };
+  const rows = repos.map((repo) => {
+    const rs = results.filter((r) => r.repo === repo);
+    const size = percentile(
+      rs.map((r) => r.tokens),
+      50,
+    );
+    return `| ${repo} | ${rs.length} | ${(size / 1e6).toFixed(2)}M | ${budgets.map((_, i) => cell(rs, i)).join(" | ")} |`;
+  });
+  const buckets = ["< 1M", "1–3M", "3–8M", "≥ 8M"].filter((b) => results.some((r) => sizeBucket(r.tokens) === b));
+  const latency = buckets.map((bucket) => {
+    const rs = results.filter((r) => sizeBucket(r.tokens) === bucket);
+    return `| ${bucket} | ${rs.length} | ${budgets
+      .map((_, i) => {
+        const server = rs.map((r) => (r.budgets[i] as BudgetResult).serverMs);
+        const client = rs.map((r) => (r.budgets[i] as BudgetResult).ms);
+        return `${percentile(server, 50).toFixed(0)} / ${percentile(server, 95).toFixed(0)} (${percentile(client, 95).toFixed(0)})`;
+      })
+      .join(" | ")} |`;
+  });
+  const violations = results.reduce((n, r) => n + r.nestedViolations, 0);
+  const skips = Object.entries(skipped).map(([why, n]) => `${n} skipped: ${why}`);
+  return [
+    `Measured ${machineLine()}: ${results.length} bug reports on ${new Set(results.map((r) => r.repo)).size} repositories${skips.length > 0 ? ` (${skips.join("; ")})` : ""}. Each case is the issue text as filed, the tree at the commit it was filed against (ingested through the API), and the files the fix modified.`,
+    "",
+    "Found / BM25 whole files / hunks covered, in % of cases: *found* when every file the fix modified is among the chunk pieces, *hunks covered* when every line it changed lies inside one.",
+    "",
+    head,
+    rule,
+    ...rows,
+    `| **all** | ${results.length} | | ${budgets.map((_, i) => cell(results, i)).join(" | ")} |`,
+    "",
+    `Nested budgets: ${violations === 0 ? "every chunk at a budget was also in the context at every larger budget" : `${violations} chunk(s) present at a budget went missing at a larger one`}.`,
+    "",
+    "Assembly time by project size, server `timings.total` p50 / p95 in ms (client p95, loopback through `wrangler dev`):",
+    "",
+    `| project size | cases | ${budgets.map((b) => `${b / 1000}k`).join(" | ")} |`,
+    `| --- | ---: | ${budgets.map(() => "---").join(" | ")} |`,
+    ...latency,
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      data: { type: "string", multiple: true },
+      repos: { type: "string" },
+      "per-repo": { type: "string" },
+      budgets: { type: "string" },
+      only: { type: "string" },
+      port: { type: "string" },
+      fresh: { type: "boolean" },
+      debug: { type: "boolean" },
+      write: { type: "boolean" },
+    },
+  });
+  if (!values.data?.length || !values.repos) throw new Error("usage: npm run eval -- --data <cases.json[l]> [--data …] --repos <dir> [--per-repo N]");
+  const budgets = values.budgets ? values.budgets.split(",").map(Number) : DEFAULT_BUDGETS;
+  const only = values.only ? new Set(values.only.split(",")) : undefined;
+  const skipped: Record<string, number> = {};
+  const skip = (why: string): void => {
+    skipped[why] = (skipped[why] ?? 0) + 1;
+  };
+  const all: Case[] = [];
+  for (const file of values.data) {
+    const { cases, skipped: n } = readCases(file);
+    if (n > 0) skipped["rows of another shape"] = (skipped["rows of another shape"] ?? 0) + n;
+    all.push(...cases);
+  }
+  const dirs = new Map<string, string>();
+  const usable = all.filter((c) => {
+    if (only && !only.has(c.repo)) return false;
+    const dir = dirs.get(c.repo) ?? repositoryDir(values.repos as string, c.repo);
+    if (!dir) return false;
+    dirs.set(c.repo, dir);
+    if (!hasCommit(dir, c.commit)) {
+      skip("commit not in the repository's history");
+      return false;
+    }
+    return true;
+  });
+  const cases = perRepository(usable, Number(values["per-repo"] ?? 20));
+  console.log(`${cases.length} cases on ${new Set(cases.map((c) => c.repo)).size} repositories`);
+
+  mkdirSync(DIR, { recursive: true });
+  const saved: Saved | undefined = !values.fresh && existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Saved) : undefined;
+  const server = await startLocalServer(Number(values.port ?? 8797), join(DIR, "state"), saved ? { reuse: { token: saved.token } } : {});
+  const state: Saved = saved ?? { token: server.token, projects: {} };
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 1));
+  const results: CaseResult[] = [];
+  writeFileSync(RESULTS_FILE, "");
+  try {
+    for (const c of cases) {
+      const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, values.debug ?? false);
+      if (typeof r === "string") {
+        skip(r);
+        continue;
+      }
+      results.push(r);
+      writeFileSync(RESULTS_FILE, `${JSON.stringify(r)}\n`, { flag: "a" });
+      console.log(
+        `${r.id} ${(r.tokens / 1e6).toFixed(1)}M | ${r.budgets.map((b) => `${b.budget / 1000}k ${b.found ? "✓" : "·"}${b.hunks ? "✓" : "·"}${b.baseline ? "b" : "·"} ${b.serverMs.toFixed(0)}ms`).join(" | ")}`,
+      );
+    }
+  } finally {
+    server.stop();
+  }
+  const section = report(results, budgets, skipped);
+  console.log(section.join("\n"));
+  if (values.write)
+    writeSection("eval:reports", section, {
+      title: "## Retrieval on real bug reports (issue 13): `npm run eval`",
+      intro: "Written by `npm run eval -- --write …` (data sets and repositories fetched for the run, not committed).",
+    });
+}
+
+await main();
