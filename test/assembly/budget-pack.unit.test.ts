@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { isWholeFile, pieceCapFor, SnippetList } from "../../src/lib/assembly/pack";
+import { ChunkLoader, SnippetList } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import { AppError } from "../../src/lib/errors";
-import { body } from "./support";
+import { body, fakeStore } from "./support";
 
 const request = { prompt: "p", budget: 16_000, hotPaths: [], tokenizer: "cl100k_base" as const, conversation: [], includeText: true };
 
@@ -31,16 +31,7 @@ describe("the token budget", () => {
 });
 
 describe("pack", () => {
-  it("caps a piece at a tenth of the budget within 1,200-8,000 tokens, and takes small files whole", () => {
-    expect(pieceCapFor(4000)).toBe(1200);
-    expect(pieceCapFor(50_000)).toBe(5000);
-    expect(pieceCapFor(500_000)).toBe(8000);
-    expect(isWholeFile(1800, 1200)).toBe(true);
-    expect(isWholeFile(1801, 1200)).toBe(false);
-    expect(isWholeFile(3001, 8000)).toBe(false);
-  });
-
-  it("charges the section header with the first snippet only, keeps what does not fit as leftovers, and adds a piece once", () => {
+  it("charges the section header with the first snippet only, refuses what does not fit, and adds a piece once", () => {
     const budget = new TokenBudget(1000, "cl100k_base");
     budget.used = 1000 - 4 - 60; // 60 tokens free under the limit
     const list = new SnippetList(budget, 5);
@@ -51,7 +42,25 @@ describe("pack", () => {
     expect(list.add(a, 1, ["lexical match"])).toBe(true);
     expect(list.items).toHaveLength(1);
     expect(list.add(big, 0.5, ["vector match"])).toBe(false);
-    expect(list.leftovers.map((l) => l.piece.piece.id)).toEqual(["b"]);
     expect(list.included).toEqual(new Set(["a:1", "a"]));
+  });
+
+  it("cuts a piece that does not fit to the line prefix that does, and says the budget is spent", () => {
+    const budget = new TokenBudget(100_000, "cl100k_base");
+    const long = body(
+      "big",
+      "big.ts",
+      1,
+      Array.from({ length: 50 }, (_, i) => `line ${i} ${"z".repeat(40)}`),
+    );
+    budget.used = budget.limit - 400;
+    const list = new SnippetList(budget, 0);
+    const store = fakeStore([long]);
+    expect(list.addOrCut({ ...asPiece(long), block: 5000 }, 0.9, ["lexical match"], new ChunkLoader(store, { tokenizer: "cl100k_base" }))).toBe(false);
+    const [prefix] = list.items;
+    expect(prefix?.piece.startLine).toBe(1);
+    expect(prefix?.piece.endLine).toBeLessThan(50);
+    expect(long.text.startsWith(prefix?.piece.text ?? "-")).toBe(true);
+    expect(budget.fits(0)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TokenBudget } from "../../src/lib/assembly/budget";
-import { fillSummaries, fillTrailingPrefix, lazyFileSummaries, SummaryList } from "../../src/lib/assembly/fill";
+import { fillSummaries, lazyFileSummaries, SummaryList } from "../../src/lib/assembly/fill";
 import { ChunkLoader, SnippetList } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import { blockKey } from "../../src/lib/assembly/prompt";
@@ -31,7 +31,7 @@ describe("fill", () => {
         req,
         budget,
         ranking: ranking(["b.ts", "w.ts"]),
-        packed: { excerpts: [], wholeFiles: new Set(["w.ts"]) },
+        packed: { complete: true, wholeFiles: new Set(["w.ts"]) },
         snippets,
         loader: new ChunkLoader(store, req),
         everyFileSummary: lazyFileSummaries(store, "cl100k_base"),
@@ -42,34 +42,15 @@ describe("fill", () => {
     expect(budget.used).toBe(7 + 5 * 20);
   });
 
-  it("ends with a line prefix of the best leftover that fills the gap", () => {
-    const budget = new TokenBudget(100_000, "cl100k_base");
-    const store = fakeStore([]);
-    const snippets = new SnippetList(budget, 0);
-    const long = body(
-      "big",
-      "big.ts",
-      1,
-      Array.from({ length: 50 }, (_, i) => `line ${i} ${"z".repeat(40)}`),
-    );
-    budget.used = budget.limit - 400;
-    snippets.add({ ...asPiece(long), block: 5000 }, 0.9, ["lexical match"]);
-    const req = { prompt: "p", budget: 100_000, tokenizer: "cl100k_base" as const };
-    fillTrailingPrefix({
-      store,
-      req,
-      budget,
-      ranking: ranking([]),
-      packed: { excerpts: [], wholeFiles: new Set() },
-      snippets,
-      loader: new ChunkLoader(store, req),
-      everyFileSummary: () => [],
-    });
-    const [prefix] = snippets.items;
-    expect(prefix?.piece.startLine).toBe(1);
-    expect(prefix?.piece.endLine).toBeLessThan(50);
-    expect(long.text.startsWith(prefix?.piece.text ?? "-")).toBe(true);
-    expect(budget.fits(0)).toBe(true);
+  it("stops at the first summary that does not fit: a later, smaller one is refused too", () => {
+    const budget = new TokenBudget(1000, "cl100k_base");
+    budget.used = budget.limit - 30;
+    const summaries = new SummaryList(budget, 0);
+    expect(summaries.add(summary("file-summary", "a.ts", 20), 0)).toBe(true);
+    expect(summaries.add(summary("file-summary", "big.ts", 50), 0)).toBe(false);
+    expect(summaries.add(summary("file-summary", "c.ts", 5), 0)).toBe(false);
+    expect(summaries.full).toBe(true);
+    expect(summaries.items.map((s) => s.piece.path)).toEqual(["a.ts"]);
   });
 });
 

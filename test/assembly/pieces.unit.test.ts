@@ -16,7 +16,8 @@ describe("pieces", () => {
 
   it("cuts a chunk to the window with the most prompt terms, and gives the lines it left out", () => {
     const b = body("c", "f.ts", 10, ["alpha", "beta", "parseConfig here", "gamma", "delta"]);
-    const cut = excerpt(b, focusTerms("where is parseConfig"), 20, charCounter);
+    // About 3.2 characters a token: a cap of 6 holds the 17-character line and nothing beside it.
+    const cut = excerpt(b, focusTerms("where is parseConfig"), 6, charCounter);
     expect([cut.piece.startLine, cut.piece.endLine]).toEqual([12, 12]);
     expect(cut.piece.text).toBe("parseConfig here\n");
     expect(excerptRest(b, cut.piece).map((p) => [p.startLine, p.endLine, p.text])).toEqual([

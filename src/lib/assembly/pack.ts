@@ -1,34 +1,33 @@
 /**
- * Pack, breadth first: every ranked file gets one piece before any gets a second; a small file is
- * taken whole (overlaps trimmed); a piece is at most a share of the budget, a larger chunk being cut
- * to its window of lines with the most prompt terms.
+ * Pack: the ranking becomes one sequence of pieces whose order does not depend on the budget, and the
+ * context takes its longest prefix that fits (the piece that does not fit is cut to a line prefix of
+ * what is left, then packing stops). So the context at a budget is contained in the context at every
+ * larger budget, and a small budget costs only the pieces it takes.
+ *
+ * The sequence: each ranked file's first turn (the whole file when it is small, else its best chunk
+ * cut to a window around the prompt's terms) at the file's score; a file's later pieces (the rest of
+ * that chunk, its other ranked chunks) at a share of their chunks' scores — so the best files deepen
+ * after the first turns of files nearly as good, not before every other file is seen.
  */
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
-import { asPiece, excerpt, focusTerms, wholeFile } from "./pieces";
-import type { RenderPiece } from "./prompt";
+import { asPiece, excerpt, excerptRest, type FocusTerms, focusTerms, linePrefixWithin, wholeFile } from "./pieces";
+import { type RenderPiece, renderPiece, sourceLine } from "./prompt";
 import type { Ranking } from "./rank";
 import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
 
-// A file up to this many tokens (and at most 1.5 pieces) is taken whole rather than in fragments.
-const WHOLE_FILE_TOKENS = 3000;
-// A single piece takes at most this share of the budget, within these bounds: at 16k a relevant 8k
-// chunk would otherwise crowd out every other file, at 500k whole chunks are cheap.
-const PIECE_SHARE = 0.1;
-const MIN_PIECE_CAP = 1200;
-const MAX_PIECE_CAP = 8000;
-
-export function pieceCapFor(budget: number): number {
-  return Math.max(MIN_PIECE_CAP, Math.min(MAX_PIECE_CAP, Math.floor(budget * PIECE_SHARE)));
-}
-
-/** Whether a file of `total` tokens is taken whole. */
-export function isWholeFile(total: number, pieceCap: number): boolean {
-  return total <= Math.min(WHOLE_FILE_TOKENS, pieceCap * 1.5);
-}
+// A file up to this many tokens is taken whole at its first turn.
+export const WHOLE_FILE_TOKENS = 2000;
+// Otherwise its first turn is its best chunk cut to this many tokens around the prompt's terms.
+export const FIRST_PIECE_TOKENS = 1000;
+// A later piece (another ranked chunk) is cut to at most this many.
+export const PIECE_TOKENS = 8000;
+// A file's later pieces rank at this share of their chunk's score.
+export const DEEPEN = 0.5;
+// Slack for where a prefix meets its source line: counted apart, the two may tokenize differently when joined.
+const PREFIX_BLOCK_SLACK = 4;
 
 export type Snippet = { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number; textless?: boolean };
-export type Leftover = { piece: PackedPiece; score: number; reasons: Signal[] };
 
 /** Pieces are keyed by chunk and first line: an excerpt and, later, the rest of its chunk are distinct pieces. */
 export const pieceKey = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
@@ -38,8 +37,6 @@ export class SnippetList {
   readonly items: Snippet[] = [];
   /** Keys of included pieces, and the chunk ids they come from. */
   readonly included = new Set<string>();
-  /** Pieces that did not fit, best first: the last gap is filled with a prefix of one of them. */
-  readonly leftovers: Leftover[] = [];
 
   constructor(
     private readonly budget: TokenBudget,
@@ -55,19 +52,33 @@ export class SnippetList {
     return this.included.has(pieceKey(piece));
   }
 
-  /** Adds a piece if it fits (true also when it is in already); one that does not is kept as a leftover. */
+  /** Adds a piece if it fits (true also when it is in already). */
   add(p: PackedPiece, score: number, reasons: Signal[]): boolean {
     if (this.has(p.piece)) return true;
     const cost = p.block + this.header();
-    if (!this.budget.fits(cost)) {
-      this.leftovers.push({ piece: p, score, reasons });
-      return false;
-    }
+    if (!this.budget.fits(cost)) return false;
     this.budget.take(cost);
     this.items.push({ piece: p.piece, score, reasons, tokens: p.tokens, ...(p.textless ? { textless: true } : {}) });
     this.included.add(pieceKey(p.piece));
     this.included.add(p.piece.id);
     return true;
+  }
+
+  /**
+   * Adds a piece, or when it does not fit the longest line prefix of it that does; false when the
+   * budget is spent (the piece did not go in whole), which ends a prefix-packed sequence.
+   */
+  addOrCut(p: PackedPiece, score: number, reasons: Signal[], loader: ChunkLoader): boolean {
+    if (this.add(p, score, reasons)) return true;
+    const header = this.budget.base(sourceLine(p.piece)) + PREFIX_BLOCK_SLACK + this.header();
+    const full = p.textless ? loader.textOf(p.piece) : p.piece.text;
+    const prefix = linePrefixWithin(full, this.budget.roomAfter(header), this.budget.base);
+    if (prefix) {
+      const piece: RenderPiece = { ...p.piece, endLine: p.piece.startLine + prefix.lines - 1, text: prefix.text };
+      // A prefix is a new block the caller does not hold.
+      this.add({ piece, block: this.budget.base(renderPiece(piece)), tokens: this.budget.modelCount(prefix.text) }, score, reasons);
+    }
+    return false;
   }
 }
 
@@ -93,62 +104,77 @@ export class ChunkLoader {
 }
 
 export type Packed = {
-  /** Chunks cut to an excerpt in the second pass, with the excerpt: their other lines may fill later. */
-  excerpts: { body: ChunkBody; piece: RenderPiece }[];
+  /** Files taken whole. */
   wholeFiles: Set<string>;
+  /** Whether every piece of the sequence went in (only then does the rest of the budget take fill). */
+  complete: boolean;
 };
 
-/** Packs the ranking into `snippets`: each file's best piece (or the whole file), then the other chunks in rank order. */
+/** One turn of the sequence: a file's first piece, the rest of its first chunk, or another of its chunks. */
+type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk"; chunkId: string };
+
+/** The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their chunk's. */
+export function turnsOf(ranking: Ranking): Turn[] {
+  const turns: Turn[] = [];
+  const score = (id: string): number => ranking.ranked.get(id)?.score ?? 0;
+  for (const path of ranking.fileOrder) {
+    const [best, ...others] = ranking.chunksByFile.get(path) ?? [];
+    if (!best) continue;
+    turns.push({ priority: score(best), order: turns.length, path, kind: "first", chunkId: best });
+    turns.push({ priority: score(best) * DEEPEN, order: turns.length, path, kind: "rest", chunkId: best });
+    for (const id of others) turns.push({ priority: score(id) * DEEPEN, order: turns.length, path, kind: "chunk", chunkId: id });
+  }
+  return turns.sort((a, b) => b.priority - a.priority || a.order - b.order);
+}
+
+/** Packs the ranking's sequence into `snippets` until a piece does not fit. */
 export function packRanked(
   store: RetrievalStore,
-  req: { prompt: string; budget: number; tokenizer: Tokenizer },
+  req: { prompt: string; tokenizer: Tokenizer },
   ranking: Ranking,
   budget: TokenBudget,
   snippets: SnippetList,
   loader: ChunkLoader,
 ): Packed {
-  const { ranked, hot, fileOrder, chunksByFile } = ranking;
-  const fileTokens = store.fileTokens(fileOrder, req.tokenizer);
-  const excerpts: Packed["excerpts"] = [];
+  const { ranked, hot } = ranking;
+  const focus: FocusTerms = focusTerms(req.prompt);
   const wholeFiles = new Set<string>();
-  const pieceCap = pieceCapFor(req.budget);
-  const focus = focusTerms(req.prompt);
-  const withText = (b: ChunkBody): ChunkBody => loader.withText(b);
-  const excerpted = (textless: ChunkBody): PackedPiece => {
-    const body = withText(textless);
-    const p = excerpt(body, focus, pieceCap, budget);
-    if (p.piece.startLine !== body.startLine || p.piece.endLine !== body.endLine) excerpts.push({ body, piece: p.piece });
-    return p;
-  };
-  const rest: string[] = [];
-  for (const path of fileOrder) {
-    if (!budget.fits(1)) break;
-    const ids = chunksByFile.get(path) ?? [];
-    const reasons = [...new Set(ids.flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
-    const total = fileTokens.get(path) ?? Number.POSITIVE_INFINITY;
-    if (isWholeFile(total, pieceCap) || hot.has(path)) {
-      const pieces = wholeFile(loader.load(store.chunksOfPaths([path]).map((c) => c.chunkId)), withText, budget);
-      const cost = pieces.reduce((n, p) => n + p.block, 0) + snippets.header();
-      if (budget.fits(cost)) {
-        for (const p of pieces) snippets.add(p, ranked.get(p.piece.id)?.score ?? 0, reasons);
-        wholeFiles.add(path);
-        continue;
+  /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
+  const firstExcerpts = new Map<string, { body: ChunkBody; piece: RenderPiece }>();
+  const reasonsOf = (path: string): Signal[] => [...new Set((ranking.chunksByFile.get(path) ?? []).flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
+  const cut = (body: ChunkBody, cap: number): PackedPiece => (body.tokens > cap ? excerpt(loader.withText(body), focus, cap, budget) : asPiece(body));
+  const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
+
+  for (const turn of turnsOf(ranking)) {
+    if (wholeFiles.has(turn.path) && turn.kind !== "first") continue;
+    const score = ranked.get(turn.chunkId)?.score ?? 0;
+    let pieces: PackedPiece[];
+    if (turn.kind === "first") {
+      const total = fileTokens.get(turn.path) ?? Number.POSITIVE_INFINITY;
+      if (total <= WHOLE_FILE_TOKENS || hot.has(turn.path)) {
+        pieces = wholeFile(loader.load(store.chunksOfPaths([turn.path]).map((c) => c.chunkId)), (b) => loader.withText(b), budget);
+        wholeFiles.add(turn.path);
+      } else {
+        const [body] = loader.load([turn.chunkId]);
+        if (!body) continue;
+        const first = cut(body, FIRST_PIECE_TOKENS);
+        if (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine)
+          firstExcerpts.set(turn.path, { body: loader.withText(body), piece: first.piece });
+        pieces = [first];
       }
+    } else if (turn.kind === "rest") {
+      const first = firstExcerpts.get(turn.path);
+      if (!first) continue;
+      pieces = excerptRest(first.body, first.piece).flatMap((p) =>
+        p.text.trim() ? [{ piece: p, block: budget.base(renderPiece(p)), tokens: budget.modelCount(p.text) }] : [],
+      );
+    } else {
+      const [body] = loader.load([turn.chunkId]);
+      if (!body || snippets.included.has(body.chunkId)) continue;
+      pieces = [cut(body, PIECE_TOKENS)];
     }
-    const [first, ...others] = loader.load(ids.slice(0, 1));
-    if (first) {
-      const e = ranked.get(first.chunkId);
-      // A first piece cut to an excerpt is not offered its other lines later (only second-pass excerpts are).
-      snippets.add(first.tokens > pieceCap ? excerpt(withText(first), focus, pieceCap, budget) : asPiece(first), e?.score ?? 0, [...(e?.reasons ?? [])]);
-    }
-    rest.push(...others.map((o) => o.chunkId), ...ids.slice(1));
+    const reasons = reasonsOf(turn.path);
+    for (const p of pieces) if (!snippets.addOrCut(p, score, reasons, loader)) return { wholeFiles, complete: false };
   }
-  // Then the other relevant chunks, in rank order.
-  rest.sort((a, b) => (ranked.get(b)?.score ?? 0) - (ranked.get(a)?.score ?? 0));
-  for (const body of loader.load(rest)) {
-    if (!budget.fits(1)) break;
-    const e = ranked.get(body.chunkId);
-    snippets.add(body.tokens > pieceCap ? excerpted(body) : asPiece(body), e?.score ?? 0, [...(e?.reasons ?? [])]);
-  }
-  return { excerpts, wholeFiles };
+  return { wholeFiles, complete: true };
 }

@@ -5,6 +5,7 @@ import { type RenderPiece, renderPiece } from "./prompt";
 import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
 
 const PREVIEW_CHARS = 200;
+const EST_CHARS_PER_TOKEN = 3.2;
 
 /** How pieces are counted: base-encoding tokens of a block, model tokens of a text. */
 export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number };
@@ -26,7 +27,7 @@ export function focusTerms(prompt: string): FocusTerms {
 }
 
 /**
- * The window of whole lines of a chunk, within `cap` model tokens, that holds the most prompt terms
+ * The window of whole lines of a chunk, within about `cap` model tokens, that holds the most prompt terms
  * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
  * and narrows its line range.
  */
@@ -34,7 +35,8 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const lines = body.text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
-  const cost = lines.map((l) => counter.base(`${l}\n`));
+  // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
+  const cost = lines.map((l) => Math.ceil((l.length + 1) / EST_CHARS_PER_TOKEN));
   const score = lines.map((l) => {
     let sc = 0;
     for (const t of new Set(termsOf(l))) if (focus.terms.has(t)) sc += 1;
