@@ -25,6 +25,7 @@ export function fakeStore(chunks: ChunkBody[], over: Partial<RetrievalStore> = {
   const paths = [...new Set(chunks.map((c) => c.path))];
   return {
     lexical: () => [],
+    mentioned: () => [],
     vector: async () => [],
     definitions: () => [],
     neighbors: () => [],

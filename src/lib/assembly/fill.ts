@@ -1,7 +1,6 @@
 /**
  * Fill, once every ranked piece is in: what is left of the budget takes file summaries of ranked files,
- * then summaries matching the prompt, then every other summary; then, for a project larger than the
- * budget, the remaining chunks. Like packing, fill takes a prefix of a fixed order and stops at the
+ * then summaries matching the prompt, then every other summary; then the remaining chunks. Like packing, fill takes a prefix of a fixed order and stops at the
  * first item that does not fit (a chunk is cut to a line prefix), so a larger budget only adds.
  */
 import { queryTerms } from "../retrieval/terms";
@@ -103,10 +102,10 @@ export function fillSummaries(ctx: FillContext, summaries: SummaryList): void {
   if (!summaries.full) for (const d of dirs.values()) if (!summaries.add(d, 0)) return;
 }
 
-/** When every summary is in and the project is larger than the budget: the chunks not yet included, in path order. */
+/** When every summary is in: the chunks not yet included, in path order (all of them when the project fits). */
 export function fillRemainingChunks(ctx: FillContext, summaries: SummaryList): void {
-  const { store, req, budget, packed, snippets, loader } = ctx;
-  if (summaries.full || !budget.fits(MIN_GAP) || store.totalTokens(req.tokenizer) <= req.budget) return;
+  const { store, budget, packed, snippets, loader } = ctx;
+  if (summaries.full || !budget.fits(MIN_GAP)) return;
   for (const path of ctx.everyFileSummary().map((s) => s.path)) {
     if (packed.wholeFiles.has(path)) continue;
     const rest = store.chunksOfPaths([path]).filter((c) => !snippets.included.has(c.chunkId));

@@ -2,6 +2,7 @@
  * Rank: every retrieval signal gives a ranked list of chunks, and weighted reciprocal-rank fusion
  * merges them into one ranking, grouped by file in order of each file's best chunk.
  */
+import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
 import { promptIdentifiers, queryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankSignal, RetrievalStore, Signal } from "./types";
 
@@ -9,6 +10,7 @@ import type { ChunkMeta, RankSignal, RetrievalStore, Signal } from "./types";
 export const RRF_K = 60;
 export const WEIGHTS: Record<RankSignal, number> = {
   "hot path": 4,
+  "mentioned path": 2,
   "symbol definition": 1.4,
   "lexical match": 1.0,
   "recent change": 0.3,
@@ -25,10 +27,10 @@ const LINKED_TOP_FILES = 8;
 
 export type Fused = Map<string, { score: number; reasons: Set<Signal> }>;
 
-/** Adds one signal's vote for a chunk at a rank (0 = best). */
-export function credit(ranked: Fused, id: string, signal: RankSignal, rank: number): void {
+/** Adds one signal's vote for a chunk at a rank (0 = best), scaled by `factor`. */
+export function credit(ranked: Fused, id: string, signal: RankSignal, rank: number, factor = 1): void {
   const e = ranked.get(id) ?? { score: 0, reasons: new Set<Signal>() };
-  e.score += WEIGHTS[signal] / (RRF_K + rank);
+  e.score += (factor * WEIGHTS[signal]) / (RRF_K + rank);
   e.reasons.add(signal);
   ranked.set(id, e);
 }
@@ -90,6 +92,26 @@ export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<R
   return { fileOrder, chunksByFile };
 }
 
+/** Each ranked chunk's score scaled by what its path holds (tests, docs, changelogs… weigh less unless asked for). */
+export function weighByKind(ranked: Fused, meta: Map<string, ChunkMeta>, weights: Record<PathKind, number>): void {
+  for (const [id, e] of ranked) {
+    const m = meta.get(id);
+    if (m) e.score *= weights[pathKind(m.path)];
+  }
+}
+
+/** Every chunk of each file the prompt names, that file's chunk at the named line first, in order of mention. */
+function mentionedChunks(store: RetrievalStore, prompt: string): { chunkId: string; rank: number }[] {
+  const out: { chunkId: string; rank: number }[] = [];
+  for (const [i, m] of store.mentioned(prompt).entries()) {
+    for (const c of store.chunksOfPaths([m.path])) {
+      const named = m.line !== undefined && c.startLine <= m.line && m.line <= c.endLine;
+      out.push({ chunkId: c.chunkId, rank: named ? i : i + 1 });
+    }
+  }
+  return out;
+}
+
 /**
  * Runs every signal against the store and fuses them. Hot paths missing from the project become
  * warnings; `lap` marks the end of the lexical, vector and symbol stages.
@@ -105,6 +127,7 @@ export async function rankChunks(
   const hot = store.existingPaths(req.hotPaths);
   for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
   creditList(ranked, ids(store.chunksOfPaths([...hot])), "hot path");
+  for (const m of mentionedChunks(store, req.prompt)) credit(ranked, m.chunkId, "mentioned path", m.rank);
   creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
   creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
   creditList(
@@ -121,9 +144,11 @@ export async function rankChunks(
     .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
   creditList(ranked, ids(defChunks), "symbol definition");
   const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
+  const weights = kindWeights(req.prompt);
+  weighByKind(ranked, meta, weights);
   // Files linked to the best files by imports or by the names they use are likely part of the same change.
   for (const [i, c] of store.chunksOfPaths(store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES))).entries()) {
-    credit(ranked, c.chunkId, "symbol link", i);
+    credit(ranked, c.chunkId, "symbol link", i, weights[pathKind(c.path)]);
     meta.set(c.chunkId, c);
   }
   lap("symbols");

@@ -1,9 +1,11 @@
 /** The assembler's data: what it reads from a store, what it is asked, and what it answers. */
+import type { PathMention } from "../retrieval/prompt-paths";
 import type { Tokenizer } from "../tokenizer";
 import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from "./prompt";
 
 export type Signal =
   | "hot path"
+  | "mentioned path"
   | "recent change"
   | "ai feedback"
   | "lexical match"
@@ -28,6 +30,8 @@ export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "proj
 /** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
 export interface RetrievalStore {
   lexical(terms: string[], limit: number): { chunkId: string; score: number }[];
+  /** Files the prompt names (paths, traceback frames, module names), in order of mention. */
+  mentioned(prompt: string): PathMention[];
   vector(prompt: string, limit: number): Promise<{ chunkId: string; score: number }[]>;
   definitions(names: string[]): { path: string; line: number }[];
   neighbors(paths: string[]): string[];

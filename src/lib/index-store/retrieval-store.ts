@@ -1,6 +1,7 @@
 /** The assembler's `RetrievalStore` over the shard's SQLite: searches, chunk and summary reads, cached counts. */
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/assemble";
 import type { Embedder } from "../retrieval/embedder";
+import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
 import { countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
 import type { PathLookup } from "./path-lookup";
@@ -66,6 +67,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         .toArray()
         .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
     },
+    mentioned: (prompt) => mentionedPaths(prompt, deps.paths()),
     vector: async (prompt, limit) => {
       const [q] = await deps.embedder.embed([prompt]);
       return q ? (await deps.vectors().query(q, limit)).map((h) => ({ chunkId: h.id, score: h.score })) : [];

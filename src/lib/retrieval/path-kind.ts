@@ -1,0 +1,62 @@
+/**
+ * What a path holds, by the conventions repositories follow: tests, documentation, changelogs,
+ * repository meta (issue templates, contributing guides), examples, vendored or generated code,
+ * configuration, or code. Bug reports share their words with all of them; the fix is nearly always
+ * in code, so the ranking weighs the others down unless the prompt asks for them.
+ */
+export type PathKind = "code" | "test" | "docs" | "changelog" | "meta" | "example" | "generated" | "config";
+
+const RULES: [PathKind, RegExp][] = [
+  [
+    "generated",
+    /(^|\/)(vendor|vendored|third_party|thirdparty|node_modules|bower_components|dist|build|out|target|\.yarn)\/|\.min\.(js|css)$|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|uv\.lock|go\.sum|composer\.lock|gemfile\.lock)$|-configuration\.d\.ts$|_pb2\.py$|\.pb\.go$|\.generated\.\w+$|(^|\/)generated\//i,
+  ],
+  [
+    "meta",
+    /(^|\/)\.github\/|(^|\/)(contributing|code_of_conduct|security|support|governance|maintainers|authors|contributors|codeowners|license|licence|copying|notice)(\.\w+)?$/i,
+  ],
+  [
+    "changelog",
+    /(^|\/)(changelog|changes|history|news|release[-_]?notes|releases)(\.\w+)?$|(^|\/)(whatsnew|changelog\.d|changes|\.changeset|changelogs|newsfragments|release-notes)\//i,
+  ],
+  [
+    "test",
+    /(^|\/)(tests?|__tests__|testing|spec|specs|testdata|test_data|fixtures|__fixtures__|__snapshots__|regrtest_data|e2e|integration-tests)\/|(^|\/)test_[^/]*\.py$|_tests?\.(py|go|rb|exs?|cc|cpp|c)$|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)conftest\.py$|Tests?\.(java|kt|cs|swift)$|_spec\.rb$/i,
+  ],
+  ["example", /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|tutorials?|playground)\//i],
+  ["docs", /(^|\/)(docs?|documentation|site|website|man)\/|\.(md|mdx|rst|adoc|txt|texi)$|(^|\/)readme(\.\w+)?$/i],
+  ["config", /(^|\/)\.[^/]+rc(\.\w+)?$|(^|\/)[^/]*\.(conf|config)\.[cm]?[jt]s$|\.(ya?ml|toml|ini|cfg)$|(^|\/)(makefile|dockerfile|pylintrc|tox\.ini)$/i],
+];
+
+export function pathKind(path: string): PathKind {
+  for (const [kind, re] of RULES) if (re.test(path)) return kind;
+  return "code";
+}
+
+// How much a kind's chunks keep of their score when the prompt does not ask for that kind.
+const PRIOR: Record<PathKind, number> = {
+  code: 1,
+  test: 0.35,
+  docs: 0.3,
+  changelog: 0.15,
+  meta: 0.1,
+  example: 0.4,
+  generated: 0.1,
+  config: 0.6,
+};
+
+// Prompts that ask for a kind: then it keeps most of its weight.
+const ASKS: Partial<Record<PathKind, RegExp>> = {
+  test: /\b(add|write|fix|update|missing|failing|flaky)\s+(an?\s+|the\s+)?(unit\s+|regression\s+)?tests?\b|\btest (suite|case|coverage)\b/i,
+  docs: /\b(docs|documentation|docstring|readme|typo|tutorial)\b/i,
+  changelog: /\b(changelog|release notes)\b/i,
+  example: /\b(examples?|demo|sample)\b/i,
+  config: /\b(config(uration)?|setting|ci|workflow)\b/i,
+};
+
+/** The weight each kind keeps for this prompt. */
+export function kindWeights(prompt: string): Record<PathKind, number> {
+  const out = { ...PRIOR };
+  for (const [kind, re] of Object.entries(ASKS) as [PathKind, RegExp][]) if (re.test(prompt)) out[kind] = Math.max(out[kind], 0.8);
+  return out;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { buildPathLookup } from "../../src/lib/index-store/path-lookup";
+import { kindWeights, pathKind } from "../../src/lib/retrieval/path-kind";
+import { mentionedPaths } from "../../src/lib/retrieval/prompt-paths";
+
+const lookup = buildPathLookup([
+  "astropy/io/fits/card.py",
+  "astropy/io/fits/__init__.py",
+  "astropy/units/core.py",
+  "astropy/__init__.py",
+  "docs/io/fits/card.rst",
+  "src/index.js",
+  "src/plugin/utc/index.js",
+  "src/plugin/timezone/index.js",
+  "src/plugin/duration/index.js",
+  "src/plugin/week/index.js",
+]);
+
+describe("files a prompt names", () => {
+  it("maps traceback frames of an installed copy to the project's files, with their lines", () => {
+    const report = `Traceback (most recent call last):
+  File "/home/me/.venv/lib/python3.11/site-packages/astropy/io/fits/card.py", line 1280, in _format_float
+    value_str = f"{value:.16G}"
+ValueError: bad`;
+    expect(mentionedPaths(report, lookup)).toEqual([{ path: "astropy/io/fits/card.py", line: 1280 }]);
+  });
+
+  it("reads dotted module names and path:line, and ignores a bare name that many files share", () => {
+    expect(mentionedPaths("astropy.units.core fails in astropy.io.fits; see src/plugin/utc/index.js:42 and index.js", lookup)).toEqual([
+      { path: "src/plugin/utc/index.js", line: 42 },
+      { path: "astropy/units/core.py" },
+      { path: "astropy/io/fits/__init__.py" },
+    ]);
+  });
+});
+
+describe("path kinds", () => {
+  it("tells code from tests, docs, changelogs, repository meta, examples, generated and config files", () => {
+    const kinds = Object.fromEntries(
+      [
+        "src/lib/x.ts",
+        "tests/test_card.py",
+        "pkg/thing_test.go",
+        "src/a.spec.ts",
+        "src/test/java/FooTest.java",
+        "docs/en/I18n.md",
+        "README.md",
+        "CHANGELOG.md",
+        "doc/whatsnew/2.9.rst",
+        ".github/ISSUE_TEMPLATE/bug.md",
+        "examples/app.py",
+        "vendor/lib.js",
+        "static/app.min.js",
+        "worker-configuration.d.ts",
+        "setup.cfg",
+      ].map((p) => [p, pathKind(p)]),
+    );
+    expect(kinds).toEqual({
+      "src/lib/x.ts": "code",
+      "tests/test_card.py": "test",
+      "pkg/thing_test.go": "test",
+      "src/a.spec.ts": "test",
+      "src/test/java/FooTest.java": "test",
+      "docs/en/I18n.md": "docs",
+      "README.md": "docs",
+      "CHANGELOG.md": "changelog",
+      "doc/whatsnew/2.9.rst": "changelog",
+      ".github/ISSUE_TEMPLATE/bug.md": "meta",
+      "examples/app.py": "example",
+      "vendor/lib.js": "generated",
+      "static/app.min.js": "generated",
+      "worker-configuration.d.ts": "generated",
+      "setup.cfg": "config",
+    });
+  });
+
+  it("keeps a kind's weight when the prompt asks for it", () => {
+    expect(kindWeights("the parser crashes on empty input").docs).toBeLessThan(0.5);
+    expect(kindWeights("fix the typo in the docs for parse()").docs).toBeGreaterThanOrEqual(0.8);
+    expect(kindWeights("please add a regression test for the parser").test).toBeGreaterThanOrEqual(0.8);
+  });
+});
