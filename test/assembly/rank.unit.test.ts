@@ -29,25 +29,29 @@ describe("rank: reciprocal-rank fusion", () => {
     expect(closeVectorHits([])).toEqual([]);
   });
 
-  it("orders files by their best chunk, chunks best first with ties by id, and drops chunks without metadata", () => {
+  it("orders files by their best chunk plus a share of their next ones, chunks best first with ties by id, and drops chunks without metadata", () => {
     const ranked: Fused = new Map([
       ["b2", { score: 1, reasons: new Set() }],
       ["a1", { score: 2, reasons: new Set() }],
       ["b1", { score: 1, reasons: new Set() }],
+      ["c1", { score: 1.5, reasons: new Set() }],
+      ["c2", { score: 1.5, reasons: new Set() }],
+      ["c3", { score: 1.5, reasons: new Set() }],
       ["ghost", { score: 9, reasons: new Set() }],
     ]);
-    const m = new Map([
-      ["a1", meta("a1", "a.ts")],
-      ["b1", meta("b1", "b.ts")],
-      ["b2", meta("b2", "b.ts")],
-    ]);
-    expect(groupByFile(ranked, m)).toEqual({
-      fileOrder: ["a.ts", "b.ts"],
-      chunksByFile: new Map([
+    const m = new Map(["a1", "b1", "b2", "c1", "c2", "c3"].map((id) => [id, meta(id, `${id[0]}.ts`)]));
+    const { fileOrder, chunksByFile, fileScores } = groupByFile(ranked, m);
+    // c.ts: 1.5 + 0.25 × (1.5 + 1.5) = 2.25 passes a.ts's single chunk of 2.
+    expect(fileOrder).toEqual(["c.ts", "a.ts", "b.ts"]);
+    expect(fileScores.get("c.ts")).toBeCloseTo(2.25);
+    expect(fileScores.get("b.ts")).toBeCloseTo(1.25);
+    expect(chunksByFile).toEqual(
+      new Map([
         ["a.ts", ["a1"]],
         ["b.ts", ["b1", "b2"]],
+        ["c.ts", ["c1", "c2", "c3"]],
       ]),
-    });
+    );
     expect(topPaths(ranked, m, 1)).toEqual(["a.ts"]);
   });
 

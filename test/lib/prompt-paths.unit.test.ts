@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPathLookup } from "../../src/lib/index-store/path-lookup";
 import { kindWeights, pathKind } from "../../src/lib/retrieval/path-kind";
 import { mentionedPaths } from "../../src/lib/retrieval/prompt-paths";
+import { weighedQueryTerms } from "../../src/lib/retrieval/terms";
 
 const lookup = buildPathLookup([
   "astropy/io/fits/card.py",
@@ -78,5 +79,22 @@ describe("path kinds", () => {
     expect(kindWeights("the parser crashes on empty input").docs).toBeLessThan(0.5);
     expect(kindWeights("fix the typo in the docs for parse()").docs).toBeGreaterThanOrEqual(0.8);
     expect(kindWeights("please add a regression test for the parser").test).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+describe("a prompt's search terms", () => {
+  it("keeps the terms the index holds, drops common ones, and puts the rarest first", () => {
+    const df = new Map([
+      ["parser", 400],
+      ["tokenize_header", 2],
+      ["timeout", 40],
+      ["header", 90],
+      ["utf8", 7],
+      ["bytes", 60],
+    ]);
+    const terms = weighedQueryTerms("The parser fails in tokenize_header on utf8 bytes after a timeout, header mangled, reported by zyxwv", () => ({ chunks: 1000, df }));
+    expect(terms.slice(0, 6)).toEqual(["tokenize_header", "utf8", "timeout", "bytes", "header", "tokenize"].filter((t) => df.has(t)));
+    expect(terms).not.toContain("parser");
+    expect(terms).not.toContain("zyxwv");
   });
 });

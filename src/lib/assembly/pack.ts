@@ -120,7 +120,7 @@ export function turnsOf(ranking: Ranking): Turn[] {
   for (const path of ranking.fileOrder) {
     const [best, ...others] = ranking.chunksByFile.get(path) ?? [];
     if (!best) continue;
-    turns.push({ priority: score(best), order: turns.length, path, kind: "first", chunkId: best });
+    turns.push({ priority: ranking.fileScores.get(path) ?? score(best), order: turns.length, path, kind: "first", chunkId: best });
     turns.push({ priority: score(best) * DEEPEN, order: turns.length, path, kind: "rest", chunkId: best });
     for (const id of others) turns.push({ priority: score(id) * DEEPEN, order: turns.length, path, kind: "chunk", chunkId: id });
   }

@@ -3,7 +3,7 @@
  * merges them into one ranking, grouped by file in order of each file's best chunk.
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
-import { promptIdentifiers, queryTerms } from "../retrieval/terms";
+import { promptIdentifiers, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -19,7 +19,7 @@ export const WEIGHTS: Record<RankSignal, number> = {
   "symbol link": 0.5,
 };
 // Candidate pool sizes per signal (the spec queries the vector index with top-k 500).
-const LEXICAL_K = 300;
+const LEXICAL_K = 1000;
 const VECTOR_K = 500;
 const VECTOR_RELATIVE_FLOOR = 0.5;
 // The files whose import and name links join the ranking.
@@ -63,18 +63,24 @@ export type Ranking = {
   ranked: Fused;
   /** Hot paths that exist in the project. */
   hot: Set<string>;
-  /** Files in order of their best chunk. */
+  /** Files best first, by their file scores. */
   fileOrder: string[];
+  /** A file's score: its best chunk's, plus a share of its next best chunks' (a file matching in several places ranks higher). */
+  fileScores: Map<string, number>;
   /** Each file's ranked chunk ids, best first. */
   chunksByFile: Map<string, string[]>;
 };
 
+// A file's next best chunks add this share of their scores to its best chunk's, up to FILE_AGGREGATE_CHUNKS of them.
+const FILE_AGGREGATE_SHARE = 0.25;
+const FILE_AGGREGATE_CHUNKS = 3;
+
 /**
- * Ranked chunks (those with known metadata) best first, grouped by file. Ties go by path and position,
- * not by chunk id (which is derived from the project id), so two projects holding the same tree
- * assemble the same context.
+ * Ranked chunks (those with known metadata) best first, grouped by file, files in order of their
+ * scores. Ties go by path and position, not by chunk id (which is derived from the project id), so two
+ * projects holding the same tree assemble the same context.
  */
-export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile"> {
+export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile" | "fileScores"> {
   const at = (id: string): ChunkMeta => meta.get(id) as ChunkMeta;
   const order = [...ranked.entries()]
     .filter(([id]) => meta.has(id))
@@ -89,7 +95,16 @@ export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<R
     }
     chunksByFile.get(m.path)?.push(id);
   }
-  return { fileOrder, chunksByFile };
+  const score = (id: string): number => ranked.get(id)?.score ?? 0;
+  const fileScores = new Map(
+    fileOrder.map((path) => {
+      const [best = "", ...next] = chunksByFile.get(path) ?? [];
+      return [path, score(best) + FILE_AGGREGATE_SHARE * next.slice(0, FILE_AGGREGATE_CHUNKS - 1).reduce((n, id) => n + score(id), 0)];
+    }),
+  );
+  // A stable sort: equal file scores keep the order of their best chunks.
+  fileOrder.sort((a, b) => (fileScores.get(b) ?? 0) - (fileScores.get(a) ?? 0));
+  return { fileOrder, chunksByFile, fileScores };
 }
 
 /** Each ranked chunk's score scaled by what its path holds (tests, docs, changelogs… weigh less unless asked for). */
@@ -132,7 +147,7 @@ export async function rankChunks(
   creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
   creditList(
     ranked,
-    store.lexical(queryTerms(req.prompt), LEXICAL_K).map((h) => h.chunkId),
+    store.lexical(weighedQueryTerms(req.prompt, store.termStats), LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
   lap("lexical");

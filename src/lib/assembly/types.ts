@@ -30,6 +30,8 @@ export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "proj
 /** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
 export interface RetrievalStore {
   lexical(terms: string[], limit: number): { chunkId: string; score: number }[];
+  /** How many chunks there are and how many hold each term. */
+  termStats(terms: string[]): { chunks: number; df: Map<string, number> };
   /** Files the prompt names (paths, traceback frames, module names), in order of mention. */
   mentioned(prompt: string): PathMention[];
   vector(prompt: string, limit: number): Promise<{ chunkId: string; score: number }[]>;

@@ -67,6 +67,16 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         .toArray()
         .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
     },
+    termStats: (terms) => {
+      const chunks = sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks").one().n;
+      const df = new Map(
+        sql
+          .exec<{ term: string; doc: number }>("SELECT term, doc FROM chunks_vocab WHERE term IN (SELECT value FROM json_each(?))", json(terms))
+          .toArray()
+          .map((r) => [r.term, r.doc]),
+      );
+      return { chunks, df };
+    },
     mentioned: (prompt) => mentionedPaths(prompt, deps.paths()),
     vector: async (prompt, limit) => {
       const [q] = await deps.embedder.embed([prompt]);

@@ -41,7 +41,14 @@ function baseline(sql: SqlStorage): void {
 }
 
 /** Append only; never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: "the layout before versioning, adopted in place", up: baseline }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: "the layout before versioning, adopted in place", up: baseline },
+  {
+    version: 2,
+    description: "chunks_vocab: each indexed term's chunk count, read to weigh a prompt's terms",
+    up: (sql) => sql.exec("CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row)"),
+  },
+];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
 

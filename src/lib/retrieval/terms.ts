@@ -46,6 +46,24 @@ export function queryTerms(prompt: string, max = 48): string[] {
   return [...seen].sort((a, b) => b.length - a.length).slice(0, max);
 }
 
+// A term in more than this share of chunks says little about where to look.
+const COMMON_SHARE = 0.2;
+
+/**
+ * The prompt's terms worth a search, by what the index knows of them: terms no chunk holds are
+ * dropped, common ones too (unless little else is left), and the rest go rarest first — a long bug
+ * report names hundreds of words, and the few that are rare in this project say where the bug is.
+ */
+export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { chunks: number; df: Map<string, number> }, max = 64): string[] {
+  const candidates = queryTerms(prompt, Number.POSITIVE_INFINITY);
+  if (candidates.length === 0) return [];
+  const { chunks, df } = stats(candidates);
+  const present = candidates.filter((t) => (df.get(t) ?? 0) > 0);
+  const rare = present.filter((t) => (df.get(t) ?? 0) <= chunks * COMMON_SHARE);
+  const pool = rare.length >= 5 ? rare : present;
+  return pool.sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0) || b.length - a.length).slice(0, max);
+}
+
 /** Terms of a path: its directories, file name, stem and their identifier parts. */
 export function pathTerms(path: string): string[] {
   return termsOf(path.replace(/[/.\\-]/g, " "));
