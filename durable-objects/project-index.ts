@@ -5,7 +5,7 @@
  * modules. D1 stays the system of record; this is derived state.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type AssembleRequest, type AssembleResult, assembleContext } from "../src/lib/assembly/assemble";
+import { type AssembleRequest, type AssembleResult, assembleContext, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
 import {
   createRetrievalStore,
@@ -83,7 +83,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     this.open();
     if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
     const store = createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder: this.embedder, vectors: () => this.vectorIndex() });
-    return caught(() => assembleContext(store, req));
+    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }));
   }
 
   async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * npm run eval -- --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
- *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--fresh] [--debug]
+ *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--fresh] [--debug] [--write]
  *
  * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
  * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
@@ -12,11 +12,15 @@
  * report is sent to `POST /api/context/assemble` at every budget, and the case counts as found when
  * every file the fix modified is among the chunk pieces; its hunks count as covered when every line
  * the fix changed lies inside a piece. Beside it, the BM25 whole-file baseline. Also checked: the
- * chunks at a budget are all among the chunks at every larger one. Results go to docs/benchmarks.md.
+ * chunks at a budget are all among the chunks at every larger one. With `--write`, results go to
+ * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
+ * (`WINKY_RANKING_OFF`: vector, mentions, kind-prior, idf-terms, file-aggregate, symbols) and the
+ * run's overall row is written as that ablation's line.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { RANKING_FEATURES } from "../src/lib/assembly/types";
 import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { writeSection } from "./benchmarks-doc";
 import { Bm25Files } from "./eval/bm25-baseline";
@@ -194,8 +198,12 @@ async function main(): Promise<void> {
       fresh: { type: "boolean" },
       debug: { type: "boolean" },
       write: { type: "boolean" },
+      off: { type: "string" },
     },
   });
+  const off = values.off?.split(",").filter(Boolean) ?? [];
+  const unknown = off.filter((f) => !(RANKING_FEATURES as readonly string[]).includes(f));
+  if (unknown.length > 0) throw new Error(`unknown ranking feature(s) ${unknown.join(", ")}; known: ${RANKING_FEATURES.join(", ")}`);
   if (!values.data?.length || !values.repos) throw new Error("usage: npm run eval -- --data <cases.json[l]> [--data …] --repos <dir> [--per-repo N]");
   const budgets = values.budgets ? values.budgets.split(",").map(Number) : DEFAULT_BUDGETS;
   const only = values.only ? new Set(values.only.split(",")) : undefined;
@@ -226,7 +234,11 @@ async function main(): Promise<void> {
 
   mkdirSync(DIR, { recursive: true });
   const saved: Saved | undefined = !values.fresh && existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Saved) : undefined;
-  const server = await startLocalServer(Number(values.port ?? 8797), join(DIR, "state"), saved ? { reuse: { token: saved.token } } : {});
+  const vars = off.length > 0 ? { WINKY_RANKING_OFF: off.join(",") } : undefined;
+  const server = await startLocalServer(Number(values.port ?? 8797), join(DIR, "state"), {
+    ...(saved ? { reuse: { token: saved.token } } : {}),
+    ...(vars ? { vars } : {}),
+  });
   const state: Saved = saved ?? { token: server.token, projects: {} };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 1));
   const results: CaseResult[] = [];
@@ -249,11 +261,26 @@ async function main(): Promise<void> {
   }
   const section = report(results, budgets, skipped);
   console.log(section.join("\n"));
-  if (values.write)
-    writeSection("eval:reports", section, {
-      title: "## Retrieval on real bug reports (issue 13): `npm run eval`",
-      intro: "Written by `npm run eval -- --write …` (data sets and repositories fetched for the run, not committed).",
-    });
+  if (!values.write) return;
+  const group = {
+    title: "## Retrieval on real bug reports (issue 13): `npm run eval`",
+    intro: "Written by `npm run eval -- --write …` (data sets and repositories fetched for the run, not committed).",
+  };
+  if (off.length === 0) writeSection("eval:reports", section, group);
+  else {
+    const all = section.find((l) => l.startsWith("| **all**")) ?? "";
+    writeSection(
+      `eval:reports:off:${off.join("+")}`,
+      [
+        `Without ${off.map((f) => `\`${f}\``).join(" + ")} (${new Date().toISOString().slice(0, 10)}, ${results.length} cases):`,
+        "",
+        section[4] ?? "",
+        section[5] ?? "",
+        all,
+      ],
+      group,
+    );
+  }
 }
 
 await main();

@@ -14,5 +14,7 @@ declare namespace Cloudflare {
     MODEL?: string;
     /** "on" only in the test configuration: fault injection in the ingestion path (src/lib/resilience/faults.ts). */
     WINKY_FAULTS?: string;
+    /** Ranking features to switch off, comma-separated, for measuring each one (`npm run eval -- --off …`); unset when deployed. */
+    WINKY_RANKING_OFF?: string;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { rankingOff } from "../../src/lib/assembly/assemble";
 import { closeVectorHits, credit, creditList, type Fused, groupByFile, RRF_K, rankChunks, topPaths, WEIGHTS } from "../../src/lib/assembly/rank";
-import type { ChunkMeta } from "../../src/lib/assembly/types";
+import type { ChunkMeta, RankingFeature } from "../../src/lib/assembly/types";
 import { body, fakeStore } from "./support";
 
 const meta = (chunkId: string, path: string): ChunkMeta => ({ chunkId, path, ordinal: 0, startLine: 1, endLine: 1 });
@@ -65,5 +66,23 @@ describe("rank: reciprocal-rank fusion", () => {
     expect([...ranking.hot]).toEqual(["hot.ts"]);
     expect(warnings).toEqual(['hot path "gone.ts" is not in the project']);
     expect(laps).toEqual(["lexical", "vector", "symbols"]);
+  });
+
+  it("switches off the ranking features an operator names, and only those", async () => {
+    const chunks = [body("m", "src/named.py", 1, ["x"]), body("t", "tests/test_named.py", 1, ["y"])];
+    const store = fakeStore(chunks, {
+      mentioned: () => [{ path: "src/named.py" }],
+      lexical: () => [
+        { chunkId: "t", score: 3 },
+        { chunkId: "m", score: 1 },
+      ],
+    });
+    const rank = (rankingOff: RankingFeature[]) => rankChunks(store, { prompt: "named.py fails", hotPaths: [], rankingOff }, [], () => {});
+    const all = await rank([]);
+    expect(all.fileOrder).toEqual(["src/named.py", "tests/test_named.py"]);
+    expect([...(all.ranked.get("m")?.reasons ?? [])]).toContain("mentioned path");
+    const without = await rank(rankingOff("mentions,kind-prior,unknown"));
+    expect(without.fileOrder).toEqual(["tests/test_named.py", "src/named.py"]);
+    expect([...(without.ranked.get("m")?.reasons ?? [])]).not.toContain("mentioned path");
   });
 });

@@ -92,7 +92,10 @@ describe("a prompt's search terms", () => {
       ["utf8", 7],
       ["bytes", 60],
     ]);
-    const terms = weighedQueryTerms("The parser fails in tokenize_header on utf8 bytes after a timeout, header mangled, reported by zyxwv", () => ({ chunks: 1000, df }));
+    const terms = weighedQueryTerms("The parser fails in tokenize_header on utf8 bytes after a timeout, header mangled, reported by zyxwv", () => ({
+      chunks: 1000,
+      df,
+    }));
     expect(terms.slice(0, 6)).toEqual(["tokenize_header", "utf8", "timeout", "bytes", "header", "tokenize"].filter((t) => df.has(t)));
     expect(terms).not.toContain("parser");
     expect(terms).not.toContain("zyxwv");

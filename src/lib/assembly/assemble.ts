@@ -10,7 +10,15 @@ import { ChunkLoader, packRanked, SnippetList } from "./pack";
 import { SECTION } from "./prompt";
 import { rankChunks } from "./rank";
 import { contextPieces, renderContext } from "./render";
-import type { AssembleRequest, AssembleResult, ContextPiece, PieceRef, RetrievalStore } from "./types";
+import {
+  type AssembleRequest,
+  type AssembleResult,
+  type ContextPiece,
+  type PieceRef,
+  RANKING_FEATURES,
+  type RankingFeature,
+  type RetrievalStore,
+} from "./types";
 
 export { SAFETY_MARGIN, safetyMargin } from "./budget";
 export type {
@@ -20,10 +28,17 @@ export type {
   ChunkMeta,
   ContextPiece,
   PieceRef,
+  RankingFeature,
   RetrievalStore,
   Signal,
   Summary,
 } from "./types";
+
+/** The ranking features a `WINKY_RANKING_OFF` value names (comma-separated; names it does not know are ignored). */
+export function rankingOff(value: string | undefined): RankingFeature[] {
+  const names = new Set((value ?? "").split(",").map((s) => s.trim()));
+  return RANKING_FEATURES.filter((f) => names.has(f));
+}
 
 export function pieceRefs(pieces: ContextPiece[]): PieceRef[] {
   return pieces.map((p) => ({ id: p.chunkId, kind: p.kind, path: p.sourcePath, lines: [p.startLine, p.endLine], tokens: p.tokenCount }));

@@ -3,8 +3,8 @@
  * merges them into one ranking, grouped by file in order of each file's best chunk.
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
-import { promptIdentifiers, weighedQueryTerms } from "../retrieval/terms";
-import type { ChunkMeta, RankSignal, RetrievalStore, Signal } from "./types";
+import { promptIdentifiers, queryTerms, weighedQueryTerms } from "../retrieval/terms";
+import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
 export const RRF_K = 60;
@@ -80,7 +80,11 @@ const FILE_AGGREGATE_CHUNKS = 3;
  * scores. Ties go by path and position, not by chunk id (which is derived from the project id), so two
  * projects holding the same tree assemble the same context.
  */
-export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile" | "fileScores"> {
+export function groupByFile(
+  ranked: Fused,
+  meta: Map<string, ChunkMeta>,
+  aggregate = FILE_AGGREGATE_SHARE,
+): Pick<Ranking, "fileOrder" | "chunksByFile" | "fileScores"> {
   const at = (id: string): ChunkMeta => meta.get(id) as ChunkMeta;
   const order = [...ranked.entries()]
     .filter(([id]) => meta.has(id))
@@ -99,7 +103,7 @@ export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<R
   const fileScores = new Map(
     fileOrder.map((path) => {
       const [best = "", ...next] = chunksByFile.get(path) ?? [];
-      return [path, score(best) + FILE_AGGREGATE_SHARE * next.slice(0, FILE_AGGREGATE_CHUNKS - 1).reduce((n, id) => n + score(id), 0)];
+      return [path, score(best) + aggregate * next.slice(0, FILE_AGGREGATE_CHUNKS - 1).reduce((n, id) => n + score(id), 0)];
     }),
   );
   // A stable sort: equal file scores keep the order of their best chunks.
@@ -133,39 +137,44 @@ function mentionedChunks(store: RetrievalStore, prompt: string): { chunkId: stri
  */
 export async function rankChunks(
   store: RetrievalStore,
-  req: { prompt: string; hotPaths: string[] },
+  req: { prompt: string; hotPaths: string[]; rankingOff?: RankingFeature[] | undefined },
   warnings: string[],
   lap: (stage: string) => void,
 ): Promise<Ranking> {
+  const on = (f: RankingFeature): boolean => !req.rankingOff?.includes(f);
   const ranked: Fused = new Map();
   const ids = (chunks: ChunkMeta[]): string[] => chunks.map((c) => c.chunkId);
   const hot = store.existingPaths(req.hotPaths);
   for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
   creditList(ranked, ids(store.chunksOfPaths([...hot])), "hot path");
-  for (const m of mentionedChunks(store, req.prompt)) credit(ranked, m.chunkId, "mentioned path", m.rank);
+  if (on("mentions")) for (const m of mentionedChunks(store, req.prompt)) credit(ranked, m.chunkId, "mentioned path", m.rank);
   creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
   creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
+  const terms = on("idf-terms") ? weighedQueryTerms(req.prompt, store.termStats) : queryTerms(req.prompt);
   creditList(
     ranked,
-    store.lexical(weighedQueryTerms(req.prompt, store.termStats), LEXICAL_K).map((h) => h.chunkId),
+    store.lexical(terms, LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
   lap("lexical");
-  for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
+  if (on("vector")) for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
   lap("vector");
-  const defs = store.definitions(promptIdentifiers(req.prompt));
-  const defChunks = store
-    .chunksOfPaths([...new Set(defs.map((d) => d.path))])
-    .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
-  creditList(ranked, ids(defChunks), "symbol definition");
-  const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
-  const weights = kindWeights(req.prompt);
-  weighByKind(ranked, meta, weights);
-  // Files linked to the best files by imports or by the names they use are likely part of the same change.
-  for (const [i, c] of store.chunksOfPaths(store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES))).entries()) {
-    credit(ranked, c.chunkId, "symbol link", i, weights[pathKind(c.path)]);
-    meta.set(c.chunkId, c);
+  if (on("symbols")) {
+    const defs = store.definitions(promptIdentifiers(req.prompt));
+    const defChunks = store
+      .chunksOfPaths([...new Set(defs.map((d) => d.path))])
+      .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
+    creditList(ranked, ids(defChunks), "symbol definition");
   }
+  const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
+  const weights = on("kind-prior") ? kindWeights(req.prompt) : undefined;
+  if (weights) weighByKind(ranked, meta, weights);
+  // Files linked to the best files by imports or by the names they use are likely part of the same change.
+  if (on("symbols"))
+    for (const [i, c] of store.chunksOfPaths(store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES))).entries()) {
+      credit(ranked, c.chunkId, "symbol link", i, weights?.[pathKind(c.path)] ?? 1);
+      meta.set(c.chunkId, c);
+    }
   lap("symbols");
-  return { ranked, hot, ...groupByFile(ranked, meta) };
+  return { ranked, hot, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
 }

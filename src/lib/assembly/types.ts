@@ -54,6 +54,10 @@ export interface RetrievalStore {
   totalTokens(tokenizer: Tokenizer): number;
 }
 
+/** Ranking features the eval can switch off one by one (`WINKY_RANKING_OFF`), to measure what each is worth. */
+export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols"] as const;
+export type RankingFeature = (typeof RANKING_FEATURES)[number];
+
 export type AssembleRequest = {
   prompt: string;
   budget: number;
@@ -68,6 +72,8 @@ export type AssembleRequest = {
    * `blocks`, and those blocks carry their key without their text.
    */
   cachedKeys?: string[];
+  /** Ranking features switched off (an operator's setting for measurements, never a caller's). */
+  rankingOff?: RankingFeature[];
 };
 
 export type ContextPiece = {
