@@ -65,12 +65,29 @@ function sizeBucket(tokens: number): string {
   return tokens < 1e6 ? "< 1M" : tokens < 3e6 ? "1–3M" : tokens < 8e6 ? "3–8M" : "≥ 8M";
 }
 
+/**
+ * Runs a call again after a transient failure of the local plumbing (wrangler's dev proxy answers 503
+ * or drops the connection under load; see the soak's notes in docs/benchmarks.md), up to three tries.
+ */
+async function retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      const transient = e instanceof TypeError || /: 503 /.test(String(e));
+      if (!transient || attempt >= 3) throw e;
+      console.log(`  ${what}: ${String(e).slice(0, 120)}; trying again`);
+      await new Promise((r) => setTimeout(r, 2000 * attempt));
+    }
+  }
+}
+
 async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: Uint8Array, tokens: number): Promise<string | undefined> {
   const key = `${c.repo}@${c.commit}`;
   const known = saved.projects[key];
   if (known) return known.projectId;
-  const projectId = await createProject(server, `eval ${c.repo} ${c.commit.slice(0, 8)}`);
-  const { ms, job } = await ingestArchive(server, projectId, archive);
+  const projectId = await retrying("create project", () => createProject(server, `eval ${c.repo} ${c.commit.slice(0, 8)}`));
+  const { ms, job } = await retrying("ingest", () => ingestArchive(server, projectId, archive));
   if (job.status !== "done") {
     console.log(`  ${c.id}: ingest ended ${job.status}: ${JSON.stringify(job.errors).slice(0, 300)}`);
     return undefined;
@@ -94,11 +111,13 @@ async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, 
   let previous: Set<string> | undefined;
   for (const budget of budgets) {
     const t0 = performance.now();
-    const res = await server.call<Assembled>("/api/context/assemble", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL }),
-    });
+    const res = await retrying("assemble", () =>
+      server.call<Assembled>("/api/context/assemble", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL }),
+      }),
+    );
     const ms = performance.now() - t0;
     const chunks = res.contextPieces.filter((p) => p.kind === "chunk");
     const paths = new Set(chunks.map((p) => p.sourcePath));
