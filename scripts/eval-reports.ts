@@ -133,6 +133,7 @@ async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, 
       serverMs: res.timings.total ?? 0,
       missing,
     });
+    if (debug) console.log(`    ${budget / 1000}k timings ${JSON.stringify(res.timings)}`);
     const ids = new Set(chunks.map((p) => p.chunkId));
     if (previous) for (const id of previous) if (!ids.has(id)) out.nestedViolations++;
     previous = ids;

@@ -1,4 +1,8 @@
-/** An assembly as the API serves it: the project's shard assembles, and the call is audited. */
+/**
+ * An assembly as the API serves it: the project's shard assembles, and the call is audited. The
+ * shard's stage timings are read off its clock, which a deployed Worker advances only across I/O; the
+ * `shard` timing is measured here, around the call to the shard (itself I/O), so it is real everywhere.
+ */
 
 import { recordContextCall } from "../audit/context-calls";
 import { newId } from "../crypto/hash";
@@ -13,7 +17,9 @@ export async function assembleForProject(
   call: { projectId: string; orgId: string; model: string } & AssembleRequest,
 ): Promise<AssembleResult & { callId: string }> {
   const { projectId, orgId, model, ...request } = call;
-  const result = unwrap(await deps.shards.getByName(projectId).assemble(request));
+  const started = Date.now();
+  const assembled = unwrap(await deps.shards.getByName(projectId).assemble(request));
+  const result = { ...assembled, timings: { ...assembled.timings, shard: Date.now() - started } };
   const callId = newId("ctx");
   await recordContextCall(deps.db, {
     callId,

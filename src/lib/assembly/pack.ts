@@ -24,6 +24,9 @@ export const FIRST_PIECE_TOKENS = 1000;
 export const PIECE_TOKENS = 8000;
 // A file's later pieces rank at this share of their chunk's score.
 export const DEEPEN = 0.5;
+// Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
+const READ_AHEAD_FIRST = 16;
+const READ_AHEAD_MAX = 256;
 // Slack for where a prefix meets its source line: counted apart, the two may tokenize differently when joined.
 const PREFIX_BLOCK_SLACK = 4;
 
@@ -145,7 +148,23 @@ export function packRanked(
   const cut = (body: ChunkBody, cap: number): PackedPiece => (body.tokens > cap ? excerpt(loader.withText(body), focus, cap, budget) : asPiece(body));
   const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
 
-  for (const turn of turnsOf(ranking)) {
+  // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
+  // reads few): one query per batch, not per turn.
+  const turns = turnsOf(ranking);
+  const bodies = new Map<string, ChunkBody>();
+  let readUpTo = 0;
+  let batch = READ_AHEAD_FIRST;
+  const bodyOf = (at: number, id: string): ChunkBody | undefined => {
+    if (!bodies.has(id) && readUpTo <= at) {
+      const ahead = [...new Set(turns.slice(at, at + batch).flatMap((t) => (t.kind === "rest" || bodies.has(t.chunkId) ? [] : [t.chunkId])))];
+      for (const b of loader.load(ahead)) bodies.set(b.chunkId, b);
+      readUpTo = at + batch;
+      batch = Math.min(READ_AHEAD_MAX, batch * 2);
+    }
+    return bodies.get(id) ?? loader.load([id])[0];
+  };
+
+  for (const [at, turn] of turns.entries()) {
     if (wholeFiles.has(turn.path) && turn.kind !== "first") continue;
     const score = ranked.get(turn.chunkId)?.score ?? 0;
     let pieces: PackedPiece[];
@@ -155,7 +174,7 @@ export function packRanked(
         pieces = wholeFile(loader.load(store.chunksOfPaths([turn.path]).map((c) => c.chunkId)), (b) => loader.withText(b), budget);
         wholeFiles.add(turn.path);
       } else {
-        const [body] = loader.load([turn.chunkId]);
+        const body = bodyOf(at, turn.chunkId);
         if (!body) continue;
         const first = cut(body, FIRST_PIECE_TOKENS);
         if (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine)
@@ -169,8 +188,9 @@ export function packRanked(
         p.text.trim() ? [{ piece: p, block: budget.base(renderPiece(p)), tokens: budget.modelCount(p.text) }] : [],
       );
     } else {
-      const [body] = loader.load([turn.chunkId]);
-      if (!body || snippets.included.has(body.chunkId)) continue;
+      if (snippets.included.has(turn.chunkId)) continue;
+      const body = bodyOf(at, turn.chunkId);
+      if (!body) continue;
       pieces = [cut(body, PIECE_TOKENS)];
     }
     const reasons = reasonsOf(turn.path);

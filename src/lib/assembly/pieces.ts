@@ -10,7 +10,30 @@ const EST_CHARS_PER_TOKEN = 3.2;
 /** How pieces are counted: base-encoding tokens of a block, model tokens of a text. */
 export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number };
 
-export type FocusTerms = { terms: Set<string>; identifiers: Set<string> };
+export type FocusTerms = {
+  terms: Set<string>;
+  identifiers: Set<string>;
+  /** Each identifier seen in a line, with the focus terms it yields: code repeats its names, so each is split once. */
+  seen: Map<string, string[]>;
+};
+
+const IDENTIFIER = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
+
+/** A line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names. */
+function lineScore(line: string, focus: FocusTerms): number {
+  const found = new Set<string>();
+  const named = new Set<string>();
+  for (const m of line.matchAll(IDENTIFIER)) {
+    let terms = focus.seen.get(m[0]);
+    if (!terms) {
+      terms = termsOf(m[0]).filter((t) => focus.terms.has(t));
+      focus.seen.set(m[0], terms);
+    }
+    for (const t of terms) found.add(t);
+    if (focus.identifiers.has(m[0])) named.add(m[0]);
+  }
+  return found.size + 3 * named.size;
+}
 
 export function asPiece(body: ChunkBody): PackedPiece {
   return {
@@ -23,7 +46,7 @@ export function asPiece(body: ChunkBody): PackedPiece {
 
 /** Query terms and prompt identifiers that make a line worth keeping in an excerpt. */
 export function focusTerms(prompt: string): FocusTerms {
-  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)) };
+  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)), seen: new Map() };
 }
 
 /**
@@ -37,12 +60,7 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
   // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
   const cost = lines.map((l) => Math.ceil((l.length + 1) / EST_CHARS_PER_TOKEN));
-  const score = lines.map((l) => {
-    let sc = 0;
-    for (const t of new Set(termsOf(l))) if (focus.terms.has(t)) sc += 1;
-    for (const id of focus.identifiers) if (l.includes(id)) sc += 3;
-    return sc;
-  });
+  const score = lines.map((l) => lineScore(l, focus));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
