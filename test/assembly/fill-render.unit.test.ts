@@ -9,7 +9,14 @@ import { contextPieces, renderContext } from "../../src/lib/assembly/render";
 import { body, fakeStore, summary } from "./support";
 
 const roomy = (): TokenBudget => new TokenBudget(100_000, "cl100k_base");
-const ranking = (fileOrder: string[]): Ranking => ({ ranked: new Map(), hot: new Set(), fileOrder, chunksByFile: new Map(), fileScores: new Map() });
+const ranking = (fileOrder: string[]): Ranking => ({
+  ranked: new Map(),
+  hot: new Set(),
+  fileOrder,
+  chunksByFile: new Map(),
+  fileScores: new Map(),
+  namedLines: new Map(),
+});
 
 describe("fill", () => {
   it("adds file summaries of ranked files, then matching ones, then every other file and directory summary", () => {

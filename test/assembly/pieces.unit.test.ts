@@ -26,6 +26,15 @@ describe("pieces", () => {
     ]);
   });
 
+  it("centres an excerpt on a line the prompt points at (a traceback frame) over lines rich in its terms", () => {
+    const lines = Array.from({ length: 40 }, (_, i) => (i < 5 ? "parseConfig parseConfig here" : `filler line ${i}`));
+    const b = body("c", "pkg/conf.py", 1, lines);
+    const cut = excerpt(b, focusTerms("parseConfig fails", new Map([["pkg/conf.py", [30]]])), 12, charCounter);
+    expect(cut.piece.startLine).toBeLessThanOrEqual(30);
+    expect(cut.piece.endLine).toBeGreaterThanOrEqual(30);
+    expect(excerpt(b, focusTerms("parseConfig fails"), 12, charCounter).piece.startLine).toBeLessThanOrEqual(5);
+  });
+
   it("finds the longest whole-line prefix within a count, or none", () => {
     expect(linePrefixWithin("ab\ncd\nef", 6, (s) => s.length)).toEqual({ text: "ab\ncd\n", lines: 2, tokens: 6 });
     expect(linePrefixWithin("ab\ncd\nef", 8, (s) => s.length)).toEqual({ text: "ab\ncd\nef", lines: 3, tokens: 8 });

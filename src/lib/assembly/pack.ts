@@ -140,7 +140,7 @@ export function packRanked(
   loader: ChunkLoader,
 ): Packed {
   const { ranked, hot } = ranking;
-  const focus: FocusTerms = focusTerms(req.prompt);
+  const focus: FocusTerms = focusTerms(req.prompt, ranking.namedLines);
   const wholeFiles = new Set<string>();
   /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
   const firstExcerpts = new Map<string, { body: ChunkBody; piece: RenderPiece }>();

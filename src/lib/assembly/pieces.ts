@@ -15,7 +15,14 @@ export type FocusTerms = {
   identifiers: Set<string>;
   /** Each identifier seen in a line, with the focus terms it yields: code repeats its names, so each is split once. */
   seen: Map<string, string[]>;
+  /** Lines the prompt points at, by path (a traceback frame's line): the window around them comes first. */
+  lines: Map<string, number[]>;
 };
+
+// A named line outweighs any count of terms; the lines this close to it come next.
+const NAMED_LINE_SCORE = 50;
+const NEAR_LINE_SCORE = 10;
+const NAMED_LINE_REACH = 3;
 
 const IDENTIFIER = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
 
@@ -45,8 +52,8 @@ export function asPiece(body: ChunkBody): PackedPiece {
 }
 
 /** Query terms and prompt identifiers that make a line worth keeping in an excerpt. */
-export function focusTerms(prompt: string): FocusTerms {
-  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)), seen: new Map() };
+export function focusTerms(prompt: string, lines = new Map<string, number[]>()): FocusTerms {
+  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)), seen: new Map(), lines };
 }
 
 /**
@@ -60,7 +67,10 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
   // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
   const cost = lines.map((l) => Math.ceil((l.length + 1) / EST_CHARS_PER_TOKEN));
-  const score = lines.map((l) => lineScore(l, focus));
+  const named = focus.lines.get(body.path) ?? [];
+  const nearness = (line: number): number =>
+    named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
+  const score = lines.map((l, i) => lineScore(l, focus) + nearness(body.startLine + i));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;

@@ -3,6 +3,7 @@
  * merges them into one ranking, grouped by file in order of each file's best chunk.
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
+import type { PathMention } from "../retrieval/prompt-paths";
 import { promptIdentifiers, queryTerms, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
@@ -67,6 +68,8 @@ export type Ranking = {
   fileOrder: string[];
   /** A file's score: its best chunk's, plus a share of its next best chunks' (a file matching in several places ranks higher). */
   fileScores: Map<string, number>;
+  /** Lines the prompt names, by path (traceback frames, path:line). */
+  namedLines: Map<string, number[]>;
   /** Each file's ranked chunk ids, best first. */
   chunksByFile: Map<string, string[]>;
 };
@@ -120,9 +123,9 @@ export function weighByKind(ranked: Fused, meta: Map<string, ChunkMeta>, weights
 }
 
 /** Every chunk of each file the prompt names, that file's chunk at the named line first, in order of mention. */
-function mentionedChunks(store: RetrievalStore, prompt: string): { chunkId: string; rank: number }[] {
+function mentionedChunks(store: RetrievalStore, mentions: PathMention[]): { chunkId: string; rank: number }[] {
   const out: { chunkId: string; rank: number }[] = [];
-  for (const [i, m] of store.mentioned(prompt).entries()) {
+  for (const [i, m] of mentions.entries()) {
     for (const c of store.chunksOfPaths([m.path])) {
       const named = m.line !== undefined && c.startLine <= m.line && m.line <= c.endLine;
       out.push({ chunkId: c.chunkId, rank: named ? i : i + 1 });
@@ -147,7 +150,10 @@ export async function rankChunks(
   const hot = store.existingPaths(req.hotPaths);
   for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
   creditList(ranked, ids(store.chunksOfPaths([...hot])), "hot path");
-  if (on("mentions")) for (const m of mentionedChunks(store, req.prompt)) credit(ranked, m.chunkId, "mentioned path", m.rank);
+  const mentions = on("mentions") ? store.mentioned(req.prompt) : [];
+  for (const m of mentionedChunks(store, mentions)) credit(ranked, m.chunkId, "mentioned path", m.rank);
+  const namedLines = new Map<string, number[]>();
+  for (const m of mentions) if (m.line !== undefined) namedLines.set(m.path, [...(namedLines.get(m.path) ?? []), m.line]);
   creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
   creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
   const terms = on("idf-terms") ? weighedQueryTerms(req.prompt, store.termStats) : queryTerms(req.prompt);
@@ -176,5 +182,5 @@ export async function rankChunks(
       meta.set(c.chunkId, c);
     }
   lap("symbols");
-  return { ranked, hot, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
+  return { ranked, hot, namedLines, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
 }
