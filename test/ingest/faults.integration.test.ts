@@ -47,7 +47,11 @@ async function stateOf(projectId: string): Promise<State> {
     files: files.results,
     chunks: chunks.results,
     objects,
-    query: assembled.contextPieces.filter((p) => p.kind === "chunk").map((p) => [p.sourcePath, p.startLine, p.endLine]),
+    // The last piece may be cut to the room left, which differs by a token or two between projects
+    // (chunk ids, and so source lines, differ): its end line is left out.
+    query: assembled.contextPieces
+      .filter((p) => p.kind === "chunk")
+      .map((p, i, all) => (i === all.length - 1 ? [p.sourcePath, p.startLine] : [p.sourcePath, p.startLine, p.endLine])),
   };
 }
 
