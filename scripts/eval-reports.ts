@@ -38,8 +38,16 @@ const RESULTS_FILE = join(DIR, "results.jsonl");
 type Piece = { chunkId: string; kind: string; sourcePath: string; startLine: number; endLine: number; score: number; reasons: string[] };
 type Assembled = { contextPieces: Piece[]; timings: Record<string, number> };
 type Saved = { token: string; projects: Record<string, { projectId: string; tokens: number }> };
-type BudgetResult = { budget: number; found: boolean; hunks: boolean; baseline: boolean; ms: number; serverMs: number; missing: string[] };
-type CaseResult = { id: string; repo: string; tokens: number; gold: string[]; budgets: BudgetResult[]; nestedViolations: number };
+type BudgetResult = { budget: number; found: boolean; strict: boolean; hunks: boolean; baseline: boolean; ms: number; serverMs: number; missing: string[] };
+type CaseResult = { id: string; repo: string; tokens: number; gold: string[]; bookkeeping: string[]; budgets: BudgetResult[]; nestedViolations: number };
+
+/**
+ * Files a fix touches as bookkeeping, not as the change the report asks for: changelogs, release notes
+ * and lock files (Multi-SWE-bench's patches carry them; SWE-bench's do not). A case is scored on its
+ * other files; the strict score, counting these too, is reported beside.
+ */
+const BOOKKEEPING =
+  /(^|\/)(changelog|changes|history|news|release[-_ ]?notes|credits)[^/]*$|(^|\/)release-notes\/|(^|\/)(cargo\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|uv\.lock|go\.sum|composer\.lock)$/i;
 
 /** The git directory of `owner/name` under `root`, in either layout, matched without regard to case. */
 function repositoryDir(root: string, repo: string): string | undefined {
@@ -101,13 +109,15 @@ async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: U
 async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, budgets: number[], debug: boolean): Promise<CaseResult | string> {
   const { archive, files } = treeAt(dir, c.commit);
   const indexed = new Set(files.map((f) => f.path));
-  const gold = [...goldOf(c.patch)].filter(([path]) => indexed.has(path));
-  if (gold.length === 0) return "the fix modifies no indexable file";
+  const touched = [...goldOf(c.patch)].filter(([path]) => indexed.has(path));
+  const gold = touched.filter(([path]) => !BOOKKEEPING.test(path));
+  const bookkeeping = touched.filter(([path]) => BOOKKEEPING.test(path)).map(([path]) => path);
+  if (gold.length === 0) return touched.length === 0 ? "the fix modifies no indexable file" : "the fix modifies only changelogs or lock files";
   const tokens = files.reduce((n, f) => n + fileTokens(f), 0);
   const projectId = await projectFor(server, saved, c, archive, tokens);
   if (!projectId) return "ingest failed";
   const baseline = new Bm25Files(files).rank(c.prompt);
-  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), budgets: [], nestedViolations: 0 };
+  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), bookkeeping, budgets: [], nestedViolations: 0 };
   let previous: Set<string> | undefined;
   for (const budget of budgets) {
     const t0 = performance.now();
@@ -127,6 +137,7 @@ async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, 
     out.budgets.push({
       budget,
       found: missing.length === 0,
+      strict: missing.length === 0 && bookkeeping.every((p) => paths.has(p)),
       hunks: gold.every(([p, lines]) => lines.every((l) => covered(p, l))),
       baseline: gold.every(([p]) => base.has(p)),
       ms,
@@ -184,16 +195,19 @@ function report(results: CaseResult[], budgets: number[], skipped: Record<string
       .join(" | ")} |`;
   });
   const violations = results.reduce((n, r) => n + r.nestedViolations, 0);
+  const withBookkeeping = results.filter((r) => r.bookkeeping.length > 0).length;
+  const strict = budgets.map((_, i) => pct(results.filter((r) => (r.budgets[i] as BudgetResult).strict).length, results.length)).join(" | ");
   const skips = Object.entries(skipped).map(([why, n]) => `${n} skipped: ${why}`);
   return [
     `Measured ${machineLine()}: ${results.length} bug reports on ${new Set(results.map((r) => r.repo)).size} repositories${skips.length > 0 ? ` (${skips.join("; ")})` : ""}. Each case is the issue text as filed, the tree at the commit it was filed against (ingested through the API), and the files the fix modified.`,
     "",
-    "Found / BM25 whole files / hunks covered, in % of cases: *found* when every file the fix modified is among the chunk pieces, *hunks covered* when every line it changed lies inside one.",
+    "Found / BM25 whole files / hunks covered, in % of cases: *found* when every file the fix modified (tests, changelogs, release notes and lock files aside) is among the chunk pieces, *hunks covered* when every line it changed lies inside one. The last row counts changelogs and lock files too.",
     "",
     head,
     rule,
     ...rows,
     `| **all** | ${results.length} | | ${budgets.map((_, i) => cell(results, i)).join(" | ")} |`,
+    `| all, counting changelogs and lock files (${withBookkeeping} cases touch one) | ${results.length} | | ${strict} |`,
     "",
     `Nested budgets: ${violations === 0 ? "every chunk at a budget was also in the context at every larger budget" : `${violations} chunk(s) present at a budget went missing at a larger one`}.`,
     "",
