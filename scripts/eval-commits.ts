@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const { archive, files } = treeAt(dir, `${c.sha}^`);
       const bm25 = new Bm25Files(files);
       const baselineRanking = bm25.rank(c.message);
-      const ingest = await ingestArchive(server, projectId, archive);
+      const ingest = await ingestArchive(server, projectId, archive());
       if (ingest.job.status !== "done") throw new Error(`ingest of ${c.sha}^ ended ${ingest.job.status}: ${JSON.stringify(ingest.job.errors)}`);
       const indexed = new Set(files.map((f) => f.path));
       const targets = c.targets.filter((t) => indexed.has(t));

@@ -1,6 +1,7 @@
 /**
  * npm run eval -- --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
- *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--fresh] [--debug] [--write]
+ *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--no-baseline]
+ *                 [--fresh] [--debug] [--write]
  *
  * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
  * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
@@ -90,12 +91,13 @@ async function retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: Uint8Array, tokens: number): Promise<string | undefined> {
+async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: () => Uint8Array, tokens: number): Promise<string | undefined> {
   const key = `${c.repo}@${c.commit}`;
   const known = saved.projects[key];
   if (known) return known.projectId;
   const projectId = await retrying("create project", () => createProject(server, `eval ${c.repo} ${c.commit.slice(0, 8)}`));
-  const { ms, job } = await retrying("ingest", () => ingestArchive(server, projectId, archive));
+  const packed = archive();
+  const { ms, job } = await retrying("ingest", () => ingestArchive(server, projectId, packed));
   if (job.status !== "done") {
     console.log(`  ${c.id}: ingest ended ${job.status}: ${JSON.stringify(job.errors).slice(0, 300)}`);
     return undefined;
@@ -106,7 +108,14 @@ async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: U
   return projectId;
 }
 
-async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, budgets: number[], debug: boolean): Promise<CaseResult | string> {
+async function runCase(
+  server: LocalServer,
+  saved: Saved,
+  c: Case,
+  dir: string,
+  budgets: number[],
+  opts: { debug: boolean; baseline: boolean },
+): Promise<CaseResult | string> {
   const { archive, files } = treeAt(dir, c.commit);
   const indexed = new Set(files.map((f) => f.path));
   const touched = [...goldOf(c.patch)].filter(([path]) => indexed.has(path));
@@ -116,7 +125,7 @@ async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, 
   const tokens = files.reduce((n, f) => n + fileTokens(f), 0);
   const projectId = await projectFor(server, saved, c, archive, tokens);
   if (!projectId) return "ingest failed";
-  const baseline = new Bm25Files(files).rank(c.prompt);
+  const baseline = opts.baseline ? new Bm25Files(files).rank(c.prompt) : [];
   const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), bookkeeping, budgets: [], nestedViolations: 0 };
   let previous: Set<string> | undefined;
   for (const budget of budgets) {
@@ -144,11 +153,11 @@ async function runCase(server: LocalServer, saved: Saved, c: Case, dir: string, 
       serverMs: res.timings.total ?? 0,
       missing,
     });
-    if (debug) console.log(`    ${budget / 1000}k timings ${JSON.stringify(res.timings)}`);
+    if (opts.debug) console.log(`    ${budget / 1000}k timings ${JSON.stringify(res.timings)}`);
     const ids = new Set(chunks.map((p) => p.chunkId));
     if (previous) for (const id of previous) if (!ids.has(id)) out.nestedViolations++;
     previous = ids;
-    if (debug && budget === budgets[0]) {
+    if (opts.debug && budget === budgets[0]) {
       const order = [...new Set(chunks.map((p) => p.sourcePath))];
       console.log(`    gold: ${gold.map(([p, l]) => `${p}:${l.slice(0, 3).join(",")}`).join(" ")}`);
       console.log(`    top: ${order.slice(0, 8).join(" ")}`);
@@ -167,13 +176,14 @@ function pct(n: number, of: number): string {
   return of === 0 ? "–" : `${((100 * n) / of).toFixed(1)}`;
 }
 
-function report(results: CaseResult[], budgets: number[], skipped: Record<string, number>): string[] {
+function report(results: CaseResult[], budgets: number[], skipped: Record<string, number>, withBaseline: boolean): string[] {
   const repos = [...new Set(results.map((r) => r.repo))].sort();
   const head = `| repository | cases | tokens | ${budgets.map((b) => `${b / 1000}k`).join(" | ")} |`;
   const rule = `| --- | ---: | ---: | ${budgets.map(() => "---").join(" | ")} |`;
   const cell = (rs: CaseResult[], i: number): string => {
     const at = rs.map((r) => r.budgets[i] as BudgetResult);
-    return `${pct(at.filter((b) => b.found).length, rs.length)} / ${pct(at.filter((b) => b.baseline).length, rs.length)} / ${pct(at.filter((b) => b.hunks).length, rs.length)}`;
+    const base = withBaseline ? pct(at.filter((b) => b.baseline).length, rs.length) : "–";
+    return `${pct(at.filter((b) => b.found).length, rs.length)} / ${base} / ${pct(at.filter((b) => b.hunks).length, rs.length)}`;
   };
   const rows = repos.map((repo) => {
     const rs = results.filter((r) => r.repo === repo);
@@ -233,6 +243,7 @@ async function main(): Promise<void> {
       debug: { type: "boolean" },
       write: { type: "boolean" },
       off: { type: "string" },
+      "no-baseline": { type: "boolean" },
     },
   });
   const off = values.off?.split(",").filter(Boolean) ?? [];
@@ -279,7 +290,7 @@ async function main(): Promise<void> {
   writeFileSync(RESULTS_FILE, "");
   try {
     for (const c of cases) {
-      const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, values.debug ?? false);
+      const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, { debug: values.debug ?? false, baseline: !values["no-baseline"] });
       if (typeof r === "string") {
         skip(r);
         continue;
@@ -293,7 +304,7 @@ async function main(): Promise<void> {
   } finally {
     server.stop();
   }
-  const section = report(results, budgets, skipped);
+  const section = report(results, budgets, skipped, !values["no-baseline"]);
   console.log(section.join("\n"));
   if (!values.write) return;
   const group = {

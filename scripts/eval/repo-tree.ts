@@ -32,9 +32,10 @@ export function hasCommit(dir: string, sha: string): boolean {
 
 /**
  * A commit's tree as the CLI would upload it (regular files only: symbolic links and submodules are
- * left out, as `winky ingest` does), and its indexable text files as the server sees them.
+ * left out, as `winky ingest` does; packed when asked for), and its indexable text files as the
+ * server sees them.
  */
-export function treeAt(dir: string, rev: string): { archive: Buffer; files: TreeFile[] } {
+export function treeAt(dir: string, rev: string): { archive: () => Buffer; files: TreeFile[] } {
   const entries = git(dir, ["ls-tree", "-r", "-z", rev])
     .toString("utf8")
     .split("\0")
@@ -67,7 +68,7 @@ export function treeAt(dir: string, rev: string): { archive: Buffer; files: Tree
   const rules = buildIgnoreRules(gitignores);
   // Non-UTF-8 files would make the server refuse the upload; they are not indexable anyway.
   const uploadable = blobs.filter((b) => decodeFile(b.path, b.bytes).kind !== "invalid-utf8");
-  return { archive: gzipSync(writeTar(uploadable)), files: raw.filter((f) => !rules.isIgnored(f.path)) };
+  return { archive: () => gzipSync(writeTar(uploadable)), files: raw.filter((f) => !rules.isIgnored(f.path)) };
 }
 
 const tokenCache = new Map<string, number>();

@@ -12,6 +12,7 @@ export const RRF_K = 60;
 export const WEIGHTS: Record<RankSignal, number> = {
   "hot path": 4,
   "mentioned path": 2,
+  "summary match": 0.6,
   "symbol definition": 1.4,
   "lexical match": 1.0,
   "recent change": 0.3,
@@ -23,6 +24,8 @@ export const WEIGHTS: Record<RankSignal, number> = {
 const LEXICAL_K = 1000;
 const VECTOR_K = 500;
 const VECTOR_RELATIVE_FLOOR = 0.5;
+// Files whose summaries match the prompt's terms, credited as a signal.
+const SUMMARY_K = 40;
 // The files whose import and name links join the ranking.
 const LINKED_TOP_FILES = 8;
 
@@ -162,6 +165,12 @@ export async function rankChunks(
     store.lexical(terms, LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
+  // Files whose summaries (what they define, their header comments) match: a first pick among files.
+  if (on("summaries")) {
+    const files = store.summaryMatches(terms, SUMMARY_K).flatMap((m) => (m.level === "file" ? [m.path] : []));
+    const rank = new Map(files.map((p, i) => [p, i]));
+    for (const c of store.chunksOfPaths(files)) credit(ranked, c.chunkId, "summary match", rank.get(c.path) ?? 0);
+  }
   lap("lexical");
   if (on("vector")) for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
   lap("vector");

@@ -6,6 +6,7 @@ import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from ".
 export type Signal =
   | "hot path"
   | "mentioned path"
+  | "summary match"
   | "recent change"
   | "ai feedback"
   | "lexical match"
@@ -55,7 +56,7 @@ export interface RetrievalStore {
 }
 
 /** Ranking features the eval can switch off one by one (`WINKY_RANKING_OFF`), to measure what each is worth. */
-export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols"] as const;
+export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols", "summaries"] as const;
 export type RankingFeature = (typeof RANKING_FEATURES)[number];
 
 export type AssembleRequest = {
