@@ -36,7 +36,7 @@ ValueError: bad`;
 });
 
 describe("path kinds", () => {
-  it("tells code from tests, docs, changelogs, repository meta, examples, generated and config files", () => {
+  it("tells code from tests, docs, changelogs, repository meta and CI, examples, generated and vendored files, translation catalogs and config", () => {
     const kinds = Object.fromEntries(
       [
         "src/lib/x.ts",
@@ -54,6 +54,11 @@ describe("path kinds", () => {
         "static/app.min.js",
         "worker-configuration.d.ts",
         "setup.cfg",
+        "sphinx/locale/da/LC_MESSAGES/sphinx.po",
+        "sphinx/themes/basic/static/jquery-3.4.1.js",
+        ".travis.yml",
+        ".circleci/config.yml",
+        "src/locale/es.js",
       ].map((p) => [p, pathKind(p)]),
     );
     expect(kinds).toEqual({
@@ -72,6 +77,11 @@ describe("path kinds", () => {
       "static/app.min.js": "generated",
       "worker-configuration.d.ts": "generated",
       "setup.cfg": "config",
+      "sphinx/locale/da/LC_MESSAGES/sphinx.po": "translation",
+      "sphinx/themes/basic/static/jquery-3.4.1.js": "generated",
+      ".travis.yml": "meta",
+      ".circleci/config.yml": "meta",
+      "src/locale/es.js": "code",
     });
   });
 

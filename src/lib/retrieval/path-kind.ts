@@ -1,19 +1,20 @@
 /**
  * What a path holds, by the conventions repositories follow: tests, documentation, changelogs,
- * repository meta (issue templates, contributing guides), examples, vendored or generated code,
- * configuration, or code. Bug reports share their words with all of them; the fix is nearly always
+ * repository meta (issue templates, contributing guides, CI), examples, vendored or generated code,
+ * translation catalogs (which repeat every message a program prints), configuration, or code. Bug reports share their words with all of them; the fix is nearly always
  * in code, so the ranking weighs the others down unless the prompt asks for them.
  */
-export type PathKind = "code" | "test" | "docs" | "changelog" | "meta" | "example" | "generated" | "config";
+export type PathKind = "code" | "test" | "docs" | "changelog" | "meta" | "example" | "generated" | "translation" | "config";
 
 const RULES: [PathKind, RegExp][] = [
   [
     "generated",
-    /(^|\/)(vendor|vendored|third_party|thirdparty|node_modules|bower_components|dist|build|out|target|\.yarn)\/|\.min\.(js|css)$|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|uv\.lock|go\.sum|composer\.lock|gemfile\.lock)$|-configuration\.d\.ts$|_pb2\.py$|\.pb\.go$|\.generated\.\w+$|(^|\/)generated\//i,
+    /(^|\/)(vendor|vendored|third_party|thirdparty|node_modules|bower_components|dist|build|out|target|\.yarn)\/|\.min\.(js|css)$|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|uv\.lock|go\.sum|composer\.lock|gemfile\.lock)$|-configuration\.d\.ts$|_pb2\.py$|\.pb\.go$|\.generated\.\w+$|(^|\/)generated\/|[-.]v?\d+\.\d+(\.\d+)?(\.min)?\.(js|css)$/i,
   ],
+  ["translation", /\.(po|pot|mo|xlf|xliff)$|(^|\/)(locales?|i18n|l10n|translations?|lang)\/[^/]*\.(json|ya?ml|properties|strings)$/i],
   [
     "meta",
-    /(^|\/)\.github\/|(^|\/)(contributing|code_of_conduct|security|support|governance|maintainers|authors|contributors|codeowners|license|licence|copying|notice)(\.\w+)?$/i,
+    /(^|\/)\.github\/|(^|\/)(\.circleci|\.buildkite)\/|(^|\/)(\.travis\.yml|\.?appveyor\.yml|\.gitlab-ci\.yml|azure-pipelines\.yml|jenkinsfile|\.cirrus\.yml)$|(^|\/)(contributing|code_of_conduct|security|support|governance|maintainers|authors|contributors|codeowners|license|licence|copying|notice)(\.\w+)?$/i,
   ],
   [
     "changelog",
@@ -42,6 +43,7 @@ const PRIOR: Record<PathKind, number> = {
   meta: 0.1,
   example: 0.4,
   generated: 0.1,
+  translation: 0.1,
   config: 0.6,
 };
 
@@ -52,6 +54,8 @@ const ASKS: Partial<Record<PathKind, RegExp>> = {
   changelog: /\b(changelog|release notes)\b/i,
   example: /\b(examples?|demo|sample)\b/i,
   config: /\b(config(uration)?|setting|ci|workflow)\b/i,
+  meta: /\b(github actions|ci (workflow|pipeline|config(uration)?|job|build)|workflow file|issue template)\b/i,
+  translation: /\b(locales?|translations?|translated|i18n|l10n|gettext)\b/i,
 };
 
 /** The weight each kind keeps for this prompt. */
