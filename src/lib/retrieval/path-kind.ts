@@ -53,7 +53,7 @@ const ASKS: Partial<Record<PathKind, RegExp>> = {
   docs: /\b(docs|documentation|docstring|readme|typo|tutorial)\b/i,
   changelog: /\b(changelog|release notes)\b/i,
   example: /\b(examples?|demo|sample)\b/i,
-  config: /\b(config(uration)?|setting|ci|workflow)\b/i,
+  config: /\b(config(uration)?|settings?)\b/i,
   meta: /\b(github actions|ci (workflow|pipeline|config(uration)?|job|build)|workflow file|issue template)\b/i,
   translation: /\b(locales?|translations?|translated|i18n|l10n|gettext)\b/i,
 };
