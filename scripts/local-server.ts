@@ -5,8 +5,9 @@ import { mkdirSync, openSync, rmSync } from "node:fs";
 
 export type LocalServer = {
   base: string;
-  /** The admin key (every scope) of the org the server was started with. */
+  /** The admin key (every scope) of the org the server was started with, and that org. */
   token: string;
+  orgId: string;
   /** The process group of `wrangler dev` and the workerd it runs. */
   pgid: number | undefined;
   call<T>(path: string, init?: RequestInit): Promise<T>;
@@ -18,7 +19,7 @@ export type LocalServer = {
  * Worker's logs), and `reuse` to start on the state a previous run left (acting with that run's key)
  * instead of a fresh one.
  */
-export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string; reuse?: { token: string } };
+export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string; reuse?: { token: string; orgId: string } };
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
@@ -58,6 +59,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
   const server: LocalServer = {
     base,
     token: "",
+    orgId: "",
     pgid: child.pid,
     async call<T>(path: string, init: RequestInit = {}): Promise<T> {
       const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${server.token}` } });
@@ -84,6 +86,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
   }
   if (options.reuse) {
     server.token = options.reuse.token;
+    server.orgId = options.reuse.orgId;
     return server;
   }
   // Only the bootstrap token creates orgs; everything after acts with the new org's admin key.
@@ -96,7 +99,9 @@ export async function startLocalServer(port: number, state: string, options: Loc
     server.stop();
     throw new Error(`creating the local org failed: ${res.status} ${await res.text()}`);
   }
-  server.token = ((await res.json()) as { apiKey: string }).apiKey;
+  const org = (await res.json()) as { apiKey: string; orgId: string };
+  server.token = org.apiKey;
+  server.orgId = org.orgId;
   return server;
 }
 
@@ -122,6 +127,15 @@ export async function ingestArchive(server: LocalServer, projectId: string, arch
     if (job.status === "done" || job.status === "failed") return { ms: performance.now() - t0, job };
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Lifts the org's quotas for a measurement that assembles billions of tokens (an admin's own setting). */
+export async function liftQuotas(server: LocalServer): Promise<void> {
+  await server.call(`/api/orgs/${server.orgId}/limits`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tokensAssembledPerDay: 1e12, projects: 1e6, storedBytes: 1e12, perProject: { tokensAssembledPerDay: null } }),
+  });
 }
 
 export async function createProject(server: LocalServer, name: string): Promise<string> {
