@@ -162,7 +162,7 @@ async function runCase(
           body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL }),
         })
         .catch((e: unknown) => {
-          if (/: 400 .*prompt_too_long/.test(String(e))) return { contextPieces: [], timings: {} } satisfies Assembled;
+          if (/: 400 .*prompt_too_long/.test(String(e))) return { contextPieces: [], timings: {} as Record<string, number> } satisfies Assembled;
           throw e;
         }),
     );
