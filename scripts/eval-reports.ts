@@ -43,7 +43,17 @@ type Piece = { chunkId: string; kind: string; sourcePath: string; startLine: num
 type Assembled = { contextPieces: Piece[]; timings: Record<string, number> };
 type Saved = { token: string; orgId: string; projects: Record<string, { projectId: string; tokens: number }> };
 type BudgetResult = { budget: number; found: boolean; strict: boolean; hunks: boolean; baseline: boolean; ms: number; serverMs: number; missing: string[] };
-type CaseResult = { id: string; repo: string; tokens: number; gold: string[]; bookkeeping: string[]; budgets: BudgetResult[]; nestedViolations: number };
+type CaseResult = {
+  id: string;
+  repo: string;
+  tokens: number;
+  gold: string[];
+  bookkeeping: string[];
+  budgets: BudgetResult[];
+  nestedViolations: number;
+  /** Each fix file's place among the files of the largest budget's context, in prompt order (for analysis). */
+  goldRanks: Record<string, number>;
+};
 
 /**
  * Files a fix touches as bookkeeping, not as the change the report asks for: changelogs, release notes
@@ -140,7 +150,7 @@ async function runCase(
     opts.cache[c.id] = cached;
     return picked;
   };
-  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), bookkeeping, budgets: [], nestedViolations: 0 };
+  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), bookkeeping, budgets: [], nestedViolations: 0, goldRanks: {} };
   let previous: Set<string> | undefined;
   // One untimed call first: the shard's first assembly after a start reads its path and vector indexes,
   // which would otherwise be charged to whichever budget came first.
@@ -183,11 +193,12 @@ async function runCase(
       missing,
     });
     if (opts.debug) console.log(`    ${budget / 1000}k timings ${JSON.stringify(res.timings)}`);
+    const order = [...new Set(chunks.map((p) => p.sourcePath))];
+    out.goldRanks = Object.fromEntries(gold.map(([p]) => [p, order.indexOf(p)]));
     const ids = new Set(chunks.map((p) => p.chunkId));
     if (previous) for (const id of previous) if (!ids.has(id)) out.nestedViolations++;
     previous = ids;
     if (opts.debug && budget === budgets[0]) {
-      const order = [...new Set(chunks.map((p) => p.sourcePath))];
       console.log(`    gold: ${gold.map(([p, l]) => `${p}:${l.slice(0, 3).join(",")}`).join(" ")}`);
       console.log(`    top: ${order.slice(0, 8).join(" ")}`);
       console.log(`    bm25: ${[...baselinePicks(budget)].slice(0, 5).join(" ")}`);
