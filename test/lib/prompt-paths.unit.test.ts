@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPathLookup } from "../../src/lib/index-store/path-lookup";
 import { kindWeights, pathKind } from "../../src/lib/retrieval/path-kind";
 import { mentionedPaths } from "../../src/lib/retrieval/prompt-paths";
-import { weighedQueryTerms } from "../../src/lib/retrieval/terms";
+import { errorPhrases, weighedQueryTerms } from "../../src/lib/retrieval/terms";
 
 const lookup = buildPathLookup([
   "astropy/io/fits/card.py",
@@ -109,5 +109,18 @@ describe("a prompt's search terms", () => {
     expect(terms.slice(0, 6)).toEqual(["tokenize_header", "utf8", "timeout", "bytes", "header", "tokenize"].filter((t) => df.has(t)));
     expect(terms).not.toContain("parser");
     expect(terms).not.toContain("zyxwv");
+  });
+});
+
+describe("error messages a prompt quotes", () => {
+  it("takes the longest runs of plain words from error lines, leaving out quoted values, numbers and paths", () => {
+    const report = `Running it fails:
+Traceback (most recent call last):
+  File "x.py", line 3, in <module>
+ValueError: Cannot convert 'abc' to a float value for column 7 in /tmp/data.csv
+error[E0277]: the trait bound \`Foo: Serialize\` is not satisfied
+panic: runtime error: index out of range [3] with length 3
+Nothing else here: just words`;
+    expect(errorPhrases(report)).toEqual(["to a float value for column", "the trait bound", "is not satisfied", "index out of range"]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { PathMention } from "../retrieval/prompt-paths";
-import { promptIdentifiers, queryTerms, weighedQueryTerms } from "../retrieval/terms";
+import { errorPhrases, promptIdentifiers, queryTerms, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -13,6 +13,7 @@ export const WEIGHTS: Record<RankSignal, number> = {
   "hot path": 4,
   "mentioned path": 2,
   "summary match": 0.6,
+  "error message": 1.5,
   "symbol definition": 1.4,
   "lexical match": 1.0,
   "recent change": 0.3,
@@ -24,6 +25,8 @@ export const WEIGHTS: Record<RankSignal, number> = {
 const LEXICAL_K = 1000;
 const VECTOR_K = 500;
 const VECTOR_RELATIVE_FLOOR = 0.5;
+// Chunks holding an error message the prompt quotes.
+const ERROR_K = 30;
 // Files whose summaries match the prompt's terms, credited as a signal.
 const SUMMARY_K = 40;
 // The files whose import and name links join the ranking.
@@ -165,6 +168,8 @@ export async function rankChunks(
     store.lexical(terms, LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
+  // The code that prints an error the prompt quotes.
+  if (on("error-messages")) creditList(ranked, store.phrases(errorPhrases(req.prompt), ERROR_K), "error message");
   // Files whose summaries (what they define, their header comments) match: a first pick among files.
   if (on("summaries")) {
     const files = store.summaryMatches(terms, SUMMARY_K).flatMap((m) => (m.level === "file" ? [m.path] : []));

@@ -7,6 +7,7 @@ export type Signal =
   | "hot path"
   | "mentioned path"
   | "summary match"
+  | "error message"
   | "recent change"
   | "ai feedback"
   | "lexical match"
@@ -31,6 +32,8 @@ export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "proj
 /** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
 export interface RetrievalStore {
   lexical(terms: string[], limit: number): { chunkId: string; score: number }[];
+  /** Chunks holding any of the phrases (words in that order), best first. */
+  phrases(phrases: string[], limit: number): string[];
   /** How many chunks there are and how many hold each term. */
   termStats(terms: string[]): { chunks: number; df: Map<string, number> };
   /** Files the prompt names (paths, traceback frames, module names), in order of mention. */
@@ -56,7 +59,7 @@ export interface RetrievalStore {
 }
 
 /** Ranking features the eval can switch off one by one (`WINKY_RANKING_OFF`), to measure what each is worth. */
-export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols", "summaries"] as const;
+export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols", "summaries", "error-messages"] as const;
 export type RankingFeature = (typeof RANKING_FEATURES)[number];
 
 export type AssembleRequest = {

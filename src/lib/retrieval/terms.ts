@@ -80,3 +80,27 @@ export function promptIdentifiers(prompt: string): string[] {
   }
   return [...out];
 }
+
+// Error lines as programs print them: `ValueError: cannot convert 'x' to float`, `error[E0277]: …`, `panic: …`.
+const ERROR_LINE = /^\s*(?:[\w.]*(?:Error|Exception|Warning|Failure)|error(?:\[\w+\])?|panic|fatal|FATAL|ERROR)\s*:\s*(.+)$/gm;
+const MIN_PHRASE_WORDS = 3;
+const MAX_PHRASES = 6;
+
+/**
+ * Phrases from the error messages a prompt quotes: the longest runs of plain words in each (values in
+ * quotes, numbers and paths vary between runs, so they split a message). The program that printed the
+ * message holds the same words in the same order.
+ */
+export function errorPhrases(prompt: string): string[] {
+  const out = new Set<string>();
+  for (const m of prompt.matchAll(ERROR_LINE)) {
+    const message = (m[1] ?? "").replace(/(['"`]).*?\1|\S*[\\/\d]\S*/g, " | ");
+    const runs = message
+      .split(/[^A-Za-z_ ]+/)
+      .map((r) => r.trim().split(/\s+/).filter(Boolean))
+      .filter((words) => words.length >= MIN_PHRASE_WORDS);
+    for (const words of runs.sort((a, b) => b.length - a.length).slice(0, 2)) out.add(words.slice(0, 12).join(" ").toLowerCase());
+    if (out.size >= MAX_PHRASES) break;
+  }
+  return [...out];
+}
