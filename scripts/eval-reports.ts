@@ -315,7 +315,7 @@ async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
   const saved: Saved | undefined = !values.fresh && existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Saved) : undefined;
   const vars = off.length > 0 ? { WINKY_RANKING_OFF: off.join(",") } : undefined;
-  const server = await startLocalServer(Number(values.port ?? 8797), join(DIR, "state"), {
+  const server = await startLocalServer(Number(values.port ?? 8795), join(DIR, "state"), {
     ...(saved ? { reuse: { token: saved.token, orgId: saved.orgId } } : {}),
     ...(vars ? { vars } : {}),
   });

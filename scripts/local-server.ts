@@ -23,6 +23,12 @@ export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: s
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
+  // Another server on the port would answer in this one's place (with another bootstrap token).
+  const taken = await fetch(`http://127.0.0.1:${port}/health`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`port ${port} is in use by another server; stop it or choose another port`);
   if (!options.reuse) rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
