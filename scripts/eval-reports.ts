@@ -89,17 +89,21 @@ function sizeBucket(tokens: number): string {
 
 /**
  * Runs a call again after a transient failure of the local plumbing (wrangler's dev proxy answers 503
- * or drops the connection under load; see the soak's notes in docs/benchmarks.md), up to three tries.
+ * or drops the connection under load; see the soak's notes in docs/benchmarks.md), up to three tries,
+ * or after the key's rate limit (429), when it says.
  */
 async function retrying<T>(what: string, call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (e) {
-      const transient = e instanceof TypeError || /: 503 /.test(String(e));
-      if (!transient || attempt >= 3) throw e;
-      console.log(`  ${what}: ${String(e).slice(0, 120)}; trying again`);
-      await new Promise((r) => setTimeout(r, 2000 * attempt));
+      // The key's rate limit (429) says when to come back; the local proxy's failures are retried at once.
+      const limited = /: 429 /.test(String(e));
+      const transient = limited || e instanceof TypeError || /: 503 /.test(String(e));
+      if (!transient || attempt >= (limited ? 10 : 3)) throw e;
+      const wait = limited ? Number(/try again in (\d+) s/.exec(String(e))?.[1] ?? 5) + 1 : 2 * attempt;
+      console.log(`  ${what}: ${String(e).slice(0, 120)}; trying again in ${wait} s`);
+      await new Promise((r) => setTimeout(r, wait * 1000));
     }
   }
 }
