@@ -128,14 +128,19 @@ export function weighByKind(ranked: Fused, meta: Map<string, ChunkMeta>, weights
   }
 }
 
-/** Every chunk of each file the prompt names, that file's chunk at the named line first, in order of mention. */
-function mentionedChunks(store: RetrievalStore, mentions: PathMention[]): { chunkId: string; rank: number }[] {
+/**
+ * One chunk of each file the prompt names, in order of mention: the chunk at the named line (a
+ * traceback frame's), else the chunk the other signals rank best so far, else the file's first. Only
+ * one: a traceback names every file of its stack, and lifting all their chunks would crowd out the rest.
+ */
+function mentionedChunks(store: RetrievalStore, mentions: PathMention[], ranked: Fused): { chunkId: string; rank: number }[] {
   const out: { chunkId: string; rank: number }[] = [];
   for (const [i, m] of mentions.entries()) {
-    for (const c of store.chunksOfPaths([m.path])) {
-      const named = m.line !== undefined && c.startLine <= m.line && m.line <= c.endLine;
-      out.push({ chunkId: c.chunkId, rank: named ? i : i + 1 });
-    }
+    const chunks = store.chunksOfPaths([m.path]);
+    const named = m.line === undefined ? undefined : chunks.find((c) => c.startLine <= (m.line as number) && (m.line as number) <= c.endLine);
+    const best = [...chunks].sort((a, b) => (ranked.get(b.chunkId)?.score ?? 0) - (ranked.get(a.chunkId)?.score ?? 0) || a.ordinal - b.ordinal)[0];
+    const chosen = named ?? best;
+    if (chosen) out.push({ chunkId: chosen.chunkId, rank: i });
   }
   return out;
 }
@@ -157,7 +162,6 @@ export async function rankChunks(
   for (const p of req.hotPaths) if (!hot.has(p)) warnings.push(`hot path "${p}" is not in the project`);
   creditList(ranked, ids(store.chunksOfPaths([...hot])), "hot path");
   const mentions = on("mentions") ? store.mentioned(req.prompt) : [];
-  for (const m of mentionedChunks(store, mentions)) credit(ranked, m.chunkId, "mentioned path", m.rank);
   const namedLines = new Map<string, number[]>();
   for (const m of mentions) if (m.line !== undefined) namedLines.set(m.path, [...(namedLines.get(m.path) ?? []), m.line]);
   creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
@@ -186,6 +190,7 @@ export async function rankChunks(
       .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));
     creditList(ranked, ids(defChunks), "symbol definition");
   }
+  for (const m of mentionedChunks(store, mentions, ranked)) credit(ranked, m.chunkId, "mentioned path", m.rank);
   const meta = new Map(store.chunkMeta([...ranked.keys()]).map((m) => [m.chunkId, m]));
   const weights = on("kind-prior") ? kindWeights(req.prompt) : undefined;
   if (weights) weighByKind(ranked, meta, weights);
