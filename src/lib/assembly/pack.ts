@@ -19,7 +19,7 @@ import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
 // A file up to this many tokens is taken whole at its first turn.
 export const WHOLE_FILE_TOKENS = 2000;
 // Otherwise its first turn is its best chunk cut to this many tokens around the prompt's terms.
-export const FIRST_PIECE_TOKENS = 1000;
+export const FIRST_PIECE_TOKENS = 600;
 // A later piece (another ranked chunk) is cut to at most this many.
 export const PIECE_TOKENS = 8000;
 // A file's later pieces rank at this share of their chunk's score.
