@@ -137,7 +137,8 @@ function mentionedChunks(store: RetrievalStore, mentions: PathMention[], ranked:
   const out: { chunkId: string; rank: number }[] = [];
   for (const [i, m] of mentions.entries()) {
     const chunks = store.chunksOfPaths([m.path]);
-    const named = m.line === undefined ? undefined : chunks.find((c) => c.startLine <= (m.line as number) && (m.line as number) <= c.endLine);
+    const line = m.line;
+    const named = line === undefined ? undefined : chunks.find((c) => c.startLine <= line && line <= c.endLine);
     const best = [...chunks].sort((a, b) => (ranked.get(b.chunkId)?.score ?? 0) - (ranked.get(a.chunkId)?.score ?? 0) || a.ordinal - b.ordinal)[0];
     const chosen = named ?? best;
     if (chosen) out.push({ chunkId: chosen.chunkId, rank: i });
