@@ -26,7 +26,6 @@ export function fakeStore(chunks: ChunkBody[], over: Partial<RetrievalStore> = {
   return {
     lexical: () => [],
     mentioned: () => [],
-    phrases: () => [],
     termStats: (terms) => ({ chunks: chunks.length, df: new Map(terms.map((t) => [t, chunks.filter((c) => c.text.toLowerCase().includes(t)).length])) }),
     vector: async () => [],
     definitions: () => [],

@@ -1,7 +1,8 @@
 /**
  * Fill, once every ranked piece is in: what is left of the budget takes file summaries of ranked files,
- * then summaries matching the prompt, then every other summary; then the remaining chunks. Like packing, fill takes a prefix of a fixed order and stops at the
- * first item that does not fit (a chunk is cut to a line prefix), so a larger budget only adds.
+ * then summaries matching the prompt, then every other summary; then the remaining chunks. Like
+ * packing, fill takes a prefix of a fixed order and stops at the first item that does not fit (a chunk
+ * is cut to a line prefix), so a larger budget only adds.
  */
 import { queryTerms } from "../retrieval/terms";
 import type { TokenBudget } from "./budget";

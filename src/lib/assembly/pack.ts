@@ -33,7 +33,7 @@ const PREFIX_BLOCK_SLACK = 4;
 export type Snippet = { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number; textless?: boolean };
 
 /** Pieces are keyed by chunk and first line: an excerpt and, later, the rest of its chunk are distinct pieces. */
-export const pieceKey = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
+const pieceKey = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
 
 /** The snippets section as it fills: each piece is charged to the budget, the section's header with the first. */
 export class SnippetList {
@@ -144,7 +144,15 @@ export function packRanked(
   const wholeFiles = new Set<string>();
   /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
   const firstExcerpts = new Map<string, { body: ChunkBody; piece: RenderPiece }>();
-  const reasonsOf = (path: string): Signal[] => [...new Set((ranking.chunksByFile.get(path) ?? []).flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
+  const reasons = new Map<string, Signal[]>();
+  const reasonsOf = (path: string): Signal[] => {
+    let r = reasons.get(path);
+    if (!r) {
+      r = [...new Set((ranking.chunksByFile.get(path) ?? []).flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
+      reasons.set(path, r);
+    }
+    return r;
+  };
   const cut = (body: ChunkBody, cap: number): PackedPiece => (body.tokens > cap ? excerpt(loader.withText(body), focus, cap, budget) : asPiece(body));
   const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
 
@@ -174,11 +182,12 @@ export function packRanked(
         pieces = wholeFile(loader.load(store.chunksOfPaths([turn.path]).map((c) => c.chunkId)), (b) => loader.withText(b), budget);
         wholeFiles.add(turn.path);
       } else {
-        const body = bodyOf(at, turn.chunkId);
-        if (!body) continue;
+        const read = bodyOf(at, turn.chunkId);
+        if (!read) continue;
+        // An excerpt needs the text (a held chunk comes without it): read once, for the cut and the rest.
+        const body = read.tokens > FIRST_PIECE_TOKENS ? loader.withText(read) : read;
         const first = cut(body, FIRST_PIECE_TOKENS);
-        if (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine)
-          firstExcerpts.set(turn.path, { body: loader.withText(body), piece: first.piece });
+        if (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine) firstExcerpts.set(turn.path, { body, piece: first.piece });
         pieces = [first];
       }
     } else if (turn.kind === "rest") {
@@ -193,8 +202,7 @@ export function packRanked(
       if (!body) continue;
       pieces = [cut(body, PIECE_TOKENS)];
     }
-    const reasons = reasonsOf(turn.path);
-    for (const p of pieces) if (!snippets.addOrCut(p, score, reasons, loader)) return { wholeFiles, complete: false };
+    for (const p of pieces) if (!snippets.addOrCut(p, score, reasonsOf(turn.path), loader)) return { wholeFiles, complete: false };
   }
   return { wholeFiles, complete: true };
 }

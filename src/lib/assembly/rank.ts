@@ -174,7 +174,12 @@ export async function rankChunks(
     "lexical match",
   );
   // The code that prints an error the prompt quotes.
-  if (on("error-messages")) creditList(ranked, store.phrases(errorPhrases(req.prompt), ERROR_K), "error message");
+  if (on("error-messages"))
+    creditList(
+      ranked,
+      store.lexical(errorPhrases(req.prompt), ERROR_K).map((h) => h.chunkId),
+      "error message",
+    );
   // Files whose summaries (what they define, their header comments) match: a first pick among files.
   if (on("summaries")) {
     const files = store.summaryMatches(terms, SUMMARY_K).flatMap((m) => (m.level === "file" ? [m.path] : []));

@@ -31,9 +31,8 @@ export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "proj
 
 /** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
 export interface RetrievalStore {
+  /** BM25 over chunks holding any of the terms (a term of several words is a phrase: its words in that order). */
   lexical(terms: string[], limit: number): { chunkId: string; score: number }[];
-  /** Chunks holding any of the phrases (words in that order), best first. */
-  phrases(phrases: string[], limit: number): string[];
   /** How many chunks there are and how many hold each term. */
   termStats(terms: string[]): { chunks: number; df: Map<string, number> };
   /** Files the prompt names (paths, traceback frames, module names), in order of mention. */

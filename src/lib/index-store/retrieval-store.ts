@@ -56,17 +56,6 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     block: summaryBlock(sql, { id, kind, path, startLine: 0, endLine: 0, text }, tokenizer),
   });
   return {
-    phrases: (phrases, limit) => {
-      if (phrases.length === 0) return [];
-      return sql
-        .exec<{ chunk_id: string }>(
-          "SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 1.0, 4.0), c.path, c.ordinal LIMIT ?",
-          ftsAnyOf(phrases),
-          limit,
-        )
-        .toArray()
-        .map((r) => r.chunk_id);
-    },
     lexical: (terms, limit) => {
       if (terms.length === 0) return [];
       return sql
