@@ -13,6 +13,8 @@ export default defineConfig({
           WINKY_SEAL_KEY: "dGVzdC1zZWFsLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA",
           // Fault injection in the ingestion path (test-only; no deployed environment has this binding).
           WINKY_FAULTS: "on",
+          // Every response is checked against its route's OpenAPI schema (workers/api/openapi.ts): a mismatch is a 500.
+          WINKY_VALIDATE_RESPONSES: "on",
           // The git host API is a real HTTP server started by test/global-setup.ts.
           GIT_API_BASE_URL: inject<string>("gitHostUrl"),
           // The bubblewrap sandbox runner, also started by test/node/global-setup.ts.

@@ -16,5 +16,7 @@ declare namespace Cloudflare {
     WINKY_FAULTS?: string;
     /** Ranking features to switch off, comma-separated, for measuring each one (`npm run eval -- --off …`); unset when deployed. */
     WINKY_RANKING_OFF?: string;
+    /** "on" only in the test configuration: every response is checked against its route's declared schema (workers/api/openapi.ts). */
+    WINKY_VALIDATE_RESPONSES?: string;
   }
 }

@@ -34,6 +34,8 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/webhooks/github": { auth: "public" },
   "POST /api/webhooks/github/:projectId": { auth: "signature" },
   "GET /health": { auth: "public" },
+  "GET /openapi.json": { auth: "public" },
+  "GET /docs": { auth: "public" },
   "POST /api/keys": {
     auth: "admin",
     target: "org",

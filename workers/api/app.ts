@@ -1,11 +1,14 @@
 /** The HTTP API: one Hono app, one sub-app per resource, one error handler. */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { Readiness } from "../../src/lib/contract/health";
 import { AppError, envelopeOf } from "../../src/lib/errors";
 import { probeRunner, readiness } from "../../src/lib/health/readiness";
+import { referencePage } from "./api-reference";
 import { auditTrail } from "./middleware/audit";
 import { requireKey } from "./middleware/auth";
 import { rateLimit } from "./middleware/rate-limit";
+import { describe, OpenApiDocumentSchema, openApiDocument } from "./openapi";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
 import { jobRoutes } from "./routes/jobs";
@@ -26,18 +29,37 @@ app.use(async function requestId(c, next) {
 
 // Readiness of each dependency, unauthenticated for load balancers; 503 when the catalog or the chunk store
 // does not answer.
-app.get("/health", async (c) => {
-  const runner = c.env.SANDBOX_RUNNER_URL;
-  const report = await readiness({
-    d1: c.env.DB,
-    bucket: c.env.CHUNKS,
-    sandbox: c.env.SANDBOX ? { kind: "container" } : runner ? { kind: "local", probe: probeRunner(runner) } : { kind: "absent" },
-    modelConfigured: Boolean(c.env.ANTHROPIC_API_KEY),
-    now: Date.now(),
-  });
-  c.header("cache-control", "no-store");
-  return c.json(report, report.status === "down" ? 503 : 200);
-});
+app.get(
+  "/health",
+  describe({
+    summary: "Readiness of each dependency (503 when the catalog or chunk store is down)",
+    tags: ["health"],
+    caller: "public",
+    responses: { 200: Readiness },
+  }),
+  async (c) => {
+    const runner = c.env.SANDBOX_RUNNER_URL;
+    const report = await readiness({
+      d1: c.env.DB,
+      bucket: c.env.CHUNKS,
+      sandbox: c.env.SANDBOX ? { kind: "container" } : runner ? { kind: "local", probe: probeRunner(runner) } : { kind: "absent" },
+      modelConfigured: Boolean(c.env.ANTHROPIC_API_KEY),
+      now: Date.now(),
+    });
+    c.header("cache-control", "no-store");
+    return c.json(report, report.status === "down" ? 503 : 200);
+  },
+);
+
+// The API's own description: the OpenAPI document and a page that reads it (both public, like /health).
+app.get(
+  "/openapi.json",
+  describe({ summary: "This document (OpenAPI 3.1)", tags: ["reference"], caller: "public", responses: { 200: OpenApiDocumentSchema } }),
+  async (c) => c.json(await openApiDocument(app)),
+);
+app.get("/docs", describe({ summary: "This document as a page", tags: ["reference"], caller: "public", responses: { 200: "html" } }), async (c) =>
+  c.html(referencePage(await openApiDocument(app))),
+);
 
 // Webhooks carry their own HMAC signature instead of a bearer token.
 app.route("/api", webhookRoutes);

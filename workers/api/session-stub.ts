@@ -1,6 +1,6 @@
 /** The Session object of a session id, for every route that reaches one. */
 import type { Session } from "../../durable-objects/session";
-import { SessionId } from "./schemas";
+import { SessionId } from "../../src/lib/contract/sessions";
 import { parseWith } from "./validate";
 
 /**

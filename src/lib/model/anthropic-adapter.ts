@@ -9,6 +9,9 @@ import Anthropic from "@anthropic-ai/sdk";
 import { sha256Hex } from "../crypto/hash";
 import { AppError } from "../errors";
 import { redactSecrets } from "../security/redact-secrets";
+import { DEFAULT_MODEL } from "./default-model";
+
+export { DEFAULT_MODEL };
 
 /** Takes a slot of the org's model concurrency for the duration of `fn`. */
 export type ConcurrencyGate = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -37,9 +40,6 @@ export type Completion = {
   promptSha256: string;
 };
 export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean };
-
-/** The model assumed when a request or the configuration names none; its tokenizer counts budgets. */
-export const DEFAULT_MODEL = "claude-sonnet-5-5";
 
 /** The model generation uses: the `MODEL` setting, else the default. */
 export function configuredModel(env: { MODEL?: string | undefined }): string {

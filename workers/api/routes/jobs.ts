@@ -2,11 +2,13 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { Hono } from "hono";
 import { mayTouch } from "../../../src/lib/auth";
+import { ChunkView, JobView } from "../../../src/lib/contract/jobs";
 import { notFound } from "../../../src/lib/errors";
 import { readJob } from "../../../src/lib/ingest";
 import { findingsWithin } from "../../../src/lib/security/secret-scanner";
 import { type Db, getChunkText, openDb, tables } from "../../../src/lib/storage";
 import { need } from "../middleware/auth";
+import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 
 type ChunkRow = typeof tables.chunks.$inferSelect;
@@ -52,49 +54,64 @@ async function currentVersion(db: Db, projectId: string, path: string): Promise<
 }
 
 export const jobRoutes = new Hono<AppEnv>()
-  .get("/jobs/:jobId", need("read"), async (c) => {
-    const job = await readJob(openDb(c.env.DB), c.req.param("jobId"), c.var.orgId);
-    if (!job || !mayTouch(c.var.key, job.projectId)) throw notFound("job");
-    return c.json(job);
-  })
-  .get("/chunks/:chunkId", need("read"), async (c) => {
-    const db = openDb(c.env.DB);
-    const found = await findChunk(db, c.req.param("chunkId"), c.var.orgId);
-    if (!found || !mayTouch(c.var.key, found.chunk.projectId)) throw notFound("chunk");
-    const { chunk, retiredAt } = found;
-    // A retired chunk's object is kept as long as its row (garbage collection counts retired rows as references).
-    const text = await getChunkText(c.env.CHUNKS, chunk.r2Key);
-    if (text === null) throw new Error(`chunk ${chunk.chunkId} has no object at ${chunk.r2Key}`);
-    const view = {
-      chunkId: chunk.chunkId,
-      projectId: chunk.projectId,
-      path: chunk.path,
-      ordinal: chunk.ordinal,
-      startLine: chunk.startLine,
-      endLine: chunk.endLine,
-      byteOffset: chunk.byteOffset,
-      byteLength: chunk.byteLength,
-      tokenCount: chunk.tokenCount,
-      sha256: chunk.sha256,
-      type: chunk.type,
-      severity: chunk.severity,
-      encoding: chunk.encoding,
-      createdAt: new Date(chunk.createdAt).toISOString(),
-      text,
-    };
-    if (retiredAt === null) {
-      // The secrets masked in this chunk: its file's findings within its lines (never a value).
-      const file = await db
-        .select({ secrets: tables.files.secrets })
-        .from(tables.files)
-        .where(and(eq(tables.files.projectId, chunk.projectId), eq(tables.files.path, chunk.path)))
-        .get();
-      return c.json({ ...view, secrets: findingsWithin(file?.secrets ?? null, chunk.startLine, chunk.endLine), superseded: false });
-    }
-    return c.json({
-      ...view,
-      superseded: true,
-      retiredAt: new Date(retiredAt).toISOString(),
-      current: await currentVersion(db, chunk.projectId, chunk.path),
-    });
-  });
+  .get(
+    "/jobs/:jobId",
+    describe({ summary: "An ingestion job's progress, outcomes, skipped files and errors", tags: ["ingestion"], caller: "read", responses: { 200: JobView } }),
+    need("read"),
+    async (c) => {
+      const job = await readJob(openDb(c.env.DB), c.req.param("jobId"), c.var.orgId);
+      if (!job || !mayTouch(c.var.key, job.projectId)) throw notFound("job");
+      return c.json(job);
+    },
+  )
+  .get(
+    "/chunks/:chunkId",
+    describe({
+      summary: "A chunk's text and provenance, live or superseded (with the path's current version)",
+      tags: ["context"],
+      caller: "read",
+      responses: { 200: ChunkView },
+    }),
+    need("read"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const found = await findChunk(db, c.req.param("chunkId"), c.var.orgId);
+      if (!found || !mayTouch(c.var.key, found.chunk.projectId)) throw notFound("chunk");
+      const { chunk, retiredAt } = found;
+      // A retired chunk's object is kept as long as its row (garbage collection counts retired rows as references).
+      const text = await getChunkText(c.env.CHUNKS, chunk.r2Key);
+      if (text === null) throw new Error(`chunk ${chunk.chunkId} has no object at ${chunk.r2Key}`);
+      const view = {
+        chunkId: chunk.chunkId,
+        projectId: chunk.projectId,
+        path: chunk.path,
+        ordinal: chunk.ordinal,
+        startLine: chunk.startLine,
+        endLine: chunk.endLine,
+        byteOffset: chunk.byteOffset,
+        byteLength: chunk.byteLength,
+        tokenCount: chunk.tokenCount,
+        sha256: chunk.sha256,
+        type: chunk.type,
+        severity: chunk.severity,
+        encoding: chunk.encoding,
+        createdAt: new Date(chunk.createdAt).toISOString(),
+        text,
+      };
+      if (retiredAt === null) {
+        // The secrets masked in this chunk: its file's findings within its lines (never a value).
+        const file = await db
+          .select({ secrets: tables.files.secrets })
+          .from(tables.files)
+          .where(and(eq(tables.files.projectId, chunk.projectId), eq(tables.files.path, chunk.path)))
+          .get();
+        return c.json({ ...view, secrets: findingsWithin(file?.secrets ?? null, chunk.startLine, chunk.endLine), superseded: false });
+      }
+      return c.json({
+        ...view,
+        superseded: true,
+        retiredAt: new Date(retiredAt).toISOString(),
+        current: await currentVersion(db, chunk.projectId, chunk.path),
+      });
+    },
+  );

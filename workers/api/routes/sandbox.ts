@@ -1,25 +1,18 @@
 /** Sandbox runs: apply a change to the project snapshot, run its checks, record everything for replay. */
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
 import { type Access, mayTouch } from "../../../src/lib/auth";
+import { ReplaySummary, RunEvent as RunEventSchema, RunSummary, RunView, StartRun } from "../../../src/lib/contract/sandbox";
 import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
-import { Change } from "../../../src/lib/sandbox/apply-change";
-import { type RunEvent, RunLimits } from "../../../src/lib/sandbox/runner/protocol";
+import type { RunEvent } from "../../../src/lib/sandbox/runner/protocol";
 import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
 import { guardQuota, meter } from "../metering";
 import { need } from "../middleware/auth";
+import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
-
-const StartRun = z.object({
-  projectId: z.string().min(1).max(64),
-  change: Change.default({ files: [], deletions: [] }),
-  commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
-  limits: RunLimits.partial().default({}),
-});
 
 /** The caller's run, or 404 as for a missing one. */
 async function findRun(db: Db, runId: string, access: Access): Promise<typeof tables.sandboxRuns.$inferSelect> {
@@ -69,58 +62,89 @@ async function timed<T>(c: Context<AppEnv>, projectId: string, run: () => Promis
 }
 
 export const sandboxRoutes = new Hono<AppEnv>()
-  .post("/sandbox/runs", need("sandbox"), jsonOf(StartRun), async (c) => {
-    const body = c.req.valid("json");
-    const db = openDb(c.env.DB);
-    const project = await getProject(db, body.projectId, c.var.key);
-    await guardQuota(c, "sandbox");
-    const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
-    return respond(c, (onEvent) => timed(c, project.projectId, () => executeRun(c.env, db, runId, project.projectId, input, onEvent)));
-  })
-  .get("/sandbox/runs/:runId", need("read"), async (c) => {
-    const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.key);
-    const results = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "results.json"));
-    return c.json({
-      runId: row.runId,
-      projectId: row.projectId,
-      status: row.status,
-      replayOf: row.replayOf,
-      request: JSON.parse(row.request),
-      results: results ? await results.json() : null,
-      artifacts: row.artifacts ? JSON.parse(row.artifacts) : [],
-      error: row.error,
-      createdAt: new Date(row.createdAt).toISOString(),
-      finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
-    });
-  })
-  .delete("/sandbox/runs/:runId", need("sandbox"), async (c) => {
-    const db = openDb(c.env.DB);
-    const row = await findRun(db, c.req.param("runId"), c.var.key);
-    // A run still going would write its results and artifacts after they were deleted.
-    if (row.status === "running") throw new AppError(409, "run_in_progress", "the run has not finished; delete it once it has");
-    await deleteObjects(c.env.CHUNKS, runKey(row.projectId, row.runId, ""));
-    await db.delete(tables.sandboxRuns).where(eq(tables.sandboxRuns.runId, row.runId));
-    return c.body(null, 204);
-  })
-  .post("/sandbox/runs/:runId/replay", need("sandbox"), async (c) => {
-    const db = openDb(c.env.DB);
-    const original = await findRun(db, c.req.param("runId"), c.var.key);
-    await guardQuota(c, "sandbox");
-    const { runId, input } = await prepareRun(
-      c.env,
-      db,
-      { projectId: original.projectId, orgId: c.var.orgId, checkCommands: null },
-      { files: [], deletions: [] },
-      undefined,
-      {},
-      original,
-    );
-    const before = JSON.parse(original.results ?? "[]") as { command: string; exitCode: number | null }[];
-    return respond(c, async (onEvent) => {
-      const summary = await timed(c, original.projectId, () => executeRun(c.env, db, runId, original.projectId, input, onEvent));
-      const differences = summary.results.flatMap((r, i) =>
-        before[i]?.exitCode === r.exitCode ? [] : [{ command: r.command, before: before[i]?.exitCode ?? null, now: r.exitCode }],
+  .post(
+    "/sandbox/runs",
+    describe({
+      summary: "Apply a change to the project's snapshot and run its checks in the sandbox",
+      tags: ["sandbox"],
+      caller: "sandbox",
+      responses: { 200: { json: RunSummary, ndjson: RunEventSchema } },
+    }),
+    need("sandbox"),
+    jsonOf(StartRun),
+    async (c) => {
+      const body = c.req.valid("json");
+      const db = openDb(c.env.DB);
+      const project = await getProject(db, body.projectId, c.var.key);
+      await guardQuota(c, "sandbox");
+      const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
+      return respond(c, (onEvent) => timed(c, project.projectId, () => executeRun(c.env, db, runId, project.projectId, input, onEvent)));
+    },
+  )
+  .get(
+    "/sandbox/runs/:runId",
+    describe({ summary: "A sandbox run's request, results and artifacts", tags: ["sandbox"], caller: "read", responses: { 200: RunView } }),
+    need("read"),
+    async (c) => {
+      const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.key);
+      const results = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "results.json"));
+      return c.json({
+        runId: row.runId,
+        projectId: row.projectId,
+        status: row.status,
+        replayOf: row.replayOf,
+        request: JSON.parse(row.request),
+        results: results ? await results.json() : null,
+        artifacts: row.artifacts ? JSON.parse(row.artifacts) : [],
+        error: row.error,
+        createdAt: new Date(row.createdAt).toISOString(),
+        finishedAt: row.finishedAt ? new Date(row.finishedAt).toISOString() : null,
+      });
+    },
+  )
+  .delete(
+    "/sandbox/runs/:runId",
+    describe({ summary: "Delete a finished run and its stored objects", tags: ["sandbox"], caller: "sandbox", responses: { 204: null } }),
+    need("sandbox"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const row = await findRun(db, c.req.param("runId"), c.var.key);
+      // A run still going would write its results and artifacts after they were deleted.
+      if (row.status === "running") throw new AppError(409, "run_in_progress", "the run has not finished; delete it once it has");
+      await deleteObjects(c.env.CHUNKS, runKey(row.projectId, row.runId, ""));
+      await db.delete(tables.sandboxRuns).where(eq(tables.sandboxRuns.runId, row.runId));
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    "/sandbox/runs/:runId/replay",
+    describe({
+      summary: "Run a recorded run again and compare the outcomes",
+      tags: ["sandbox"],
+      caller: "sandbox",
+      responses: { 200: { json: ReplaySummary, ndjson: RunEventSchema } },
+    }),
+    need("sandbox"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const original = await findRun(db, c.req.param("runId"), c.var.key);
+      await guardQuota(c, "sandbox");
+      const { runId, input } = await prepareRun(
+        c.env,
+        db,
+        { projectId: original.projectId, orgId: c.var.orgId, checkCommands: null },
+        { files: [], deletions: [] },
+        undefined,
+        {},
+        original,
       );
-      return { ...summary, replayOf: original.runId, sameOutcome: original.status === summary.status && differences.length === 0, differences };
-    });
-  });
+      const before = JSON.parse(original.results ?? "[]") as { command: string; exitCode: number | null }[];
+      return respond(c, async (onEvent) => {
+        const summary = await timed(c, original.projectId, () => executeRun(c.env, db, runId, original.projectId, input, onEvent));
+        const differences = summary.results.flatMap((r, i) =>
+          before[i]?.exitCode === r.exitCode ? [] : [{ command: r.command, before: before[i]?.exitCode ?? null, now: r.exitCode }],
+        );
+        return { ...summary, replayOf: original.runId, sameOutcome: original.status === summary.status && differences.length === 0, differences };
+      });
+    },
+  );

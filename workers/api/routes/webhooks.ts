@@ -6,12 +6,14 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { recordAudit } from "../../../src/lib/audit/audit-log";
+import { WebhookAnswer } from "../../../src/lib/contract/webhooks";
 import { AppError } from "../../../src/lib/errors";
 import { GitHostError, PushEvent } from "../../../src/lib/git-host";
 import { ingestDeps } from "../../../src/lib/ingest";
 import { claimDelivery, enqueuePush, projectGitHost, releaseDelivery, signedProject } from "../../../src/lib/ingest/enqueue-push";
 import type { ProjectRow } from "../../../src/lib/projects/projects";
 import { type Db, openDb } from "../../../src/lib/storage";
+import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 import { parseWith } from "../validate";
 
@@ -30,42 +32,56 @@ const DeliveryId = z.string().regex(/^[\w-]{1,100}$/);
 
 export const webhookRoutes = new Hono<AppEnv>()
   // The shared URL of before, where a delivery named its project only inside the body, is gone.
-  .post("/webhooks/github", () => {
-    throw new AppError(410, "webhook_moved", "each project has its own webhook URL: /api/webhooks/github/<projectId> (GET /api/projects/:id shows it)");
-  })
-  .post("/webhooks/github/:projectId", payloadLimit, async (c) => {
-    // The signature is checked over the raw body before anything parses it.
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    const signature = c.req.header("x-hub-signature-256");
-    if (!signature?.startsWith("sha256=")) throw new AppError(401, "bad_signature", "missing X-Hub-Signature-256");
-    const db = openDb(c.env.DB);
-    const project = await signedProject(db, c.req.param("projectId"), signature, raw);
-    // An unknown project, an unlinked one and a wrong secret answer alike.
-    if (!project) throw new AppError(401, "bad_signature", "the signature does not match this webhook");
+  .post(
+    "/webhooks/github",
+    describe({ summary: "Gone: each project has its own webhook URL (410)", tags: ["webhooks"], caller: "public", responses: {} }),
+    () => {
+      throw new AppError(410, "webhook_moved", "each project has its own webhook URL: /api/webhooks/github/<projectId> (GET /api/projects/:id shows it)");
+    },
+  )
+  .post(
+    "/webhooks/github/:projectId",
+    describe({
+      summary: "A GitHub push or ping for one project, signed with its secret (X-Hub-Signature-256)",
+      tags: ["webhooks"],
+      caller: "webhook",
+      responses: { 200: WebhookAnswer, 202: WebhookAnswer },
+    }),
+    payloadLimit,
+    async (c) => {
+      // The signature is checked over the raw body before anything parses it.
+      const raw = new Uint8Array(await c.req.arrayBuffer());
+      const signature = c.req.header("x-hub-signature-256");
+      if (!signature?.startsWith("sha256=")) throw new AppError(401, "bad_signature", "missing X-Hub-Signature-256");
+      const db = openDb(c.env.DB);
+      const project = await signedProject(db, c.req.param("projectId"), signature, raw);
+      // An unknown project, an unlinked one and a wrong secret answer alike.
+      if (!project) throw new AppError(401, "bad_signature", "the signature does not match this webhook");
 
-    // The delivery is recorded with how it ended; an error still reaches the app's handler.
-    let status = 500;
-    try {
-      const res = await answerDelivery(c, db, project, raw);
-      status = res.status;
-      return res;
-    } catch (e) {
-      if (e instanceof AppError) status = e.status;
-      throw e;
-    } finally {
-      const delivery = c.req.header("x-github-delivery");
-      await recordAudit(db, {
-        orgId: project.orgId,
-        actor: "webhook",
-        keyId: null,
-        action: "POST /api/webhooks/github/:projectId",
-        projectId: project.projectId,
-        targets: { projectId: project.projectId, event: c.req.header("x-github-event") ?? "", ...(delivery ? { delivery } : {}) },
-        requestId: c.var.requestId,
-        status,
-      });
-    }
-  });
+      // The delivery is recorded with how it ended; an error still reaches the app's handler.
+      let status = 500;
+      try {
+        const res = await answerDelivery(c, db, project, raw);
+        status = res.status;
+        return res;
+      } catch (e) {
+        if (e instanceof AppError) status = e.status;
+        throw e;
+      } finally {
+        const delivery = c.req.header("x-github-delivery");
+        await recordAudit(db, {
+          orgId: project.orgId,
+          actor: "webhook",
+          keyId: null,
+          action: "POST /api/webhooks/github/:projectId",
+          projectId: project.projectId,
+          targets: { projectId: project.projectId, event: c.req.header("x-github-event") ?? "", ...(delivery ? { delivery } : {}) },
+          requestId: c.var.requestId,
+          status,
+        });
+      }
+    },
+  );
 
 /** What a verified delivery does: a ping's answer, or a push's job (see enqueuePush). */
 async function answerDelivery(c: Context<AppEnv>, db: Db, project: ProjectRow, raw: Uint8Array): Promise<Response> {

@@ -1,0 +1,50 @@
+/** Context assembly: the request of /api/context/assemble (and a session's) and the assembled context. */
+import { z } from "zod";
+import { DEFAULT_MODEL } from "../model/default-model";
+
+/** The fields of an assembly request, with or without a session. */
+export const AssembleFields = z.object({
+  prompt: z.string().trim().min(1, "the prompt is empty").max(200_000, "the prompt is over 200,000 characters"),
+  budget: z.number().int().min(4096).max(1_000_000).default(500_000),
+  hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
+  model: z.string().min(1).max(128).default(DEFAULT_MODEL),
+  includeText: z.boolean().default(false),
+});
+
+export const Assemble = AssembleFields.extend({
+  projectId: z.string().min(1).max(64),
+  // The spec's prompt carries the last 10 messages of the conversation.
+  conversation: z
+    .array(z.object({ role: z.string().min(1).max(32), content: z.string().max(100_000) }))
+    .max(10)
+    .default([]),
+});
+
+export const PIECE_KINDS = ["chunk", "file-summary", "dir-summary", "project-summary", "conversation"] as const;
+
+export const ContextPiece = z
+  .object({
+    chunkId: z.string(),
+    kind: z.enum(PIECE_KINDS),
+    tokenCount: z.number(),
+    textPreview: z.string(),
+    sourcePath: z.string(),
+    startLine: z.number(),
+    endLine: z.number(),
+    score: z.number(),
+    reasons: z.array(z.string()).describe("the signals that ranked it: mentioned path, lexical match, vector match, …"),
+  })
+  .meta({ id: "ContextPiece" });
+
+export const AssembledContext = z.object({
+  contextPieces: z.array(ContextPiece),
+  tokenTotal: z.number(),
+  tokenBudget: z.number(),
+  utilization: z.number(),
+  timings: z.record(z.string(), z.number()).describe("milliseconds per stage"),
+  warnings: z.array(z.string()),
+  contextText: z.string().optional().describe("with includeText: the assembled prompt, each piece under its ---source line"),
+  blocks: z.array(z.object({ key: z.string().optional(), text: z.string() })).optional(),
+});
+
+export const AssembleResponse = AssembledContext.extend({ callId: z.string(), model: z.string() }).meta({ id: "AssembledContext" });

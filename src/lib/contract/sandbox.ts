@@ -1,0 +1,42 @@
+/** Sandbox runs: requests and responses of /api/sandbox/runs. */
+import { z } from "zod";
+import { Change } from "../sandbox/apply-change";
+import { CommandResult, RunLimits } from "../sandbox/runner/protocol";
+import { IsoTime } from "./common";
+
+export { RunEvent } from "../sandbox/runner/protocol";
+
+export const StartRun = z.object({
+  projectId: z.string().min(1).max(64),
+  change: Change.default({ files: [], deletions: [] }),
+  commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
+  limits: RunLimits.partial().default({}),
+});
+
+export const RunSummary = z
+  .object({
+    runId: z.string(),
+    status: z.enum(["passed", "failed", "error"]),
+    results: z.array(CommandResult),
+    artifacts: z.array(z.object({ path: z.string(), key: z.string() })),
+  })
+  .meta({ id: "RunSummary" });
+
+export const ReplaySummary = RunSummary.extend({
+  replayOf: z.string(),
+  sameOutcome: z.boolean(),
+  differences: z.array(z.object({ command: z.string(), before: z.number().nullable(), now: z.number().nullable() })),
+});
+
+export const RunView = z.object({
+  runId: z.string(),
+  projectId: z.string(),
+  status: z.string(),
+  replayOf: z.string().nullable(),
+  request: z.unknown().describe("the run's request as stored"),
+  results: z.unknown().nullable(),
+  artifacts: z.array(z.unknown()),
+  error: z.string().nullable(),
+  createdAt: IsoTime,
+  finishedAt: IsoTime.nullable(),
+});
