@@ -8,13 +8,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { mayTouch } from "../../../src/lib/auth";
 import { AppError, unwrap } from "../../../src/lib/errors";
-import { configuredModel } from "../../../src/lib/model/anthropic-adapter";
-import type { Assembler } from "../../../src/lib/model/generate";
-import { GeneratePrototype, runGeneration } from "../../../src/lib/model/run-generation";
+import { generateForProject } from "../../../src/lib/model/generate-for-project";
+import { GeneratePrototype } from "../../../src/lib/model/run-generation";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
-import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { recordUsage } from "../../../src/lib/usage";
 import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
 import { sessionStub } from "../session-stub";
@@ -34,23 +31,7 @@ export const generateRoutes = new Hono<AppEnv>()
     if (body.sessionId) {
       return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId, quotaWarnings)));
     }
-    const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
-    const tokenizer = tokenizerFor(configuredModel(c.env));
-    const assemble: Assembler = async (query, budget, hotPaths, opts = {}) =>
-      unwrap(
-        await shard.assemble({
-          prompt: query,
-          budget,
-          hotPaths,
-          tokenizer,
-          conversation: [],
-          includeText: true,
-          ...(opts.instruction ? { instruction: opts.instruction } : {}),
-        }),
-      );
-    const spend = (use: { costUsd: number; model: string }) =>
-      recordUsage(db, { orgId: c.var.orgId, projectId: project.projectId, keyId: c.var.key.keyId, model: use.model, costUsd: use.costUsd, requests: 1 });
-    return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble, spend }));
+    return c.json(await generateForProject({ env: c.env, db, shards: c.env.PROJECT_INDEX }, project, c.var.key, body));
   })
   /**
    * A reviewer's verdict on a generated change. Approved changes' files become a priority signal of the
