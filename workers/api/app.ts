@@ -9,6 +9,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
 import { jobRoutes } from "./routes/jobs";
+import { mcpRoutes } from "./routes/mcp";
 import { createOrgRoute, orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
 import { sandboxRoutes } from "./routes/sandbox";
@@ -57,6 +58,14 @@ authed.route("/", sandboxRoutes);
 authed.route("/", generateRoutes);
 authed.route("/", sessionRoutes);
 app.route("/api", authed);
+
+// The Model Context Protocol endpoint: the same keys, audit and rate limit; each tool checks its own scope.
+const mcp = new Hono<AppEnv>();
+mcp.use(requireKey());
+mcp.use(auditTrail());
+mcp.use(rateLimit());
+mcp.route("/", mcpRoutes);
+app.route("/mcp", mcp);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(c.var.requestId), 404));
 
