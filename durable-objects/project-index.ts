@@ -5,10 +5,12 @@
  * modules. D1 stays the system of record; this is derived state.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type AssembleRequest, type AssembleResult, assembleContext, rankingOff } from "../src/lib/assembly/assemble";
+import { type AssembleRequest, type AssembleResult, assembleContext, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
 import {
   createRetrievalStore,
+  type FileLines,
+  findSymbol,
   hasIndexSchema,
   type IndexInput,
   type IndexShard,
@@ -17,10 +19,14 @@ import {
   mirrorSummaries,
   PathCache,
   purgeVectorBatch,
+  readFileLines,
   readMeta,
   rebuildDerived,
   recordFeedback,
+  type SearchHit,
   type ShardStats,
+  type SymbolMatches,
+  searchChunks,
   shardStats,
 } from "../src/lib/index-store";
 import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
@@ -80,10 +86,31 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
 
   /** Errors meant for the caller come back as data: an exception's class does not survive the RPC boundary. */
   async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
+    const store = await this.retrievalStore();
+    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }));
+  }
+
+  /** A store for one read, over derived data brought up to date first. */
+  private async retrievalStore(): Promise<RetrievalStore> {
     this.open();
     if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
-    const store = createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder: this.embedder, vectors: () => this.vectorIndex() });
-    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }));
+    return createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder: this.embedder, vectors: () => this.vectorIndex() });
+  }
+
+  /** The assembler's ranking for a query, as chunks with previews (src/lib/index-store/search.ts). */
+  async search(query: string, limit: number): Promise<SearchHit[]> {
+    return searchChunks(await this.retrievalStore(), this.sql, query, limit, rankingOff(this.env.WINKY_RANKING_OFF));
+  }
+
+  /** Lines of one file rebuilt from its chunks; `not_found` for a path the shard does not hold. */
+  async readFile(path: string, startLine: number, endLine: number, maxChars: number): Promise<FileLines | ErrorResult> {
+    this.open();
+    return caught(async () => readFileLines(this.sql, path, startLine, endLine, maxChars));
+  }
+
+  async findSymbol(name: string, limit: number): Promise<SymbolMatches> {
+    this.open();
+    return findSymbol(this.sql, name, limit);
   }
 
   async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {

@@ -14,7 +14,7 @@ import { tarGz } from "../support/archives";
 import { TEST_ORG_ID } from "../support/test-org";
 
 type Ids = { project: string; job: string; chunk: string; session: string; run: string; generation: string; upload: string; key: string };
-type Call = { path: string; method: string; body?: unknown; websocket?: boolean };
+type Call = { path: string; method: string; body?: unknown; websocket?: boolean; accept?: string };
 
 /**
  * `project`: the route names a project's resource, so another org's key and a key limited to another
@@ -23,11 +23,14 @@ type Call = { path: string; method: string; body?: unknown; websocket?: boolean 
  */
 type Entry =
   | { auth: "operator" | "signature" | "public" }
+  /** Any valid key reaches it; what the key may do is checked inside (MCP tools check their scopes: test/mcp). */
+  | { auth: "key"; call: (ids: Ids) => Call }
   | { auth: Scope; target: "project"; call: (ids: Ids) => Call; destructive?: boolean }
   | { auth: Scope; target: "org"; limited: 403 | 404 | "allowed"; otherOrg: 404 | "allowed"; call: (ids: Ids) => Call; destructive?: boolean };
 
 const project = (auth: Scope, call: (ids: Ids) => Call, destructive = false): Entry => ({ auth, target: "project", call, destructive });
 const assemble = { prompt: "where is add defined", budget: 4096 };
+const mcpPing = { jsonrpc: "2.0", id: 1, method: "ping" };
 
 const MATRIX: Record<string, Entry> = {
   "POST /api/orgs": { auth: "operator" },
@@ -36,6 +39,8 @@ const MATRIX: Record<string, Entry> = {
   "GET /health": { auth: "public" },
   "GET /openapi.json": { auth: "public" },
   "GET /docs": { auth: "public" },
+  "POST /mcp": { auth: "key", call: () => ({ method: "POST", path: "/mcp", body: mcpPing, accept: "application/json, text/event-stream" }) },
+  "GET /mcp": { auth: "key", call: () => ({ method: "GET", path: "/mcp", accept: "text/event-stream" }) },
   "POST /api/keys": {
     auth: "admin",
     target: "org",
@@ -165,6 +170,7 @@ async function send(call: Call, token: string | undefined): Promise<Response> {
   const headers: Record<string, string> = { "cf-ray": "matrix" };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (call.websocket) headers.upgrade = "websocket";
+  if (call.accept) headers.accept = call.accept;
   let body: BodyInit | undefined;
   if (typeof call.body === "string") body = call.body;
   else if (call.body !== undefined) {
@@ -244,6 +250,27 @@ describe("the access matrix", () => {
         expect((await send(call, undefined)).status).toBe(401);
         for (const token of [ADMIN, keys.revoked, keys.expired, keys.otherOrg, keys.limited]) expect((await send(call, token)).status).toBe(403);
         expect((await send(call, BOOTSTRAP)).status).toBe(201);
+      });
+      continue;
+    }
+    if (entry.auth === "key") {
+      const keyed = entry;
+      it(`${route}: refused without a valid key and with the bootstrap token; any key of any org reaches it`, async () => {
+        const call = keyed.call(ids);
+        for (const [token, status, what] of [
+          [undefined, 401, "no token"],
+          [keys.revoked, 401, "revoked key"],
+          [keys.expired, 401, "expired key"],
+          [BOOTSTRAP, 403, "bootstrap token"],
+        ] as const) {
+          const res = await send(call, token);
+          const body = await res.text();
+          expect(res.status, `${what}: ${body}`).toBe(status);
+          expect(JSON.parse(body), what).toMatchObject({ error: { code: expect.any(String), requestId: "matrix" } });
+        }
+        for (const token of [ADMIN, keys.otherOrg, keys.limited, ...SCOPES.map((s) => keys[`without-${s}`])]) {
+          expect([401, 403, 404], `${route}: ${token}`).not.toContain((await send(call, token)).status);
+        }
       });
       continue;
     }

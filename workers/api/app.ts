@@ -12,6 +12,7 @@ import { describe, OpenApiDocumentSchema, openApiDocument } from "./openapi";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
 import { jobRoutes } from "./routes/jobs";
+import { mcpRoutes } from "./routes/mcp";
 import { createOrgRoute, orgRoutes } from "./routes/orgs";
 import { projectRoutes } from "./routes/projects";
 import { sandboxRoutes } from "./routes/sandbox";
@@ -57,8 +58,15 @@ app.get(
   describe({ summary: "This document (OpenAPI 3.1)", tags: ["reference"], caller: "public", responses: { 200: OpenApiDocumentSchema } }),
   async (c) => c.json(await openApiDocument(app)),
 );
-app.get("/docs", describe({ summary: "This document as a page", tags: ["reference"], caller: "public", responses: { 200: "html" } }), async (c) =>
-  c.html(referencePage(await openApiDocument(app))),
+app.get(
+  "/docs",
+  describe({
+    summary: "This document as a page",
+    tags: ["reference"],
+    caller: "public",
+    responses: { 200: { media: ["text/html"], description: "the reference page" } },
+  }),
+  async (c) => c.html(referencePage(await openApiDocument(app))),
 );
 
 // Webhooks carry their own HMAC signature instead of a bearer token.
@@ -79,6 +87,14 @@ authed.route("/", sandboxRoutes);
 authed.route("/", generateRoutes);
 authed.route("/", sessionRoutes);
 app.route("/api", authed);
+
+// The Model Context Protocol endpoint: the same keys, audit and rate limit; each tool checks its own scope.
+const mcp = new Hono<AppEnv>();
+mcp.use(requireKey());
+mcp.use(auditTrail());
+mcp.use(rateLimit());
+mcp.route("/", mcpRoutes);
+app.route("/mcp", mcp);
 
 app.notFound((c) => c.json(new AppError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(c.var.requestId), 404));
 

@@ -19,31 +19,39 @@ import type { AppEnv } from "./types";
 /** Who may call a route: a key with this scope, the operator's bootstrap token, a signed webhook, anyone. */
 export type Caller = Scope | "operator" | "webhook" | "public";
 
-/** A response body: a JSON schema, a stream of NDJSON lines, an HTML page, or no body. */
+/**
+ * A response body: a JSON schema, JSON or a stream of NDJSON lines, a body of other media types (an HTML
+ * page, a protocol's own stream: only the type is checked), or no body.
+ */
 type Stream = { ndjson: z.ZodType; json?: z.ZodType };
-type Body = z.ZodType | Stream | "html" | null;
+type Media = { media: string[]; description: string };
+type Body = z.ZodType | Stream | Media | null;
 
 export type RouteDoc = {
   summary: string;
   description?: string;
   tags: string[];
   caller: Caller;
-  /** Success statuses and their bodies; errors are the one envelope at any 4xx/5xx. */
-  responses: Partial<Record<200 | 201 | 202 | 204 | 101 | 503, Body>>;
+  /** Statuses and their bodies; any other 4xx/5xx is the one error envelope (or `errors`). */
+  responses: Partial<Record<number, Body>>;
+  /** A protocol's own error body, accepted beside the envelope at a 4xx/5xx (MCP's JSON-RPC errors). */
+  errors?: z.ZodType;
   /** A body that is not JSON (an archive, a part's bytes). */
   requestBody?: { media: string[]; description: string };
 };
 
 const DESCRIPTIONS: Record<string, string> = { "101": "switching to a WebSocket", "204": "done; no body", "503": "unavailable" };
 
-const isStream = (b: Body): b is Stream => b !== null && b !== "html" && !(b instanceof z.ZodType);
+const isStream = (b: Body): b is Stream => b !== null && "ndjson" in b;
+const isMedia = (b: Body): b is Media => b !== null && "media" in b;
 
 function operation(doc: RouteDoc): DescribeRouteOptions {
   const responses: NonNullable<DescribeRouteOptions["responses"]> = {};
   for (const [status, body] of Object.entries(doc.responses) as [string, Body][]) {
     const description = DESCRIPTIONS[status] ?? "success";
     if (body === null) responses[status] = { description };
-    else if (body === "html") responses[status] = { description: "an HTML page", content: { "text/html": { schema: { type: "string" } } } };
+    else if (isMedia(body))
+      responses[status] = { description: body.description, content: Object.fromEntries(body.media.map((m) => [m, { schema: { type: "string" } }])) };
     else if (isStream(body))
       responses[status] = {
         description: `${description}: JSON when the run ends, or NDJSON events as they happen with Accept: application/x-ndjson`,
@@ -99,12 +107,15 @@ export function lendSchema(middleware: object, target: "json" | "query", schema:
 async function mismatch(doc: RouteDoc, res: Response): Promise<string | undefined> {
   const status = res.status;
   const type = res.headers.get("content-type") ?? "";
-  if (status >= 400)
-    return type.includes("application/json") ? bodyMismatch(ErrorEnvelope, await res.clone().json()) : `a ${status} without the error envelope`;
-  const body = doc.responses[status as keyof RouteDoc["responses"]];
+  const body = doc.responses[status];
+  if (body === undefined && status >= 400)
+    return type.includes("application/json")
+      ? bodyMismatch(doc.errors ? z.union([ErrorEnvelope, doc.errors]) : ErrorEnvelope, await res.clone().json())
+      : `a ${status} without the error envelope`;
   if (body === undefined) return `status ${status} is not in the document`;
   if (body === null) return res.body === null || (await res.clone().text()) === "" ? undefined : `status ${status} should have no body`;
-  if (body === "html") return type.includes("text/html") ? undefined : `status ${status} should be HTML`;
+  if (isMedia(body))
+    return body.media.some((m) => type.includes(m)) ? undefined : `status ${status} should be ${body.media.join(" or ")}, was ${type || "untyped"}`;
   if (isStream(body)) {
     if (type.includes("application/x-ndjson")) return undefined; // lines are checked by the stream's own tests
     return body.json ? bodyMismatch(body.json, await res.clone().json()) : `status ${status} should be NDJSON`;

@@ -2,6 +2,9 @@
 import type { AssembleRequest, AssembleResult } from "../assembly/assemble";
 import type { ErrorResult } from "../errors";
 import type { FileSymbol } from "../retrieval/symbols";
+import type { FileLines } from "./file-lines";
+import type { SearchHit } from "./search";
+import type { SymbolMatches } from "./symbol-lookup";
 
 export type IndexedChunk = { chunkId: string; ordinal: number; startLine: number; endLine: number; text: string };
 export type IndexedFile = {
@@ -40,6 +43,9 @@ export type ChunkRow = {
 export interface IndexShard {
   indexFiles(input: IndexInput): Promise<{ files: number; chunks: number; removed: number }>;
   assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult>;
+  search(query: string, limit: number): Promise<SearchHit[]>;
+  readFile(path: string, startLine: number, endLine: number, maxChars: number): Promise<FileLines | ErrorResult>;
+  findSymbol(name: string, limit: number): Promise<SymbolMatches>;
   recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void>;
   stats(): Promise<ShardStats>;
   purge(): Promise<{ done: boolean; vectorsRemoved: number }>;

@@ -9,13 +9,9 @@ import { z } from "zod";
 import { mayTouch } from "../../../src/lib/auth";
 import { Feedback, FeedbackRecorded, GeneratePrototype, GenerationResponse } from "../../../src/lib/contract/generate";
 import { AppError, unwrap } from "../../../src/lib/errors";
-import { configuredModel } from "../../../src/lib/model/anthropic-adapter";
-import type { Assembler } from "../../../src/lib/model/generate";
-import { runGeneration } from "../../../src/lib/model/run-generation";
+import { generateForProject } from "../../../src/lib/model/generate-for-project";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
-import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { recordUsage } from "../../../src/lib/usage";
 import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
@@ -45,23 +41,7 @@ export const generateRoutes = new Hono<AppEnv>()
       if (body.sessionId) {
         return c.json(unwrap(await sessionStub(c.env, body.sessionId).generate(c.var.key, body, c.var.requestId, quotaWarnings)));
       }
-      const shard = c.env.PROJECT_INDEX.getByName(project.projectId);
-      const tokenizer = tokenizerFor(configuredModel(c.env));
-      const assemble: Assembler = async (query, budget, hotPaths, opts = {}) =>
-        unwrap(
-          await shard.assemble({
-            prompt: query,
-            budget,
-            hotPaths,
-            tokenizer,
-            conversation: [],
-            includeText: true,
-            ...(opts.instruction ? { instruction: opts.instruction } : {}),
-          }),
-        );
-      const spend = (use: { costUsd: number; model: string }) =>
-        recordUsage(db, { orgId: c.var.orgId, projectId: project.projectId, keyId: c.var.key.keyId, model: use.model, costUsd: use.costUsd, requests: 1 });
-      return c.json(await runGeneration(c.env, db, project, c.var.orgId, body, { assemble, spend }));
+      return c.json(await generateForProject({ env: c.env, db, shards: c.env.PROJECT_INDEX }, project, c.var.key, body));
     },
   )
   /**
