@@ -11,7 +11,7 @@ import { AssembleFields } from "../schemas";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const Assemble = AssembleFields.extend({
+export const Assemble = AssembleFields.extend({
   projectId: z.string().min(1).max(64),
   // The spec's prompt carries the last 10 messages of the conversation.
   conversation: z

@@ -21,7 +21,7 @@ import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
+export const Feedback = z.object({ approved: z.boolean(), note: z.string().max(2000).optional() });
 const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
 
 export const generateRoutes = new Hono<AppEnv>()

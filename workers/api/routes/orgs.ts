@@ -16,11 +16,11 @@ import { need, requireOperator } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf, queryOf } from "../validate";
 
-const Named = z.object({ name: z.string().trim().min(1).max(200) });
+export const Named = z.object({ name: z.string().trim().min(1).max(200) });
 
 const Days = z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).nullable();
 /** Days per kind of data; null restores the default, a field left out keeps its value. */
-const SettingsPatch = z
+export const SettingsPatch = z
   .object({ auditRetentionDays: Days, sandboxRunRetentionDays: Days, sessionRetentionDays: Days, secretHandling: z.enum(SECRET_HANDLING).nullable() })
   .partial()
   .strict()
@@ -37,7 +37,7 @@ async function settingsView(db: ReturnType<typeof openDb>, orgId: string) {
   return { orgId, retention: { ...effective, stored, defaults: RETENTION_DEFAULTS }, secretHandling: await readSecretHandling(db, orgId) };
 }
 
-const KeysQuery = z.object({
+export const KeysQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -21,10 +21,10 @@ import { jsonOf, queryOf } from "../validate";
 
 // Checks run by sandbox runs that name none; null clears them (detection from the files takes over).
 const CheckCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(20).nullable();
-const UpdateProject = z.object({ name: z.string().trim().min(1).max(200).optional(), checkCommands: CheckCommands.optional() });
+export const UpdateProject = z.object({ name: z.string().trim().min(1).max(200).optional(), checkCommands: CheckCommands.optional() });
 
 // The spec's chunk size is 8,000 tokens and its overlap 128-512; both are per-project settings.
-const CreateProject = z
+export const CreateProject = z
   .object({
     name: z.string().trim().min(1).max(200),
     tokenizer: z.enum(TOKENIZERS as [Tokenizer, ...Tokenizer[]]).optional(),
@@ -40,13 +40,13 @@ const CreateProject = z
   })
   .refine((p) => p.overlapTokens < p.chunkTokens / 2, { message: "overlapTokens must be under half of chunkTokens", path: ["overlapTokens"] });
 
-const FilesQuery = z.object({
+export const FilesQuery = z.object({
   cursor: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
   status: z.enum(FILE_STATUSES).optional(),
 });
 
-const ProjectsQuery = z.object({
+export const ProjectsQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PROJECTS_PAGE).default(50),
 });

@@ -14,7 +14,7 @@ import { need } from "../middleware/auth";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const StartRun = z.object({
+export const StartRun = z.object({
   projectId: z.string().min(1).max(64),
   change: Change.default({ files: [], deletions: [] }),
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),

@@ -19,7 +19,7 @@ import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
+export const CreateSession = z.object({ projectId: z.string().min(1).max(64) });
 
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/sessions", need("read"), jsonOf(CreateSession), async (c) => {

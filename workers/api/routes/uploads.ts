@@ -31,9 +31,9 @@ import { jsonOf, parseWith } from "../validate";
 const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
 const Format = z.enum(["tar.gz", "tar", "zip"]);
-const StartUpload = z.object({ format: Format });
+export const StartUpload = z.object({ format: Format });
 const PartNumber = z.coerce.number().int().min(1).max(10_000);
-const CompleteUpload = z.object({
+export const CompleteUpload = z.object({
   parts: z
     .array(z.object({ partNumber: z.number().int().min(1).max(10_000), etag: z.string().min(1).max(200) }))
     .min(1)
