@@ -29,6 +29,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts).
+    exclude: ["test/cli/**", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     // The 1M-token end-to-end ingest and the pathological tokenizer inputs run for tens of seconds

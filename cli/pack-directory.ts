@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { createTarPacker } from "modern-tar";
-import { buildIgnoreRules } from "../src/lib/chunker";
+import { buildIgnoreRules } from "../src/lib/chunker/ignore-rules";
 
 export type Packed = { path: string; compressedBytes: number; files: number; links: number; bytes: number };
 

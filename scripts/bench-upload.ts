@@ -9,11 +9,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openAsBlob, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { packDirectory } from "../cli/pack-directory";
-import { uploadArchive } from "../cli/upload";
+import { WinkyClient } from "../src/client";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
 import { createProject, ingestArchive, type LocalServer, startLocalServer, workerdRssMiB } from "./local-server";
@@ -52,12 +52,8 @@ async function ingestTree(server: LocalServer, dir: string, threshold?: number) 
   const packed = await packDirectory(dir);
   const projectId = await createProject(server, basename(dir));
   const t0 = performance.now();
-  const up = await uploadArchive(
-    { server: server.base, token: server.token },
-    projectId,
-    { path: packed.path, size: packed.compressedBytes },
-    threshold === undefined ? {} : { threshold },
-  );
+  const client = new WinkyClient({ server: server.base, apiKey: server.token });
+  const up = await client.uploads.upload(projectId, await openAsBlob(packed.path), threshold === undefined ? {} : { threshold });
   const uploadMs = performance.now() - t0;
   const job = await waitJob(server, up.jobId);
   rmSync(dirname(packed.path), { recursive: true, force: true });

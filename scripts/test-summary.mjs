@@ -1,6 +1,14 @@
-// Prints vitest's result as one plain closing line ("N passed, N failed"), which CI reads.
-import { readFileSync } from "node:fs";
+// Prints vitest's results (the workerd suite and the CLI suite) as one plain closing line ("N passed, N failed"), which CI reads.
+import { existsSync, readFileSync } from "node:fs";
 
-const r = JSON.parse(readFileSync(".vitest/results.json", "utf8"));
-const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);
+const files = [".vitest/results.json", ".vitest/cli-results.json"].filter((f) => existsSync(f));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const f of files) {
+  const r = JSON.parse(readFileSync(f, "utf8"));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

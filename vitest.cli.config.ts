@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// The built CLI against a real local server (wrangler dev): Node-side, since tests in workerd cannot spawn processes.
+export default defineConfig({
+  test: {
+    include: ["test/cli/**/*.test.ts"],
+    environment: "node",
+    globalSetup: ["./test/cli/global-setup.ts"],
+    // wrangler dev takes up to a minute to start on a busy 2-core machine; an ingest waits on queue batches.
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+  },
+});
