@@ -10,6 +10,7 @@ import { CHANGE_FORMAT, crossCheckInstruction, expandInstruction, failingOutput,
 import { Plan } from "../../src/lib/model/schemas";
 import { segmentCount, segmentFiles } from "../../src/lib/model/segmented";
 import { verifyAndRepair } from "../../src/lib/model/verify-repair";
+import type { CheckedStatus } from "../../src/lib/sandbox/run-status";
 
 const completion = (text: string): Completion => ({
   text,
@@ -181,7 +182,7 @@ describe("verifyAndRepair", () => {
     const repaired = { files: [{ path: "calc.js", content: "fixed" }], sources: [{ claim: "c", chunkIds: ["x"] }] };
     const model = fakeModel(1, [JSON.stringify(repaired)]);
     const ctx = passContext(model, async () => assembled(100, [piece("k", "calc.js", 100)]));
-    const statuses = ["failed", "passed"];
+    const statuses: CheckedStatus[] = ["failed", "passed"];
     const result = await verifyAndRepair(
       ctx,
       async () => ({
@@ -196,5 +197,24 @@ describe("verifyAndRepair", () => {
     expect(result.change).toEqual(repaired);
     expect(ctx.events.map((e) => e.type)).toEqual(["verified", "repair", "context", "call", "verified"]);
     expect(ctx.warnings).toEqual(['claim "c" cites x, which was not in the context sent']);
+  });
+
+  it("stops at a run that collected no test: unverified, said in the warnings, and no repair pass spent", async () => {
+    const model = fakeModel(1, []);
+    const ctx = passContext(model, async () => assembled(100));
+    const result = await verifyAndRepair(
+      ctx,
+      async () => ({
+        runId: "run1",
+        status: "no_tests",
+        results: [{ command: "python3 -m unittest discover -q", exitCode: 0, stdout: "", stderr: "Ran 0 tests" }] as never,
+      }),
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.py", content: "x" }], sources: [] }, sent: new SentSources() },
+    );
+    expect(result.repairs).toBe(0);
+    expect(result.verification.map((v) => v.status)).toEqual(["no_tests"]);
+    expect(model.sent).toEqual([]);
+    expect(ctx.events.map((e) => e.type)).toEqual(["verified"]);
+    expect(ctx.warnings).toEqual(["unverified: the project's checks ran no test (sandbox run run1)"]);
   });
 });

@@ -30,6 +30,13 @@ const pyProject: TreeFile[] = [
   },
 ];
 
+// The issue's case: pytest-style tests, pytest only in requirements.txt, no pytest.ini or conftest.py.
+const pytestProject: TreeFile[] = [
+  { path: "requirements.txt", content: "pytest>=7\n" },
+  { path: "calc.py", content: "def total(xs):\n    return sum(xs)\n" },
+  { path: "tests/test_calc.py", content: "from calc import total\n\n\ndef test_total():\n    assert total([1, 2, 3]) == 6\n" },
+];
+
 const project = (files: TreeFile[]): Promise<string> => ingestTree(files);
 
 const start = (body: unknown, headers: Record<string, string> = {}) =>
@@ -59,6 +66,31 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     const bad = await json<Run>(await start({ projectId, change: { files: [{ path: "calc.py", content: "def add(a, b):\n    return a * b\n" }] } }), 200);
     expect(bad.status).toBe("failed");
     expect(bad.results[0]?.stderr).toContain("FAILED");
+  });
+
+  it("runs pytest for a project that lists it in requirements.txt: a broken change fails, it is never a false pass", async () => {
+    const projectId = await project(pytestProject);
+    const ok = await json<Run>(await start({ projectId }), 200);
+    expect(ok.results.map((r) => [r.command, r.exitCode])).toEqual([["python3 -m pytest -q", 0]]);
+    expect(ok.results[0]?.stdout).toContain("1 passed");
+    expect(ok.status).toBe("passed");
+    const broken = "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def total(xs):\n-    return sum(xs)\n+    return 0\n";
+    const bad = await json<Run>(await start({ projectId, change: { diff: broken } }), 200);
+    expect(bad.status).toBe("failed");
+    expect(bad.results[0]?.stdout).toContain("1 failed");
+  });
+
+  it("ends no_tests, never passed, when the test runner collected nothing, and says so when read back and replayed", async () => {
+    const projectId = await project([{ path: "calc.py", content: "def total(xs):\n    return sum(xs)\n" }]);
+    const run = await json<Run>(await start({ projectId }), 200);
+    expect(run.results).toMatchObject([{ command: "python3 -m unittest discover -q", exitCode: 0 }]);
+    expect(run.status).toBe("no_tests");
+    const pytest = await json<Run>(await start({ projectId, commands: ["python3 -m pytest -q"] }), 200);
+    expect(pytest.results).toMatchObject([{ exitCode: 5 }]);
+    expect(pytest.status).toBe("no_tests");
+    expect((await json<{ status: string }>(await api(`/api/sandbox/runs/${run.runId}`), 200)).status).toBe("no_tests");
+    const replay = await json<Run>(await api(`/api/sandbox/runs/${run.runId}/replay`, { method: "POST" }), 200);
+    expect(replay).toMatchObject({ status: "no_tests", sameOutcome: true });
   });
 
   it("takes the project's check commands when the request names none", async () => {

@@ -1,6 +1,7 @@
 /**
  * The verify pass: the change runs in the sandbox; on failure a targeted repair pass gets the failing
- * logs and the changed files (a minimal context), up to MAX_REPAIRS times.
+ * logs and the changed files (a minimal context), up to MAX_REPAIRS times. A run whose checks collected
+ * no test (`no_tests`) verified nothing: it is reported as unverified and no repair pass is spent on it.
  */
 import { askPass } from "./ask-pass";
 import { type SentSources, unknownCitations } from "./citations";
@@ -30,6 +31,10 @@ export async function verifyAndRepair(
     );
     verification.push(run);
     ctx.emit({ type: "verified", attempt, runId: run.runId, status: run.status });
+    if (run.status === "no_tests") {
+      ctx.warnings.push(`unverified: the project's checks ran no test (sandbox run ${run.runId})`);
+      break;
+    }
     if (run.status === "passed" || repairs >= MAX_REPAIRS) break;
     repairs++;
     const failing = failingOutput(run.results);
