@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AssembleResult, ContextPiece } from "../../src/lib/assembly/assemble";
+import { AppError } from "../../src/lib/errors";
 import type { Completion } from "../../src/lib/model/anthropic-adapter";
 import { SentSources, unknownCitations } from "../../src/lib/model/citations";
 import { fitPrompt, type PassContext } from "../../src/lib/model/fit-prompt";
@@ -216,5 +217,20 @@ describe("verifyAndRepair", () => {
     expect(model.sent).toEqual([]);
     expect(ctx.events.map((e) => e.type)).toEqual(["verified"]);
     expect(ctx.warnings).toEqual(["unverified: the project's checks ran no test (sandbox run run1)"]);
+  });
+
+  it("stops when the sandbox lacks the checks' toolchain: unverified, said in the warnings, no repair pass spent", async () => {
+    const model = fakeModel(1, []);
+    const ctx = passContext(model, async () => assembled(100));
+    const result = await verifyAndRepair(
+      ctx,
+      async () => {
+        throw new AppError(422, "toolchain_missing", "`go test ./...` needs go: not installed in this sandbox");
+      },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.go", content: "x" }], sources: [] }, sent: new SentSources() },
+    );
+    expect(result).toMatchObject({ repairs: 0, verification: [] });
+    expect(model.sent).toEqual([]);
+    expect(ctx.warnings).toEqual(["unverified: `go test ./...` needs go: not installed in this sandbox"]);
   });
 });

@@ -93,6 +93,23 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(replay).toMatchObject({ status: "no_tests", sameOutcome: true });
   });
 
+  it("ends at once with toolchain_missing naming what the checks need and the machine lacks, recorded as error", async () => {
+    const projectId = await project([
+      { path: "go.mod", content: "module example.com/calc\n\ngo 1.22\n" },
+      { path: "calc.go", content: "package calc\n\nfunc Add(a, b int) int { return a + b }\n" },
+    ]);
+    const refused = await json<{ error: { code: string; message: string } }>(await start({ projectId }), 422);
+    expect(refused.error).toEqual({
+      code: "toolchain_missing",
+      message: "`go vet ./...` needs go: not installed in this sandbox (install it, or set the project's checkCommands to checks it can run)",
+      requestId: expect.any(String),
+    });
+    const row = await env.DB.prepare("SELECT status, error FROM sandbox_runs WHERE project_id = ?").bind(projectId).first();
+    expect(row).toMatchObject({ status: "error", error: expect.stringContaining("needs go") });
+    // What the machine has still runs.
+    expect((await json<Run>(await start({ projectId, commands: ["test -f go.mod"] }), 200)).status).toBe("passed");
+  });
+
   it("takes the project's check commands when the request names none", async () => {
     const projectId = await project(jsProject);
     const patch = (body: unknown) =>

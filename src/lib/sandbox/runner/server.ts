@@ -13,6 +13,7 @@ import { dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
 import { planLinks } from "./links";
 import { type CommandResult, type RunEvent, type RunLimits, RunRequest } from "./protocol";
+import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
 
 export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
 
@@ -65,7 +66,8 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     try {
       await run(parsed.data, uid, opts.root, emit);
     } catch (e) {
-      emit({ type: "error", error: { code: "run_failed", message: e instanceof Error ? e.message : String(e) } });
+      const code = e instanceof RunRefused ? e.code : "run_failed";
+      emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
     } finally {
       free.push(uid);
       res.end();
@@ -94,6 +96,7 @@ async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEven
       await symlink(link.target, join(workspace, link.path));
     }
     await chownTree(workspace, uid);
+    await requireToolchains(req.commands, workspace, uid, req.limits);
     const results: CommandResult[] = [];
     for (const [index, command] of req.commands.entries()) {
       emit({ type: "start", index, command });
@@ -106,6 +109,34 @@ async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEven
     // Anything the run left behind dies with its PID namespace; the workspace goes here.
     await rm(workspace, { recursive: true, force: true });
   }
+}
+
+/** A run the runner will not start, with the error code the caller sees. */
+class RunRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// A probe (`go version`, `python3 -m pytest --version`) answers in well under a second; more is a hang.
+const PROBE_SECONDS = 30;
+
+/** Probes, inside the sandbox as the run sees it, every toolchain the commands need; refuses the run naming those missing. */
+async function requireToolchains(commands: string[], workspace: string, uid: number, limits: RunLimits): Promise<void> {
+  const needed = toolchainsForAll(commands);
+  const probed = await Promise.all(
+    needed.map(async (n) => ({
+      ...n,
+      ok:
+        (await runCommand(n.toolchain.probe, workspace, uid, { ...limits, wallSeconds: Math.min(limits.wallSeconds, PROBE_SECONDS) }, () => undefined))
+          .exitCode === 0,
+    })),
+  );
+  const missing = probed.filter((p) => !p.ok);
+  if (missing.length > 0) throw new RunRefused(TOOLCHAIN_MISSING, missingToolchainMessage(missing));
 }
 
 function sandboxArgs(workspace: string, uid: number, limits: RunLimits, command: string): string[] {
