@@ -175,6 +175,48 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(next.status).toBe("passed");
   });
 
+  it("kills a command's detached children with it, at its end and at its deadline", async () => {
+    const projectId = await project(jsProject);
+    const check = "sleep 3; test -e late.txt && echo survived || echo gone";
+    const ended = await json<Run>(await start({ projectId, commands: ["(sleep 2; echo alive > late.txt) > /dev/null 2>&1 &\necho started", check] }), 200);
+    expect(ended.results.map((r) => r.stdout)).toEqual(["started\n", "gone\n"]);
+    const limits = { wallSeconds: 4 };
+    const deadline = await json<Run>(
+      await start({ projectId, limits, commands: ["setsid sh -c 'sleep 5; echo alive > late.txt' > /dev/null 2>&1 & sleep 60", check] }),
+      200,
+    );
+    expect(deadline.results[0]).toMatchObject({ stoppedFor: "wall-time" });
+    expect(deadline.results[1]?.stdout).toBe("gone\n");
+  });
+
+  it("shows a minimal read-only /etc, bounds /tmp, and refuses nested user namespaces", async () => {
+    const projectId = await project(jsProject);
+    const run = await json<Run>(
+      await start({
+        projectId,
+        commands: [
+          "cat /etc/passwd",
+          "ls /etc",
+          "touch /etc/x || touch /x || echo read-only",
+          "for i in 1 2 3 4 5; do head -c 60000000 /dev/zero > /tmp/f$i || exit 7; done",
+          "unshare -U true && echo nested",
+          "node -e 'console.log(require(\"os\").userInfo().username)'",
+        ],
+      }),
+      200,
+    );
+    const [passwd, etc, write, tmp, userns, user] = run.results as Result[];
+    expect(passwd?.stdout).toMatch(/^root:x:0:0:root:\/:\/usr\/sbin\/nologin\nrunner:x:\d+:\d+:sandbox run:\/workspace:\/bin\/sh\n$/);
+    expect(etc?.stdout.split("\n").filter(Boolean).sort()).toEqual(expect.arrayContaining(["group", "hosts", "passwd"]));
+    expect(etc?.stdout).not.toContain("shadow");
+    expect(write?.stdout).toBe("read-only\n");
+    expect(tmp).toMatchObject({ exitCode: 7 });
+    expect(tmp?.stderr).toContain("No space left on device");
+    expect(userns?.exitCode).not.toBe(0);
+    expect(userns?.stdout).not.toContain("nested");
+    expect(user?.stdout).toBe("runner\n");
+  });
+
   it("the runner refuses requests without its shared secret", async () => {
     const body = JSON.stringify({ files: [], commands: ["id"] });
     expect((await fetch(`${env.SANDBOX_RUNNER_URL}/runs`, { method: "POST", body })).status).toBe(401);

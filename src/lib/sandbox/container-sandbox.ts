@@ -98,6 +98,9 @@ export class ContainerSandbox implements Sandbox {
           truncated,
           stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
         };
+        // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
+        // command. Every process of the run's uid belongs to this run, so all of them go now.
+        await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
         results.push(result);
         onEvent({ type: "exit", index, result });
       }
