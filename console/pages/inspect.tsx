@@ -12,11 +12,16 @@ const MIN_BUDGET = 8_000;
 const MAX_BUDGET = 500_000;
 const BUDGET_STEP = 1_000;
 
+type InspectorState = { prompt: string; budget: number; hot: string; result: Assembled | undefined };
+// The last assembly per project, kept while the tab lives: opening a piece and coming back shows it again.
+const lastState = new Map<string, InspectorState>();
+
 export function Inspect({ client, projectId }: { client: WinkyClient; projectId: string }) {
-  const [prompt, setPrompt] = useState("");
-  const [budget, setBudget] = useState(32_000);
-  const [hot, setHot] = useState("");
-  const [result, setResult] = useState<Assembled | undefined>(undefined);
+  const kept = lastState.get(projectId);
+  const [prompt, setPrompt] = useState(kept?.prompt ?? "");
+  const [budget, setBudget] = useState(kept?.budget ?? 32_000);
+  const [hot, setHot] = useState(kept?.hot ?? "");
+  const [result, setResult] = useState<Assembled | undefined>(kept?.result);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const assemble = async (e: Event) => {
@@ -28,7 +33,9 @@ export function Inspect({ client, projectId }: { client: WinkyClient; projectId:
         .split("\n")
         .map((s) => s.trim())
         .filter(Boolean);
-      setResult(await client.context.assemble({ projectId, prompt, budget, hotPaths, includeText: true }));
+      const assembled = await client.context.assemble({ projectId, prompt, budget, hotPaths, includeText: true });
+      setResult(assembled);
+      lastState.set(projectId, { prompt, budget, hot, result: assembled });
     } catch (err) {
       setError(err);
     } finally {

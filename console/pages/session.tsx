@@ -15,6 +15,7 @@ type Call = { pass: string; inputTokens: number; outputTokens: number; costUsd: 
 export function SessionPage({ client, projectId }: { client: WinkyClient; projectId: string }) {
   const [sessionId, setSessionId] = useState<string | undefined>(undefined);
   const [prompt, setPrompt] = useState("");
+  const [verify, setVerify] = useState(true);
   const [events, setEvents] = useState<SessionEvent[]>([]);
   const [streamed, setStreamed] = useState("");
   const [calls, setCalls] = useState<Call[]>([]);
@@ -65,7 +66,7 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
     setRunning(true);
     try {
       const id = await start();
-      const answer = await client.ai.generatePrototype({ projectId, sessionId: id, prompt });
+      const answer = await client.ai.generatePrototype({ projectId, sessionId: id, prompt, verify });
       if ("dryRun" in answer) throw new Error("the server answered a dry run");
       setGeneration(answer);
     } catch (err) {
@@ -97,10 +98,14 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
           Ask for a change
           <textarea name="ask" required value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} placeholder="Add a retry with backoff to the upload" />
         </label>
-        <div>
+        <div class="row">
           <button class="primary" type="submit" disabled={running || !prompt.trim()}>
             {running ? "Running…" : "Run"}
           </button>
+          <label>
+            <input name="verify" type="checkbox" checked={verify} onChange={(e) => setVerify(e.currentTarget.checked)} />
+            Verify in the sandbox
+          </label>
         </div>
       </form>
       {error ? <ErrorBox error={error} /> : null}
