@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local sandbox and the tests need from Debian's packages when it is missing:
-# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests), pytest for the system Python, and the
-# real archivers the archive tests build their fixtures with (GNU tar, bsdtar, Info-ZIP zip, git).
+# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests), pytest for the
+# system Python, the real archivers the archive tests build their fixtures with (GNU tar, bsdtar, Info-ZIP
+# zip, git), and Chromium, which npm run test:ui drives through playwright-core (no browser download).
 set -euo pipefail
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
@@ -14,6 +15,7 @@ command -v bsdtar >/dev/null || need+=(libarchive-tools)
 command -v zip >/dev/null || need+=(zip)
 command -v tar >/dev/null || need+=(tar)
 command -v git >/dev/null || need+=(git)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -38,6 +38,7 @@ const assembled = (tokenTotal: number, pieces: ContextPiece[] = []): AssembleRes
   contextPieces: pieces,
   tokenTotal,
   tokenBudget: tokenTotal,
+  sections: { system: 0, conversation: 0, instruction: 0, snippets: tokenTotal, summaries: 0, safetyMargin: 0 },
   utilization: 1,
   timings: {},
   warnings: [],
