@@ -30,7 +30,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts).
-    exclude: ["test/cli/**", "**/node_modules/**"],
+    exclude: ["test/cli/**", "test/ui/**", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     // The 1M-token end-to-end ingest and the pathological tokenizer inputs run for tens of seconds
