@@ -24,7 +24,6 @@ type Generated = {
   repairs: number;
   warnings: string[];
   contextMeta: { chunksUsed: string[]; tokensUsedForContext: number };
-  previewUrl: string;
 };
 
 const project = (): Promise<string> => ingestTree(jsProject);

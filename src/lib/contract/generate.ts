@@ -29,7 +29,6 @@ export const Generation = z
     contextMeta: ContextMeta,
     diffs: z.array(z.union([z.object({ path: z.string(), content: z.string() }), z.object({ diff: z.string() })])),
     sources: z.array(z.object({ claim: z.string(), chunkIds: z.array(z.string()) })),
-    previewUrl: z.string().nullable(),
     verification: z.array(z.object({ runId: z.string(), status: z.string() })),
     repairs: z.number(),
     segmented: z.boolean(),

@@ -20,9 +20,6 @@ export const GeneratePrototype = z.object({
   projectId: z.string().min(1).max(64),
   sessionId: z.string().min(1).max(64).optional(),
   prompt: z.string().trim().min(1).max(200_000),
-  runtime: z.enum(["our", "adapter"]).default("our"),
-  authType: z.enum(["email", "google"]).nullable().default(null),
-  size: z.enum(["small", "medium", "large"]).default("medium"),
   maxContextTokens: z.number().int().min(16_000).max(1_000_000).default(500_000),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
@@ -135,7 +132,6 @@ export async function runGeneration(
     warnings: result.warnings,
     changedPaths: result.change.files.map((f) => f.path),
   });
-  const last = result.verification.at(-1);
   return {
     id,
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
@@ -143,7 +139,6 @@ export async function runGeneration(
     contextMeta: contextMeta(result.expandContext, body.maxContextTokens),
     diffs: [...(result.change.diff ? [{ diff: result.change.diff }] : []), ...result.change.files.map((f) => ({ path: f.path, content: f.content }))],
     sources: result.change.sources,
-    previewUrl: last ? `/api/sandbox/runs/${last.runId}` : null,
     verification,
     repairs: result.repairs,
     segmented: result.segmented,
