@@ -7,8 +7,10 @@
 import { z } from "zod";
 import type { AssembleResult } from "../assembly/assemble";
 import { recordContextCall } from "../audit/context-calls";
+import { budgetField } from "../contract/context";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
+import { assertMayGenerate, assertModelAllowed, readPolicy, resolveBudget } from "../governance";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import type { Db } from "../storage";
@@ -16,11 +18,14 @@ import { configuredModel, ModelAdapter, modelError, type Usage } from "./anthrop
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
 
+/** The expand pass's default budget (the spec's 500k context). */
+export const GENERATION_BUDGET = 500_000;
+
 export const GeneratePrototype = z.object({
   projectId: z.string().min(1).max(64),
   sessionId: z.string().min(1).max(64).optional(),
   prompt: z.string().trim().min(1).max(200_000),
-  maxContextTokens: z.number().int().min(16_000).max(1_000_000).default(500_000),
+  maxContextTokens: budgetField(16_000, GENERATION_BUDGET),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
   verify: z.boolean().default(true),
@@ -54,13 +59,18 @@ export async function runGeneration(
   },
 ) {
   const model = configuredModel(env);
+  // Governance first, before any assembly or model call: every way into generation passes here.
+  const policy = await readPolicy(db, orgId, project);
+  assertMayGenerate(policy);
+  assertModelAllowed(model, policy);
+  const budget = resolveBudget(body.maxContextTokens, GENERATION_BUDGET, policy, "maxContextTokens");
   if (body.dryRun) {
-    const { plan, expand } = await passPrompts(opts.assemble, body.prompt, body.maxContextTokens, body.hotPaths);
+    const { plan, expand } = await passPrompts(opts.assemble, body.prompt, budget, body.hotPaths);
     return {
       dryRun: true as const,
       model,
       prompts: { plan: plan.contextText, expand: expand.contextText },
-      contextMeta: contextMeta(expand, body.maxContextTokens),
+      contextMeta: contextMeta(expand, budget),
     };
   }
   const adapter = new ModelAdapter({
@@ -107,7 +117,7 @@ export async function runGeneration(
           : {}),
       },
       body.prompt,
-      body.maxContextTokens,
+      budget,
       body.hotPaths,
     );
   } catch (e) {
@@ -136,7 +146,7 @@ export async function runGeneration(
     id,
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
     plan: result.plan,
-    contextMeta: contextMeta(result.expandContext, body.maxContextTokens),
+    contextMeta: contextMeta(result.expandContext, budget),
     diffs: [...(result.change.diff ? [{ diff: result.change.diff }] : []), ...result.change.files.map((f) => ({ path: f.path, content: f.content }))],
     sources: result.change.sources,
     verification,
