@@ -10,6 +10,7 @@ import { recordContextCall } from "../audit/context-calls";
 import { budgetField } from "../contract/context";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
+import { decisionOf, MODEL_VENDOR } from "../generations/decisions";
 import { assertMayGenerate, assertModelAllowed, readPolicy, resolveBudget } from "../governance";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
@@ -81,6 +82,8 @@ export async function runGeneration(
   });
   const id = newId("gen");
   const calls: Extract<GenerationEvent, { type: "call" }>[] = [];
+  // Why the run sent less at once or sent again: trims, the segmented fallback, repairs (the decision log).
+  const decisions: NonNullable<ReturnType<typeof decisionOf>>[] = [];
   // Usage and cost are the sums of the calls made, each priced on its own (long-context rates are per call).
   const spent = (): Usage & { costUsd: number } => ({
     inputTokens: calls.reduce((n, c) => n + c.inputTokens, 0),
@@ -95,7 +98,14 @@ export async function runGeneration(
       orgId,
       model,
       context,
-      meta: { sessionId: opts.sessionId ?? null, usage: spent(), calls, ...meta },
+      meta: {
+        sessionId: opts.sessionId ?? null,
+        vendor: MODEL_VENDOR,
+        usage: spent(),
+        calls: calls.map((c) => ({ ...c, model, vendor: MODEL_VENDOR })),
+        decisions,
+        ...meta,
+      },
     });
   let result: Awaited<ReturnType<typeof generate>>;
   try {
@@ -105,6 +115,8 @@ export async function runGeneration(
         assemble: opts.assemble,
         emit: (e) => {
           if (e.type === "call") calls.push(e);
+          const decision = decisionOf(e);
+          if (decision) decisions.push(decision);
           opts.emit?.(e);
         },
         ...(body.verify
