@@ -15,6 +15,8 @@ export function decisionOf(e: GenerationEvent): Decision | undefined {
       return { kind: "segmentation", pass: "expand", reason: `${e.reason}; proposed in ${e.segments} segments and cross-checked` };
     case "repair":
       return { kind: "repair", pass: `repair ${e.attempt}`, reason: "the change failed verification; its failing output was sent back for a repair" };
+    case "sources":
+      return { kind: "sources", pass: e.pass, reason: `claims without a source in the prompt (${e.unsupported.join("; ")}); asked once more to cite them` };
     default:
       return undefined;
   }

@@ -152,6 +152,7 @@ export async function runGeneration(
     segmented: result.segmented,
     verification,
     warnings: result.warnings,
+    claims: result.claims,
     changedPaths: result.change.files.map((f) => f.path),
   });
   return {
@@ -166,5 +167,6 @@ export async function runGeneration(
     segmented: result.segmented,
     usage,
     warnings: result.warnings,
+    claims: result.claims,
   };
 }
