@@ -1,10 +1,11 @@
 // npm run dev: make sure .dev.vars (mode 0600) has the bootstrap token, the default org's admin key and the
 // sandbox runner's URL and secret, apply D1 migrations locally and seed that org and key, start the sandbox
-// runner, then serve the Worker with wrangler on PORT (default 8787).
+// runner, build the web console (and rebuild it on changes), then serve the Worker with wrangler on PORT (default 8787).
 // Everything runs locally; no Cloudflare account needed.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { watchConsole } from "./build-console.mjs";
 
 /** A value from .dev.vars, created (random, or `fallback`) and saved if missing. */
 function devVar(name, make) {
@@ -123,14 +124,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   applyMigrations();
   seedDevOrg(key);
   const runner = startRunner();
+  // The console (http://127.0.0.1:PORT/) is rebuilt on every change; wrangler dev serves the new files.
+  const consoleBuild = await watchConsole();
   const port = process.env.PORT ?? "8787";
   const child = startServer(port);
   for (const sig of ["SIGINT", "SIGTERM"])
     process.on(sig, () => {
       child.kill(sig);
       runner?.kill(sig);
+      void consoleBuild.dispose();
     });
   child.on("exit", (code) => process.exit(code ?? 0));
+  console.log(`the console: http://127.0.0.1:${port}/ (sign in with WINKY_API_KEY from .dev.vars)`);
   reportHealth(`http://127.0.0.1:${port}`).then((report) => {
     if (report === undefined) console.warn(`health: the server did not answer on port ${port} within 2 minutes`);
   });

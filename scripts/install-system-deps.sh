@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs what the local sandbox and the tests need from Debian's packages when it is missing:
-# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests), and the
-# real archivers the archive tests build their fixtures with (GNU tar, bsdtar, Info-ZIP zip, git).
+# bubblewrap (isolation), util-linux (setpriv, prlimit), curl (used by the containment tests), pytest for the
+# system Python, the real archivers the archive tests build their fixtures with (GNU tar, bsdtar, Info-ZIP
+# zip, git), and Chromium, which npm run test:ui drives through playwright-core (no browser download).
 set -euo pipefail
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v setpriv >/dev/null && command -v prlimit >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
+# The sandbox sees only /usr, so pytest must be the system Python's (a pyenv or venv pytest is invisible to runs).
+/usr/bin/python3 -c "import pytest" 2>/dev/null || need+=(python3-pytest)
 command -v bsdtar >/dev/null || need+=(libarchive-tools)
 command -v zip >/dev/null || need+=(zip)
 command -v tar >/dev/null || need+=(tar)
 command -v git >/dev/null || need+=(git)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

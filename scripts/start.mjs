@@ -2,6 +2,7 @@
 // starts the server (scripts/dev.mjs), waits for /health and prints any check that is not ok, ingests this
 // repository's own source with the CLI, prints the summary, and keeps serving until Ctrl-C.
 import { spawnSync } from "node:child_process";
+import { buildConsole } from "./build-console.mjs";
 import { applyMigrations, ensureDevVars, reportHealth, seedDevOrg, startRunner, startServer, warnMissing } from "./dev.mjs";
 
 const port = process.env.PORT ?? "8787";
@@ -11,6 +12,7 @@ warnMissing();
 applyMigrations();
 seedDevOrg(token);
 const runner = startRunner();
+await buildConsole();
 const server = startServer(port);
 for (const sig of ["SIGINT", "SIGTERM"])
   process.on(sig, () => {
@@ -37,7 +39,7 @@ if (!report.ok) {
   });
   console.log(
     ingest.status === 0
-      ? `\nsample ingested. Try:\n  curl -H "Authorization: Bearer $(grep WINKY_API_KEY .dev.vars | cut -d= -f2)" ${base}/api/projects/<projectId>/files\nCtrl-C stops the server.`
+      ? `\nsample ingested. Open the console at ${base}/ and sign in with WINKY_API_KEY from .dev.vars, or try:\n  curl -H "Authorization: Bearer $(grep WINKY_API_KEY .dev.vars | cut -d= -f2)" ${base}/api/projects/<projectId>/files\nCtrl-C stops the server.`
       : "\nthe sample ingest failed; the server keeps running so you can look (Ctrl-C stops it).",
   );
 }

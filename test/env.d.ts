@@ -11,6 +11,7 @@ declare global {
 declare module "vitest" {
   export interface ProvidedContext {
     gitHostUrl: string;
+    gitDiffs: import("./node/git-diffs").GitDiffCase[];
     corpus: { archiveBase64: string; tokens: number; bytes: number; files: { path: string; bytes: number }[] };
     loopbackFaultsUrl: string;
     messagesApiUrl: string;

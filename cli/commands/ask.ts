@@ -4,12 +4,12 @@
  * with --apply applies it to the working tree (`git apply --3way`) after a y/N confirmation.
  */
 import type { Generation, SessionEvent } from "../../src/client";
+import { describeEvent, isRunEnd } from "../../src/client/session-events";
 import { applyPatch, patchOf } from "../apply-diff";
 import { type Ctx, required } from "../context";
 import { EXIT, type ExitCode } from "../exit-codes";
 import { nodeSocket } from "../node-socket";
 import { confirm } from "../prompt";
-import { describeEvent, isRunEnd } from "../session-events";
 
 // After the HTTP answer, how long the socket may take to deliver the run's last event.
 const LAST_EVENT_WAIT_MS = 5_000;

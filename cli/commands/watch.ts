@@ -1,7 +1,8 @@
 /** winky watch <sessionId> [--after N] [--until-idle]: streams a session's events, reconnecting with ?after= so none is lost. */
+
+import { describeEvent, isRunEnd } from "../../src/client/session-events";
 import { type Ctx, intFlag, required } from "../context";
 import { nodeSocket } from "../node-socket";
-import { describeEvent, isRunEnd } from "../session-events";
 
 export async function watch(ctx: Ctx): Promise<void> {
   const sessionId = required(ctx.args[0], "the session id: winky watch <sessionId>");

@@ -5,5 +5,6 @@ export { type Fetch, Http, isTransient, withRetries } from "./http";
 export { readNdjson } from "./ndjson";
 export type * from "./requests";
 export type * from "./responses";
+export { describeEvent, isRunEnd } from "./session-events";
 export { isSessionEvent, SessionSocket, type SessionSocketOptions, type SocketFactory, type SocketLike } from "./session-socket";
 export { type ArchiveFormat, MULTIPART_THRESHOLD, type Progress, type UploadOptions, uploadArchive } from "./uploads";

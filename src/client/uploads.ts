@@ -14,7 +14,16 @@ export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 
 const CONTENT_TYPES: Record<ArchiveFormat, string> = { "tar.gz": "application/gzip", tar: "application/x-tar", zip: "application/zip" };
 
-export type UploadOptions = { format?: ArchiveFormat; threshold?: number | undefined; onProgress?: Progress };
+export type UploadOptions = {
+  format?: ArchiveFormat;
+  threshold?: number | undefined;
+  onProgress?: Progress;
+  /**
+   * Stream the one-request body (the default) so progress is reported as it is read. Browsers stream
+   * request bodies only over HTTP/2, so a page served over HTTP/1.1 (wrangler dev) sends the Blob as it is.
+   */
+  stream?: boolean;
+};
 
 /** The blob's bytes as a stream that reports how many have been read. */
 function counted(blob: Blob, progress: Progress): ReadableStream<Uint8Array> {
@@ -34,8 +43,17 @@ function counted(blob: Blob, progress: Progress): ReadableStream<Uint8Array> {
 export function ingestDirect(http: Http, projectId: string, archive: Blob, opts: UploadOptions = {}): Promise<IngestAccepted> {
   const format = opts.format ?? "tar.gz";
   const progress = opts.onProgress ?? (() => undefined);
+  const path = `/api/projects/${encodeURIComponent(projectId)}/ingest`;
+  if (opts.stream === false) {
+    return withRetries(() => http.json<IngestAccepted>(path, { method: "POST", headers: { "content-type": CONTENT_TYPES[format] }, body: archive })).then(
+      (accepted) => {
+        progress(archive.size, archive.size);
+        return accepted;
+      },
+    );
+  }
   return withRetries(() =>
-    http.json<IngestAccepted>(`/api/projects/${encodeURIComponent(projectId)}/ingest`, {
+    http.json<IngestAccepted>(path, {
       method: "POST",
       headers: { "content-type": CONTENT_TYPES[format], "content-length": String(archive.size) },
       body: counted(archive, progress),

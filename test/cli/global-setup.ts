@@ -2,23 +2,11 @@
  * Before the CLI tests: builds the CLI bundle, starts the local Messages API and a private local server
  * (wrangler dev on a free port, fresh state) that talks to it, and hands the tests its URL and admin key.
  */
-import { createServer } from "node:net";
 import type { TestProject } from "vitest/node";
 import { buildCli } from "../../scripts/build-cli.mjs";
 import { startLocalServer } from "../../scripts/local-server";
 import { startMessagesServer } from "../node/messages-server";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./free-port";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -63,7 +63,9 @@ describe("applyChange", () => {
     const diff = "--- a/src/math.js\n+++ b/src/math.js\n@@ -2,1 +2,1 @@\n-  return a * b;\n+  return a + b + 0;\n";
     const f = failure(change({ diff }));
     expect(f).toMatchObject({ status: 422, code: "patch_failed" });
-    expect(f.message).toBe('src/math.js: hunk 1 (@@ -2,1 +2,1 @@) does not apply: expected line 2 to be "  return a * b;" but it is "  return a + b;"');
+    expect(f.message).toBe(
+      'src/math.js: hunk 1 (@@ -2 +2 @@) does not apply: expected line 2 to be "  return a * b;" but it is "  return a + b;", and its lines match nowhere else in the file',
+    );
   });
 
   it("refuses paths that escape the tree, in files and in diffs", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { AssembleResult, ContextPiece } from "../../src/lib/assembly/assemble";
+import { AppError } from "../../src/lib/errors";
 import type { Completion } from "../../src/lib/model/anthropic-adapter";
 import { askSourced } from "../../src/lib/model/assert-sources";
 import { changeClaims, claimProblems, planClaims, SentSources, unknownCitations } from "../../src/lib/model/citations";
@@ -11,6 +12,7 @@ import { CHANGE_FORMAT, crossCheckInstruction, expandInstruction, failingOutput,
 import { Plan, ProposedChange } from "../../src/lib/model/schemas";
 import { segmentCount, segmentFiles } from "../../src/lib/model/segmented";
 import { verifyAndRepair } from "../../src/lib/model/verify-repair";
+import type { CheckedStatus } from "../../src/lib/sandbox/run-status";
 
 const completion = (text: string): Completion => ({
   text,
@@ -37,6 +39,7 @@ const assembled = (tokenTotal: number, pieces: ContextPiece[] = []): AssembleRes
   contextPieces: pieces,
   tokenTotal,
   tokenBudget: tokenTotal,
+  sections: { system: 0, conversation: 0, instruction: 0, snippets: tokenTotal, summaries: 0, safetyMargin: 0 },
   utilization: 1,
   timings: {},
   warnings: [],
@@ -183,7 +186,7 @@ describe("verifyAndRepair", () => {
     // The repair cites a chunk that was not sent; asked once for sources, it answers the same.
     const model = fakeModel(1, [JSON.stringify(repaired), JSON.stringify(repaired)]);
     const ctx = passContext(model, async () => assembled(100, [piece("k", "calc.js", 100)]));
-    const statuses = ["failed", "passed"];
+    const statuses: CheckedStatus[] = ["failed", "passed"];
     const result = await verifyAndRepair(
       ctx,
       async () => ({
@@ -200,6 +203,40 @@ describe("verifyAndRepair", () => {
     expect(model.sent[1]?.at(-1)).toContain('- "c": x was not in the prompt');
     expect(result.unsupported).toEqual([{ pass: "repair 1", claim: "c", problem: "x was not in the prompt" }]);
     expect(ctx.warnings).toEqual(['claim "c" cites x, which was not in the context sent']);
+  });
+
+  it("stops at a run that collected no test: unverified, said in the warnings, and no repair pass spent", async () => {
+    const model = fakeModel(1, []);
+    const ctx = passContext(model, async () => assembled(100));
+    const result = await verifyAndRepair(
+      ctx,
+      async () => ({
+        runId: "run1",
+        status: "no_tests",
+        results: [{ command: "python3 -m unittest discover -q", exitCode: 0, stdout: "", stderr: "Ran 0 tests" }] as never,
+      }),
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.py", content: "x" }], sources: [] }, sent: new SentSources(), unsupported: [] },
+    );
+    expect(result.repairs).toBe(0);
+    expect(result.verification.map((v) => v.status)).toEqual(["no_tests"]);
+    expect(model.sent).toEqual([]);
+    expect(ctx.events.map((e) => e.type)).toEqual(["verified"]);
+    expect(ctx.warnings).toEqual(["unverified: the project's checks ran no test (sandbox run run1)"]);
+  });
+
+  it("stops when the sandbox lacks the checks' toolchain: unverified, said in the warnings, no repair pass spent", async () => {
+    const model = fakeModel(1, []);
+    const ctx = passContext(model, async () => assembled(100));
+    const result = await verifyAndRepair(
+      ctx,
+      async () => {
+        throw new AppError(422, "toolchain_missing", "`go test ./...` needs go: not installed in this sandbox");
+      },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.go", content: "x" }], sources: [] }, sent: new SentSources(), unsupported: [] },
+    );
+    expect(result).toMatchObject({ repairs: 0, verification: [] });
+    expect(model.sent).toEqual([]);
+    expect(ctx.warnings).toEqual(["unverified: `go test ./...` needs go: not installed in this sandbox"]);
   });
 });
 

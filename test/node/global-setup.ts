@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
+import { buildGitDiffs } from "./git-diffs";
 import { startGitHost } from "./git-host-server";
 import { startLoopbackFaults } from "./loopback-faults";
 import { startMessagesServer } from "./messages-server";
@@ -38,6 +39,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const secret = randomBytes(16).toString("hex");
   const runner = await startRunner({ port: 0, secret, root: "/tmp/winky-test-runs" });
   project.provide("sandboxRunner", { url: runner.url, secret });
+  // Diffs printed by the real git, for the diff-application tests.
+  project.provide("gitDiffs", buildGitDiffs());
   const messages = await startMessagesServer();
   project.provide("messagesApiUrl", messages.url);
   // Archives made by GNU tar, bsdtar, git archive and Info-ZIP, served on loopback.

@@ -30,6 +30,13 @@ const pyProject: TreeFile[] = [
   },
 ];
 
+// The issue's case: pytest-style tests, pytest only in requirements.txt, no pytest.ini or conftest.py.
+const pytestProject: TreeFile[] = [
+  { path: "requirements.txt", content: "pytest>=7\n" },
+  { path: "calc.py", content: "def total(xs):\n    return sum(xs)\n" },
+  { path: "tests/test_calc.py", content: "from calc import total\n\n\ndef test_total():\n    assert total([1, 2, 3]) == 6\n" },
+];
+
 const project = (files: TreeFile[]): Promise<string> => ingestTree(files);
 
 const start = (body: unknown, headers: Record<string, string> = {}) =>
@@ -59,6 +66,48 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     const bad = await json<Run>(await start({ projectId, change: { files: [{ path: "calc.py", content: "def add(a, b):\n    return a * b\n" }] } }), 200);
     expect(bad.status).toBe("failed");
     expect(bad.results[0]?.stderr).toContain("FAILED");
+  });
+
+  it("runs pytest for a project that lists it in requirements.txt: a broken change fails, it is never a false pass", async () => {
+    const projectId = await project(pytestProject);
+    const ok = await json<Run>(await start({ projectId }), 200);
+    expect(ok.results.map((r) => [r.command, r.exitCode])).toEqual([["python3 -m pytest -q", 0]]);
+    expect(ok.results[0]?.stdout).toContain("1 passed");
+    expect(ok.status).toBe("passed");
+    const broken = "--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,2 @@\n def total(xs):\n-    return sum(xs)\n+    return 0\n";
+    const bad = await json<Run>(await start({ projectId, change: { diff: broken } }), 200);
+    expect(bad.status).toBe("failed");
+    expect(bad.results[0]?.stdout).toContain("1 failed");
+  });
+
+  it("ends no_tests, never passed, when the test runner collected nothing, and says so when read back and replayed", async () => {
+    const projectId = await project([{ path: "calc.py", content: "def total(xs):\n    return sum(xs)\n" }]);
+    const run = await json<Run>(await start({ projectId }), 200);
+    expect(run.results).toMatchObject([{ command: "python3 -m unittest discover -q", exitCode: 0 }]);
+    expect(run.status).toBe("no_tests");
+    const pytest = await json<Run>(await start({ projectId, commands: ["python3 -m pytest -q"] }), 200);
+    expect(pytest.results).toMatchObject([{ exitCode: 5 }]);
+    expect(pytest.status).toBe("no_tests");
+    expect((await json<{ status: string }>(await api(`/api/sandbox/runs/${run.runId}`), 200)).status).toBe("no_tests");
+    const replay = await json<Run>(await api(`/api/sandbox/runs/${run.runId}/replay`, { method: "POST" }), 200);
+    expect(replay).toMatchObject({ status: "no_tests", sameOutcome: true });
+  });
+
+  it("ends at once with toolchain_missing naming what the checks need and the machine lacks, recorded as error", async () => {
+    const projectId = await project([
+      { path: "go.mod", content: "module example.com/calc\n\ngo 1.22\n" },
+      { path: "calc.go", content: "package calc\n\nfunc Add(a, b int) int { return a + b }\n" },
+    ]);
+    const refused = await json<{ error: { code: string; message: string } }>(await start({ projectId }), 422);
+    expect(refused.error).toEqual({
+      code: "toolchain_missing",
+      message: "`go vet ./...` needs go: not installed in this sandbox (install it, or set the project's checkCommands to checks it can run)",
+      requestId: expect.any(String),
+    });
+    const row = await env.DB.prepare("SELECT status, error FROM sandbox_runs WHERE project_id = ?").bind(projectId).first();
+    expect(row).toMatchObject({ status: "error", error: expect.stringContaining("needs go") });
+    // What the machine has still runs.
+    expect((await json<Run>(await start({ projectId, commands: ["test -f go.mod"] }), 200)).status).toBe("passed");
   });
 
   it("takes the project's check commands when the request names none", async () => {
@@ -124,6 +173,48 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(memory?.stderr).toContain("MemoryError");
     const next = await json<Run>(await start({ projectId }), 200);
     expect(next.status).toBe("passed");
+  });
+
+  it("kills a command's detached children with it, at its end and at its deadline", async () => {
+    const projectId = await project(jsProject);
+    const check = "sleep 3; test -e late.txt && echo survived || echo gone";
+    const ended = await json<Run>(await start({ projectId, commands: ["(sleep 2; echo alive > late.txt) > /dev/null 2>&1 &\necho started", check] }), 200);
+    expect(ended.results.map((r) => r.stdout)).toEqual(["started\n", "gone\n"]);
+    const limits = { wallSeconds: 4 };
+    const deadline = await json<Run>(
+      await start({ projectId, limits, commands: ["setsid sh -c 'sleep 5; echo alive > late.txt' > /dev/null 2>&1 & sleep 60", check] }),
+      200,
+    );
+    expect(deadline.results[0]).toMatchObject({ stoppedFor: "wall-time" });
+    expect(deadline.results[1]?.stdout).toBe("gone\n");
+  });
+
+  it("shows a minimal read-only /etc, bounds /tmp, and refuses nested user namespaces", async () => {
+    const projectId = await project(jsProject);
+    const run = await json<Run>(
+      await start({
+        projectId,
+        commands: [
+          "cat /etc/passwd",
+          "ls /etc",
+          "touch /etc/x || touch /x || echo read-only",
+          "for i in 1 2 3 4 5; do head -c 60000000 /dev/zero > /tmp/f$i || exit 7; done",
+          "unshare -U true && echo nested",
+          "node -e 'console.log(require(\"os\").userInfo().username)'",
+        ],
+      }),
+      200,
+    );
+    const [passwd, etc, write, tmp, userns, user] = run.results as Result[];
+    expect(passwd?.stdout).toMatch(/^root:x:0:0:root:\/:\/usr\/sbin\/nologin\nrunner:x:\d+:\d+:sandbox run:\/workspace:\/bin\/sh\n$/);
+    expect(etc?.stdout.split("\n").filter(Boolean).sort()).toEqual(expect.arrayContaining(["group", "hosts", "passwd"]));
+    expect(etc?.stdout).not.toContain("shadow");
+    expect(write?.stdout).toBe("read-only\n");
+    expect(tmp).toMatchObject({ exitCode: 7 });
+    expect(tmp?.stderr).toContain("No space left on device");
+    expect(userns?.exitCode).not.toBe(0);
+    expect(userns?.stdout).not.toContain("nested");
+    expect(user?.stdout).toBe("runner\n");
   });
 
   it("the runner refuses requests without its shared secret", async () => {

@@ -10,6 +10,7 @@ import { ChunkLoader, packRanked, SnippetList } from "./pack";
 import { SECTION } from "./prompt";
 import { rankChunks } from "./rank";
 import { contextPieces, renderContext } from "./render";
+import { sectionTokens } from "./sections";
 import {
   type AssembleRequest,
   type AssembleResult,
@@ -21,6 +22,7 @@ import {
 } from "./types";
 
 export { SAFETY_MARGIN, safetyMargin } from "./budget";
+export { SECTION_NAMES, type SectionName, type SectionTokens } from "./sections";
 export type {
   AssembleRequest,
   AssembleResult,
@@ -82,6 +84,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   clock.lap("fill");
 
   const tokenTotal = budget.total();
+  const projectSummaryBase = projectSummary ? budget.base(SECTION.projectSummary) + projectSummary.block : 0;
   const rendered = req.includeText
     ? renderContext(
         {
@@ -102,6 +105,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     tokenTotal,
     tokenBudget: req.budget,
     utilization: Math.round((tokenTotal / req.budget) * 10_000) / 10_000,
+    sections: sectionTokens(budget, req, projectSummaryBase + summaries.taken),
     timings: clock.timings,
     warnings,
     ...rendered,

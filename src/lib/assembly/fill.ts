@@ -24,6 +24,8 @@ export type SummaryEntry = { piece: RenderPiece; tokens: number; score: number }
  */
 export class SummaryList {
   readonly items: SummaryEntry[] = [];
+  /** Base-encoding tokens the section took, its header included. */
+  taken = 0;
   private closed = false;
 
   constructor(
@@ -42,6 +44,7 @@ export class SummaryList {
       return false;
     }
     this.budget.take(cost);
+    this.taken += cost;
     this.items.push({ piece: summaryPiece(s), tokens: s.tokens, score });
     return true;
   }

@@ -2,6 +2,7 @@
 import type { PathMention } from "../retrieval/prompt-paths";
 import type { Tokenizer } from "../tokenizer";
 import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from "./prompt";
+import type { SectionTokens } from "./sections";
 
 export type Signal =
   | "hot path"
@@ -99,6 +100,8 @@ export type AssembleResult = {
   tokenTotal: number;
   tokenBudget: number;
   utilization: number;
+  /** Model tokens per prompt section (they sum to `tokenTotal`) and the safety margin held out of the budget. */
+  sections: SectionTokens;
   timings: Record<string, number>;
   warnings: string[];
   contextText?: string;

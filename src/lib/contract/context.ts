@@ -51,6 +51,16 @@ export const AssembledContext = z.object({
   tokenTotal: z.number(),
   tokenBudget: z.number(),
   utilization: z.number(),
+  sections: z
+    .object({
+      system: z.number(),
+      conversation: z.number(),
+      instruction: z.number().describe("the user's instruction and the response-format block"),
+      snippets: z.number(),
+      summaries: z.number().describe("the project summary and the chunk summaries"),
+      safetyMargin: z.number().describe("held out of the budget, not part of tokenTotal"),
+    })
+    .describe("model tokens per prompt section; system + conversation + instruction + snippets + summaries = tokenTotal"),
   timings: z.record(z.string(), z.number()).describe("milliseconds per stage"),
   warnings: z.array(z.string()),
   contextText: z.string().optional().describe("with includeText: the assembled prompt, each piece under its ---source line"),

@@ -1,6 +1,7 @@
 /** Sandbox runs: requests and responses of /api/sandbox/runs. */
 import { z } from "zod";
 import { Change } from "../sandbox/apply-change";
+import { CHECKED_STATUSES, RUN_STATUSES } from "../sandbox/run-status";
 import { CommandResult, RunLimits } from "../sandbox/runner/protocol";
 import { IsoTime } from "./common";
 
@@ -16,7 +17,8 @@ export const StartRun = z.object({
 export const RunSummary = z
   .object({
     runId: z.string(),
-    status: z.enum(["passed", "failed", "error"]),
+    /** `no_tests`: every command exited 0 but a test runner collected no test, so nothing was verified. */
+    status: z.enum(CHECKED_STATUSES),
     results: z.array(CommandResult),
     artifacts: z.array(z.object({ path: z.string(), key: z.string() })),
   })
@@ -31,7 +33,7 @@ export const ReplaySummary = RunSummary.extend({
 export const RunView = z.object({
   runId: z.string(),
   projectId: z.string(),
-  status: z.string(),
+  status: z.enum(RUN_STATUSES),
   replayOf: z.string().nullable(),
   request: z.unknown().describe("the run's request as stored"),
   results: z.unknown().nullable(),

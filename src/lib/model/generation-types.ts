@@ -1,6 +1,7 @@
 /** The ports generation runs through (model, assembler, verifier) and the events a run reports. */
 import type { AssembleResult, PieceRef } from "../assembly/assemble";
 import type { Change } from "../sandbox/apply-change";
+import type { CheckedStatus } from "../sandbox/run-status";
 import type { CommandResult, RunEvent } from "../sandbox/sandbox";
 import type { CallOptions, ChatMessage, Completion, Usage } from "./anthropic-adapter";
 import type { Plan } from "./schemas";
@@ -18,7 +19,7 @@ export type Model = {
  */
 export type AssembleOptions = { instruction?: string; exclusiveHotPaths?: boolean };
 export type Assembler = (query: string, budget: number, hotPaths: string[], opts?: AssembleOptions) => Promise<AssembleResult>;
-export type Verifier = (change: Change, onEvent: (e: RunEvent) => void) => Promise<{ runId: string; status: string; results: CommandResult[] }>;
+export type Verifier = (change: Change, onEvent: (e: RunEvent) => void) => Promise<{ runId: string; status: CheckedStatus; results: CommandResult[] }>;
 export type Verification = Awaited<ReturnType<Verifier>>;
 
 /** What a run reports as it goes: the session streams these to its WebSocket clients. */

@@ -1,7 +1,11 @@
 /**
  * The verify pass: the change runs in the sandbox; on failure a targeted repair pass gets the failing
- * logs and the changed files (a minimal context), up to MAX_REPAIRS times.
+ * logs and the changed files (a minimal context), up to MAX_REPAIRS times. A run whose checks collected
+ * no test (`no_tests`), or that could not start for a missing toolchain, verified nothing: it is reported
+ * as unverified and no repair pass is spent on it.
  */
+import { AppError } from "../errors";
+import { TOOLCHAIN_MISSING } from "../sandbox/runner/toolchains";
 import { askSourced, type UnsupportedClaim } from "./assert-sources";
 import { changeClaims, type SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
@@ -27,11 +31,23 @@ export async function verifyAndRepair(
   let repairs = 0;
   for (;;) {
     const attempt = repairs;
-    const run = await verify({ files: change.files, deletions: [], ...(change.diff ? { diff: change.diff } : {}) }, (event) =>
-      ctx.emit({ type: "sandbox", attempt, event }),
-    );
+    let run: Verification;
+    try {
+      run = await verify({ files: change.files, deletions: [], ...(change.diff ? { diff: change.diff } : {}) }, (event) =>
+        ctx.emit({ type: "sandbox", attempt, event }),
+      );
+    } catch (e) {
+      // The sandbox cannot run the project's checks at all: the change stays unverified, no repair can help.
+      if (!(e instanceof AppError && e.code === TOOLCHAIN_MISSING)) throw e;
+      ctx.warnings.push(`unverified: ${e.message}`);
+      break;
+    }
     verification.push(run);
     ctx.emit({ type: "verified", attempt, runId: run.runId, status: run.status });
+    if (run.status === "no_tests") {
+      ctx.warnings.push(`unverified: the project's checks ran no test (sandbox run ${run.runId})`);
+      break;
+    }
     if (run.status === "passed" || repairs >= MAX_REPAIRS) break;
     repairs++;
     const failing = failingOutput(run.results);

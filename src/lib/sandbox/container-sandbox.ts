@@ -6,6 +6,7 @@
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
+import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
 import type { CommandResult, RunEvent, Sandbox, SandboxOutcome, SandboxRun } from "./sandbox";
 
 const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
@@ -44,6 +45,15 @@ export class ContainerSandbox implements Sandbox {
       }
       // -h: change the links themselves; following them fails on a dangling one.
       await box.exec("chown -R -h runner:runner /workspace && touch /tmp/.run-start");
+      const needed = toolchainsForAll(input.commands);
+      const probes = await Promise.all(
+        needed.map(async (n) => ({
+          ...n,
+          ok: (await box.exec(`cd /workspace && setpriv --reuid=60000 --regid=60000 --clear-groups sh -c ${quote(n.toolchain.probe)}`)).exitCode === 0,
+        })),
+      );
+      const missing = probes.filter((p) => !p.ok);
+      if (missing.length > 0) throw new AppError(422, TOOLCHAIN_MISSING, missingToolchainMessage(missing));
       const results: CommandResult[] = [];
       const l = input.limits;
       for (const [index, command] of input.commands.entries()) {
@@ -88,6 +98,9 @@ export class ContainerSandbox implements Sandbox {
           truncated,
           stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
         };
+        // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
+        // command. Every process of the run's uid belongs to this run, so all of them go now.
+        await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
         results.push(result);
         onEvent({ type: "exit", index, result });
       }

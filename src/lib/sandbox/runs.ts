@@ -4,13 +4,15 @@ import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { type Db, tables } from "../storage";
 import { applyChange, type Change } from "./apply-change";
+import { detectCommands } from "./detect-checks";
+import { type CheckedStatus, runStatus } from "./run-status";
 import { RunLimits } from "./runner/protocol";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
-import { detectCommands, projectLinks, projectSnapshot } from "./snapshot";
+import { projectLinks, projectSnapshot } from "./snapshot";
 
 export type RunSummary = {
   runId: string;
-  status: "passed" | "failed" | "error";
+  status: CheckedStatus;
   results: SandboxOutcome["results"];
   artifacts: { path: string; key: string }[];
 };
@@ -72,7 +74,7 @@ export async function executeRun(env: Env, db: Db, runId: string, projectId: str
         return { path: f.path, key };
       }),
     );
-    const status = outcome.results.every((r) => r.exitCode === 0) ? "passed" : "failed";
+    const status = runStatus(outcome.results);
     await env.CHUNKS.put(runKey(projectId, runId, "results.json"), JSON.stringify(outcome.results));
     await db
       .update(tables.sandboxRuns)

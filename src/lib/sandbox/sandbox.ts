@@ -5,6 +5,7 @@
 import { AppError } from "../errors";
 import { ContainerSandbox } from "./container-sandbox";
 import { type CommandResult, RunEvent, type RunLimits } from "./runner/protocol";
+import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 
 export type { CommandResult, RunEvent, RunLimits };
 
@@ -80,7 +81,7 @@ export class LocalRunnerSandbox implements Sandbox {
           const event = parseEvent(line);
           onEvent(event);
           if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
-          if (event.type === "error") throw new AppError(502, "sandbox_failed", event.error.message);
+          if (event.type === "error") throw runnerError(event.error);
         }
         nl = buffered.indexOf("\n");
       }
@@ -103,6 +104,12 @@ export function sandboxFor(
     "sandbox_unavailable",
     "no sandbox is configured (set SANDBOX_RUNNER_URL and SANDBOX_RUNNER_SECRET, or deploy the container sandbox)",
   );
+}
+
+/** The runner's refusal as the API's error: a missing toolchain is the project's checks' need, not a broken sandbox. */
+function runnerError(error: { code: string; message: string }): AppError {
+  if (error.code === TOOLCHAIN_MISSING) return new AppError(422, TOOLCHAIN_MISSING, error.message);
+  return new AppError(502, "sandbox_failed", error.message);
 }
 
 /** One line of the runner's stream, checked: a line that is not an event fails the run, it is never guessed at. */

@@ -64,24 +64,3 @@ export async function projectLinks(db: Db, projectId: string): Promise<{ path: s
     .all();
   return rows.flatMap((r) => (r.target ? [{ path: r.path, target: r.target }] : []));
 }
-
-/** Checks to run when a request names none, from the files present. */
-export function detectCommands(tree: Map<string, string>): string[] {
-  const pkg = tree.get("package.json");
-  if (pkg) {
-    const out: string[] = [];
-    try {
-      const scripts = (JSON.parse(pkg) as { scripts?: Record<string, string> }).scripts ?? {};
-      if (scripts.test) out.push("npm test --silent");
-    } catch {
-      // an unparseable package.json gets no npm command
-    }
-    if (tree.has("tsconfig.json")) out.push("npx --no-install tsc --noEmit");
-    if (out.length) return out;
-  }
-  if ([...tree.keys()].some((p) => p.endsWith(".py")))
-    return tree.has("pytest.ini") || tree.has("conftest.py") ? ["python3 -m pytest -q"] : ["python3 -m unittest discover -q"];
-  if (tree.has("go.mod")) return ["go vet ./...", "go test ./..."];
-  if (tree.has("Cargo.toml")) return ["cargo test --offline"];
-  return [];
-}

@@ -1,112 +1,106 @@
-/** Parses unified diffs (git or plain `diff -u`) and applies them strictly: no fuzz, no guessing. */
+/**
+ * Parses unified diffs as git and `diff -u` print them, with the maintained `diff` package: git's extended
+ * headers (renames, copies, modes, new and deleted files without hunks, C-quoted paths), CRLF in the diff
+ * or in the file. A hunk applies where its context and removed lines match exactly, at its stated line or
+ * the nearest line where they do (no fuzz: a line that differs is never guessed at). Every path goes
+ * through `safePath`.
+ */
+import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from "diff";
 import { safePath } from "../archive";
 import { AppError } from "../errors";
 
-export type Hunk = { header: string; oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[] };
-export type FilePatch = { oldPath: string | null; newPath: string | null; hunks: Hunk[] };
+export type Hunk = StructuredPatchHunk;
+export type FilePatch = {
+  /** null for a created file. */
+  oldPath: string | null;
+  /** null for a deleted file. */
+  newPath: string | null;
+  /** A rename moves the old file; a copy keeps it. */
+  kind: "modify" | "create" | "delete" | "rename" | "copy";
+  /** The new file's git mode (`100644`, `100755`), when the diff states one. */
+  newMode: string | null;
+  hunks: Hunk[];
+};
 
-const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const DEV_NULL = "/dev/null";
+// git format-patch ends a mail with a signature, "-- " and the git version, which would read as one more removed line.
+const MAIL_SIGNATURE = /\r?\n-- \r?\n[^ +\-\\\r\n][^\r\n]*(\r?\n)*$/;
 
-function pathOf(raw: string): string | null {
-  const p = raw.split("\t")[0]?.trim() ?? "";
-  if (p === "/dev/null") return null;
-  return safePath(p.replace(/^[ab]\//, ""));
+/** A path from a file header: git's `a/` / `b/` prefix removed, a CR left by a CRLF diff dropped. */
+function pathOf(raw: string | undefined, prefix: "a/" | "b/"): string | null {
+  const p = (raw ?? "").replace(/\r$/, "");
+  if (p === DEV_NULL || p === "") return null;
+  return safePath(p.startsWith(prefix) ? p.slice(prefix.length) : p);
+}
+
+function kindOf(p: StructuredPatch, oldPath: string | null, newPath: string | null): FilePatch["kind"] {
+  if (p.isCreate || oldPath === null) return "create";
+  if (p.isDelete || newPath === null) return "delete";
+  if (p.isRename) return "rename";
+  if (p.isCopy) return "copy";
+  return "modify";
 }
 
 export function parseUnifiedDiff(diff: string): FilePatch[] {
-  const lines = diff.replace(/\r\n/g, "\n").split("\n");
-  const patches: FilePatch[] = [];
-  let current: FilePatch | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line.startsWith("--- ") && lines[i + 1]?.startsWith("+++ ")) {
-      current = { oldPath: pathOf(line.slice(4)), newPath: pathOf((lines[i + 1] as string).slice(4)), hunks: [] };
-      patches.push(current);
-      i++;
-      continue;
-    }
-    const m = HUNK.exec(line);
-    if (m) {
-      if (!current) throw new AppError(422, "invalid_diff", `hunk "${line}" comes before any file header (--- / +++)`);
-      const hunk: Hunk = {
-        header: line,
-        oldStart: Number(m[1]),
-        oldLines: m[2] === undefined ? 1 : Number(m[2]),
-        newStart: Number(m[3]),
-        newLines: m[4] === undefined ? 1 : Number(m[4]),
-        lines: [],
-      };
-      let old = 0;
-      let neu = 0;
-      while (old < hunk.oldLines || neu < hunk.newLines) {
-        const l = lines[++i];
-        if (l === undefined) throw new AppError(422, "invalid_diff", `${current.newPath ?? current.oldPath}: hunk ${hunk.header} ends early`);
-        if (l.startsWith("\\")) continue;
-        const tag = l[0] ?? " ";
-        if (tag !== " " && tag !== "-" && tag !== "+" && l !== "")
-          throw new AppError(
-            422,
-            "invalid_diff",
-            `${current.newPath ?? current.oldPath}: hunk ${hunk.header} has a line that is not context, removal or addition: ${JSON.stringify(l)}`,
-          );
-        const body = l === "" ? " " : l;
-        hunk.lines.push(body);
-        if (body[0] !== "+") old++;
-        if (body[0] !== "-") neu++;
-      }
-      // A "\ No newline at end of file" marker may follow the last line.
-      if (lines[i + 1]?.startsWith("\\")) {
-        hunk.lines.push(lines[i + 1] as string);
-        i++;
-      }
-      current.hunks.push(hunk);
-    }
+  let parsed: StructuredPatch[];
+  try {
+    parsed = parsePatch(diff.replace(MAIL_SIGNATURE, "\n"));
+  } catch (e) {
+    throw new AppError(422, "invalid_diff", `the diff cannot be parsed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (patches.length === 0) throw new AppError(422, "invalid_diff", "the diff has no file headers (--- a/path, +++ b/path)");
-  return patches;
+  const patches = parsed.filter((p) => p.oldFileName !== undefined || p.newFileName !== undefined || p.hunks.length > 0);
+  if (patches.length === 0 || patches.some((p) => p.oldFileName === undefined && p.newFileName === undefined))
+    throw new AppError(422, "invalid_diff", "the diff has no file headers (--- a/path, +++ b/path, or git's diff --git)");
+  return patches.map((p) => {
+    const oldPath = p.isCreate ? null : pathOf(p.oldFileName, "a/");
+    const newPath = p.isDelete ? null : pathOf(p.newFileName, "b/");
+    const name = newPath ?? oldPath ?? "";
+    if (p.isBinary) throw new AppError(422, "patch_failed", `${name}: the diff changes a binary file, which a text diff cannot carry`);
+    if (oldPath === null && newPath === null) throw new AppError(422, "invalid_diff", "a file in the diff names neither an old nor a new path");
+    return { oldPath, newPath, kind: kindOf(p, oldPath, newPath), newMode: p.newMode?.replace(/\r$/, "") ?? null, hunks: p.hunks };
+  });
 }
 
-/** Applies one file's hunks to its text; every context and removed line must match exactly. */
+/** A hunk's header as git prints it (a count of 1 is left out). */
+export function hunkHeader(h: Hunk): string {
+  const range = (start: number, lines: number): string => (lines === 1 ? `${start}` : `${start},${lines}`);
+  return `@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`;
+}
+
+/** One file's hunks applied to its text; a hunk whose lines match nowhere is a 422 naming it. */
 export function applyFilePatch(path: string, original: string, patch: FilePatch): string {
-  const hadNewline = original === "" || original.endsWith("\n");
-  const src = original === "" ? [] : original.replace(/\n$/, "").split("\n");
-  const out: string[] = [];
-  let at = 0; // index into src
-  let newlineAtEnd = hadNewline;
-  for (const [n, hunk] of patch.hunks.entries()) {
-    const start = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
-    if (start < at || start > src.length)
-      throw hunkError(path, n, hunk, `starts at line ${hunk.oldStart}, which the file (${src.length} lines) cannot place after the previous hunk`);
-    out.push(...src.slice(at, start));
-    at = start;
-    let prev = "";
-    for (const l of hunk.lines) {
-      if (l.startsWith("\\")) {
-        if (prev === "+") newlineAtEnd = false;
-        continue;
-      }
-      const tag = l[0];
-      const text = l.slice(1);
-      if (tag === "+") out.push(text);
-      else {
-        if (src[at] !== text)
-          throw hunkError(
-            path,
-            n,
-            hunk,
-            `expected line ${at + 1} to be ${JSON.stringify(text)} but it is ${src[at] === undefined ? "past the end of the file" : JSON.stringify(src[at])}`,
-          );
-        if (tag === " ") out.push(text);
-        at++;
-      }
-      prev = tag ?? "";
-    }
-  }
-  out.push(...src.slice(at));
-  if (out.length === 0) return "";
-  return `${out.join("\n")}${newlineAtEnd ? "\n" : ""}`;
+  if (patch.hunks.length === 0) return original;
+  const structured: StructuredPatch = { oldFileName: path, newFileName: path, oldHeader: undefined, newHeader: undefined, hunks: patch.hunks };
+  const result = applyPatch(original, structured, { fuzzFactor: 0 });
+  if (result !== false) return result;
+  throw firstFailingHunk(path, original, patch.hunks);
 }
 
-function hunkError(path: string, index: number, hunk: Hunk, detail: string): AppError {
-  return new AppError(422, "patch_failed", `${path}: hunk ${index + 1} (${hunk.header}) does not apply: ${detail}`);
+/** Why the patch did not apply: the first hunk that fits nowhere after the ones before it, and how it differs at its stated line. */
+function firstFailingHunk(path: string, original: string, hunks: Hunk[]): AppError {
+  let text = original;
+  let shift = 0;
+  for (const [n, hunk] of hunks.entries()) {
+    const moved = { ...hunk, oldStart: hunk.oldStart + shift, newStart: hunk.newStart + shift };
+    const next = applyPatch(text, { oldFileName: path, newFileName: path, oldHeader: undefined, newHeader: undefined, hunks: [moved] }, { fuzzFactor: 0 });
+    if (next === false) return new AppError(422, "patch_failed", `${path}: hunk ${n + 1} (${hunkHeader(hunk)}) does not apply: ${mismatch(text, moved)}`);
+    text = next;
+    shift += hunk.newLines - hunk.oldLines;
+  }
+  return new AppError(422, "patch_failed", `${path}: the hunks do not apply in order`);
+}
+
+/** The first context or removed line that differs at the hunk's stated position. */
+function mismatch(text: string, hunk: Hunk): string {
+  const lines = text.split(/\r?\n/);
+  let at = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
+  for (const l of hunk.lines) {
+    if (l.startsWith("+") || l.startsWith("\\")) continue;
+    const want = l.slice(1).replace(/\r$/, "");
+    const have = at < lines.length - (text.endsWith("\n") ? 1 : 0) ? lines[at] : undefined;
+    if (have !== want)
+      return `expected line ${at + 1} to be ${JSON.stringify(want)} but it is ${have === undefined ? "past the end of the file" : JSON.stringify(have)}, and its lines match nowhere else in the file`;
+    at++;
+  }
+  return "its lines match at its stated position only out of order with the hunks before it";
 }

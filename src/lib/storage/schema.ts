@@ -1,6 +1,7 @@
 /** D1 catalog schema (drizzle). Every table that grows with use is keyed by project first. */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { RUN_STATUSES } from "../sandbox/run-status";
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 
@@ -264,7 +265,7 @@ export const sandboxRuns = sqliteTable(
     projectId: text("project_id").notNull(),
     orgId: text("org_id").notNull(),
     request: text("request").notNull(),
-    status: text("status", { enum: ["running", "passed", "failed", "error"] }).notNull(),
+    status: text("status", { enum: RUN_STATUSES }).notNull(),
     results: text("results"),
     artifacts: text("artifacts"),
     error: text("error"),

@@ -7,12 +7,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { timingSafeEqual } from "node:crypto";
-import { chown, lchown, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, chown, type FileHandle, lchown, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
 import { planLinks } from "./links";
 import { type CommandResult, type RunEvent, type RunLimits, RunRequest } from "./protocol";
+import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
 
 export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
 
@@ -20,9 +22,14 @@ export type RunnerOptions = { port: number; secret: string; root: string; firstU
 const MAX_BODY = 256 * 1024 * 1024;
 // Files written by commands larger than this are not returned as artifacts.
 const MAX_ARTIFACT_BYTES = 1024 * 1024;
+// Artifacts a run returns at most, by count and in all: a run that writes thousands of files gets the first ones.
+const MAX_ARTIFACTS = 256;
+const MAX_ARTIFACTS_TOTAL_BYTES = 16 * 1024 * 1024;
+// A command's /tmp lives in the host's RAM: bounded so a run cannot fill it.
+const TMP_BYTES = 256 * 1024 * 1024;
 
 export async function startRunner(opts: RunnerOptions): Promise<{ url: string; close: () => Promise<void> }> {
-  await mkdir(opts.root, { recursive: true });
+  await prepareStateDir(opts.root);
   const firstUid = opts.firstUid ?? 60_000;
   const free = Array.from({ length: opts.slots ?? 16 }, (_, i) => firstUid + i);
   const server = createServer((req, res) => {
@@ -65,7 +72,8 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     try {
       await run(parsed.data, uid, opts.root, emit);
     } catch (e) {
-      emit({ type: "error", error: { code: "run_failed", message: e instanceof Error ? e.message : String(e) } });
+      const code = e instanceof RunRefused ? e.code : "run_failed";
+      emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
     } finally {
       free.push(uid);
       res.end();
@@ -80,7 +88,9 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
 
 async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEvent) => void): Promise<void> {
   const workspace = await mkdtemp(join(root, "run-"));
+  const etc = await mkdtemp(join(root, "etc-"));
   try {
+    await writeMinimalEtc(etc, uid);
     const original = new Map<string, string>();
     for (const f of req.files) {
       const path = safePath(f.path);
@@ -94,10 +104,11 @@ async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEven
       await symlink(link.target, join(workspace, link.path));
     }
     await chownTree(workspace, uid);
+    await requireToolchains(req.commands, workspace, etc, uid, req.limits);
     const results: CommandResult[] = [];
     for (const [index, command] of req.commands.entries()) {
       emit({ type: "start", index, command });
-      const result = await runCommand(command, workspace, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
+      const result = await runCommand(command, workspace, etc, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
       results.push(result);
       emit({ type: "exit", index, result });
     }
@@ -105,16 +116,52 @@ async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEven
   } finally {
     // Anything the run left behind dies with its PID namespace; the workspace goes here.
     await rm(workspace, { recursive: true, force: true });
+    await rm(etc, { recursive: true, force: true });
   }
 }
 
-function sandboxArgs(workspace: string, uid: number, limits: RunLimits, command: string): string[] {
+/** A run the runner will not start, with the error code the caller sees. */
+class RunRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// A probe (`go version`, `python3 -m pytest --version`) answers in well under a second; more is a hang.
+const PROBE_SECONDS = 30;
+
+/** Probes, inside the sandbox as the run sees it, every toolchain the commands need; refuses the run naming those missing. */
+async function requireToolchains(commands: string[], workspace: string, etc: string, uid: number, limits: RunLimits): Promise<void> {
+  const needed = toolchainsForAll(commands);
+  const probed = await Promise.all(
+    needed.map(async (n) => ({
+      ...n,
+      ok:
+        (await runCommand(n.toolchain.probe, workspace, etc, uid, { ...limits, wallSeconds: Math.min(limits.wallSeconds, PROBE_SECONDS) }, () => undefined))
+          .exitCode === 0,
+    })),
+  );
+  const missing = probed.filter((p) => !p.ok);
+  if (missing.length > 0) throw new RunRefused(TOOLCHAIN_MISSING, missingToolchainMessage(missing));
+}
+
+// What a command sees of the host's /etc: enough to resolve libraries, users and localhost, nothing else
+// (no host users' names, no machine configuration). Missing entries are skipped.
+const HOST_ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf"];
+
+function sandboxArgs(workspace: string, etc: string, uid: number, limits: RunLimits, command: string): string[] {
   return [
     `--reuid=${uid}`,
     `--regid=${uid}`,
     "--clear-groups",
     "bwrap",
     "--unshare-all",
+    // Not "-try": --disable-userns needs a user namespace of its own, and nested ones are refused inside it.
+    "--unshare-user",
+    "--disable-userns",
     "--die-with-parent",
     "--new-session",
     "--ro-bind",
@@ -132,18 +179,32 @@ function sandboxArgs(workspace: string, uid: number, limits: RunLimits, command:
     "--symlink",
     "usr/lib64",
     "/lib64",
+    "--dir",
+    "/etc",
+    ...HOST_ETC.flatMap((name) => ["--ro-bind-try", `/etc/${name}`, `/etc/${name}`]),
     "--ro-bind",
-    "/etc",
-    "/etc",
+    join(etc, "passwd"),
+    "/etc/passwd",
+    "--ro-bind",
+    join(etc, "group"),
+    "/etc/group",
+    "--ro-bind",
+    join(etc, "hosts"),
+    "/etc/hosts",
     "--proc",
     "/proc",
     "--dev",
     "/dev",
+    "--size",
+    String(TMP_BYTES),
     "--tmpfs",
     "/tmp",
     "--bind",
     workspace,
     "/workspace",
+    // The root and /etc (bwrap's own tmpfs) read-only: only the workspace and /tmp are writable.
+    "--remount-ro",
+    "/",
     "--chdir",
     "/workspace",
     "--clearenv",
@@ -172,13 +233,22 @@ function sandboxArgs(workspace: string, uid: number, limits: RunLimits, command:
 function runCommand(
   command: string,
   workspace: string,
+  etc: string,
   uid: number,
   limits: RunLimits,
   onOutput: (stream: "stdout" | "stderr", data: string) => void,
 ): Promise<CommandResult> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child: ChildProcess = spawn("setpriv", sandboxArgs(workspace, uid, limits, command), { stdio: ["ignore", "pipe", "pipe"] });
+    // detached: the child leads a process group of its own, so the whole group is killed at once (below).
+    const child: ChildProcess = spawn("setpriv", sandboxArgs(workspace, etc, uid, limits, command), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const killGroup = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is already gone
+      }
+    };
     const out = { stdout: "", stderr: "" };
     let kept = 0;
     let truncated = false;
@@ -186,7 +256,9 @@ function runCommand(
     const stop = (why: NonNullable<CommandResult["stoppedFor"]>): void => {
       if (stoppedFor) return;
       stoppedFor = why;
-      child.kill("SIGKILL");
+      // The group, not only its leader: bwrap's PID namespace then takes every process the command started,
+      // detached or not, with it.
+      killGroup();
     };
     const wall = setTimeout(() => stop("wall-time"), limits.wallSeconds * 1000);
     for (const stream of ["stdout", "stderr"] as const) {
@@ -208,6 +280,8 @@ function runCommand(
     }
     child.on("close", (code, signal) => {
       clearTimeout(wall);
+      // Nothing outlives its command: whatever is left of the group goes too.
+      killGroup();
       resolve({ command, exitCode: code, signal, durationMs: Date.now() - started, stdout: out.stdout, stderr: out.stderr, truncated, stoppedFor });
     });
   });
@@ -226,22 +300,72 @@ async function chownTree(dir: string, uid: number): Promise<void> {
 
 async function changedFiles(workspace: string, original: Map<string, string>): Promise<{ path: string; content: string }[]> {
   const out: { path: string; content: string }[] = [];
+  let total = 0;
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (out.length >= MAX_ARTIFACTS || total >= MAX_ARTIFACTS_TOTAL_BYTES) return;
       const p = join(dir, e.name);
       if (e.isDirectory()) {
         if (e.name !== "node_modules" && e.name !== ".git") await walk(p);
       } else if (e.isFile()) {
-        const buf = await readFile(p);
-        if (buf.length > MAX_ARTIFACT_BYTES || buf.includes(0)) continue;
+        const buf = await readRegularFile(p);
+        if (!buf || buf.length > MAX_ARTIFACT_BYTES || buf.includes(0) || total + buf.length > MAX_ARTIFACTS_TOTAL_BYTES) continue;
         const path = relative(workspace, p).split("\\").join("/");
         const content = buf.toString("utf8");
-        if (original.get(path) !== content) out.push({ path, content });
+        if (original.get(path) !== content) {
+          out.push({ path, content });
+          total += buf.length;
+        }
       }
     }
   };
   await walk(workspace);
   return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The file's bytes if it is still a regular file: a link swapped in after the listing is not followed (O_NOFOLLOW). */
+async function readRegularFile(path: string): Promise<Buffer | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > MAX_ARTIFACT_BYTES) return null;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The runner's state directory: created by the runner, owned by it, a real directory (never a link), not
+ * writable by others, in a parent others cannot swap it in (world-writable only with the sticky bit, as
+ * /tmp). 0711, not 0700: each run's uid must pass through it for bubblewrap to bind its workspace, but
+ * no one else can list it, and each workspace inside is the run's own (mkdtemp names, 0700).
+ */
+export async function prepareStateDir(root: string): Promise<void> {
+  const parent = await lstat(dirname(root));
+  if ((parent.mode & 0o002) !== 0 && (parent.mode & 0o1000) === 0)
+    throw new Error(`${dirname(root)} is writable by everyone without the sticky bit: the runner's state directory cannot live there`);
+  try {
+    await mkdir(root, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const st = await lstat(root);
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${root} is not a directory of the runner's own (a link or a file is refused)`);
+  if (st.uid !== process.getuid?.()) throw new Error(`${root} belongs to uid ${st.uid}, not to the runner: someone else created it`);
+  await chmod(root, 0o711);
+}
+
+async function writeMinimalEtc(etc: string, uid: number): Promise<void> {
+  await chmod(etc, 0o755);
+  await writeFile(join(etc, "passwd"), `root:x:0:0:root:/:/usr/sbin/nologin\nrunner:x:${uid}:${uid}:sandbox run:/workspace:/bin/sh\n`, { mode: 0o644 });
+  await writeFile(join(etc, "group"), `root:x:0:\nrunner:x:${uid}:\n`, { mode: 0o644 });
+  await writeFile(join(etc, "hosts"), "127.0.0.1 localhost\n::1 localhost\n", { mode: 0o644 });
 }
 
 /** Answers in the API's error envelope (`{ error: { code, message, issues? } }`). */

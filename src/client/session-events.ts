@@ -1,5 +1,5 @@
-/** A session event as one line for people (plan, pass, tokens, sandbox, result, error). */
-import type { SessionEvent } from "../src/client";
+/** A session event as one line for people (plan, pass, tokens, sandbox, result, error): the CLI and the console show the same words. */
+import type { SessionEvent } from "./responses";
 
 type Data = Record<string, unknown>;
 

@@ -1,0 +1,45 @@
+/**
+ * The console's hash routes. A link holds only ids and line numbers (never a key or text), so it can be
+ * shared with anyone who may read the project: `#/projects/<id>/chunks/<chunkId>?lines=10-20`.
+ */
+export type Route =
+  | { page: "projects" }
+  | { page: "project"; projectId: string }
+  | { page: "inspect"; projectId: string }
+  | { page: "chunk"; projectId: string; chunkId: string; lines: [number, number] | undefined }
+  | { page: "session"; projectId: string }
+  | { page: "usage" }
+  | { page: "admin" };
+
+const seg = (s: string | undefined): string => decodeURIComponent(s ?? "");
+
+export function parseRoute(hash: string): Route {
+  const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
+  const parts = path.split("/").filter(Boolean);
+  if (parts[0] === "usage") return { page: "usage" };
+  if (parts[0] === "admin") return { page: "admin" };
+  if (parts[0] === "projects" && parts[1]) {
+    const projectId = seg(parts[1]);
+    if (parts[2] === "inspect") return { page: "inspect", projectId };
+    if (parts[2] === "session") return { page: "session", projectId };
+    if (parts[2] === "chunks" && parts[3]) {
+      const m = /^(\d+)-(\d+)$/.exec(new URLSearchParams(query).get("lines") ?? "");
+      return { page: "chunk", projectId, chunkId: seg(parts[3]), lines: m ? [Number(m[1]), Number(m[2])] : undefined };
+    }
+    return { page: "project", projectId };
+  }
+  return { page: "projects" };
+}
+
+const enc = encodeURIComponent;
+
+export const href = {
+  projects: (): string => "#/",
+  project: (projectId: string): string => `#/projects/${enc(projectId)}`,
+  inspect: (projectId: string): string => `#/projects/${enc(projectId)}/inspect`,
+  session: (projectId: string): string => `#/projects/${enc(projectId)}/session`,
+  chunk: (projectId: string, chunkId: string, lines?: [number, number]): string =>
+    `#/projects/${enc(projectId)}/chunks/${enc(chunkId)}${lines && lines[0] > 0 ? `?lines=${lines[0]}-${lines[1]}` : ""}`,
+  usage: (): string => "#/usage",
+  admin: (): string => "#/admin",
+};

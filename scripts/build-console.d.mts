@@ -1,0 +1,3 @@
+export const CONSOLE_DIR: string;
+export function buildConsole(): Promise<string>;
+export function watchConsole(): Promise<{ dispose(): Promise<void> }>;

@@ -1,0 +1,177 @@
+/**
+ * The web console in Chromium against a real local server and the local Messages API: sign in, create a
+ * project, ingest a small archive and watch the job finish, assemble and land on a piece's highlighted
+ * lines, run a session and watch its events arrive, approve. Each page is saved to docs/screenshots/.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const { server, adminKey, messagesUrl } = inject("ui");
+const SHOTS = "docs/screenshots";
+// Debian's Chromium; playwright-core never downloads a browser.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const GREETING = Array.from({ length: 30 }, (_, i) =>
+  i === 12 ? 'export function greetVisitor(name: string): string {\n  return "Hello, " + name;\n}' : `// greeting helper line ${i + 1}`,
+).join("\n");
+
+/** A small repository as a .tar.gz, made with the system's tar like a user's would be. */
+function sampleArchive(): string {
+  const root = mkdtempSync(join(tmpdir(), "winky-ui-"));
+  const files: Record<string, string> = {
+    "repo/src/greeting.ts": `${GREETING}\n`,
+    "repo/README.md": "# Greeter\n\nSays hello to visitors with greetVisitor.\n",
+    "repo/src/config.ts": 'export const port = 8080;\nexport const host = "127.0.0.1";\n',
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  writeFileSync(join(root, "repo/logo.bin"), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
+  const archive = join(root, "repo.tar.gz");
+  execFileSync("tar", ["-czf", archive, "-C", join(root, "repo"), "."]);
+  return archive;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png` });
+
+describe("the web console", () => {
+  let browser: Browser;
+  let page: Page;
+  let projectId = "";
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("signs in with an API key kept in sessionStorage, never in the URL", async () => {
+    await page.goto(`${server}/`);
+    await page.getByLabel("API key").fill(adminKey);
+    await shot(page, "sign-in");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Projects" }).waitFor();
+    expect(page.url()).not.toContain(adminKey);
+    expect(await page.evaluate('sessionStorage.getItem("winky.apiKey")')).toBe(adminKey);
+  });
+
+  it("a wrong key is refused with what to do", async () => {
+    const other = await browser.newPage();
+    await other.goto(`${server}/`);
+    await other.getByLabel("API key").fill("wk_not_a_real_key");
+    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("alert").waitFor();
+    expect(await other.getByRole("alert").textContent()).toMatch(/401.*Sign out and sign in with a valid key/s);
+    await other.close();
+  });
+
+  it("creates a project and ingests an archive, the progress updating until the job is done", async () => {
+    await page.getByLabel("New project").fill("ui-sample");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/#\/projects\/[^/]+$/);
+    projectId = decodeURIComponent(/#\/projects\/([^/?]+)/.exec(page.url())?.[1] ?? "");
+    expect(projectId).not.toBe("");
+    await page.locator("input[name=archive]").setInputFiles(sampleArchive());
+    await page.locator("[data-job-status=done]").waitFor({ timeout: 120_000 });
+    const files = page.getByTestId("files");
+    await files.getByText("src/greeting.ts").waitFor();
+    expect(await files.textContent()).toContain("binary");
+    await shot(page, "project");
+  });
+
+  it("assembles a context with a usage bar by section and opens a piece on its highlighted lines", async () => {
+    await page.getByRole("link", { name: "Context inspector" }).click();
+    await page.getByLabel("Prompt").fill("How does greetVisitor build its greeting?");
+    await page.getByRole("button", { name: "Assemble" }).click();
+    const pieces = page.getByTestId("pieces");
+    await pieces.locator("li").first().waitFor();
+    const snippets = await page.locator("[data-section=snippets] .mono").textContent();
+    expect(Number(snippets?.replace(/,/g, ""))).toBeGreaterThan(0);
+    await shot(page, "inspector");
+
+    const piece = pieces.getByRole("link", { name: /src\/greeting\.ts:\d+-\d+/ }).first();
+    const label = (await piece.textContent()) ?? "";
+    const [, start, end] = /:(\d+)-(\d+)$/.exec(label) ?? [];
+    await piece.click();
+    await page.waitForURL(/\/chunks\/[^?]+\?lines=\d+-\d+$/);
+    expect(page.url()).toContain(`?lines=${start}-${end}`);
+    const highlighted = page.locator("[data-testid=source] tr.hl");
+    await highlighted.first().waitFor();
+    expect(await highlighted.count()).toBe(Number(end) - Number(start) + 1);
+    expect(await highlighted.first().getAttribute("data-line")).toBe(start);
+    const box = await highlighted.first().boundingBox();
+    const inView = box !== null && box.y >= 0 && box.y + box.height <= 800;
+    expect(inView).toBe(true);
+    await shot(page, "chunk");
+
+    // Back in the inspector the assembly is still there; its ---source lines open the same view.
+    await page.goBack();
+    const source = page
+      .getByTestId("context-text")
+      .getByRole("link", { name: /---source: .*src\/greeting\.ts:\d+-\d+/ })
+      .first();
+    await source.click();
+    await page.waitForURL(/\/chunks\/[^?]+\?lines=\d+-\d+$/);
+    await page.locator("[data-testid=source] tr.hl").first().waitFor();
+  });
+
+  it("runs a session against the Messages API, streams its events live, and approves the change", async () => {
+    const marker = `ui-ask-${Date.now()}`;
+    const reply = (match: string, text: string) => fetch(`${messagesUrl}/__reply?match=${encodeURIComponent(match)}`, { method: "PUT", body: text });
+    await reply(
+      `${marker}\n\nAnswer with JSON only`,
+      JSON.stringify({ summary: "greet loudly", steps: [{ description: "uppercase the name", files: ["src/greeting.ts"] }] }),
+    );
+    const loud = GREETING.replace('"Hello, " + name', '"HELLO, " + name.toUpperCase()');
+    await reply(`${marker}\n\nPlan:`, JSON.stringify({ files: [{ path: "src/greeting.ts", content: `${loud}\n` }], sources: [] }));
+
+    await page.goto(`${server}/#/projects/${encodeURIComponent(projectId)}/session`);
+    await page.getByLabel("Ask for a change").fill(marker);
+    // No sandbox runner in this run: the change is not verified.
+    await page.getByLabel("Verify in the sandbox").uncheck();
+    await page.getByRole("button", { name: "Run" }).click();
+    const events = page.getByTestId("events");
+    await events.locator("li[data-type=plan]").waitFor({ timeout: 120_000 });
+    await events.locator("li[data-type=result]").waitFor({ timeout: 120_000 });
+    expect(await events.textContent()).toContain("plan: greet loudly");
+    const result = page.getByTestId("result");
+    await result.waitFor();
+    expect(await page.getByTestId("diff").textContent()).toContain('"HELLO, " + name.toUpperCase()');
+    expect(await page.getByTestId("connection").textContent()).toBe("live");
+    await shot(page, "session");
+    await result.getByRole("button", { name: "Approve" }).click();
+    await page
+      .getByTestId("feedback")
+      .getByText(/Approved/)
+      .waitFor();
+  });
+
+  it("shows usage and the admin pages, and stays readable on a phone in the dark", async () => {
+    await page.getByRole("link", { name: "Usage" }).click();
+    await page.getByRole("heading", { name: "Usage" }).waitFor();
+    await page.getByText("Spend by day").waitFor();
+    await shot(page, "usage");
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("heading", { name: "Audit log" }).waitFor();
+    await shot(page, "admin");
+
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+    // A shared link holds only ids: it opens the same page in another tab once that tab is signed in.
+    await phone.goto(`${server}/#/projects/${encodeURIComponent(projectId)}`);
+    await phone.evaluate(`sessionStorage.setItem("winky.apiKey", ${JSON.stringify(adminKey)})`);
+    await phone.reload();
+    await phone.getByTestId("files").waitFor();
+    const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(phone, "project-phone-dark");
+    await phone.close();
+  });
+});
