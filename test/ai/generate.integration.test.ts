@@ -24,7 +24,6 @@ type Generated = {
   repairs: number;
   warnings: string[];
   contextMeta: { chunksUsed: string[]; tokensUsedForContext: number };
-  previewUrl: string;
 };
 
 const project = (): Promise<string> => ingestTree(jsProject);
@@ -114,7 +113,8 @@ describe("POST /api/ai/generate-prototype", () => {
     const mine = ((await requests()) as { path: string; body: { system: string; messages: { content: string }[] } }[]).filter((r) =>
       JSON.stringify(r.body).includes(marker),
     );
-    const sentToModel = mine.filter((r) => r.path === "/v1/messages");
+    // The passes' own calls (one user turn); the follow-ups asking for sources come after them.
+    const sentToModel = mine.filter((r) => r.path === "/v1/messages" && r.body.messages.length === 1);
     expect(sentToModel).toHaveLength(2);
     for (const r of sentToModel) {
       const chars = r.body.system.length + r.body.messages.map((m) => m.content).join("").length;
@@ -128,7 +128,8 @@ describe("POST /api/ai/generate-prototype", () => {
   it("answers a model outage on the long-context call with segmented generation and a cross-check", async () => {
     const projectId = await project();
     const marker = `m-${crypto.randomUUID()}`;
-    const planJson = JSON.stringify({ summary: `fallback ${marker}`, steps: [{ description: "add mul to calc.js", files: ["calc.js"] }] });
+    // As the plan is echoed in later prompts: with its defaults filled in.
+    const planJson = JSON.stringify({ summary: `fallback ${marker}`, steps: [{ description: "add mul to calc.js", files: ["calc.js"], sources: [] }] });
     await reply(`${marker}\n\nAnswer with JSON only`, planJson);
     // The expand call fails on every attempt the SDK makes (the first and 4 retries).
     await fetch(`${env.ANTHROPIC_BASE_URL}/__fail`, {
@@ -143,7 +144,10 @@ describe("POST /api/ai/generate-prototype", () => {
     expect(res.warnings.some((w) => w.includes("generated in segments and cross-checked"))).toBe(true);
     expect(res.verification).toEqual([{ runId: expect.any(String), status: "passed" }]);
     expect(res.diffs).toEqual([{ path: "calc.js", content: expect.stringContaining("exports.mul") }]);
-    const mine = ((await requests()) as { path: string; body: unknown }[]).filter((r) => r.path === "/v1/messages" && JSON.stringify(r.body).includes(marker));
+    // Each pass's own call (one user turn), not the follow-ups asking for sources.
+    const mine = ((await requests()) as { path: string; body: { messages: unknown[] } }[]).filter(
+      (r) => r.path === "/v1/messages" && r.body.messages.length === 1 && JSON.stringify(r.body).includes(marker),
+    );
     const texts = mine.map((r) => JSON.stringify(r.body));
     expect(texts.filter((t) => t.includes("This is part 1 of 2"))).toHaveLength(1);
     expect(texts.filter((t) => t.includes("This is part 2 of 2"))).toHaveLength(1);
@@ -151,7 +155,10 @@ describe("POST /api/ai/generate-prototype", () => {
     const row = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE session_id = ?").bind(res.id).first<{ result_meta: string }>();
     const meta = JSON.parse(row?.result_meta ?? "{}") as { segmented: boolean; calls: { pass: string; chunks: string[]; at: string; promptSha256: string }[] };
     expect(meta.segmented).toBe(true);
-    expect(meta.calls.map((c) => c.pass)).toEqual(["plan", "segment 1", "segment 2", "cross-check"]);
+    // The plan and the cross-check cite nothing, so each is asked once more for sources (the assert stage).
+    const passCalls = meta.calls.filter((c) => !c.pass.endsWith(" sources"));
+    expect(passCalls.map((c) => c.pass)).toEqual(["plan", "segment 1", "segment 2", "cross-check"]);
+    expect(meta.calls.map((c) => c.pass)).toEqual(expect.arrayContaining(["plan sources", "cross-check sources"]));
     expect(meta.calls.every((c) => c.chunks.length > 0 && !Number.isNaN(Date.parse(c.at)) && /^[0-9a-f]{64}$/.test(c.promptSha256))).toBe(true);
     // Each call's fingerprint is the hash of exactly what the API received.
     const received = await Promise.all(
@@ -160,7 +167,7 @@ describe("POST /api/ai/generate-prototype", () => {
         return sha256Hex(JSON.stringify({ system: b.system, messages: b.messages }));
       }),
     );
-    for (const c of meta.calls) expect(received).toContain(c.promptSha256);
+    for (const c of passCalls) expect(received).toContain(c.promptSha256);
   });
 
   it("makes the files of approved changes a priority signal of later assemblies; rejected ones are not", async () => {

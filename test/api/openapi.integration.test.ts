@@ -70,6 +70,16 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/api/projects"]?.post?.security).toEqual([{ bearer: [] }]);
     expect(doc.paths["/health"]?.get?.security).toEqual([]);
   });
+
+  it("documents only the generation fields that change behaviour: no runtime, authType, size or previewUrl", async () => {
+    const doc = (await (await SELF.fetch("https://x/openapi.json")).json()) as Doc & {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>>;
+    };
+    const request = Object.keys(doc.paths["/api/ai/generate-prototype"]?.post?.requestBody?.content["application/json"]?.schema.properties ?? {});
+    expect(request).toEqual(expect.arrayContaining(["projectId", "prompt", "maxContextTokens"]));
+    for (const gone of ["runtime", "authType", "size"]) expect(request).not.toContain(gone);
+    expect(JSON.stringify(doc.components.schemas.Generation)).not.toContain("previewUrl");
+  });
 });
 
 describe("GET /docs", () => {

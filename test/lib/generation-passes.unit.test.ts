@@ -3,12 +3,13 @@ import { z } from "zod";
 import type { AssembleResult, ContextPiece } from "../../src/lib/assembly/assemble";
 import { AppError } from "../../src/lib/errors";
 import type { Completion } from "../../src/lib/model/anthropic-adapter";
-import { SentSources, unknownCitations } from "../../src/lib/model/citations";
+import { askSourced } from "../../src/lib/model/assert-sources";
+import { changeClaims, claimProblems, planClaims, SentSources, unknownCitations } from "../../src/lib/model/citations";
 import { fitPrompt, type PassContext } from "../../src/lib/model/fit-prompt";
 import type { Assembler, GenerationEvent, Model } from "../../src/lib/model/generation-types";
 import { askJson, parseJsonAnswer } from "../../src/lib/model/json-answer";
 import { CHANGE_FORMAT, crossCheckInstruction, expandInstruction, failingOutput, PLAN_FORMAT, planInstruction, planQuery } from "../../src/lib/model/prompts";
-import { Plan } from "../../src/lib/model/schemas";
+import { Plan, ProposedChange } from "../../src/lib/model/schemas";
 import { segmentCount, segmentFiles } from "../../src/lib/model/segmented";
 import { verifyAndRepair } from "../../src/lib/model/verify-repair";
 import type { CheckedStatus } from "../../src/lib/sandbox/run-status";
@@ -69,7 +70,7 @@ describe("parseJsonAnswer", () => {
   it("reads the object between the first { and the last }, around any prose", () => {
     expect(parseJsonAnswer('Here: {"summary": "s", "steps": [{"description": "d"}]} done', Plan)).toEqual({
       ok: true,
-      value: { summary: "s", steps: [{ description: "d", files: [] }] },
+      value: { summary: "s", steps: [{ description: "d", files: [], sources: [] }] },
     });
   });
 
@@ -141,7 +142,7 @@ describe("segmentation", () => {
 });
 
 describe("prompt templates", () => {
-  const plan = { summary: "add mul", steps: [{ description: "add it", files: ["calc.js"] }] };
+  const plan = { summary: "add mul", steps: [{ description: "add it", files: ["calc.js"], sources: [] }] };
 
   it("end each pass's instruction with its answer format", () => {
     expect(planInstruction("Do it")).toBe(`Do it\n\n${PLAN_FORMAT}`);
@@ -180,9 +181,10 @@ describe("unknownCitations", () => {
 });
 
 describe("verifyAndRepair", () => {
-  it("repairs a failing change until it passes, with the failing output in the repair prompt", async () => {
+  it("repairs a failing change until it passes, with the failing output in the repair prompt, and checks the repair's claims", async () => {
     const repaired = { files: [{ path: "calc.js", content: "fixed" }], sources: [{ claim: "c", chunkIds: ["x"] }] };
-    const model = fakeModel(1, [JSON.stringify(repaired)]);
+    // The repair cites a chunk that was not sent; asked once for sources, it answers the same.
+    const model = fakeModel(1, [JSON.stringify(repaired), JSON.stringify(repaired)]);
     const ctx = passContext(model, async () => assembled(100, [piece("k", "calc.js", 100)]));
     const statuses: CheckedStatus[] = ["failed", "passed"];
     const result = await verifyAndRepair(
@@ -192,12 +194,14 @@ describe("verifyAndRepair", () => {
         status: statuses.shift() ?? "passed",
         results: [{ command: "t", exitCode: 1, stdout: "boom", stderr: "" }] as never,
       }),
-      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.js", content: "broken" }], sources: [] }, sent: new SentSources() },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.js", content: "broken" }], sources: [] }, sent: new SentSources(), unsupported: [] },
     );
     expect(result.repairs).toBe(1);
     expect(result.verification.map((v) => v.status)).toEqual(["failed", "passed"]);
     expect(result.change).toEqual(repaired);
-    expect(ctx.events.map((e) => e.type)).toEqual(["verified", "repair", "context", "call", "verified"]);
+    expect(ctx.events.map((e) => e.type)).toEqual(["verified", "repair", "context", "call", "sources", "call", "verified"]);
+    expect(model.sent[1]?.at(-1)).toContain('- "c": x was not in the prompt');
+    expect(result.unsupported).toEqual([{ pass: "repair 1", claim: "c", problem: "x was not in the prompt" }]);
     expect(ctx.warnings).toEqual(['claim "c" cites x, which was not in the context sent']);
   });
 
@@ -211,7 +215,7 @@ describe("verifyAndRepair", () => {
         status: "no_tests",
         results: [{ command: "python3 -m unittest discover -q", exitCode: 0, stdout: "", stderr: "Ran 0 tests" }] as never,
       }),
-      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.py", content: "x" }], sources: [] }, sent: new SentSources() },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.py", content: "x" }], sources: [] }, sent: new SentSources(), unsupported: [] },
     );
     expect(result.repairs).toBe(0);
     expect(result.verification.map((v) => v.status)).toEqual(["no_tests"]);
@@ -228,10 +232,69 @@ describe("verifyAndRepair", () => {
       async () => {
         throw new AppError(422, "toolchain_missing", "`go test ./...` needs go: not installed in this sandbox");
       },
-      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.go", content: "x" }], sources: [] }, sent: new SentSources() },
+      { prompt: "p", budget: 100_000, change: { files: [{ path: "calc.go", content: "x" }], sources: [] }, sent: new SentSources(), unsupported: [] },
     );
     expect(result).toMatchObject({ repairs: 0, verification: [] });
     expect(model.sent).toEqual([]);
     expect(ctx.warnings).toEqual(["unverified: `go test ./...` needs go: not installed in this sandbox"]);
+  });
+});
+
+describe("claimProblems (the assert stage's check)", () => {
+  const sent = new SentSources();
+  sent.add([{ chunkId: "sent", startLine: 10, endLine: 40 }]);
+
+  it("supports a claim with one citation of a chunk sent and lines inside what was sent", () => {
+    expect(claimProblems([{ claim: "ok", citations: ["invented:1-2", "sent:12-30"] }], sent)).toEqual([]);
+  });
+
+  it("names why each other claim is unsupported: no source, an unknown id, no line range, lines not sent", () => {
+    const claims = [
+      { claim: "bare", citations: [] },
+      { claim: "unknown", citations: ["invented:1-2"] },
+      { claim: "no lines", citations: ["sent"] },
+      { claim: "outside", citations: ["sent:35-60"] },
+    ];
+    expect(claimProblems(claims, sent)).toEqual([
+      { claim: "bare", problem: "cites no source" },
+      { claim: "unknown", problem: "invented was not in the prompt" },
+      { claim: "no lines", problem: "sent is cited without a line range" },
+      { claim: "outside", problem: "lines 35-60 of sent were not in the prompt" },
+    ]);
+  });
+
+  it("counts a change that edits files but explains nothing as one unsupported claim", () => {
+    expect(changeClaims({ files: [{ path: "a", content: "" }], sources: [] })).toEqual([{ claim: "(the change as a whole)", citations: [] }]);
+    expect(planClaims({ summary: "s", steps: [{ description: "d", files: [], sources: ["sent:10-12"] }] })).toEqual([
+      { claim: "d", citations: ["sent:10-12"] },
+    ]);
+  });
+});
+
+describe("askSourced", () => {
+  const fit = { context: assembled(10, [piece("k", "calc.js", 10)]), counted: 10, longContext: false };
+  const sent = new SentSources();
+  sent.add(fit.context.contextPieces);
+
+  it("asks once more when claims lack sources, and takes the sourced answer", async () => {
+    const bare = { files: [{ path: "calc.js", content: "x" }], sources: [{ claim: "c", chunkIds: [] }] };
+    const sourced = { ...bare, sources: [{ claim: "c", chunkIds: ["k:1-2"] }] };
+    const model = fakeModel(1, [JSON.stringify(bare), JSON.stringify(sourced)]);
+    const ctx = passContext(model, async () => fit.context);
+    const r = await askSourced(ctx, "expand", fit, ProposedChange, 100, { sent, claimsOf: changeClaims });
+    expect(r).toEqual({ answer: sourced, unsupported: [] });
+    expect(model.sent).toHaveLength(2);
+    expect(model.sent[1]?.at(-2)).toBe(JSON.stringify(bare));
+    expect(ctx.events.filter((e) => e.type === "sources")).toEqual([{ type: "sources", pass: "expand", unsupported: ["c"] }]);
+  });
+
+  it("marks what is still unsupported after the one repair, and keeps the first answer when the repair is not JSON", async () => {
+    const bare = { files: [{ path: "calc.js", content: "x" }], sources: [] };
+    const model = fakeModel(1, [JSON.stringify(bare), "no json", "still none"]);
+    const ctx = passContext(model, async () => fit.context);
+    const r = await askSourced(ctx, "expand", fit, ProposedChange, 100, { sent, claimsOf: changeClaims });
+    expect(r.answer).toEqual(bare);
+    expect(r.unsupported).toEqual([{ pass: "expand", claim: "(the change as a whole)", problem: "cites no source" }]);
+    expect(model.sent).toHaveLength(3);
   });
 });

@@ -80,7 +80,7 @@ describe("MCP over Streamable HTTP at /mcp", () => {
     const byName = new Map(tools.map((t) => [t.name, t]));
     expect(byName.get("assemble_context")?.inputSchema).toMatchObject({
       type: "object",
-      properties: { projectId: { type: "string" }, prompt: { type: "string" }, budget: { type: "integer", default: 20_000 } },
+      properties: { projectId: { type: "string" }, prompt: { type: "string" }, budget: { anyOf: [{ type: "integer" }, { const: "max" }] } },
       required: expect.arrayContaining(["projectId", "prompt"]),
     });
     expect(byName.get("read_file")?.inputSchema.properties).toHaveProperty("startLine");

@@ -11,6 +11,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { describe, OpenApiDocumentSchema, openApiDocument } from "./openapi";
 import { contextRoutes } from "./routes/context";
 import { generateRoutes } from "./routes/generate";
+import { generationRoutes } from "./routes/generations";
 import { jobRoutes } from "./routes/jobs";
 import { mcpRoutes } from "./routes/mcp";
 import { createOrgRoute, orgRoutes } from "./routes/orgs";
@@ -85,6 +86,7 @@ authed.route("/", jobRoutes);
 authed.route("/", contextRoutes);
 authed.route("/", sandboxRoutes);
 authed.route("/", generateRoutes);
+authed.route("/", generationRoutes);
 authed.route("/", sessionRoutes);
 app.route("/api", authed);
 

@@ -2,10 +2,20 @@
 import { z } from "zod";
 import { DEFAULT_MODEL } from "../model/default-model";
 
+/** A context budget as requests give it: tokens within `min`-1,000,000, or "max" (the org's or project's limit). */
+export const budgetField = (min: number, fallback: number) =>
+  z
+    .union([z.number().int().min(min).max(1_000_000), z.literal("max")])
+    .optional()
+    .describe(`tokens, or "max" for the org's or project's limit; default ${fallback}, capped to that limit; above it: 400 budget_over_limit`);
+
+/** The default budget of an assembly. */
+export const ASSEMBLE_BUDGET = 500_000;
+
 /** The fields of an assembly request, with or without a session. */
 export const AssembleFields = z.object({
   prompt: z.string().trim().min(1, "the prompt is empty").max(200_000, "the prompt is over 200,000 characters"),
-  budget: z.number().int().min(4096).max(1_000_000).default(500_000),
+  budget: budgetField(4096, ASSEMBLE_BUDGET),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
   model: z.string().min(1).max(128).default(DEFAULT_MODEL),
   includeText: z.boolean().default(false),

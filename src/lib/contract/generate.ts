@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { GeneratePrototype } from "../model/run-generation";
 import { IsoTime } from "./common";
+import { ClaimsCheck } from "./generations";
 
 export { GeneratePrototype };
 
@@ -25,16 +26,19 @@ export const Generation = z
   .object({
     id: z.string(),
     sessionId: z.string().optional(),
-    plan: z.object({ summary: z.string(), steps: z.array(z.object({ description: z.string(), files: z.array(z.string()) })) }),
+    plan: z.object({
+      summary: z.string(),
+      steps: z.array(z.object({ description: z.string(), files: z.array(z.string()), sources: z.array(z.string()) })),
+    }),
     contextMeta: ContextMeta,
     diffs: z.array(z.union([z.object({ path: z.string(), content: z.string() }), z.object({ diff: z.string() })])),
     sources: z.array(z.object({ claim: z.string(), chunkIds: z.array(z.string()) })),
-    previewUrl: z.string().nullable(),
     verification: z.array(z.object({ runId: z.string(), status: z.string() })),
     repairs: z.number(),
     segmented: z.boolean(),
     usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() }),
     warnings: z.array(z.string()),
+    claims: ClaimsCheck,
   })
   .meta({ id: "Generation" });
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AuditQuery } from "../audit/audit-log";
 import { KeyRequest } from "../auth/keys";
 import { SCOPES } from "../auth/scopes";
+import { GENERATION_DEFAULTS, GovernancePatch } from "../governance";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from "../retention/policy";
 import { SECRET_HANDLING } from "../security/secret-handling";
 import { LimitsPatch } from "../usage/limits";
@@ -16,7 +17,13 @@ export const Named = z.object({ name: z.string().trim().min(1).max(200) });
 const Days = z.number().int().min(MIN_RETENTION_DAYS).max(MAX_RETENTION_DAYS).nullable();
 /** Days per kind of data; null restores the default, a field left out keeps its value. */
 export const SettingsPatch = z
-  .object({ auditRetentionDays: Days, sandboxRunRetentionDays: Days, sessionRetentionDays: Days, secretHandling: z.enum(SECRET_HANDLING).nullable() })
+  .object({
+    auditRetentionDays: Days,
+    sandboxRunRetentionDays: Days,
+    sessionRetentionDays: Days,
+    secretHandling: z.enum(SECRET_HANDLING).nullable(),
+    ...GovernancePatch.shape,
+  })
   .partial()
   .strict()
   .refine((p) => Object.keys(p).length > 0, { message: "give at least one setting" });
@@ -104,4 +111,8 @@ export const SettingsView = z.object({
     defaults: RetentionDays,
   }),
   secretHandling: z.enum(SECRET_HANDLING),
+  maxContextTokens: z.number().nullable().describe("the largest context budget a request may ask for; null: the API's 1,000,000"),
+  allowedModels: z.array(z.string()).nullable().describe("the models requests may name; null: any"),
+  generationDefault: z.enum(GENERATION_DEFAULTS).describe('"off": new projects start with generation disabled'),
+  complianceMode: z.boolean().describe("no request leaves for an external model or embedding service; generation answers 403"),
 });

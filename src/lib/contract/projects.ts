@@ -1,6 +1,7 @@
 /** Projects: requests and responses of /api/projects and its files, records and repository link. */
 import { z } from "zod";
 import { DEFAULT_ARCHIVE_LIMITS } from "../archive/limits";
+import { ContextLimitSetting } from "../governance";
 import { LinkRepository } from "../projects/link-repository";
 import { MAX_PROJECTS_PAGE } from "../projects/list-projects";
 import { Conversation, Logs } from "../projects/records";
@@ -12,7 +13,12 @@ export { Conversation, LinkRepository, Logs };
 
 // Checks run by sandbox runs that name none; null clears them (detection from the files takes over).
 const CheckCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(20).nullable();
-export const UpdateProject = z.object({ name: z.string().trim().min(1).max(200).optional(), checkCommands: CheckCommands.optional() });
+export const UpdateProject = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  checkCommands: CheckCommands.optional(),
+  maxContextTokens: ContextLimitSetting.optional(),
+  generationEnabled: z.boolean().optional(),
+});
 
 // The spec's chunk size is 8,000 tokens and its overlap 128-512; both are per-project settings.
 export const CreateProject = z
@@ -61,6 +67,8 @@ export const ProjectView = z
     maxFileBytes: z.number(),
     repository: Repository.nullable(),
     checkCommands: z.array(z.string()).nullable(),
+    maxContextTokens: z.number().nullable().describe("the project's context budget limit (the org's, when lower, applies too)"),
+    generationEnabled: z.boolean(),
     createdAt: IsoTime,
   })
   .meta({ id: "Project" });

@@ -1,12 +1,19 @@
 /** Sending a fitted prompt for a JSON answer, with the pass's calls and streamed text reported as events. */
 import type { z } from "zod";
 import { splitSystem } from "../assembly/prompt";
-import type { Completion } from "./anthropic-adapter";
+import type { ChatMessage, Completion } from "./anthropic-adapter";
 import type { FittedPrompt, PassContext } from "./fit-prompt";
 import { askJson } from "./json-answer";
 
-/** Sends a fitted context and reads a JSON answer; records the call's usage, chunks and time. */
-export async function askPass<S extends z.ZodType>(ctx: PassContext, pass: string, fit: FittedPrompt, schema: S, maxTokens: number): Promise<z.infer<S>> {
+/** Sends a fitted context (and `followUp` turns after it) and reads a JSON answer; records the call's usage, chunks and time. */
+export async function askPass<S extends z.ZodType>(
+  ctx: PassContext,
+  pass: string,
+  fit: FittedPrompt,
+  schema: S,
+  maxTokens: number,
+  followUp: ChatMessage[] = [],
+): Promise<z.infer<S>> {
   const { system, user } = splitSystem(fit.context.contextText ?? "");
   const chunks = fit.context.contextPieces.map((p) => p.chunkId);
   // Each call is reported as soon as it returns, so a pass that fails later still accounts for it.
@@ -25,7 +32,7 @@ export async function askPass<S extends z.ZodType>(ctx: PassContext, pass: strin
   return askJson(
     ctx.model,
     system,
-    [{ role: "user", content: user }],
+    [{ role: "user", content: user }, ...followUp],
     schema,
     { maxTokens, longContext: fit.longContext, onText: (text) => ctx.emit({ type: "tokens", pass, text }) },
     onCall,

@@ -4,7 +4,7 @@
  * the id, and the lines inside that piece's line range. Anything else is reported, never trusted.
  */
 import type { ContextPiece } from "../assembly/types";
-import type { ProposedChange } from "./schemas";
+import type { Plan, ProposedChange } from "./schemas";
 
 /** The pieces sent to the model across a generation's passes: each id with the line ranges shown. */
 export class SentSources {
@@ -38,4 +38,34 @@ export function unknownCitations(change: ProposedChange, sent: SentSources): str
       return [];
     }),
   );
+}
+
+/** A claim of an answer and the citations it gives (`chk_…:12-30`). */
+export type Claim = { claim: string; citations: string[] };
+export type ClaimProblem = { claim: string; problem: string };
+
+export const planClaims = (plan: Plan): Claim[] => plan.steps.map((s) => ({ claim: s.description, citations: s.sources }));
+
+/** A change's claims; a change that edits files but explains nothing is one unsupported claim. */
+export function changeClaims(change: ProposedChange): Claim[] {
+  const claims = change.sources.map((s) => ({ claim: s.claim, citations: s.chunkIds }));
+  const edits = change.files.length > 0 || Boolean(change.diff);
+  return claims.length === 0 && edits ? [{ claim: "(the change as a whole)", citations: [] }] : claims;
+}
+
+/**
+ * The assert stage's check: a claim is supported when at least one of its citations names a chunk sent
+ * and a line range inside what was sent of it. Each unsupported claim comes with why.
+ */
+export function claimProblems(claims: Claim[], sent: SentSources): ClaimProblem[] {
+  return claims.flatMap(({ claim, citations }) => {
+    if (citations.length === 0) return [{ claim, problem: "cites no source" }];
+    const why = citations.map((citation) => {
+      const [, id = citation, start, end] = CITATION.exec(citation) ?? [];
+      if (!sent.has(id)) return `${id} was not in the prompt`;
+      if (start === undefined || end === undefined) return `${id} is cited without a line range`;
+      return sent.covers(id, Number(start), Number(end)) ? null : `lines ${start}-${end} of ${id} were not in the prompt`;
+    });
+    return why.includes(null) ? [] : [{ claim, problem: why.join("; ") }];
+  });
 }

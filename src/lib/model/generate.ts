@@ -10,8 +10,8 @@
 import type { AssembleResult } from "../assembly/assemble";
 import { AppError } from "../errors";
 import { failureKind } from "./anthropic-adapter";
-import { askPass } from "./ask-pass";
-import { SentSources, unknownCitations } from "./citations";
+import { askSourced, type ClaimsCheck, claimsCheck, type UnsupportedClaim } from "./assert-sources";
+import { changeClaims, planClaims, SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import type { Assembler, GenerationEvent, Model, Verification, Verifier } from "./generation-types";
 import { budgetFor, CHANGE_MAX_TOKENS, PLAN_BUDGET, PLAN_MAX_TOKENS } from "./limits";
@@ -43,6 +43,8 @@ export type GenerateResult = {
   repairs: number;
   segmented: boolean;
   warnings: string[];
+  /** The assert stage's outcome for the final plan and change. */
+  claims: ClaimsCheck;
 };
 
 export async function generate(
@@ -66,7 +68,10 @@ export async function generate(
     hotPaths,
     maxTokens: PLAN_MAX_TOKENS,
   });
-  const plan = await askPass(ctx, "plan", planFit, Plan, PLAN_MAX_TOKENS);
+  const sent = new SentSources();
+  sent.add(planFit.context.contextPieces);
+  const planned = await askSourced(ctx, "plan", planFit, Plan, PLAN_MAX_TOKENS, { sent, claimsOf: planClaims });
+  const plan = planned.answer;
   ctx.emit({ type: "plan", plan });
   const expandFit = await fitPrompt(ctx, {
     pass: "expand",
@@ -76,27 +81,32 @@ export async function generate(
     hotPaths: [...new Set([...hotPaths, ...plan.steps.flatMap((s) => s.files)])],
     maxTokens: CHANGE_MAX_TOKENS,
   });
-  const sent = new SentSources();
   sent.add(expandFit.context.contextPieces);
   let change: ProposedChange;
+  let changeUnsupported: UnsupportedClaim[];
   let isSegmented = false;
   try {
-    change = await askPass(ctx, "expand", expandFit, ProposedChange, CHANGE_MAX_TOKENS);
+    ({ answer: change, unsupported: changeUnsupported } = await askSourced(ctx, "expand", expandFit, ProposedChange, CHANGE_MAX_TOKENS, {
+      sent,
+      claimsOf: changeClaims,
+    }));
   } catch (err) {
     const kind = failureKind(err);
     if (!kind) throw err;
     const reason = `the long-context expand call failed (${kind}: ${err instanceof Error ? err.message : String(err)})`;
     ctx.warnings.push(`${reason}; the change was generated in segments and cross-checked`);
     ctx.emit({ type: "fallback", reason, segments: segmentCount(expandFit.context.tokenTotal) });
-    change = await generateSegmented(ctx, prompt, plan, expandFit.context, budget, sent).catch((e: unknown) => {
+    ({ answer: change, unsupported: changeUnsupported } = await generateSegmented(ctx, prompt, plan, expandFit.context, budget, sent).catch((e: unknown) => {
       throw failureKind(e)
         ? new AppError(503, "model_unavailable", `${reason}, and the segmented fallback failed too (${e instanceof Error ? e.message : String(e)})`)
         : e;
-    });
+    }));
     isSegmented = true;
   }
   ctx.warnings.push(...expandFit.context.warnings, ...unknownCitations(change, sent));
-  const verified = deps.verify ? await verifyAndRepair(ctx, deps.verify, { prompt, budget, change, sent }) : { change, verification: [], repairs: 0 };
+  const verified = deps.verify
+    ? await verifyAndRepair(ctx, deps.verify, { prompt, budget, change, sent, unsupported: changeUnsupported })
+    : { change, verification: [], repairs: 0, unsupported: changeUnsupported };
   return {
     plan,
     change: verified.change,
@@ -105,5 +115,6 @@ export async function generate(
     repairs: verified.repairs,
     segmented: isSegmented,
     warnings: ctx.warnings,
+    claims: claimsCheck([...planned.unsupported, ...verified.unsupported]),
   };
 }

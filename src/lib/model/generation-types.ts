@@ -48,4 +48,5 @@ export type GenerationEvent =
   | { type: "sandbox"; attempt: number; event: RunEvent }
   | { type: "verified"; attempt: number; runId: string; status: string }
   | { type: "repair"; attempt: number; failing: string }
-  | { type: "fallback"; reason: string; segments: number };
+  | { type: "fallback"; reason: string; segments: number }
+  | { type: "sources"; pass: string; unsupported: string[] };

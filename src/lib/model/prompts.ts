@@ -6,9 +6,10 @@
 import type { CommandResult } from "../sandbox/sandbox";
 import type { Plan, ProposedChange } from "./schemas";
 
-export const PLAN_FORMAT = 'Answer with JSON only: {"summary": string, "steps": [{"description": string, "files": [path]}]}.';
-export const CHANGE_FORMAT =
-  'Answer with JSON only: {"files": [{"path", "content"}], "diff": unified diff or omitted, "sources": [{"claim", "chunkIds": [chunkId]}]}.';
+// The assert stage: every claim names where it comes from, as the ---source lines of the prompt give it.
+const CITE = 'Every step and every claim cites at least one source as "chunkId:startLine-endLine", lines within a ---source line above.';
+export const PLAN_FORMAT = `Answer with JSON only: {"summary": string, "steps": [{"description": string, "files": [path], "sources": ["chunkId:start-end"]}]}. ${CITE}`;
+export const CHANGE_FORMAT = `Answer with JSON only: {"files": [{"path", "content"}], "diff": unified diff or omitted, "sources": [{"claim", "chunkIds": ["chunkId:start-end"]}]}. ${CITE}`;
 /** What a dryRun's expand prompt shows where the plan would be. */
 export const DRY_RUN_PLAN = "(the plan from pass 1)";
 // Characters of each failing command's stdout and stderr (their tails) a repair pass is shown.
@@ -38,6 +39,10 @@ export const failingOutput = (results: CommandResult[]): string =>
 
 export const repairInstruction = (prompt: string, failing: string, change: ProposedChange): string =>
   `${prompt}\n\nThe proposed change fails its checks:\n${failing}\n\nThe change:\n${JSON.stringify(change)}\n\n${CHANGE_FORMAT}`;
+
+/** The follow-up turn after an answer whose claims lack sources (the assert stage's one repair). */
+export const sourcesRequest = (problems: { claim: string; problem: string }[]): string =>
+  `Some claims of that answer have no source that was in the prompt:\n${problems.map((p) => `- "${p.claim}": ${p.problem}`).join("\n")}\n\nReply again with the same answer as JSON only, each claim and step citing at least one chunkId:startLine-endLine from the ---source lines above; drop a claim you cannot source.`;
 
 /** The follow-up turn after an answer that did not validate. */
 export const invalidAnswerRequest = (error: string): string => `That answer is not valid: ${error}. Reply again with valid JSON only.`;

@@ -7,8 +7,11 @@
 import { z } from "zod";
 import type { AssembleResult } from "../assembly/assemble";
 import { recordContextCall } from "../audit/context-calls";
+import { budgetField } from "../contract/context";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
+import { decisionOf, MODEL_VENDOR } from "../generations/decisions";
+import { assertMayGenerate, assertModelAllowed, readPolicy, resolveBudget } from "../governance";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import type { Db } from "../storage";
@@ -16,14 +19,14 @@ import { configuredModel, ModelAdapter, modelError, type Usage } from "./anthrop
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
 import { orgConcurrency, orgGate } from "./org-gate";
 
+/** The expand pass's default budget (the spec's 500k context). */
+export const GENERATION_BUDGET = 500_000;
+
 export const GeneratePrototype = z.object({
   projectId: z.string().min(1).max(64),
   sessionId: z.string().min(1).max(64).optional(),
   prompt: z.string().trim().min(1).max(200_000),
-  runtime: z.enum(["our", "adapter"]).default("our"),
-  authType: z.enum(["email", "google"]).nullable().default(null),
-  size: z.enum(["small", "medium", "large"]).default("medium"),
-  maxContextTokens: z.number().int().min(16_000).max(1_000_000).default(500_000),
+  maxContextTokens: budgetField(16_000, GENERATION_BUDGET),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
   commands: z.array(z.string().min(1).max(4096)).min(1).max(20).optional(),
   verify: z.boolean().default(true),
@@ -57,13 +60,18 @@ export async function runGeneration(
   },
 ) {
   const model = configuredModel(env);
+  // Governance first, before any assembly or model call: every way into generation passes here.
+  const policy = await readPolicy(db, orgId, project);
+  assertMayGenerate(policy);
+  assertModelAllowed(model, policy);
+  const budget = resolveBudget(body.maxContextTokens, GENERATION_BUDGET, policy, "maxContextTokens");
   if (body.dryRun) {
-    const { plan, expand } = await passPrompts(opts.assemble, body.prompt, body.maxContextTokens, body.hotPaths);
+    const { plan, expand } = await passPrompts(opts.assemble, body.prompt, budget, body.hotPaths);
     return {
       dryRun: true as const,
       model,
       prompts: { plan: plan.contextText, expand: expand.contextText },
-      contextMeta: contextMeta(expand, body.maxContextTokens),
+      contextMeta: contextMeta(expand, budget),
     };
   }
   const adapter = new ModelAdapter({
@@ -74,6 +82,8 @@ export async function runGeneration(
   });
   const id = newId("gen");
   const calls: Extract<GenerationEvent, { type: "call" }>[] = [];
+  // Why the run sent less at once or sent again: trims, the segmented fallback, repairs (the decision log).
+  const decisions: NonNullable<ReturnType<typeof decisionOf>>[] = [];
   // Usage and cost are the sums of the calls made, each priced on its own (long-context rates are per call).
   const spent = (): Usage & { costUsd: number } => ({
     inputTokens: calls.reduce((n, c) => n + c.inputTokens, 0),
@@ -88,7 +98,14 @@ export async function runGeneration(
       orgId,
       model,
       context,
-      meta: { sessionId: opts.sessionId ?? null, usage: spent(), calls, ...meta },
+      meta: {
+        sessionId: opts.sessionId ?? null,
+        vendor: MODEL_VENDOR,
+        usage: spent(),
+        calls: calls.map((c) => ({ ...c, model, vendor: MODEL_VENDOR })),
+        decisions,
+        ...meta,
+      },
     });
   let result: Awaited<ReturnType<typeof generate>>;
   try {
@@ -98,6 +115,8 @@ export async function runGeneration(
         assemble: opts.assemble,
         emit: (e) => {
           if (e.type === "call") calls.push(e);
+          const decision = decisionOf(e);
+          if (decision) decisions.push(decision);
           opts.emit?.(e);
         },
         ...(body.verify
@@ -110,7 +129,7 @@ export async function runGeneration(
           : {}),
       },
       body.prompt,
-      body.maxContextTokens,
+      budget,
       body.hotPaths,
     );
   } catch (e) {
@@ -133,21 +152,21 @@ export async function runGeneration(
     segmented: result.segmented,
     verification,
     warnings: result.warnings,
+    claims: result.claims,
     changedPaths: result.change.files.map((f) => f.path),
   });
-  const last = result.verification.at(-1);
   return {
     id,
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
     plan: result.plan,
-    contextMeta: contextMeta(result.expandContext, body.maxContextTokens),
+    contextMeta: contextMeta(result.expandContext, budget),
     diffs: [...(result.change.diff ? [{ diff: result.change.diff }] : []), ...result.change.files.map((f) => ({ path: f.path, content: f.content }))],
     sources: result.change.sources,
-    previewUrl: last ? `/api/sandbox/runs/${last.runId}` : null,
     verification,
     repairs: result.repairs,
     segmented: result.segmented,
     usage,
     warnings: result.warnings,
+    claims: result.claims,
   };
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 export const Plan = z.object({
   summary: z.string().min(1),
   steps: z
-    .array(z.object({ description: z.string().min(1), files: z.array(z.string()).default([]) }))
+    .array(z.object({ description: z.string().min(1), files: z.array(z.string()).default([]), sources: z.array(z.string()).default([]) }))
     .min(1)
     .max(40),
 });

@@ -6,7 +6,8 @@
 
 import type { AssembleResult } from "../assembly/assemble";
 import { askPass } from "./ask-pass";
-import type { SentSources } from "./citations";
+import { askSourced, type UnsupportedClaim } from "./assert-sources";
+import { changeClaims, type SentSources } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import { budgetFor, CHANGE_MAX_TOKENS, MAX_SEGMENTS, PLAN_BUDGET, SEGMENT_TOKENS } from "./limits";
 import { crossCheckInstruction, planQuery, segmentInstruction } from "./prompts";
@@ -38,7 +39,7 @@ export async function generateSegmented(
   full: AssembleResult,
   budget: number,
   sent: SentSources,
-): Promise<ProposedChange> {
+): Promise<{ answer: ProposedChange; unsupported: UnsupportedClaim[] }> {
   const planJson = JSON.stringify(plan);
   const query = planQuery(prompt, plan);
   const groups = segmentFiles(full.contextPieces, segmentCount(full.tokenTotal));
@@ -63,5 +64,6 @@ export async function generateSegmented(
     exclusiveHotPaths: true,
   });
   sent.add(fit.context.contextPieces);
-  return askPass(ctx, "cross-check", fit, ProposedChange, CHANGE_MAX_TOKENS);
+  // The parts' claims are checked once merged: the cross-check's answer is the change.
+  return askSourced(ctx, "cross-check", fit, ProposedChange, CHANGE_MAX_TOKENS, { sent, claimsOf: changeClaims });
 }

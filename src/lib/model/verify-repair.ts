@@ -6,8 +6,8 @@
  */
 import { AppError } from "../errors";
 import { TOOLCHAIN_MISSING } from "../sandbox/runner/toolchains";
-import { askPass } from "./ask-pass";
-import { type SentSources, unknownCitations } from "./citations";
+import { askSourced, type UnsupportedClaim } from "./assert-sources";
+import { changeClaims, type SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
 import type { Verification, Verifier } from "./generation-types";
 import { budgetFor, CHANGE_MAX_TOKENS, MAX_REPAIRS, PLAN_BUDGET } from "./limits";
@@ -21,10 +21,12 @@ const REPAIR_QUERY_CHARS = 2_000;
 export async function verifyAndRepair(
   ctx: PassContext,
   verify: Verifier,
-  p: { prompt: string; budget: number; change: ProposedChange; sent: SentSources },
-): Promise<{ change: ProposedChange; verification: Verification[]; repairs: number }> {
+  p: { prompt: string; budget: number; change: ProposedChange; sent: SentSources; unsupported: UnsupportedClaim[] },
+): Promise<{ change: ProposedChange; verification: Verification[]; repairs: number; unsupported: UnsupportedClaim[] }> {
   const { prompt, budget, sent } = p;
   let change = p.change;
+  // The claims check of the change in hand: a repaired change replaces it.
+  let unsupported = p.unsupported;
   const verification: Verification[] = [];
   let repairs = 0;
   for (;;) {
@@ -62,8 +64,11 @@ export async function verifyAndRepair(
       exclusiveHotPaths: true,
     });
     sent.add(repairFit.context.contextPieces);
-    change = await askPass(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS);
+    ({ answer: change, unsupported } = await askSourced(ctx, `repair ${repairs}`, repairFit, ProposedChange, CHANGE_MAX_TOKENS, {
+      sent,
+      claimsOf: changeClaims,
+    }));
     ctx.warnings.push(...unknownCitations(change, sent));
   }
-  return { change, verification, repairs };
+  return { change, verification, repairs, unsupported };
 }

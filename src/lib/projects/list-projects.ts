@@ -52,6 +52,8 @@ type Row = {
   chunk_tokens: number;
   overlap_tokens: number;
   max_file_bytes: number;
+  max_context_tokens: number | null;
+  generation_enabled: number;
   repo_full_name: string | null;
   repo_branch: string | null;
   check_commands: string | null;
@@ -74,7 +76,7 @@ type Row = {
 // ingest_jobs (project_id, created_at) is indexed, so each correlated subquery is one short index range.
 const LIST_SQL = `
 WITH page AS (
-  SELECT project_id, org_id, name, tokenizer, chunk_tokens, overlap_tokens, max_file_bytes, repo_full_name, repo_branch, check_commands, created_at
+  SELECT project_id, org_id, name, tokenizer, chunk_tokens, overlap_tokens, max_file_bytes, max_context_tokens, generation_enabled, repo_full_name, repo_branch, check_commands, created_at
   FROM projects
   WHERE org_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND project_id < ?3))
     AND (?5 IS NULL OR project_id IN (SELECT value FROM json_each(?5)))
@@ -156,6 +158,8 @@ function toItem(r: Row): ProjectListItem {
     deletedAt: null,
     treeJobId: null,
     treeClaimedAt: null,
+    maxContextTokens: r.max_context_tokens,
+    generationEnabled: r.generation_enabled,
   };
   const lastJob =
     r.job_id && r.job_source && r.job_created_at !== null

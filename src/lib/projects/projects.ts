@@ -43,6 +43,8 @@ export function projectView(p: ProjectRow) {
         }
       : null,
     checkCommands: p.checkCommands ? (JSON.parse(p.checkCommands) as string[]) : null,
+    maxContextTokens: p.maxContextTokens,
+    generationEnabled: p.generationEnabled === 1,
     createdAt: new Date(p.createdAt).toISOString(),
   };
 }

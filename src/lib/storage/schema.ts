@@ -77,6 +77,10 @@ export const projects = sqliteTable(
     /** The upload job applying its tree now (one at a time per project; see src/lib/ingest/tree-order.ts), and since when. */
     treeJobId: text("tree_job_id"),
     treeClaimedAt: integer("tree_claimed_at"),
+    /** The largest context budget a request for this project may ask for; null: the org's limit alone. */
+    maxContextTokens: integer("max_context_tokens"),
+    /** 1: generation may run for this project; new projects take the org's `generation_default`. */
+    generationEnabled: integer("generation_enabled").notNull().default(1),
   },
   (t) => [index("projects_org").on(t.orgId, t.createdAt), index("projects_repo").on(t.repoFullName)],
 );
@@ -283,6 +287,14 @@ export const orgSettings = sqliteTable("org_settings", {
   sessionRetentionDays: integer("session_retention_days"),
   /** What ingestion does with a text file holding a detected secret: "mask" it (default) or "reject" the file. */
   secretHandling: text("secret_handling"),
+  /** The largest context budget any request of the org may ask for; null: the API's own maximum. */
+  maxContextTokens: integer("max_context_tokens"),
+  /** JSON array of the model ids requests may name; null: any model. */
+  allowedModels: text("allowed_models"),
+  /** "off": new projects start with generation disabled (opt-in); null or "on": enabled. */
+  generationDefault: text("generation_default"),
+  /** 1: no request leaves for an external model or embedding service. */
+  complianceMode: integer("compliance_mode").notNull().default(0),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 

@@ -1,7 +1,8 @@
 /** Context assembly: the best context for a prompt within a token budget, with provenance. */
 import { Hono } from "hono";
 import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
-import { Assemble, AssembleResponse } from "../../../src/lib/contract/context";
+import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
+import { assertModelAllowed, readPolicy, resolveBudget } from "../../../src/lib/governance";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
@@ -25,6 +26,9 @@ export const contextRoutes = new Hono<AppEnv>().post(
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     const project = await getProject(db, body.projectId, c.var.key);
+    const policy = await readPolicy(db, c.var.orgId, project);
+    assertModelAllowed(body.model, policy);
+    const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
     await guardQuota(c, "tokens", project.projectId);
     const { callId, ...result } = await assembleForProject(
       { db, shards: c.env.PROJECT_INDEX },
@@ -33,7 +37,7 @@ export const contextRoutes = new Hono<AppEnv>().post(
         orgId: c.var.orgId,
         model: body.model,
         prompt: body.prompt,
-        budget: body.budget,
+        budget,
         hotPaths: body.hotPaths,
         tokenizer: tokenizerFor(body.model),
         conversation: body.conversation,

@@ -23,6 +23,7 @@ import {
   UsageReport,
 } from "../../../src/lib/contract/orgs";
 import { notFound } from "../../../src/lib/errors";
+import { readGovernance, updateGovernance } from "../../../src/lib/governance";
 import { RETENTION_DEFAULTS, readRetention, updateRetention } from "../../../src/lib/retention";
 import { readSecretHandling, updateSecretHandling } from "../../../src/lib/security/secret-handling";
 import { openDb } from "../../../src/lib/storage";
@@ -40,7 +41,12 @@ function ownOrg(orgId: string, callerOrgId: string): string {
 
 async function settingsView(db: ReturnType<typeof openDb>, orgId: string) {
   const { stored, effective } = await readRetention(db, orgId);
-  return { orgId, retention: { ...effective, stored, defaults: RETENTION_DEFAULTS }, secretHandling: await readSecretHandling(db, orgId) };
+  return {
+    orgId,
+    retention: { ...effective, stored, defaults: RETENTION_DEFAULTS },
+    secretHandling: await readSecretHandling(db, orgId),
+    ...(await readGovernance(db, orgId)),
+  };
 }
 
 export const createOrgRoute = new Hono<AppEnv>().post(
@@ -147,7 +153,12 @@ export const orgRoutes = new Hono<AppEnv>()
   )
   .get(
     "/orgs/:orgId/settings",
-    describe({ summary: "The org's retention and secret handling", tags: ["orgs"], caller: "admin", responses: { 200: SettingsView } }),
+    describe({
+      summary: "The org's retention, secret handling and governance (budget limit, models, generation, compliance)",
+      tags: ["orgs"],
+      caller: "admin",
+      responses: { 200: SettingsView },
+    }),
     need("admin"),
     async (c) => {
       requireOrgWide(c.var.key, "read org settings");
@@ -157,16 +168,23 @@ export const orgRoutes = new Hono<AppEnv>()
   )
   .patch(
     "/orgs/:orgId/settings",
-    describe({ summary: "Change the org's retention or secret handling", tags: ["orgs"], caller: "admin", responses: { 200: SettingsView } }),
+    describe({
+      summary: "Change the org's retention, secret handling or governance settings",
+      tags: ["orgs"],
+      caller: "admin",
+      responses: { 200: SettingsView },
+    }),
     need("admin"),
     jsonOf(SettingsPatch),
     async (c) => {
       requireOrgWide(c.var.key, "change org settings");
       const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
-      const { secretHandling, ...retention } = c.req.valid("json");
+      const { secretHandling, maxContextTokens, allowedModels, generationDefault, complianceMode, ...retention } = c.req.valid("json");
+      const governance = { maxContextTokens, allowedModels, generationDefault, complianceMode };
       const db = openDb(c.env.DB);
       if (Object.keys(retention).length > 0) await updateRetention(db, orgId, retention);
       if (secretHandling !== undefined) await updateSecretHandling(db, orgId, secretHandling);
+      if (Object.values(governance).some((v) => v !== undefined)) await updateGovernance(db, orgId, governance);
       return c.json(await settingsView(db, orgId));
     },
   );

@@ -20,6 +20,7 @@ import {
   UpdateProject,
 } from "../../../src/lib/contract/projects";
 import { newId } from "../../../src/lib/crypto/hash";
+import { readGovernance } from "../../../src/lib/governance";
 import { startProjectDeletion } from "../../../src/lib/projects/delete-project";
 import { linkRepository } from "../../../src/lib/projects/link-repository";
 import { listFiles } from "../../../src/lib/projects/list-files";
@@ -46,6 +47,8 @@ export const projectRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const db = openDb(c.env.DB);
       const projectId = newId("prj");
+      // Orgs whose generation default is "off" make generation opt-in per project.
+      const { generationDefault } = await readGovernance(db, c.var.orgId);
       await db.insert(tables.projects).values({
         projectId,
         orgId: c.var.orgId,
@@ -55,6 +58,7 @@ export const projectRoutes = new Hono<AppEnv>()
         overlapTokens: body.overlapTokens,
         maxFileBytes: body.maxFileBytes,
         checkCommands: body.checkCommands ? JSON.stringify(body.checkCommands) : null,
+        generationEnabled: generationDefault === "off" ? 0 : 1,
       });
       return c.json({ projectId }, 201);
     },
@@ -95,7 +99,12 @@ export const projectRoutes = new Hono<AppEnv>()
   )
   .patch(
     "/projects/:projectId",
-    describe({ summary: "Rename a project or set its check commands", tags: ["projects"], caller: "admin", responses: { 200: ProjectView } }),
+    describe({
+      summary: "Rename a project, set its check commands, context budget limit or generation opt-in",
+      tags: ["projects"],
+      caller: "admin",
+      responses: { 200: ProjectView },
+    }),
     need("admin"),
     jsonOf(UpdateProject),
     async (c) => {
@@ -105,6 +114,8 @@ export const projectRoutes = new Hono<AppEnv>()
       const set: Partial<typeof tables.projects.$inferInsert> = {};
       if (body.name !== undefined) set.name = body.name;
       if (body.checkCommands !== undefined) set.checkCommands = body.checkCommands === null ? null : JSON.stringify(body.checkCommands);
+      if (body.maxContextTokens !== undefined) set.maxContextTokens = body.maxContextTokens;
+      if (body.generationEnabled !== undefined) set.generationEnabled = body.generationEnabled ? 1 : 0;
       if (Object.keys(set).length > 0) await db.update(tables.projects).set(set).where(eq(tables.projects.projectId, p.projectId));
       return c.json(projectView(await getProject(db, p.projectId, c.var.key)));
     },

@@ -5,9 +5,11 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { mayTouch } from "../../../src/lib/auth";
+import { ASSEMBLE_BUDGET } from "../../../src/lib/contract/context";
 import { CreateSession, SessionAssemble, SessionAssembleResponse, SessionInfo } from "../../../src/lib/contract/sessions";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
+import { assertModelAllowed, readPolicy, resolveBudget } from "../../../src/lib/governance";
 import { getProject } from "../../../src/lib/projects/projects";
 import { socketCallerHeaders } from "../../../src/lib/session";
 import { openDb, tables } from "../../../src/lib/storage";
@@ -71,12 +73,26 @@ export const sessionRoutes = new Hono<AppEnv>()
     jsonOf(SessionAssemble),
     async (c) => {
       const body = c.req.valid("json");
-      const stub = sessionStub(c.env, c.req.param("sessionId"));
+      const sessionId = c.req.param("sessionId");
+      const stub = sessionStub(c.env, sessionId);
+      const db = openDb(c.env.DB);
+      // The session's project sets the limit with the org's; a session with no registry row (older than the
+      // registry, or not the caller's: the object then refuses it) has the org's policy alone.
+      const row = await db
+        .select({ projectId: tables.sessions.projectId })
+        .from(tables.sessions)
+        .where(and(eq(tables.sessions.sessionId, sessionId), eq(tables.sessions.orgId, c.var.orgId)))
+        .get();
+      // Access to the session (and its project) is the object's to check; here only its limits are read.
+      const project = row ? await db.select().from(tables.projects).where(eq(tables.projects.projectId, row.projectId)).get() : undefined;
+      const policy = await readPolicy(db, c.var.orgId, project);
+      assertModelAllowed(body.model, policy);
+      const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
       const quotaWarnings = await guardQuota(c, "tokens");
       const result = unwrap(
         await stub.assemble(c.var.key, {
           prompt: body.prompt,
-          budget: body.budget,
+          budget,
           hotPaths: body.hotPaths,
           tokenizer: tokenizerFor(body.model),
           includeText: body.includeText,

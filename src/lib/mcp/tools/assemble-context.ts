@@ -6,6 +6,7 @@ import { z } from "zod";
 import { assembleForProject } from "../../assembly/assemble-for-project";
 import { SECTION } from "../../assembly/prompt";
 import { AppError } from "../../errors";
+import { readPolicy, resolveBudget } from "../../governance";
 import { DEFAULT_MODEL } from "../../model/anthropic-adapter";
 import { getProject } from "../../projects/projects";
 import { countWith, tokenizerFor } from "../../tokenizer";
@@ -17,12 +18,11 @@ const Input = z.object({
   projectId: z.string().min(1).max(64).describe("The project to assemble from (index_status lists them)."),
   prompt: z.string().trim().min(1).max(200_000).describe("The task or question; files, symbols and error messages it names weigh most."),
   budget: z
-    .number()
-    .int()
-    .min(4096)
-    .max(1_000_000)
-    .default(PAGE_TOKENS)
-    .describe(`Tokens of context to assemble (default ${PAGE_TOKENS}). Over ${PAGE_TOKENS}, the text comes in pages.`),
+    .union([z.number().int().min(4096).max(1_000_000), z.literal("max")])
+    .optional()
+    .describe(
+      `Tokens of context to assemble (default ${PAGE_TOKENS}), or "max" for the org's or project's limit; more than the limit is refused. Over ${PAGE_TOKENS}, the text comes in pages.`,
+    ),
   hotPaths: z.array(z.string().min(1).max(1024)).max(500).default([]).describe("Paths to put first (files being edited)."),
   page: z.number().int().min(1).default(1).describe("Which page of the text to return (see `nextPage`); the same call with a later page."),
 });
@@ -66,6 +66,7 @@ export const assembleContextTool: ToolDef<typeof Input, typeof Output> = {
   output: Output,
   async run(deps, args) {
     const project = await getProject(deps.db, args.projectId, deps.key);
+    const budget = resolveBudget(args.budget, PAGE_TOKENS, await readPolicy(deps.db, deps.key.orgId, project));
     const warnings = await deps.guardQuota("tokens", project.projectId);
     const model = DEFAULT_MODEL;
     const tokenizer = tokenizerFor(model);
@@ -77,7 +78,7 @@ export const assembleContextTool: ToolDef<typeof Input, typeof Output> = {
         orgId: deps.key.orgId,
         model,
         prompt: args.prompt,
-        budget: args.budget,
+        budget,
         hotPaths: args.hotPaths,
         tokenizer,
         conversation: [],

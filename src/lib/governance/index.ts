@@ -1,0 +1,13 @@
+/** Org and project governance: settings and the policy they set for each request. */
+export { assertMayGenerate, assertModelAllowed, type ContextLimit, type Policy, policyOf, type RequestedBudget, readPolicy, resolveBudget } from "./policy";
+export {
+  API_MAX_CONTEXT_TOKENS,
+  ContextLimit as ContextLimitSetting,
+  GENERATION_DEFAULTS,
+  type GenerationDefault,
+  GovernancePatch,
+  type GovernanceSettings,
+  MIN_CONTEXT_LIMIT,
+  readGovernance,
+  updateGovernance,
+} from "./settings";
