@@ -180,6 +180,8 @@ const PHASES: Record<DeletionPhase, (ctx: Ctx) => Promise<PhaseResult>> = {
       byProject("summaries"),
       byProject("context_sessions"),
       byProject("sandbox_runs"),
+      byProject("sandbox_snapshot_files"),
+      byProject("sandbox_snapshot_chunks"),
       d1
         .prepare("DELETE FROM uploads WHERE rowid IN (SELECT rowid FROM uploads WHERE project_id = ?1 AND status != 'open' LIMIT ?2)")
         .bind(projectId, ROWS_PER_STATEMENT),

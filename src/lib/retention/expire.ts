@@ -4,6 +4,7 @@
  * bounded number of rows per table among them; a page whose rows did not all fit is taken again next run.
  */
 import { eq, gt, inArray, sql } from "drizzle-orm";
+import { dropSnapshotIfUnused } from "../sandbox/snapshot";
 import { type Db, tables } from "../storage";
 import { readCursor, writeCursor } from "./cursors";
 import { DAY_MS, RETENTION_DEFAULTS } from "./policy";
@@ -108,8 +109,12 @@ async function expireAuditLog(db: Db, page: Page, now: number, limit: number): P
 
 /** Deletes expired sandbox runs: their R2 objects (input, results, artifacts) first, then the rows. */
 async function expireSandboxRuns(db: Db, bucket: R2Bucket, page: Page, now: number, limit: number): Promise<{ runs: number; objects: number }> {
-  const runs = await db.all<{ run_id: string; project_id: string }>(sql`with cut as (${cutoffs(page, now, "sandbox_run_retention_days")})
-    select r.run_id, r.project_id from cut join ${tables.projects} p on p.org_id = cut.org_id
+  const runs = await db.all<{
+    run_id: string;
+    project_id: string;
+    snapshot_id: string | null;
+  }>(sql`with cut as (${cutoffs(page, now, "sandbox_run_retention_days")})
+    select r.run_id, r.project_id, r.snapshot_id from cut join ${tables.projects} p on p.org_id = cut.org_id
     join ${tables.sandboxRuns} r on r.project_id = p.project_id and r.created_at < cut.before
     limit ${limit}`);
   let objects = 0;
@@ -132,6 +137,8 @@ async function expireSandboxRuns(db: Db, bucket: R2Bucket, page: Page, now: numb
         runs.map((r) => r.run_id),
       ),
     );
+    // A snapshot goes with the last run that reads it (a replay may still); then GC may take its chunk objects.
+    for (const id of new Set(runs.flatMap((r) => (r.snapshot_id ? [r.snapshot_id] : [])))) await dropSnapshotIfUnused(db, id);
   }
   return { runs: runs.length, objects };
 }

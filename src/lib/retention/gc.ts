@@ -1,6 +1,6 @@
 /**
- * Garbage collection of chunk text in R2. `projects/<p>/chunks/<sha>` is garbage once no chunk row and
- * no retired chunk row of project <p> names that sha. Each run lists one page of keys and keeps the list
+ * Garbage collection of chunk text in R2. `projects/<p>/chunks/<sha>` is garbage once no chunk row, no
+ * retired chunk row and no sandbox snapshot of project <p> names that sha. Each run lists one page of keys and keeps the list
  * cursor, so the whole bucket is never walked in one invocation.
  */
 import { and, eq, inArray } from "drizzle-orm";
@@ -29,8 +29,8 @@ export type GcReport = { listed: number; deleted: number; spared: number; done: 
 /** An hour: far longer than any ingestion batch takes from its R2 writes to its D1 commit (seconds). */
 export const GC_GRACE_MS = 60 * 60 * 1000;
 export const GC_KEYS_PER_RUN = 1000;
-// Shas per reference query: each is bound twice (chunks and retired_chunks) with the project id, under D1's 100 parameters.
-const SHAS_PER_QUERY = 45;
+// Shas per reference query: each is bound three times (chunks, retired_chunks, sandbox snapshots) with the project id, under D1's 100 parameters.
+const SHAS_PER_QUERY = 30;
 
 const CHUNK_KEY = /^projects\/([^/]+)\/chunks\/([0-9a-f]{64})$/;
 
@@ -90,7 +90,12 @@ async function referencedShas(db: Db, projectId: string, shas: string[]): Promis
       .selectDistinct({ sha: tables.retiredChunks.sha256 })
       .from(tables.retiredChunks)
       .where(and(eq(tables.retiredChunks.projectId, projectId), inArray(tables.retiredChunks.sha256, part)));
-    for (const r of await unionAll(live, retired).all()) out.add(r.sha);
+    // A sandbox run's snapshot keeps the text of its files, so replays see them after the project changed.
+    const snapshots = db
+      .selectDistinct({ sha: tables.sandboxSnapshotChunks.sha256 })
+      .from(tables.sandboxSnapshotChunks)
+      .where(and(eq(tables.sandboxSnapshotChunks.projectId, projectId), inArray(tables.sandboxSnapshotChunks.sha256, part)));
+    for (const r of await unionAll(live, retired, snapshots).all()) out.add(r.sha);
   }
   return out;
 }

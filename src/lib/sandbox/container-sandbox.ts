@@ -7,7 +7,7 @@ import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
-import type { CommandResult, RunEvent, Sandbox, SandboxOutcome, SandboxRun } from "./sandbox";
+import { type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
 
 const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 // Links per shell command, to keep each command line well under ARG_MAX.
@@ -22,14 +22,20 @@ export class ContainerSandbox implements Sandbox {
   async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
     const box = getSandbox(this.namespace, this.runId);
     try {
-      const dirs = [...new Set(input.files.map((f) => (f.path.includes("/") ? `/workspace/${f.path.slice(0, f.path.lastIndexOf("/"))}` : "/workspace")))];
-      await box.exec(`mkdir -p ${dirs.map(quote).join(" ")}`);
-      for (const f of input.files) await box.writeFile(`/workspace/${f.path}`, f.content);
+      // One batch at a time: the Worker never holds more of the tree than that.
+      const paths: string[] = [];
+      const recorded: { path: string; target: string }[] = [];
+      for await (const batch of workspaceOf(input)) {
+        const dirs = [...new Set(batch.files.map((f) => (f.path.includes("/") ? `/workspace/${f.path.slice(0, f.path.lastIndexOf("/"))}` : "/workspace")))];
+        if (dirs.length > 0) await box.exec(`mkdir -p ${dirs.map(quote).join(" ")}`);
+        for (const f of batch.files) {
+          await box.writeFile(`/workspace/${f.path}`, f.content);
+          paths.push(f.path);
+        }
+        recorded.push(...batch.links);
+      }
       // After the files, so no file is written through a link; planLinks keeps only links that stay inside.
-      const links = planLinks(
-        input.links ?? [],
-        input.files.map((f) => f.path),
-      ).write;
+      const links = planLinks(recorded, paths).write;
       for (let i = 0; i < links.length; i += LINKS_PER_EXEC) {
         const batch = links.slice(i, i + LINKS_PER_EXEC);
         const parents = [...new Set(batch.flatMap((l) => (l.path.includes("/") ? [l.path.slice(0, l.path.lastIndexOf("/"))] : [])))];

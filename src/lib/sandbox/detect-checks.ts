@@ -52,6 +52,25 @@ function isPythonTestFile(path: string): boolean {
   return /^test_.*\.py$/.test(name) || /_test\.py$/.test(name);
 }
 
+const CONFIG_FILES = new Set([
+  "package.json",
+  "tsconfig.json",
+  "pyproject.toml",
+  "setup.cfg",
+  "setup.py",
+  "tox.ini",
+  "Pipfile",
+  "pytest.ini",
+  ".pytest.ini",
+  "go.mod",
+  "Cargo.toml",
+]);
+
+/** Whether detection reads the file's text (any other path counts only by its name): the text a snapshot run loads for it. */
+export function isDetectionInput(path: string): boolean {
+  return CONFIG_FILES.has(path) || path === "conftest.py" || path.endsWith("/conftest.py") || REQUIREMENTS.test(path) || isPythonTestFile(path);
+}
+
 /** The checks for `tree`, in a fixed order: JavaScript, Python, Go, Rust. */
 export function detectCommands(tree: Tree): string[] {
   const out: string[] = [];

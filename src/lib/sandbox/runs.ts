@@ -1,14 +1,18 @@
 /** Sandbox runs as a service: record the input, run it, store results and artifacts, update the row. */
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { type Db, tables } from "../storage";
 import { applyChange, type Change } from "./apply-change";
-import { detectCommands } from "./detect-checks";
+import { detectCommands, isDetectionInput } from "./detect-checks";
 import { type CheckedStatus, runStatus } from "./run-status";
 import { RunLimits } from "./runner/protocol";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
-import { projectLinks, projectSnapshot } from "./snapshot";
+import { dropSnapshotIfUnused, readSnapshotFiles, snapshotPaths, takeSnapshot } from "./snapshot";
+import { type Overlay, snapshotBatches } from "./snapshot-batches";
+import { LegacyInput, StoredInput } from "./stored-input";
+import { parseUnifiedDiff } from "./unified-diff";
 
 export type RunSummary = {
   runId: string;
@@ -19,7 +23,10 @@ export type RunSummary = {
 
 export const runKey = (projectId: string, runId: string, name: string): string => `sandbox/${projectId}/${runId}/${name}`;
 
-/** Applies `change` to the project snapshot (a change that does not apply throws; nothing runs) and records the run. */
+/**
+ * Takes the project's snapshot (by reference), applies `change` to the files it touches (a change that does
+ * not apply throws; nothing runs) and records the run. A replay reuses its original's snapshot and change.
+ */
 export async function prepareRun(
   env: Env,
   db: Db,
@@ -27,40 +34,81 @@ export async function prepareRun(
   change: Change,
   commands: string[] | undefined,
   limits: Partial<RunLimits>,
-  replayOf?: { runId: string; request: string },
+  replayOf?: { runId: string; request: string; snapshotId: string | null },
 ): Promise<{ runId: string; input: SandboxRun }> {
-  let input: SandboxRun;
+  const runId = newId("run");
+  let stored: StoredInput | z.infer<typeof LegacyInput>;
   let request: string;
   if (replayOf) {
-    const stored = await env.CHUNKS.get(runKey(project.projectId, replayOf.runId, "input.json"));
-    if (!stored) throw new AppError(409, "not_replayable", "the run's recorded input is missing");
-    input = (await stored.json()) as SandboxRun;
+    const object = await env.CHUNKS.get(runKey(project.projectId, replayOf.runId, "input.json"));
+    const parsed = object ? z.union([StoredInput, LegacyInput]).safeParse(await object.json()) : null;
+    if (!parsed?.success) throw new AppError(409, "not_replayable", "the run's recorded input is missing");
+    stored = parsed.data;
     request = replayOf.request;
   } else {
-    const { tree } = applyChange(await projectSnapshot(db, env.CHUNKS, project.projectId), change);
-    // The request's commands, else the project's settings, else what the files suggest.
-    const chosen = commands ?? (project.checkCommands ? (JSON.parse(project.checkCommands) as string[]) : detectCommands(tree));
-    if (chosen.length === 0) {
-      throw new AppError(
-        400,
-        "no_commands",
-        "no checks were given, none are set on the project (PATCH checkCommands), and none could be detected from the files",
-      );
+    const snapshotId = newId("snap");
+    await takeSnapshot(db, project.projectId, snapshotId);
+    try {
+      const overlay = await overlayOf(db, env.CHUNKS, snapshotId, change);
+      // The request's commands, else the project's settings, else what the files suggest.
+      const chosen =
+        commands ??
+        (project.checkCommands ? (JSON.parse(project.checkCommands) as string[]) : detectCommands(await detectionTree(db, env.CHUNKS, snapshotId, overlay)));
+      if (chosen.length === 0) {
+        throw new AppError(
+          400,
+          "no_commands",
+          "no checks were given, none are set on the project (PATCH checkCommands), and none could be detected from the files",
+        );
+      }
+      stored = { snapshotId, overlay, commands: chosen, limits: RunLimits.parse(limits) };
+    } catch (e) {
+      await dropSnapshotIfUnused(db, snapshotId);
+      throw e;
     }
-    input = {
-      files: [...tree].map(([path, content]) => ({ path, content })),
-      links: await projectLinks(db, project.projectId),
-      commands: chosen,
-      limits: RunLimits.parse(limits),
-    };
-    request = JSON.stringify({ change, commands: chosen, limits: input.limits });
+    request = JSON.stringify({ change, commands: stored.commands, limits: stored.limits });
   }
-  const runId = newId("run");
-  await env.CHUNKS.put(runKey(project.projectId, runId, "input.json"), JSON.stringify(input));
-  await db
-    .insert(tables.sandboxRuns)
-    .values({ runId, projectId: project.projectId, orgId: project.orgId, request, status: "running", replayOf: replayOf?.runId ?? null });
-  return { runId, input };
+  await env.CHUNKS.put(runKey(project.projectId, runId, "input.json"), JSON.stringify(stored));
+  const snapshotId = "snapshotId" in stored ? stored.snapshotId : null;
+  await db.insert(tables.sandboxRuns).values({
+    runId,
+    projectId: project.projectId,
+    orgId: project.orgId,
+    request,
+    status: "running",
+    replayOf: replayOf?.runId ?? null,
+    snapshotId,
+  });
+  return { runId, input: sandboxInput(db, env.CHUNKS, stored) };
+}
+
+/** What the sandbox is given for a recorded input: the snapshot streamed in batches with the change over it. */
+function sandboxInput(db: Db, bucket: R2Bucket, stored: StoredInput | z.infer<typeof LegacyInput>): SandboxRun {
+  if (!("snapshotId" in stored)) return stored;
+  const { snapshotId, overlay, commands, limits } = stored;
+  return { workspace: () => snapshotBatches(db, bucket, snapshotId, overlay), commands, limits };
+}
+
+/** The change applied to the snapshot's files it touches (only those are read): what it writes and deletes. */
+async function overlayOf(db: Db, bucket: R2Bucket, snapshotId: string, change: Change): Promise<Overlay> {
+  const touched = new Set([...change.files.map((f) => f.path), ...change.deletions]);
+  if (change.diff) for (const p of parseUnifiedDiff(change.diff)) for (const path of [p.oldPath, p.newPath]) if (path !== null) touched.add(path);
+  const { tree, changed } = applyChange(await readSnapshotFiles(db, bucket, snapshotId, [...touched]), change);
+  const files = changed.flatMap((path) => {
+    const content = tree.get(path);
+    return content === undefined ? [] : [{ path, content }];
+  });
+  return { files, deletions: changed.filter((path) => !tree.has(path)) };
+}
+
+/** Every path of the changed tree, with the text of the files detection reads (config and test files) and "" for the rest. */
+async function detectionTree(db: Db, bucket: R2Bucket, snapshotId: string, overlay: Overlay): Promise<Map<string, string>> {
+  const deleted = new Set(overlay.deletions);
+  const paths = (await snapshotPaths(db, snapshotId)).filter((p) => !deleted.has(p));
+  const texts = await readSnapshotFiles(db, bucket, snapshotId, paths.filter(isDetectionInput));
+  const tree = new Map(paths.map((p) => [p, texts.get(p) ?? ""]));
+  for (const f of overlay.files) tree.set(f.path, f.content);
+  return tree;
 }
 
 /** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */

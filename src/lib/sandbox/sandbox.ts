@@ -4,8 +4,9 @@
  */
 import { AppError } from "../errors";
 import { ContainerSandbox } from "./container-sandbox";
-import { type CommandResult, RunEvent, type RunLimits } from "./runner/protocol";
+import { type CommandResult, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
+import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
 
 export type { CommandResult, RunEvent, RunLimits };
 
@@ -13,12 +14,56 @@ export type { CommandResult, RunEvent, RunLimits };
 const RUN_SETUP_SECONDS = 60;
 
 export type SandboxRun = {
-  files: { path: string; content: string }[];
+  /** A small workspace given whole (tests, in-memory trees); a run from a snapshot streams `workspace` instead. */
+  files?: WorkspaceFile[];
   /** Symbolic links as recorded in the catalog; each sandbox writes only those that cannot leave its workspace. */
-  links?: { path: string; target: string }[];
+  links?: WorkspaceLink[];
+  /** The workspace in bounded batches, read as the sandbox writes them (`snapshot-batches.ts`). */
+  workspace?: () => AsyncIterable<WorkspaceBatch>;
   commands: string[];
   limits: RunLimits;
 };
+
+/** The run's workspace as batches, whichever way it was given. */
+export function workspaceOf(input: SandboxRun): AsyncIterable<WorkspaceBatch> {
+  return input.workspace ? input.workspace() : inlineBatches(input.files ?? [], input.links ?? []);
+}
+
+/**
+ * The request body the local runner reads (`RunLine`s as NDJSON), pulled one batch at a time: the next batch
+ * is read from R2 only when the runner has taken the previous one.
+ */
+export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const batches = workspaceOf(input)[Symbol.asyncIterator]();
+  let sent = 0;
+  let ended = false;
+  const line = (o: RunLine): Uint8Array => encoder.encode(`${JSON.stringify(o)}\n`);
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(line({ type: "run", commands: input.commands, limits: input.limits }));
+      },
+      async pull(controller) {
+        if (ended) return;
+        const next = await batches.next();
+        if (next.done) {
+          ended = true;
+          controller.enqueue(line({ type: "end", files: sent }));
+          controller.close();
+          return;
+        }
+        if (next.value.files.length > 0) controller.enqueue(line({ type: "files", files: next.value.files }));
+        if (next.value.links.length > 0) controller.enqueue(line({ type: "links", links: next.value.links }));
+        sent += next.value.files.length;
+      },
+      async cancel() {
+        await batches.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
 export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[] };
 
 export interface Sandbox {
@@ -42,8 +87,8 @@ export class LocalRunnerSandbox implements Sandbox {
     try {
       res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
         method: "POST",
-        headers: { authorization: `Bearer ${this.secret}`, "content-type": "application/json" },
-        body: JSON.stringify(input),
+        headers: { authorization: `Bearer ${this.secret}`, "content-type": "application/x-ndjson" },
+        body: runRequestBody(input),
         signal,
       });
     } catch (e) {

@@ -270,10 +270,47 @@ export const sandboxRuns = sqliteTable(
     artifacts: text("artifacts"),
     error: text("error"),
     replayOf: text("replay_of"),
+    /** The snapshot the run's workspace is materialised from (sandbox_snapshot_files/_chunks); a replay shares its original's. */
+    snapshotId: text("snapshot_id"),
     createdAt: integer("created_at").notNull().default(now),
     finishedAt: integer("finished_at"),
   },
   (t) => [index("sandbox_runs_project").on(t.projectId, t.createdAt), index("sandbox_runs_org_status").on(t.orgId, t.status)],
+);
+
+/**
+ * A sandbox snapshot's files as of the run that took it: copies of the project's file rows (text and links),
+ * so the run and its replays see the same tree however the project changes later.
+ */
+export const sandboxSnapshotFiles = sqliteTable(
+  "sandbox_snapshot_files",
+  {
+    snapshotId: text("snapshot_id").notNull(),
+    projectId: text("project_id").notNull(),
+    path: text("path").notNull(),
+    status: text("status", { enum: FILE_STATUSES }).notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    linkTarget: text("link_target"),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.path] }), index("sandbox_snapshot_files_project").on(t.projectId)],
+);
+
+/**
+ * A sandbox snapshot's chunks (where each file's text lives in R2). Chunk objects are content-addressed;
+ * garbage collection keeps every object a row here names (src/lib/retention/gc.ts).
+ */
+export const sandboxSnapshotChunks = sqliteTable(
+  "sandbox_snapshot_chunks",
+  {
+    snapshotId: text("snapshot_id").notNull(),
+    projectId: text("project_id").notNull(),
+    path: text("path").notNull(),
+    ordinal: integer("ordinal").notNull(),
+    byteOffset: integer("byte_offset").notNull(),
+    sha256: text("sha256").notNull(),
+    r2Key: text("r2_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.snapshotId, t.path, t.ordinal] }), index("sandbox_snapshot_chunks_project_sha").on(t.projectId, t.sha256)],
 );
 
 /** Per-org settings; absent rows mean the documented defaults. */

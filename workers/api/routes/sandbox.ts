@@ -7,6 +7,7 @@ import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
 import type { RunEvent } from "../../../src/lib/sandbox/runner/protocol";
 import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
+import { dropSnapshotIfUnused } from "../../../src/lib/sandbox/snapshot";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
 import { guardQuota, meter } from "../metering";
 import { need } from "../middleware/auth";
@@ -113,6 +114,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
       if (row.status === "running") throw new AppError(409, "run_in_progress", "the run has not finished; delete it once it has");
       await deleteObjects(c.env.CHUNKS, runKey(row.projectId, row.runId, ""));
       await db.delete(tables.sandboxRuns).where(eq(tables.sandboxRuns.runId, row.runId));
+      if (row.snapshotId) await dropSnapshotIfUnused(db, row.snapshotId);
       return c.body(null, 204);
     },
   )

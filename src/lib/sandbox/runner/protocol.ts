@@ -20,17 +20,32 @@ export const RunLimits = z.object({
 });
 export type RunLimits = z.infer<typeof RunLimits>;
 
+const FileEntry = z.object({ path: z.string().min(1).max(1024), content: z.string() });
+const LinkEntry = z.object({ path: z.string().min(1).max(1024), target: z.string().min(1).max(4096) });
+const Commands = z.array(z.string().min(1).max(4096)).min(1).max(20);
+
+/** A whole run in one JSON body (small inputs); large workspaces stream as `RunLine`s instead. */
 export const RunRequest = z.object({
-  files: z.array(z.object({ path: z.string().min(1).max(1024), content: z.string() })).max(100_000),
+  files: z.array(FileEntry).max(100_000),
   /** Symbolic links to recreate after the files; the runner writes only those `planLinks` accepts. */
-  links: z
-    .array(z.object({ path: z.string().min(1).max(1024), target: z.string().min(1).max(4096) }))
-    .max(100_000)
-    .optional(),
-  commands: z.array(z.string().min(1).max(4096)).min(1).max(20),
+  links: z.array(LinkEntry).max(100_000).optional(),
+  commands: Commands,
   limits: RunLimits.default(RunLimits.parse({})),
 });
 export type RunRequest = z.infer<typeof RunRequest>;
+
+/**
+ * One line of a streamed run request (`application/x-ndjson`): the `run` header first, then the workspace in
+ * batches of files, the links after all files, and `end` with the number of files sent, so a body cut short
+ * is refused rather than run on part of the tree.
+ */
+export const RunLine = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("run"), commands: Commands, limits: RunLimits.default(RunLimits.parse({})) }),
+  z.object({ type: z.literal("files"), files: z.array(FileEntry).min(1).max(10_000) }),
+  z.object({ type: z.literal("links"), links: z.array(LinkEntry).min(1).max(100_000) }),
+  z.object({ type: z.literal("end"), files: z.number().int().min(0) }),
+]);
+export type RunLine = z.infer<typeof RunLine>;
 
 export const CommandResult = z.object({
   command: z.string(),

@@ -6,20 +6,19 @@
  * secret. Events stream back as NDJSON while the commands run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, chown, type FileHandle, lchown, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
 import { planLinks } from "./links";
-import { type CommandResult, type RunEvent, type RunLimits, RunRequest } from "./protocol";
+import type { CommandResult, RunEvent, RunLimits, RunLine } from "./protocol";
+import { RequestInvalid, requestLines } from "./request-lines";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
 
 export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
 
-// Largest request body: a project snapshot as JSON.
-const MAX_BODY = 256 * 1024 * 1024;
 // Files written by commands larger than this are not returned as artifacts.
 const MAX_ARTIFACT_BYTES = 1024 * 1024;
 // Artifacts a run returns at most, by count and in all: a run that writes thousands of files gets the first ones.
@@ -47,36 +46,33 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     const want = Buffer.from(`Bearer ${opts.secret}`);
     if (auth.length !== want.length || !timingSafeEqual(auth, want)) return refuse(res, 401, "unauthorized", "a valid runner secret is required");
     if (req.method !== "POST" || req.url !== "/runs") return refuse(res, 404, "not_found", `no route for ${req.method} ${req.url}`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY) return refuse(res, 413, "request_too_large", `run requests are limited to ${MAX_BODY} bytes`);
-      chunks.push(c as Buffer);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    } catch {
-      return refuse(res, 400, "invalid_json", "the run request is not valid JSON");
-    }
-    const parsed = RunRequest.safeParse(body);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-      return refuse(res, 400, "invalid_request", "the run request is not valid", issues);
-    }
     const uid = free.shift();
     if (uid === undefined) return refuse(res, 503, "runner_busy", "all sandbox slots are busy");
-    res.writeHead(200, { "content-type": "application/x-ndjson" });
-    const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
+    const workspace = await mkdtemp(join(opts.root, "run-"));
+    const etc = await mkdtemp(join(opts.root, "etc-"));
     try {
-      await run(parsed.data, uid, opts.root, emit);
-    } catch (e) {
-      const code = e instanceof RunRefused ? e.code : "run_failed";
-      emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
+      let written: Written;
+      try {
+        written = await writeWorkspace(requestLines(req), workspace);
+      } catch (e) {
+        if (e instanceof RequestInvalid) return refuse(res, e.status, e.code, e.message, e.issues);
+        throw e;
+      }
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
+      try {
+        await run(written, workspace, etc, uid, emit);
+      } catch (e) {
+        const code = e instanceof RunRefused ? e.code : "run_failed";
+        emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
+      } finally {
+        res.end();
+      }
     } finally {
       free.push(uid);
-      res.end();
+      // Anything the run left behind dies with its PID namespace; the workspace goes here.
+      await rm(workspace, { recursive: true, force: true });
+      await rm(etc, { recursive: true, force: true });
     }
   }
 
@@ -86,38 +82,53 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-async function run(req: RunRequest, uid: number, root: string, emit: (e: RunEvent) => void): Promise<void> {
-  const workspace = await mkdtemp(join(root, "run-"));
-  const etc = await mkdtemp(join(root, "etc-"));
-  try {
-    await writeMinimalEtc(etc, uid);
-    const original = new Map<string, string>();
-    for (const f of req.files) {
-      const path = safePath(f.path);
-      original.set(path, f.content);
-      await mkdir(dirname(join(workspace, path)), { recursive: true });
-      await writeFile(join(workspace, path), f.content);
-    }
-    // After the files, so no file is written through a link; planLinks keeps only links that stay inside.
-    for (const link of planLinks(req.links ?? [], original.keys()).write) {
-      await mkdir(dirname(join(workspace, link.path)), { recursive: true });
-      await symlink(link.target, join(workspace, link.path));
-    }
-    await chownTree(workspace, uid);
-    await requireToolchains(req.commands, workspace, etc, uid, req.limits);
-    const results: CommandResult[] = [];
-    for (const [index, command] of req.commands.entries()) {
-      emit({ type: "start", index, command });
-      const result = await runCommand(command, workspace, etc, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
-      results.push(result);
-      emit({ type: "exit", index, result });
-    }
-    emit({ type: "done", results, changedFiles: await changedFiles(workspace, original) });
-  } finally {
-    // Anything the run left behind dies with its PID namespace; the workspace goes here.
-    await rm(workspace, { recursive: true, force: true });
-    await rm(etc, { recursive: true, force: true });
+type Written = { commands: string[]; limits: RunLimits; original: Map<string, string> };
+
+/**
+ * Writes the request's files into `workspace` as their batches arrive (only one batch is held at a time),
+ * then the links that `planLinks` accepts; remembers each file's hash, to tell the run's changes apart.
+ */
+async function writeWorkspace(lines: AsyncIterable<RunLine>, workspace: string): Promise<Written> {
+  let head: { commands: string[]; limits: RunLimits } | undefined;
+  const original = new Map<string, string>();
+  const links: { path: string; target: string }[] = [];
+  for await (const line of lines) {
+    if (line.type === "run") head = { commands: line.commands, limits: line.limits };
+    else if (line.type === "files") {
+      for (const f of line.files) {
+        const path = safePath(f.path);
+        if (original.has(path)) throw new RequestInvalid(400, "invalid_request", `${path} is sent twice`);
+        original.set(path, hashOf(f.content));
+        await mkdir(dirname(join(workspace, path)), { recursive: true });
+        await writeFile(join(workspace, path), f.content);
+      }
+    } else if (line.type === "links") links.push(...line.links);
+    else if (line.files !== original.size)
+      throw new RequestInvalid(400, "invalid_request", `the request announced ${line.files} files and sent ${original.size}`);
   }
+  if (!head) throw new RequestInvalid(400, "invalid_request", "the run request has no `run` line");
+  // After the files, so no file is written through a link; planLinks keeps only links that stay inside.
+  for (const link of planLinks(links, original.keys()).write) {
+    await mkdir(dirname(join(workspace, link.path)), { recursive: true });
+    await symlink(link.target, join(workspace, link.path));
+  }
+  return { ...head, original };
+}
+
+const hashOf = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
+
+async function run(req: Written, workspace: string, etc: string, uid: number, emit: (e: RunEvent) => void): Promise<void> {
+  await writeMinimalEtc(etc, uid);
+  await chownTree(workspace, uid);
+  await requireToolchains(req.commands, workspace, etc, uid, req.limits);
+  const results: CommandResult[] = [];
+  for (const [index, command] of req.commands.entries()) {
+    emit({ type: "start", index, command });
+    const result = await runCommand(command, workspace, etc, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
+    results.push(result);
+    emit({ type: "exit", index, result });
+  }
+  emit({ type: "done", results, changedFiles: await changedFiles(workspace, req.original) });
 }
 
 /** A run the runner will not start, with the error code the caller sees. */
@@ -298,6 +309,7 @@ async function chownTree(dir: string, uid: number): Promise<void> {
   }
 }
 
+/** Files the run wrote or changed: `original` maps each file it was given to the hash of its content. */
 async function changedFiles(workspace: string, original: Map<string, string>): Promise<{ path: string; content: string }[]> {
   const out: { path: string; content: string }[] = [];
   let total = 0;
@@ -311,9 +323,8 @@ async function changedFiles(workspace: string, original: Map<string, string>): P
         const buf = await readRegularFile(p);
         if (!buf || buf.length > MAX_ARTIFACT_BYTES || buf.includes(0) || total + buf.length > MAX_ARTIFACTS_TOTAL_BYTES) continue;
         const path = relative(workspace, p).split("\\").join("/");
-        const content = buf.toString("utf8");
-        if (original.get(path) !== content) {
-          out.push({ path, content });
+        if (original.get(path) !== hashOf(buf)) {
+          out.push({ path, content: buf.toString("utf8") });
           total += buf.length;
         }
       }
