@@ -235,6 +235,11 @@ describe("GET/PATCH /api/orgs/:orgId/settings", () => {
       orgId: org.orgId,
       retention: { ...defaults, stored: { auditRetentionDays: null, sandboxRunRetentionDays: null, sessionRetentionDays: null }, defaults },
       secretHandling: "mask",
+      // Issue 17's governance settings, at their defaults (test/governance/settings.integration.test.ts).
+      maxContextTokens: null,
+      allowedModels: null,
+      generationDefault: "on",
+      complianceMode: false,
     });
 
     const set = await json<{ retention: Record<string, unknown> }>(await patch(path, { auditRetentionDays: 400, sessionRetentionDays: 3 }, org.apiKey), 200);
