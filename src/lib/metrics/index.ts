@@ -1,0 +1,7 @@
+export { AnalyticsEngineRecorder } from "./analytics-engine";
+export { AnalyticsSqlReader, METRICS_DATASET, metricsQuery } from "./analytics-sql";
+export { D1MetricsStore, forgetMetrics } from "./d1-store";
+export { incrementsOf, LATENCY_BUCKETS, latencyBucket, METRICS, type Metric, type MetricEvent } from "./events";
+export { type MetricsNumbers, type MetricsReport, metricsReport, numbersOf, percentile } from "./report";
+export { type MetricsBindings, metricsReader, metricsRecorder } from "./select";
+export { type MetricRow, type MetricsRange, type MetricsReader, type MetricsRecorder, recordQuietly } from "./store";
