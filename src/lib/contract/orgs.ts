@@ -105,3 +105,11 @@ export const SettingsView = z.object({
   }),
   secretHandling: z.enum(SECRET_HANDLING),
 });
+
+export const Whoami = z.object({
+  keyId: z.string(),
+  orgId: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  projectIds: z.array(z.string()).nullable().describe("null: every project of the org"),
+  expiresAt: IsoTime.nullable(),
+});

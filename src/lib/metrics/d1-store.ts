@@ -39,6 +39,13 @@ export class D1MetricsStore implements MetricsRecorder, MetricsReader {
   }
 }
 
+/**
+ * Days of metrics kept locally: a report spans at most 366 days (src/lib/usage/meter.ts), and a month
+ * beyond that lets a year-long report be read a while after its first day. Analytics Engine keeps its
+ * own retention (three months) in production.
+ */
+export const METRICS_RETENTION_DAYS = 400;
+
 /** Deletes up to `limit` rows of days before `beforeDay` (the scheduled maintenance calls it). */
 export async function forgetMetrics(db: Db, beforeDay: string, limit = 1000): Promise<number> {
   const result = await db.run(sql`DELETE FROM metrics_daily WHERE rowid IN (SELECT rowid FROM metrics_daily WHERE day < ${beforeDay} LIMIT ${limit})`);
