@@ -2,7 +2,8 @@
  * The production reader: the Analytics Engine SQL API. A Worker's dataset binding can only write, so
  * reading goes over HTTPS with the account id and an API token holding "Account Analytics: Read"
  * (the `CF_ACCOUNT_ID` and `CF_ANALYTICS_TOKEN` secrets; docs/deploy.md). Rows are weighted by
- * `_sample_interval`, so sums stay right when Analytics Engine samples a busy org.
+ * `_sample_interval`, so sums stay right when Analytics Engine samples a busy org. (The newer Analytics SQL
+ * binding, `[analytics]`, needs no token but Wrangler 4.145 or later; this repository pins 4.86.)
  */
 import { z } from "zod";
 import { AppError } from "../errors";
