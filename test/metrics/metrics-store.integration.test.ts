@@ -124,6 +124,9 @@ describe("the Analytics Engine SQL query", () => {
     expect(q).toContain("index1 = 'org_a'");
     expect(q).toContain("blob3 = 'prj_b'");
     expect(q).toContain("SUM(_sample_interval * double2)");
+    // UTC days, `to` included: up to the start of the next day (a month's end rolls over).
+    expect(q).toContain("timestamp >= toDateTime('2026-03-01 00:00:00') AND timestamp < toDateTime('2026-03-05 00:00:00')");
+    expect(metricsQuery({ orgId: "o", from: "2026-02-28", to: "2026-02-28" })).toContain("toDateTime('2026-03-01 00:00:00')");
     expect(() => metricsQuery({ orgId: "x' OR 1=1 --", from: "2026-03-01", to: "2026-03-04" })).toThrow(/plain identifiers/);
   });
 });

@@ -25,12 +25,13 @@ export function metricsQuery(range: MetricsRange, dataset = METRICS_DATASET): st
   if (!ids.every((v) => SAFE_ID.test(v)) || !DAY.test(range.from) || !DAY.test(range.to)) {
     throw new AppError(400, "invalid_request", "ids and days must be plain identifiers and YYYY-MM-DD");
   }
+  const end = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   return [
-    "SELECT formatDateTime(timestamp, '%Y-%m-%d') AS day, blob1 AS metric, double1 AS bucket,",
+    "SELECT formatDateTime(timestamp, '%Y-%m-%d', 'Etc/UTC') AS day, blob1 AS metric, double1 AS bucket,",
     "SUM(_sample_interval * double2) AS count, SUM(_sample_interval * double3) AS sum",
     `FROM ${dataset}`,
     `WHERE index1 = '${range.orgId}'`,
-    `AND timestamp >= toDateTime('${range.from} 00:00:00') AND timestamp < toDateTime('${range.to} 00:00:00') + INTERVAL '1' DAY`,
+    `AND timestamp >= toDateTime('${range.from} 00:00:00') AND timestamp < toDateTime('${end} 00:00:00')`,
     ...(range.projectId ? [`AND blob3 = '${range.projectId}'`] : []),
     "GROUP BY day, metric, bucket ORDER BY day, metric, bucket FORMAT JSON",
   ].join(" ");
