@@ -50,6 +50,8 @@ describe("GET /api/metrics", () => {
       200,
     );
     await json(await send(`/api/ai/generations/${gen.id}/feedback`, org.apiKey, { approved: true }), 200);
+    // Approving it again is not another approved change.
+    await json(await send(`/api/ai/generations/${gen.id}/feedback`, org.apiKey, { approved: true, note: "still fine" }), 200);
     // A request about the project answered 400 counts as a client error.
     expect((await api(`/api/metrics?projectId=${projectId}&from=yesterday`, { token: org.apiKey })).status).toBe(400);
 

@@ -20,7 +20,7 @@ import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()), feedback: z.unknown().optional() });
+const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()), feedback: z.looseObject({ approved: z.boolean() }).optional() });
 
 export const generateRoutes = new Hono<AppEnv>()
   .post(
@@ -70,8 +70,8 @@ export const generateRoutes = new Hono<AppEnv>()
         .set({ resultMeta: JSON.stringify({ ...meta.data, feedback }) })
         .where(eq(tables.contextSessions.sessionId, row.sessionId));
       await c.env.PROJECT_INDEX.getByName(row.projectId).recordFeedback(row.sessionId, meta.data.changedPaths, body.approved);
-      // Retrieval recall counts each approved generation once, on its first verdict.
-      if (body.approved && meta.data.feedback === undefined) {
+      // Retrieval recall counts a generation when it becomes approved, not again while it stays approved.
+      if (body.approved && meta.data.feedback?.approved !== true) {
         measure(c, [recallEvent({ orgId: row.orgId, projectId: row.projectId }, meta.data.changedPaths, row.chunksUsed)]);
       }
       return c.json({ id: row.sessionId, ...feedback, paths: meta.data.changedPaths });
