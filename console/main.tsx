@@ -6,6 +6,8 @@ import { href, parseRoute, type Route } from "./lib/route";
 import { AdminPage } from "./pages/admin";
 import { ChunkPage } from "./pages/chunk";
 import { Inspect } from "./pages/inspect";
+import { LimitsPage } from "./pages/limits";
+import { MetricsPage } from "./pages/metrics";
 import { ProjectPage } from "./pages/project";
 import { Projects } from "./pages/projects";
 import { SessionPage } from "./pages/session";
@@ -31,7 +33,7 @@ function App() {
     forgetKey();
     setApiKey(undefined);
   };
-  const top = route.page === "usage" ? "usage" : route.page === "admin" ? "admin" : "projects";
+  const top = route.page === "usage" || route.page === "metrics" || route.page === "admin" ? route.page : route.page === "limits" ? "admin" : "projects";
   return (
     <>
       <header class="top">
@@ -44,6 +46,9 @@ function App() {
           </a>
           <a href={href.usage()} aria-current={top === "usage" ? "page" : undefined}>
             Usage
+          </a>
+          <a href={href.metrics()} aria-current={top === "metrics" ? "page" : undefined}>
+            Metrics
           </a>
           <a href={href.admin()} aria-current={top === "admin" ? "page" : undefined}>
             Admin
@@ -73,8 +78,12 @@ function Page({ route, client }: { route: Route; client: ReturnType<typeof clien
       return <SessionPage client={client} projectId={route.projectId} />;
     case "usage":
       return <UsagePage client={client} />;
+    case "metrics":
+      return <MetricsPage client={client} />;
     case "admin":
       return <AdminPage client={client} />;
+    case "limits":
+      return <LimitsPage client={client} />;
   }
 }
 

@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Access } from "../src/lib/auth";
 import { AppError, caught, type ErrorResult } from "../src/lib/errors";
+import { measuredAssembler, metricsRecorder, recordQuietly } from "../src/lib/metrics";
 import type { GeneratePrototype, GenerationResponse } from "../src/lib/model/run-generation";
 import * as s from "../src/lib/session";
 import { openDb } from "../src/lib/storage";
@@ -30,8 +31,11 @@ export class Session extends DurableObject<Env> {
 
   private publish = (store: s.SessionStore, type: string, data: unknown): void => s.publish(store.log, this.ctx.getWebSockets(), type, data);
 
+  /** The session's window assembler; each assembly's latency and hot-window hits are recorded as metrics. */
   private assembler(meta: s.SessionMeta, store: s.SessionStore, tokenizer: Tokenizer): s.WindowAssembler {
-    return s.windowAssembler(this.env.PROJECT_INDEX.getByName(meta.projectId), store.hot, store.memory, tokenizer);
+    const assemble = s.windowAssembler(this.env.PROJECT_INDEX.getByName(meta.projectId), store.hot, store.memory, tokenizer);
+    const recorder = metricsRecorder(this.env);
+    return measuredAssembler(assemble, { orgId: meta.orgId, projectId: meta.projectId }, (events) => this.ctx.waitUntil(recordQuietly(recorder, events)));
   }
 
   async create(meta: s.SessionMeta): Promise<s.SessionInfo> {

@@ -5,9 +5,20 @@ const W = 600;
 const H = 160;
 const PAD = 24;
 
-export function BarChart({ title, points, format = compact }: { title: string; points: { label: string; value: number }[]; format?: (n: number) => string }) {
+/** `floor`: the least the y axis reaches, so a few small counts are not drawn full height (1 by default; less for fractions of a dollar). */
+export function BarChart({
+  title,
+  points,
+  format = compact,
+  floor = 1,
+}: {
+  title: string;
+  points: { label: string; value: number }[];
+  format?: (n: number) => string;
+  floor?: number;
+}) {
   if (points.length === 0) return <div class="empty">No {title.toLowerCase()} in this period.</div>;
-  const max = Math.max(...points.map((p) => p.value), 1);
+  const max = Math.max(...points.map((p) => p.value), floor);
   const step = (W - PAD * 2) / points.length;
   return (
     <figure style={{ margin: 0 }}>

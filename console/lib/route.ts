@@ -9,7 +9,9 @@ export type Route =
   | { page: "chunk"; projectId: string; chunkId: string; lines: [number, number] | undefined }
   | { page: "session"; projectId: string }
   | { page: "usage" }
-  | { page: "admin" };
+  | { page: "metrics" }
+  | { page: "admin" }
+  | { page: "limits" };
 
 const seg = (s: string | undefined): string => decodeURIComponent(s ?? "");
 
@@ -17,7 +19,8 @@ export function parseRoute(hash: string): Route {
   const [path = "", query = ""] = hash.replace(/^#/, "").split("?");
   const parts = path.split("/").filter(Boolean);
   if (parts[0] === "usage") return { page: "usage" };
-  if (parts[0] === "admin") return { page: "admin" };
+  if (parts[0] === "metrics") return { page: "metrics" };
+  if (parts[0] === "admin") return parts[1] === "limits" ? { page: "limits" } : { page: "admin" };
   if (parts[0] === "projects" && parts[1]) {
     const projectId = seg(parts[1]);
     if (parts[2] === "inspect") return { page: "inspect", projectId };
@@ -41,5 +44,7 @@ export const href = {
   chunk: (projectId: string, chunkId: string, lines?: [number, number]): string =>
     `#/projects/${enc(projectId)}/chunks/${enc(chunkId)}${lines && lines[0] > 0 ? `?lines=${lines[0]}-${lines[1]}` : ""}`,
   usage: (): string => "#/usage",
+  metrics: (): string => "#/metrics",
   admin: (): string => "#/admin",
+  limits: (): string => "#/admin/limits",
 };

@@ -1,9 +1,10 @@
-/** For admins: API keys (create with scopes and projects, list, revoke) and the audit log. */
+/** For admins: API keys (create with scopes and projects, list, revoke), a link to the limits, and the audit log. */
 import { useState } from "preact/hooks";
 import type { KeyCreateRequest, WinkyClient } from "../../src/client";
 import { ErrorBox } from "../components/error-box";
 import { useLoad } from "../components/use-load";
 import { when } from "../lib/format";
+import { href } from "../lib/route";
 
 const SCOPES = ["read", "ingest", "generate", "sandbox", "admin"] as const;
 type Scope = (typeof SCOPES)[number];
@@ -45,6 +46,9 @@ export function AdminPage({ client }: { client: WinkyClient }) {
   return (
     <main class="stack">
       <h1>Admin</h1>
+      <p>
+        <a href={href.limits()}>Quotas and rate limits</a>
+      </p>
       {error ? <ErrorBox error={error} /> : null}
       <h2>API keys</h2>
       <form class="card stack" onSubmit={create}>

@@ -131,6 +131,16 @@ export class WinkyClient {
     return this.http.json("/api/usage", { query });
   }
 
+  /** The spec's metrics per day: one project's (`projectId`), or the org's with a key not limited to projects. */
+  metrics(query: Req.MetricsQuery = {}): Promise<Res.MetricsReport> {
+    return this.http.json("/api/metrics", { query });
+  }
+
+  /** The calling key: its id, org, scopes, projects and expiry. */
+  whoami(): Promise<Res.Whoami> {
+    return this.http.json("/api/whoami");
+  }
+
   audit(query: Req.AuditQuery = {}): Promise<Res.AuditPage> {
     return this.http.json("/api/audit", { query });
   }

@@ -8,6 +8,7 @@ import type { AssembledContext, AssembleResponse, ContextPiece as ContextPieceSc
 import type { FeedbackRecorded, GenerationDryRun as GenerationDryRunSchema, Generation as GenerationSchema } from "../lib/contract/generate";
 import type { Readiness } from "../lib/contract/health";
 import type { ChunkView, JobView } from "../lib/contract/jobs";
+import type { MetricsReport as MetricsReportSchema } from "../lib/contract/metrics";
 import type {
   AuditPage as AuditPageSchema,
   KeyList as KeyListSchema,
@@ -16,6 +17,7 @@ import type {
   OrgCreated,
   SettingsView as SettingsViewSchema,
   UsageReport as UsageReportSchema,
+  Whoami as WhoamiSchema,
 } from "../lib/contract/orgs";
 import type {
   DeletionStarted,
@@ -97,6 +99,9 @@ export type OrgLimits = LimitsView["limits"];
 export type SettingsView = Out<typeof SettingsViewSchema>;
 export type UsageReport = Out<typeof UsageReportSchema>;
 export type UsageRow = UsageReport["rows"][number];
+export type Whoami = Out<typeof WhoamiSchema>;
+export type MetricsReport = Out<typeof MetricsReportSchema>;
+export type MetricsDay = MetricsReport["days"][number];
 export type AuditPage = Out<typeof AuditPageSchema>;
 export type AuditEntry = AuditPage["entries"][number];
 export type Health = Out<typeof Readiness>;

@@ -12,6 +12,9 @@ declare namespace Cloudflare {
     ANTHROPIC_API_KEY?: string;
     ANTHROPIC_BASE_URL?: string;
     MODEL?: string;
+    /** Reading metrics back from Analytics Engine in production (its SQL API): the account id and a token with "Account Analytics: Read". */
+    CF_ACCOUNT_ID?: string;
+    CF_ANALYTICS_TOKEN?: string;
     /** "on" only in the test configuration: fault injection in the ingestion path (src/lib/resilience/faults.ts). */
     WINKY_FAULTS?: string;
     /** Ranking features to switch off, comma-separated, for measuring each one (`npm run eval -- --off …`); unset when deployed. */

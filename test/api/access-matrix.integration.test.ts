@@ -62,6 +62,8 @@ const MATRIX: Record<string, Entry> = {
     otherOrg: 404,
     call: () => ({ method: "PUT", path: `/api/orgs/${TEST_ORG_ID}/limits`, body: { projects: 5000 } }),
   },
+  "GET /api/metrics": project("read", (i) => ({ method: "GET", path: `/api/metrics?projectId=${i.project}` })),
+  "GET /api/whoami": { auth: "key", call: () => ({ method: "GET", path: "/api/whoami" }) },
   "GET /api/usage": { auth: "admin", target: "org", limited: 403, otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/usage" }) },
   "GET /api/audit": { auth: "admin", target: "org", limited: 403, otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/audit" }) },
   "GET /api/keys": { auth: "admin", target: "org", limited: "allowed", otherOrg: "allowed", call: () => ({ method: "GET", path: "/api/keys" }) },

@@ -154,7 +154,7 @@ describe("the web console", () => {
       .waitFor();
   });
 
-  it("shows usage and the admin pages, and stays readable on a phone in the dark", async () => {
+  it("shows usage and the admin pages", async () => {
     await page.getByRole("link", { name: "Usage" }).click();
     await page.getByRole("heading", { name: "Usage" }).waitFor();
     await page.getByText("Spend by day").waitFor();
@@ -162,7 +162,30 @@ describe("the web console", () => {
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { name: "Audit log" }).waitFor();
     await shot(page, "admin");
+  });
 
+  it("charts the metrics the assemblies and the session recorded, and shows the org's limits to an admin", async () => {
+    await page.getByRole("link", { name: "Metrics" }).click();
+    await page.getByRole("heading", { name: "Metrics" }).waitFor();
+    // The inspector's and the session's assemblies were counted (metrics are written just after each answer).
+    const assemblies = page.getByTestId("metric-assemblies").locator("strong");
+    await expect.poll(async () => Number(await assemblies.textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.getByText("Assembly p95 by day").waitFor();
+    expect(await page.getByText(/^\d+(\.\d)? ms \/ \d+(\.\d)? ms$/).count()).toBe(1);
+    await shot(page, "metrics");
+    await page.getByRole("link", { name: "Admin" }).click();
+    await page.getByRole("link", { name: "Quotas and rate limits" }).click();
+    await page.getByRole("heading", { name: "Limits" }).waitFor();
+    const projects = page.getByLabel("Projects", { exact: true });
+    await expect.poll(async () => Number(await projects.inputValue())).toBeGreaterThan(0);
+    await projects.fill("123");
+    await page.getByRole("button", { name: "Save limits" }).click();
+    await page.getByText("Saved.").waitFor();
+    expect(await projects.inputValue()).toBe("123");
+    await shot(page, "limits");
+  });
+
+  it("stays readable on a phone in the dark", async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     // A shared link holds only ids: it opens the same page in another tab once that tab is signed in.
     await phone.goto(`${server}/#/projects/${encodeURIComponent(projectId)}`);

@@ -1,5 +1,6 @@
 /** What routes add to the caller's usage and quota checks: the key and org come from the request. */
 import type { Context } from "hono";
+import { type MetricEvent, metricsRecorder, recordQuietly } from "../../src/lib/metrics";
 import { openDb } from "../../src/lib/storage";
 import { checkQuota, type QuotaKind, recordUsage, type Use } from "../../src/lib/usage";
 import type { AppEnv } from "./types";
@@ -18,4 +19,9 @@ export async function guardQuota(c: Context<AppEnv>, kind: QuotaKind, projectId?
 export function meter(c: Context<AppEnv>, use: Omit<Use, "orgId" | "keyId">): void {
   const entry = { ...use, orgId: c.var.orgId, keyId: c.var.key.keyId };
   c.executionCtx.waitUntil(recordUsage(openDb(c.env.DB), entry).catch((e: unknown) => console.error(JSON.stringify({ usage: entry, error: String(e) }))));
+}
+
+/** Records metric events after the answer (never the request's failure: see recordQuietly). */
+export function measure(c: Context<AppEnv>, events: MetricEvent[]): void {
+  c.executionCtx.waitUntil(recordQuietly(metricsRecorder(c.env), events));
 }

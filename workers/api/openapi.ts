@@ -17,7 +17,8 @@ import { AppError } from "../../src/lib/errors";
 import type { AppEnv } from "./types";
 
 /** Who may call a route: a key with this scope, the operator's bootstrap token, a signed webhook, anyone. */
-export type Caller = Scope | "operator" | "webhook" | "public";
+/** `key`: any valid key, whatever its scopes. */
+export type Caller = Scope | "key" | "operator" | "webhook" | "public";
 
 /**
  * A response body: a JSON schema, JSON or a stream of NDJSON lines, a body of other media types (an HTML

@@ -116,3 +116,11 @@ export const SettingsView = z.object({
   generationDefault: z.enum(GENERATION_DEFAULTS).describe('"off": new projects start with generation disabled'),
   complianceMode: z.boolean().describe("no request leaves for an external model or embedding service; generation answers 403"),
 });
+
+export const Whoami = z.object({
+  keyId: z.string(),
+  orgId: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  projectIds: z.array(z.string()).nullable().describe("null: every project of the org"),
+  expiresAt: IsoTime.nullable(),
+});

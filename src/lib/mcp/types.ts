@@ -3,6 +3,7 @@ import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import type { KeyPrincipal, Scope } from "../auth";
+import type { MetricEvent } from "../metrics";
 import type { Db } from "../storage";
 import type { QuotaKind, Use } from "../usage";
 
@@ -15,6 +16,8 @@ export type McpDeps = {
   guardQuota(kind: QuotaKind, projectId: string): Promise<string[]>;
   /** Adds to the caller's usage after the answer. */
   meter(use: Omit<Use, "orgId" | "keyId">): void;
+  /** Records metric events after the answer, as the REST routes do. */
+  measure(events: MetricEvent[]): void;
 };
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;

@@ -6,6 +6,7 @@
 import type { KeyPrincipal } from "../auth";
 import { unwrap } from "../errors";
 import type { IndexShard } from "../index-store";
+import { measuredAssembler, metricsRecorder, recordQuietly } from "../metrics";
 import type { ProjectRow } from "../projects/projects";
 import type { Db } from "../storage";
 import { tokenizerFor } from "../tokenizer";
@@ -26,7 +27,7 @@ export async function generateForProject(
   const { env, db } = deps;
   const shard = deps.shards.getByName(project.projectId);
   const tokenizer = tokenizerFor(configuredModel(env));
-  const assemble: Assembler = async (query, budget, hotPaths, opts = {}) =>
+  const unmeasured: Assembler = async (query, budget, hotPaths, opts = {}) =>
     unwrap(
       await shard.assemble({
         prompt: query,
@@ -38,7 +39,15 @@ export async function generateForProject(
         ...(opts.instruction ? { instruction: opts.instruction } : {}),
       }),
     );
+  // Each pass's assembly is a metric; the writes are awaited once the run is over, however it ends.
+  const recorder = metricsRecorder(env);
+  const writes: Promise<void>[] = [];
+  const assemble = measuredAssembler(unmeasured, { orgId: key.orgId, projectId: project.projectId }, (events) => writes.push(recordQuietly(recorder, events)));
   const spend = (use: { costUsd: number; model: string }) =>
     recordUsage(db, { orgId: key.orgId, projectId: project.projectId, keyId: key.keyId, model: use.model, costUsd: use.costUsd, requests: 1 });
-  return runGeneration(env, db, project, key.orgId, body, { assemble, spend, ...(emit ? { emit } : {}) });
+  try {
+    return await runGeneration(env, db, project, key.orgId, body, { assemble, spend, ...(emit ? { emit } : {}) });
+  } finally {
+    await Promise.all(writes);
+  }
 }

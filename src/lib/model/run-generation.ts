@@ -12,6 +12,7 @@ import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { decisionOf, MODEL_VENDOR } from "../generations/decisions";
 import { assertMayGenerate, assertModelAllowed, readPolicy, resolveBudget } from "../governance";
+import { metricsRecorder, modelCallEvents, recordQuietly } from "../metrics";
 import type { ProjectRow } from "../projects/projects";
 import { executeRun, prepareRun } from "../sandbox/runs";
 import type { Db } from "../storage";
@@ -107,6 +108,8 @@ export async function runGeneration(
         ...meta,
       },
     });
+  // Each model call's tokens and cost as metrics, once the calls are made, however the run ends (never its failure).
+  const measureCalls = () => recordQuietly(metricsRecorder(env), modelCallEvents({ orgId, projectId: project.projectId }, calls));
   let result: Awaited<ReturnType<typeof generate>>;
   try {
     result = await generate(
@@ -134,6 +137,7 @@ export async function runGeneration(
     );
   } catch (e) {
     const err = modelError(e);
+    await measureCalls();
     // Calls already made were billed: a failed run is recorded with them and its error.
     if (calls.length > 0) {
       await opts.spend?.({ costUsd: spent().costUsd, model }).catch((r: unknown) => console.error(JSON.stringify({ spend: id, error: String(r) })));
@@ -144,6 +148,7 @@ export async function runGeneration(
     throw err;
   }
   const usage = spent();
+  await measureCalls();
   await opts.spend?.({ costUsd: usage.costUsd, model }).catch((r: unknown) => console.error(JSON.stringify({ spend: id, error: String(r) })));
   const verification = result.verification.map((v) => ({ runId: v.runId, status: v.status }));
   await record(result.expandContext, {

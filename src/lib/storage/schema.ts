@@ -1,6 +1,6 @@
 /** D1 catalog schema (drizzle). Every table that grows with use is keyed by project first. */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { RUN_STATUSES } from "../sandbox/run-status";
 
 const now = sql`(unixepoch('subsec') * 1000)`;
@@ -443,4 +443,24 @@ export const usageDaily = sqliteTable(
     requests: integer("requests").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.projectId, t.keyId, t.model] })],
+);
+
+/**
+ * The local metrics store (src/lib/metrics/d1-store.ts): one row per org, UTC day, project, metric and
+ * bucket, added to on every event, so it grows with days and projects, never with traffic. `bucket` is a
+ * latency bucket or a status class, 0 where the metric has none; `sum` is what the events added up to.
+ */
+export const metricsDaily = sqliteTable(
+  "metrics_daily",
+  {
+    orgId: text("org_id").notNull(),
+    /** YYYY-MM-DD (UTC). */
+    day: text("day").notNull(),
+    projectId: text("project_id").notNull().default(""),
+    metric: text("metric").notNull(),
+    bucket: integer("bucket").notNull().default(0),
+    count: integer("count").notNull().default(0),
+    sum: real("sum").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.projectId, t.metric, t.bucket] }), index("metrics_daily_day").on(t.day)],
 );

@@ -68,12 +68,17 @@ export type UsageQuery = z.infer<typeof UsageQuery>;
 // A report covers at most a year of days.
 const MAX_DAYS = 366;
 
-/** The usage report: totals by day, project, model and key (rows of the org only; 30 days by default). */
-export async function usageReport(db: Db, orgId: string, q: UsageQuery, now = Date.now()) {
+/** The days a report covers: the 30 days to today by default, never more than MAX_DAYS from `from`. */
+export function reportRange(q: { from?: string | undefined; to?: string | undefined }, now = Date.now()): { from: string; to: string } {
   const to = q.to ?? utcDay(now);
   const from = q.from ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000);
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
-  const last = span > MAX_DAYS ? utcDay(Date.parse(`${from}T00:00:00Z`) + (MAX_DAYS - 1) * 86_400_000) : to;
+  return { from, to: span > MAX_DAYS ? utcDay(Date.parse(`${from}T00:00:00Z`) + (MAX_DAYS - 1) * 86_400_000) : to };
+}
+
+/** The usage report: totals by day, project, model and key (rows of the org only; 30 days by default). */
+export async function usageReport(db: Db, orgId: string, q: UsageQuery, now = Date.now()) {
+  const { from, to: last } = reportRange(q, now);
   const u = tables.usageDaily;
   const rows = await db
     .select()

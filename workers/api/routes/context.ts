@@ -3,10 +3,11 @@ import { Hono } from "hono";
 import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
 import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
 import { assertModelAllowed, readPolicy, resolveBudget } from "../../../src/lib/governance";
+import { assemblyEvents } from "../../../src/lib/metrics";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { guardQuota, meter } from "../metering";
+import { guardQuota, measure, meter } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
@@ -45,6 +46,8 @@ export const contextRoutes = new Hono<AppEnv>().post(
       },
     );
     meter(c, { projectId: project.projectId, model: body.model, tokensAssembled: result.tokenTotal, requests: 1 });
+    // The shard timing is the wall time around the project's index, real in a deployed Worker (assemble-for-project.ts).
+    measure(c, assemblyEvents({ orgId: c.var.orgId, projectId: project.projectId }, result.timings.shard ?? 0, result));
     return c.json({ callId, model: body.model, ...result });
   },
 );

@@ -9,17 +9,18 @@ import { z } from "zod";
 import { mayTouch } from "../../../src/lib/auth";
 import { Feedback, FeedbackRecorded, GeneratePrototype, GenerationResponse } from "../../../src/lib/contract/generate";
 import { AppError, unwrap } from "../../../src/lib/errors";
+import { recallEvent } from "../../../src/lib/metrics";
 import { generateForProject } from "../../../src/lib/model/generate-for-project";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb, tables } from "../../../src/lib/storage";
-import { guardQuota } from "../metering";
+import { guardQuota, measure } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import { sessionStub } from "../session-stub";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
 
-const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()) });
+const GenerationMeta = z.looseObject({ changedPaths: z.array(z.string()), feedback: z.looseObject({ approved: z.boolean() }).optional() });
 
 export const generateRoutes = new Hono<AppEnv>()
   .post(
@@ -69,6 +70,10 @@ export const generateRoutes = new Hono<AppEnv>()
         .set({ resultMeta: JSON.stringify({ ...meta.data, feedback }) })
         .where(eq(tables.contextSessions.sessionId, row.sessionId));
       await c.env.PROJECT_INDEX.getByName(row.projectId).recordFeedback(row.sessionId, meta.data.changedPaths, body.approved);
+      // Retrieval recall counts a generation when it becomes approved, not again while it stays approved.
+      if (body.approved && meta.data.feedback?.approved !== true) {
+        measure(c, [recallEvent({ orgId: row.orgId, projectId: row.projectId }, meta.data.changedPaths, row.chunksUsed)]);
+      }
       return c.json({ id: row.sessionId, ...feedback, paths: meta.data.changedPaths });
     },
   );

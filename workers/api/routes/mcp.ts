@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createMcpServer } from "../../../src/lib/mcp";
 import { openDb } from "../../../src/lib/storage";
-import { guardQuota, meter } from "../metering";
+import { guardQuota, measure, meter } from "../metering";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 
@@ -40,6 +40,7 @@ export const mcpRoutes = new Hono<AppEnv>()
         requestId: c.var.requestId,
         guardQuota: (kind, projectId) => guardQuota(c, kind, projectId),
         meter: (use) => meter(c, use),
+        measure: (events) => measure(c, events),
       });
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       await server.connect(transport);

@@ -7,6 +7,7 @@ import { assembleForProject } from "../../assembly/assemble-for-project";
 import { SECTION } from "../../assembly/prompt";
 import { AppError } from "../../errors";
 import { readPolicy, resolveBudget } from "../../governance";
+import { assemblyEvents } from "../../metrics";
 import { DEFAULT_MODEL } from "../../model/anthropic-adapter";
 import { getProject } from "../../projects/projects";
 import { countWith, tokenizerFor } from "../../tokenizer";
@@ -87,6 +88,7 @@ export const assembleContextTool: ToolDef<typeof Input, typeof Output> = {
       },
     );
     deps.meter({ projectId: project.projectId, model, tokensAssembled: result.tokenTotal, requests: 1 });
+    deps.measure(assemblyEvents({ orgId: deps.key.orgId, projectId: project.projectId }, result.timings.shard ?? 0, result));
     // The context sections only: the system prompt, instruction and response format are for our own model, not the caller's.
     const blocks = (result.blocks ?? []).filter((b) => b.key !== undefined || CONTEXT_SECTIONS.has(b.text));
     const pages = pageBlocks(blocks, PAGE_TOKENS, (t) => countWith(tokenizer, t));
