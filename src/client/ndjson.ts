@@ -1,9 +1,10 @@
 /** Reads a newline-delimited JSON body line by line; an `error` line (the API's envelope) ends it as a WinkyApiError. */
+import { LineBuffer } from "../lib/streams/line-buffer";
 import { envelopeBody, WinkyApiError } from "./errors";
 
 export async function* readNdjson<T>(body: ReadableStream<Uint8Array>, status = 200): AsyncGenerator<T> {
   const reader = body.pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>).getReader();
-  let buffered = "";
+  const lines = new LineBuffer();
   const parse = (line: string): T => {
     const value = JSON.parse(line) as unknown;
     const error = envelopeBody(value);
@@ -13,14 +14,7 @@ export async function* readNdjson<T>(body: ReadableStream<Uint8Array>, status = 
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    buffered += value;
-    let nl = buffered.indexOf("\n");
-    while (nl >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) yield parse(line);
-      nl = buffered.indexOf("\n");
-    }
+    for (const line of lines.push(value)) yield parse(line);
   }
-  if (buffered.trim()) yield parse(buffered.trim());
+  for (const line of lines.end()) yield parse(line);
 }

@@ -3,6 +3,7 @@
  * shared secret. Production: Cloudflare Containers (`container-sandbox.ts`).
  */
 import { AppError } from "../errors";
+import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
 import { type CommandResult, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
@@ -101,7 +102,7 @@ export class LocalRunnerSandbox implements Sandbox {
       throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}`);
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
+    const lines = new LineBuffer();
     let outcome: SandboxOutcome | undefined;
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -117,18 +118,11 @@ export class LocalRunnerSandbox implements Sandbox {
         );
       }
       const { done, value } = chunk;
-      if (value) buffered += value;
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl).trim();
-        buffered = buffered.slice(nl + 1);
-        if (line) {
-          const event = parseEvent(line);
-          onEvent(event);
-          if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
-          if (event.type === "error") throw runnerError(event.error);
-        }
-        nl = buffered.indexOf("\n");
+      for (const line of value ? lines.push(value) : []) {
+        const event = parseEvent(line);
+        onEvent(event);
+        if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
+        if (event.type === "error") throw runnerError(event.error);
       }
       if (done) break;
     }

@@ -1,5 +1,6 @@
 /** A run request as a checked sequence of `RunLine`s, whether it came as one JSON body or streamed as NDJSON. */
 import type { IncomingMessage } from "node:http";
+import { LineBuffer } from "../../streams/line-buffer";
 import { inlineBatches } from "../workspace";
 import { RunLine, RunRequest } from "./protocol";
 
@@ -51,7 +52,7 @@ async function* wholeBody(req: IncomingMessage): AsyncGenerator<RunLine> {
 }
 
 async function* streamedLines(req: IncomingMessage): AsyncGenerator<RunLine> {
-  let buffered = "";
+  const lines = new LineBuffer();
   let n = 0;
   let ended = false;
   const parse = (text: string): RunLine => {
@@ -71,17 +72,10 @@ async function* streamedLines(req: IncomingMessage): AsyncGenerator<RunLine> {
   };
   req.setEncoding("utf8");
   for await (const chunk of req) {
-    buffered += chunk as string;
-    let nl = buffered.indexOf("\n");
-    while (nl >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) yield parse(line);
-      nl = buffered.indexOf("\n");
-    }
-    if (buffered.length > MAX_LINE) throw new RequestInvalid(413, "request_too_large", `a run request line is limited to ${MAX_LINE} bytes`);
+    for (const line of lines.push(chunk as string)) yield parse(line);
+    if (lines.pending > MAX_LINE) throw new RequestInvalid(413, "request_too_large", `a run request line is limited to ${MAX_LINE} bytes`);
   }
-  if (buffered.trim()) yield parse(buffered.trim());
+  for (const line of lines.end()) yield parse(line);
   if (!ended) throw new RequestInvalid(400, "invalid_request", "the run request ended before its `end` line");
 }
 
