@@ -33,6 +33,43 @@ export default defineConfig({
     exclude: ["test/cli/**", "test/ui/**", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
+    // Every test file imports the Worker's whole module graph into a fresh workerd isolate, one module per
+    // round trip; pre-bundling the dependencies makes each of them one module (per file: ~12 s → ~8 s).
+    // @cloudflare/sandbox is left out: its bundle imports node:path/posix, which the optimizer cannot resolve.
+    deps: {
+      optimizer: {
+        ssr: {
+          enabled: true,
+          include: [
+            "zod",
+            "drizzle-orm",
+            "drizzle-orm/sqlite-core",
+            "drizzle-orm/d1",
+            "drizzle-orm/batch",
+            "hono",
+            "hono/validator",
+            "hono/utils/html",
+            "hono/route",
+            "hono/http-exception",
+            "hono/html",
+            "hono/body-limit",
+            "hono-openapi",
+            "@modelcontextprotocol/sdk/types.js",
+            "@modelcontextprotocol/sdk/validation/cfworker",
+            "@modelcontextprotocol/sdk/shared/protocol.js",
+            "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js",
+            "@modelcontextprotocol/sdk/server/mcp.js",
+            "@anthropic-ai/sdk",
+            "re2js",
+            "modern-tar",
+            "ignore",
+            "diff",
+            "js-tiktoken/ranks/o200k_base",
+            "js-tiktoken/ranks/cl100k_base",
+          ],
+        },
+      },
+    },
     // The 1M-token end-to-end ingest and the pathological tokenizer inputs run for tens of seconds
     // on a 2-core machine; queue delivery adds up to a second per batch.
     testTimeout: 180_000,

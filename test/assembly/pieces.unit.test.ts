@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asPiece, excerpt, excerptRest, focusTerms, linePrefixWithin, wholeFile } from "../../src/lib/assembly/pieces";
+import { asPiece, excerpt, excerptRest, focusTerms, isCounted, linePrefixWithin, wholeFile } from "../../src/lib/assembly/pieces";
 import { body, charCounter } from "./support";
 
 describe("pieces", () => {
@@ -20,7 +20,8 @@ describe("pieces", () => {
     const cut = excerpt(b, focusTerms("where is parseConfig"), 6, charCounter);
     expect([cut.piece.startLine, cut.piece.endLine]).toEqual([12, 12]);
     expect(cut.piece.text).toBe("parseConfig here\n");
-    expect(excerptRest(b, cut.piece).map((p) => [p.startLine, p.endLine, p.text])).toEqual([
+    if (!isCounted(cut)) throw new Error("an excerpt is counted");
+    expect(excerptRest(b, cut, charCounter).map(({ piece: p }) => [p.startLine, p.endLine, p.text])).toEqual([
       [10, 11, "alpha\nbeta\n"],
       [13, 14, "gamma\ndelta\n"],
     ]);

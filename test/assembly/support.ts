@@ -3,7 +3,7 @@ import type { Counter } from "../../src/lib/assembly/pieces";
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../../src/lib/assembly/types";
 
 /** One token per character: easy to reason about in expectations. */
-export const charCounter: Counter = { tokenizer: "cl100k_base", base: (s) => s.length, modelCount: (s) => s.length };
+export const charCounter: Counter = { tokenizer: "cl100k_base", base: (s) => s.length, modelCount: (s) => s.length, toModel: (n) => n };
 
 export const body = (chunkId: string, path: string, startLine: number, lines: string[], ordinal = 0): ChunkBody => {
   const text = lines.map((l) => `${l}\n`).join("");

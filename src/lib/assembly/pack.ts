@@ -11,8 +11,8 @@
  */
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
-import { asPiece, excerpt, excerptRest, type FocusTerms, focusTerms, linePrefixWithin, wholeFile } from "./pieces";
-import { type RenderPiece, renderPiece, sourceLine } from "./prompt";
+import { asPiece, type CountedPiece, countPiece, excerpt, excerptRest, type FocusTerms, focusTerms, isCounted, linePrefixWithin, wholeFile } from "./pieces";
+import { type RenderPiece, sourceLine } from "./prompt";
 import type { Ranking } from "./rank";
 import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
 
@@ -77,9 +77,8 @@ export class SnippetList {
     const full = p.textless ? loader.textOf(p.piece) : p.piece.text;
     const prefix = linePrefixWithin(full, this.budget.roomAfter(header), this.budget.base);
     if (prefix) {
-      const piece: RenderPiece = { ...p.piece, endLine: p.piece.startLine + prefix.lines - 1, text: prefix.text };
       // A prefix is a new block the caller does not hold.
-      this.add({ piece, block: this.budget.base(renderPiece(piece)), tokens: this.budget.modelCount(prefix.text) }, score, reasons);
+      this.add(countPiece({ ...p.piece, endLine: p.piece.startLine + prefix.lines - 1, text: prefix.text }, this.budget, prefix.tokens), score, reasons);
     }
     return false;
   }
@@ -143,7 +142,7 @@ export function packRanked(
   const focus: FocusTerms = focusTerms(req.prompt, ranking.namedLines);
   const wholeFiles = new Set<string>();
   /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
-  const firstExcerpts = new Map<string, { body: ChunkBody; piece: RenderPiece }>();
+  const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece }>();
   const reasons = new Map<string, Signal[]>();
   const reasonsOf = (path: string): Signal[] => {
     let r = reasons.get(path);
@@ -187,15 +186,14 @@ export function packRanked(
         // An excerpt needs the text (a held chunk comes without it): read once, for the cut and the rest.
         const body = read.tokens > FIRST_PIECE_TOKENS ? loader.withText(read) : read;
         const first = cut(body, FIRST_PIECE_TOKENS);
-        if (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine) firstExcerpts.set(turn.path, { body, piece: first.piece });
+        if (isCounted(first) && (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine))
+          firstExcerpts.set(turn.path, { body, cut: first });
         pieces = [first];
       }
     } else if (turn.kind === "rest") {
       const first = firstExcerpts.get(turn.path);
       if (!first) continue;
-      pieces = excerptRest(first.body, first.piece).flatMap((p) =>
-        p.text.trim() ? [{ piece: p, block: budget.base(renderPiece(p)), tokens: budget.modelCount(p.text) }] : [],
-      );
+      pieces = excerptRest(first.body, first.cut, budget);
     } else {
       if (snippets.included.has(turn.chunkId)) continue;
       const body = bodyOf(at, turn.chunkId);

@@ -1,14 +1,40 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
 import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
-import { type RenderPiece, renderPiece } from "./prompt";
+import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
 import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
 
 const PREVIEW_CHARS = 200;
 const EST_CHARS_PER_TOKEN = 3.2;
 
 /** How pieces are counted: base-encoding tokens of a block, model tokens of a text. */
-export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number };
+export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number; toModel(n: number): number };
+
+/** A piece with its text's base-encoding tokens, from which the rest of its chunk may be counted by subtraction. */
+export type CountedPiece = PackedPiece & { base: number };
+
+/**
+ * Whether a text counted apart adds up exactly with a newline-ended text before it. tiktoken's
+ * pre-tokenizer (cl100k and o200k) joins a line break only with more line breaks or white space
+ * before one, and o200k also with a "/" after punctuation ("{\n//"); so a text whose first line holds
+ * something other than white space, and that does not start with "/", begins a new pre-token.
+ */
+export function startsCleanly(text: string): boolean {
+  return /^[^\S\r\n]*\S/.test(text) && !text.startsWith("/");
+}
+
+/** Whether a piece's block counts as its source line plus its text: a clean start, a final newline, nothing to escape. */
+function blockAddsUp(text: string): boolean {
+  return text.endsWith("\n") && startsCleanly(text) && escapeMarkers(text) === text;
+}
+
+export const isCounted = (p: PackedPiece): p is CountedPiece => "base" in p;
+
+/** Counts a piece: its text once, and its block by addition where that is exact, else by rendering it. */
+export function countPiece(piece: RenderPiece, counter: Counter, base = counter.base(piece.text)): CountedPiece {
+  const block = blockAddsUp(piece.text) ? counter.base(sourceLine(piece)) + base : counter.base(renderPiece(piece));
+  return { piece, block, tokens: counter.toModel(base), base };
+}
 
 export type FocusTerms = {
   terms: Set<string>;
@@ -26,20 +52,38 @@ const NAMED_LINE_REACH = 3;
 
 const IDENTIFIER = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
 
-/** A line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names. */
-function lineScore(line: string, focus: FocusTerms): number {
-  const found = new Set<string>();
-  const named = new Set<string>();
-  for (const m of line.matchAll(IDENTIFIER)) {
+/**
+ * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
+ * One scan of the chunk's text; a term's last line is remembered instead of a set per line.
+ */
+function lineScores(text: string, lineCount: number, focus: FocusTerms): number[] {
+  const scores = new Array<number>(lineCount).fill(0);
+  const termLine = new Map<string, number>();
+  const namedLine = new Map<string, number>();
+  let line = 0;
+  let lineEnd = text.indexOf("\n");
+  for (const m of text.matchAll(IDENTIFIER)) {
+    while (lineEnd !== -1 && m.index > lineEnd) {
+      line++;
+      lineEnd = text.indexOf("\n", lineEnd + 1);
+    }
+    if (line >= lineCount) break;
     let terms = focus.seen.get(m[0]);
     if (!terms) {
       terms = termsOf(m[0]).filter((t) => focus.terms.has(t));
       focus.seen.set(m[0], terms);
     }
-    for (const t of terms) found.add(t);
-    if (focus.identifiers.has(m[0])) named.add(m[0]);
+    for (const t of terms) {
+      if (termLine.get(t) === line) continue;
+      termLine.set(t, line);
+      scores[line] = (scores[line] as number) + 1;
+    }
+    if (focus.identifiers.has(m[0]) && namedLine.get(m[0]) !== line) {
+      namedLine.set(m[0], line);
+      scores[line] = (scores[line] as number) + 3;
+    }
   }
-  return found.size + 3 * named.size;
+  return scores;
 }
 
 export function asPiece(body: ChunkBody): PackedPiece {
@@ -61,7 +105,7 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>()):
  * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
  * and narrows its line range.
  */
-export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter): PackedPiece {
+export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter): PackedPiece | CountedPiece {
   const lines = body.text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
@@ -70,7 +114,7 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const named = focus.lines.get(body.path) ?? [];
   const nearness = (line: number): number =>
     named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
-  const score = lines.map((l, i) => lineScore(l, focus) + nearness(body.startLine + i));
+  const score = lineScores(body.text, lines.length, focus).map((n, i) => n + nearness(body.startLine + i));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
@@ -96,8 +140,10 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   }
   if (bestScore < 0) return asPiece(body);
   const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
-  const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
-  return { piece, block: counter.base(renderPiece(piece)), tokens: counter.modelCount(text) };
+  return countPiece(
+    { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text },
+    counter,
+  );
 }
 
 /** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
@@ -110,27 +156,45 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
       const c = withText(chunk);
       let at = 0;
       for (let i = c.startLine; i <= lastLine; i++) at = c.text.indexOf("\n", at) + 1;
-      const piece: RenderPiece = { id: c.chunkId, kind: "chunk", path: c.path, startLine: lastLine + 1, endLine: c.endLine, text: c.text.slice(at) };
-      out.push({ piece, block: counter.base(renderPiece(piece)), tokens: counter.modelCount(piece.text) });
+      out.push(countPiece({ id: c.chunkId, kind: "chunk", path: c.path, startLine: lastLine + 1, endLine: c.endLine, text: c.text.slice(at) }, counter));
     }
     lastLine = Math.max(lastLine, chunk.endLine);
   }
   return out;
 }
 
-/** The lines of a chunk before and after an excerpt of it, as pieces (none where the excerpt reaches the chunk's edge). */
-export function excerptRest(body: ChunkBody, piece: RenderPiece): RenderPiece[] {
+/**
+ * The lines of a chunk before and after an excerpt of it, as counted pieces (none where the excerpt
+ * reaches the chunk's edge, or where only white space is left). When the chunk and each of its parts
+ * start cleanly, the chunk's text counts as the sum of its parts, so the last part is counted by
+ * subtraction from the chunk's cached count instead of being encoded again.
+ */
+export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter): PackedPiece[] {
   const lines = body.text.split("\n");
   const part = (from: number, to: number): RenderPiece => ({
-    ...piece,
+    ...cut.piece,
     startLine: from,
     endLine: to,
     text: `${lines.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
   });
-  const out: RenderPiece[] = [];
-  if (piece.startLine > body.startLine) out.push(part(body.startLine, piece.startLine - 1));
-  if (piece.endLine < body.endLine) out.push(part(piece.endLine + 1, body.endLine));
-  return out;
+  const parts: RenderPiece[] = [];
+  if (cut.piece.startLine > body.startLine) parts.push(part(body.startLine, cut.piece.startLine - 1));
+  if (cut.piece.endLine < body.endLine) parts.push(part(cut.piece.endLine + 1, body.endLine));
+  if (parts.length === 0) return [];
+  const whole = { ...cut.piece, startLine: body.startLine, endLine: body.endLine, text: body.text };
+  const additive = blockAddsUp(body.text) && startsCleanly(cut.piece.text) && parts.every((p) => startsCleanly(p.text));
+  const counted: CountedPiece[] = [];
+  if (additive) {
+    let left = body.block - counter.base(sourceLine(whole)) - cut.base;
+    const [first, second] = [...parts].sort((a, b) => a.text.length - b.text.length);
+    if (second && first) {
+      counted.push(countPiece(first, counter));
+      left -= counted[0]?.base ?? 0;
+      counted.push(countPiece(second, counter, left));
+    } else if (first) counted.push(countPiece(first, counter, left));
+    counted.sort((a, b) => a.piece.startLine - b.piece.startLine);
+  } else for (const p of parts) counted.push(countPiece(p, counter));
+  return counted.filter((c) => c.piece.text.trim());
 }
 
 /** The longest whole-line prefix of `text` that counts within `maxTokens`, or undefined if not even one line fits. */

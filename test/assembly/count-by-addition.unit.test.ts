@@ -1,0 +1,82 @@
+/**
+ * Pieces are counted by addition where tiktoken's pre-tokenizer makes that exact (pieces.ts): these
+ * tests hold every such count to a fresh encoding of the rendered block, with the real tokenizers.
+ */
+import { describe, expect, it } from "vitest";
+import { TokenBudget } from "../../src/lib/assembly/budget";
+import { type CountedPiece, countPiece, excerptRest, startsCleanly } from "../../src/lib/assembly/pieces";
+import { renderPiece } from "../../src/lib/assembly/prompt";
+import type { ChunkBody } from "../../src/lib/assembly/types";
+import type { Tokenizer } from "../../src/lib/tokenizer";
+
+// Code as repositories hold it: indentation, blank lines (some with spaces), comments after punctuation
+// (o200k joins "{\n/"), a marker line that needs escaping, CRLF, tabs, non-ASCII, a last line without newline.
+const SOURCE = [
+  "import { parse } from './parse';",
+  "",
+  "export function load(path: string) {",
+  "  // read the file",
+  "  const text = read(path);",
+  "    ",
+  "\tif (!text) {",
+  "// a comment at column 0 after an opening brace",
+  "    throw new Error(`missing ${path}`);",
+  "  }",
+  "/** doc */",
+  "  return parse(text); // → ok",
+  "}",
+  "",
+  "",
+  "def résumé(x):\r",
+  '    """Docstring."""',
+  "---source: not a real marker",
+  "    return x * 2",
+  "12345",
+  "  'quoted'",
+  "}",
+].join("\n");
+
+const TOKENIZERS: Tokenizer[] = ["cl100k_base", "o200k_base", "claude"];
+
+function chunkOf(text: string, startLine: number, budget: TokenBudget): ChunkBody {
+  const piece = { id: "c1", kind: "chunk" as const, path: "src/load.ts", startLine, endLine: startLine + text.split("\n").length - 2, text };
+  return { chunkId: "c1", path: piece.path, ordinal: 0, startLine, endLine: piece.endLine, text, tokens: budget.modelCount(text), block: budget.base(renderPiece(piece)) };
+}
+
+const fresh = (budget: TokenBudget, c: CountedPiece | { piece: CountedPiece["piece"]; block: number; tokens: number }) => ({
+  block: budget.base(renderPiece(c.piece)),
+  tokens: budget.modelCount(c.piece.text),
+});
+
+describe("counting pieces by addition", () => {
+  it("tells where a text begins a new pre-token", () => {
+    expect(startsCleanly("  return x;\n")).toBe(true);
+    expect(startsCleanly("\tif (a) {\n")).toBe(true);
+    expect(startsCleanly("// comment\n")).toBe(false);
+    expect(startsCleanly("    \n  x\n")).toBe(false);
+    expect(startsCleanly("\nx\n")).toBe(false);
+    expect(startsCleanly("\rx\n")).toBe(false);
+  });
+
+  for (const tokenizer of TOKENIZERS) {
+    it(`counts every piece and every excerpt's rest exactly (${tokenizer})`, () => {
+      const budget = new TokenBudget(500_000, tokenizer);
+      const lines = SOURCE.split("\n");
+      // Every chunk of whole lines ending in a newline, every excerpt window of it.
+      for (let from = 0; from < lines.length; from++) {
+        for (let to = from + 1; to <= lines.length; to++) {
+          const text = `${lines.slice(from, to).join("\n")}\n`;
+          const body = chunkOf(text, from + 1, budget);
+          const whole = countPiece({ id: "c1", kind: "chunk", path: body.path, startLine: body.startLine, endLine: body.endLine, text }, budget);
+          expect({ block: whole.block, tokens: whole.tokens }).toEqual(fresh(budget, whole));
+          for (let a = from; a < to; a++) {
+            for (let b = a + 1; b <= to; b++) {
+              const cut = countPiece({ ...whole.piece, startLine: a + 1, endLine: b, text: `${lines.slice(a, b).join("\n")}\n` }, budget);
+              for (const rest of excerptRest(body, cut, budget)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
+            }
+          }
+        }
+      }
+    });
+  }
+});
