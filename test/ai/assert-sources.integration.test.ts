@@ -77,9 +77,7 @@ describe("the assert stage against the Messages API", () => {
       ],
     });
     // Exactly one follow-up per pass, carrying the instruction and the claim it is about.
-    const followUps = (await requests()).filter(
-      (r) => r.path === "/v1/messages" && r.body.messages.length === 3 && JSON.stringify(r.body).includes(marker),
-    );
+    const followUps = (await requests()).filter((r) => r.path === "/v1/messages" && r.body.messages.length === 3 && JSON.stringify(r.body).includes(marker));
     expect(followUps).toHaveLength(2);
     for (const [r, what] of [
       [followUps[0], step],
