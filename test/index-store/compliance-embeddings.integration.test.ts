@@ -9,7 +9,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type ProjectIndex, shardEmbeddings } from "../../durable-objects/project-index";
 import type { IndexedFile } from "../../src/lib/index-store";
-import { api, createProject, json, newOrg } from "../support/api";
+import { api, createProject, json, newOrg, waitForJob } from "../support/api";
+import { tarGz } from "../support/archives";
 import { localAi, localVectorize } from "../support/fake-retrieval";
 
 type Org = { orgId: string; apiKey: string };
@@ -77,6 +78,47 @@ type Probe = {
   runAlarms: () => Promise<void>;
 };
 
+/**
+ * The project's shard with the stand-ins bound, then an archive ingested through the API (queue, consumer,
+ * shard) and a context assembled through the API: the calls Workers AI received on the way.
+ */
+async function ingestAndAssembleThroughTheApi(org: Org): Promise<{ calls: string[][]; sqliteVectors: number }> {
+  const projectId = await createProject(org.apiKey);
+  const { ai, calls } = localAi();
+  const vectorize = localVectorize();
+  const shard = env.PROJECT_INDEX.getByName(projectId);
+  await runInDurableObject(shard, async (instance: ProjectIndex, state) => {
+    (instance as unknown as { embeddings: unknown }).embeddings = shardEmbeddings(state.storage.sql, { DB: env.DB, AI: ai, VECTORS: vectorize });
+  });
+  const tree = FILES.map((f) => ({ path: f.path, content: f.chunks[0]?.text ?? "" }));
+  const { jobId } = await json<{ jobId: string }>(
+    await api(`/api/projects/${projectId}/ingest`, {
+      method: "POST",
+      token: org.apiKey,
+      body: await tarGz(tree),
+      headers: { "content-type": "application/gzip" },
+    }),
+    202,
+  );
+  expect((await waitForJob(jobId, org.apiKey)).status).toBe("done");
+  const assembled = await json<{ contextPieces: unknown[] }>(
+    await api("/api/context/assemble", {
+      method: "POST",
+      token: org.apiKey,
+      body: JSON.stringify({ projectId, prompt: QUERY, budget: 8000 }),
+      headers: { "content-type": "application/json" },
+    }),
+    200,
+  );
+  expect(assembled.contextPieces.length).toBeGreaterThan(0);
+  const sqliteVectors = await runInDurableObject(shard, async (_i: ProjectIndex, state) =>
+    state.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'vectors'").toArray().length === 0
+      ? 0
+      : state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM vectors").one().n,
+  );
+  return { calls, sqliteVectors };
+}
+
 const ingest = (shard: ProjectIndex, projectId: string) => shard.indexFiles({ projectId, projectName: "p", files: FILES, removed: [], changedAt: 1 });
 
 describe("embeddings under compliance mode", () => {
@@ -106,6 +148,19 @@ describe("embeddings under compliance mode", () => {
       expect(await probe.inVectorize()).toBe(FILES.length);
       expect(probe.inSqlite()).toBe(0);
     });
+  });
+
+  it("through the API (upload, queue, shard; then assembly), a compliance-mode org's project reaches no Workers AI; another org's does", async () => {
+    const compliant = await newOrg("embed-e2e-compliance");
+    await setCompliance(compliant, true);
+    const inCompliance = await ingestAndAssembleThroughTheApi(compliant);
+    expect(inCompliance.calls).toEqual([]);
+    expect(inCompliance.sqliteVectors).toBeGreaterThan(0);
+    // The contrast shows the stand-in was the one the queue consumer's and the assembly's calls reached.
+    const external = await ingestAndAssembleThroughTheApi(await newOrg("embed-e2e-external"));
+    expect(external.calls.flat()).toContain(QUERY);
+    expect(external.calls.flat().some((t) => t.startsWith("src/config.ts\n"))).toBe(true);
+    expect(external.sqliteVectors).toBe(0);
   });
 
   it("switching an existing project re-embeds its vectors with the new embedder, emptying the old index, both ways", async () => {
