@@ -314,6 +314,22 @@ describe("the web console", () => {
     await phone.getByTestId("calls").waitFor();
     expect(await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth")).toBeLessThanOrEqual(0);
     await shot(phone, "generation-phone-dark");
+    // Every other page fits the phone's width too (wide tables scroll inside their own box).
+    const p = encodeURIComponent(projectId);
+    // Each page with something that shows its data has arrived.
+    for (const [hash, loaded] of [
+      ["#/", "ui-sample"],
+      [`#/projects/${p}/inspect`, "Assemble"],
+      [`#/projects/${p}/session`, "Ask for a change"],
+      ["#/usage", "Spend by day"],
+      ["#/metrics", "Assembly p95 by day"],
+      ["#/admin", "Audit log"],
+      ["#/admin/limits", "Save limits"],
+    ] as const) {
+      await phone.goto(`${server}/${hash}`);
+      await phone.getByText(loaded).first().waitFor();
+      expect(await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth"), `${hash} is wider than the phone`).toBeLessThanOrEqual(0);
+    }
     await phone.close();
   });
 });
