@@ -299,6 +299,45 @@ describe("the web console", () => {
     await shot(page, "limits");
   });
 
+  it("reaches every control of every page with the keyboard alone", async () => {
+    const p = encodeURIComponent(projectId);
+    const generation = await page.evaluate<string>(
+      `fetch("/api/generations?projectId=${p}", { headers: { authorization: "Bearer " + sessionStorage.getItem("winky.apiKey") } }).then((r) => r.json()).then((b) => b.generations[0].id)`,
+    );
+    for (const [hash, loaded] of [
+      ["#/", "ui-sample"],
+      [`#/projects/${p}`, "src/greeting.ts"],
+      [`#/projects/${p}/inspect`, "Assemble"],
+      [`#/projects/${p}/session`, "Ask for a change"],
+      [`#/projects/${p}/generations`, "supported"],
+      [`#/projects/${p}/generations/${generation}`, "Model calls"],
+      ["#/usage", "Spend by day"],
+      ["#/metrics", "Assembly p95 by day"],
+      ["#/admin", "Audit log"],
+      ["#/admin/limits", "Save limits"],
+    ] as const) {
+      await page.goto(`${server}/${hash}`);
+      await page.getByText(loaded).first().waitFor();
+      // Number every visible, enabled control; then Tab through the page and note which ones took the focus.
+      const controls = await page.evaluate<number>(`(() => {
+        const all = [...document.querySelectorAll("a[href], button, input, select, textarea, summary")]
+          // What a closed <details> holds is reached by opening it (its summary is a control).
+          .filter((e) => !e.disabled && e.type !== "hidden" && e.getClientRects().length > 0 && !e.closest("details:not([open]) > :not(summary)"));
+        all.forEach((e, i) => e.setAttribute("data-kb", String(i)));
+        window.__kb = new Set();
+        document.addEventListener("focusin", (ev) => { const i = ev.target.getAttribute && ev.target.getAttribute("data-kb"); if (i !== null) window.__kb.add(i); });
+        document.activeElement && document.activeElement.blur();
+        return all.length;
+      })()`);
+      for (let i = 0; i < controls + 15; i++) await page.keyboard.press("Tab");
+      const missed = await page.evaluate<string[]>(
+        `[...document.querySelectorAll("[data-kb]")].filter((e) => !window.__kb.has(e.getAttribute("data-kb"))).map((e) => e.outerHTML.slice(0, 80))`,
+      );
+      expect(missed, `${hash}: controls the keyboard never reached`).toEqual([]);
+      expect(controls).toBeGreaterThan(0);
+    }
+  });
+
   it("stays readable on a phone in the dark", async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     // A shared link holds only ids: it opens the same page in another tab once that tab is signed in.
