@@ -8,7 +8,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { type ProjectIndex, shardEmbeddings } from "../../durable-objects/project-index";
-import type { IndexedFile } from "../../src/lib/index-store";
+import type { IndexedFile, ShardEmbeddings } from "../../src/lib/index-store";
 import { api, createProject, json, newOrg, waitForJob } from "../support/api";
 import { tarGz } from "../support/archives";
 import { localAi, localVectorize } from "../support/fake-retrieval";
@@ -189,6 +189,26 @@ describe("embeddings under compliance mode", () => {
       expect(probe.aiTexts().filter((t) => FILES.some((f) => t.startsWith(`${f.path}\n`)))).toHaveLength(2 * FILES.length);
       expect(await probe.inVectorize()).toBe(FILES.length);
       expect(probe.inSqlite()).toBe(0);
+    });
+  });
+
+  it("a switch back before the re-embedding ended empties what it had written and re-embeds all with the first embedder", async () => {
+    const org = await newOrg("embed-flip");
+    const projectId = await createProject(org.apiKey);
+    await withShard(projectId, async (shard, probe) => {
+      const embeddings = (shard as unknown as { embeddings: ShardEmbeddings }).embeddings;
+      await ingest(shard, projectId);
+      await probe.runAlarms();
+      await setCompliance(org, true);
+      await embeddings.resolve();
+      // One chunk of three moved to the embedded embedder when the org switches back.
+      expect(await embeddings.reembedBatch(1)).toEqual({ done: false, reembedded: 1 });
+      expect([probe.inSqlite(), await probe.inVectorize()]).toEqual([1, FILES.length - 1]);
+      await setCompliance(org, false);
+      expect((await embeddings.resolve()).reembedding).toBe(true);
+      while (!(await embeddings.reembedBatch(1)).done);
+      expect([probe.inSqlite(), await probe.inVectorize()]).toEqual([0, FILES.length]);
+      expect((await embeddings.resolve()).reembedding).toBe(false);
     });
   });
 });

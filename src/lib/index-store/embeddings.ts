@@ -123,7 +123,14 @@ export class ShardEmbeddings {
     await vectors.remove(ids);
     // The same text the write path embeds (write-path.ts): the path, then the chunk.
     const embedded = await embedder.embed(rows.map((r) => `${r.path}\n${r.text}`));
-    await vectors.upsert(rows.map((r, i) => ({ id: r.chunk_id, path: r.path, vector: embedded[i] as Float32Array })));
+    // A batch written while this one was being embedded may have dropped some of these chunks.
+    const still = new Set(
+      this.sql
+        .exec<{ chunk_id: string }>("SELECT chunk_id FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))", JSON.stringify(ids))
+        .toArray()
+        .map((r) => r.chunk_id),
+    );
+    await vectors.upsert(rows.flatMap((r, i) => (still.has(r.chunk_id) ? [{ id: r.chunk_id, path: r.path, vector: embedded[i] as Float32Array }] : [])));
     const last = rows.at(-1);
     if (rows.length < limit || !last) {
       deleteMeta(this.sql, REEMBED_AFTER_KEY, REEMBED_FROM_KEY);
