@@ -1,7 +1,8 @@
 /**
  * A session: ask for a change and watch it run live over the session's WebSocket (plan, passes with their
- * tokens, streamed text, sandbox output, verification), then approve or reject the result. The client's
- * session socket reconnects with `?after=` after a drop, so no event is lost.
+ * tokens, streamed text, sandbox output, verification), then approve or reject the result: its diff
+ * (unified or side by side), claims check, citations linked to their lines and a link to its decision log.
+ * The client's session socket reconnects with `?after=` after a drop, so no event is lost or repeated.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { describeEvent, type Generation, isRunEnd, type SessionEvent, type SessionSocket, type WinkyClient } from "../../src/client";
