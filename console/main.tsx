@@ -5,6 +5,8 @@ import { clientFor, forgetKey, storedKey } from "./lib/auth";
 import { href, parseRoute, type Route } from "./lib/route";
 import { AdminPage } from "./pages/admin";
 import { ChunkPage } from "./pages/chunk";
+import { GenerationPage } from "./pages/generation";
+import { GenerationsPage } from "./pages/generations";
 import { Inspect } from "./pages/inspect";
 import { LimitsPage } from "./pages/limits";
 import { MetricsPage } from "./pages/metrics";
@@ -76,6 +78,10 @@ function Page({ route, client }: { route: Route; client: ReturnType<typeof clien
       return <ChunkPage client={client} projectId={route.projectId} chunkId={route.chunkId} lines={route.lines} />;
     case "session":
       return <SessionPage client={client} projectId={route.projectId} />;
+    case "generations":
+      return <GenerationsPage client={client} projectId={route.projectId} />;
+    case "generation":
+      return <GenerationPage client={client} projectId={route.projectId} generationId={route.generationId} />;
     case "usage":
       return <UsagePage client={client} />;
     case "metrics":

@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type AssembleRequest, type AssembleResult, assembleContext, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
+import { isProjectInComplianceMode } from "../src/lib/governance";
 import {
   createRetrievalStore,
   type FileLines,
@@ -24,22 +25,31 @@ import {
   rebuildDerived,
   recordFeedback,
   type SearchHit,
+  ShardEmbeddings,
   type ShardStats,
   type SymbolMatches,
   searchChunks,
   shardStats,
 } from "../src/lib/index-store";
-import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
 import { chooseVectorIndex, type VectorIndex } from "../src/lib/retrieval/vector-index";
+import { openDb } from "../src/lib/storage";
 
 export type { IndexedChunk, IndexedFile, IndexInput } from "../src/lib/index-store";
+
+/**
+ * The shard's choice of embedder and vector index: the org's compliance mode, read from D1 at each ingest
+ * and query that could reach Workers AI, decides it (src/lib/index-store/embeddings.ts).
+ */
+export function shardEmbeddings(sql: SqlStorage, env: { DB: D1Database; AI?: Ai | undefined; VECTORS?: VectorizeIndex | undefined }): ShardEmbeddings {
+  return new ShardEmbeddings(sql, { ai: env.AI, vectorize: env.VECTORS }, (projectId) => isProjectInComplianceMode(openDb(env.DB), projectId));
+}
 
 // Derived data is rebuilt this long after the last indexed batch, so a burst of batches rebuilds once.
 const DERIVED_DELAY_MS = 2000;
 
 export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   private readonly sql: SqlStorage;
-  private readonly embedder: Embedder;
+  private readonly embeddings: ShardEmbeddings;
   private readonly paths: PathCache;
   private vectors: VectorIndex | undefined;
   // The schema is created at first use, not in the constructor, so a purged shard stays empty.
@@ -48,7 +58,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.embedder = embedderFor(env);
+    this.embeddings = shardEmbeddings(this.sql, env);
     this.paths = new PathCache(this.sql);
   }
 
@@ -59,8 +69,8 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   }
 
   /**
-   * Vectorize (namespace = project) when bound, else the shard's own SQLite vectors. A shard with
-   * Vectorize bound but no project id yet has nothing indexed, so that choice is not kept.
+   * Vectorize (namespace = project) when bound, else the shard's own SQLite vectors: what a purge empties.
+   * A shard with Vectorize bound but no project id yet has nothing indexed, so that choice is not kept.
    */
   private vectorIndex(): VectorIndex {
     if (this.vectors) return this.vectors;
@@ -72,7 +82,8 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
 
   async indexFiles(input: IndexInput): Promise<{ files: number; chunks: number; removed: number }> {
     this.open();
-    const result = await indexBatch(this.sql, input, { vectors: () => this.vectorIndex(), embedder: this.embedder });
+    const { embedder, vectors } = await this.embeddings.resolve(input.projectId);
+    const result = await indexBatch(this.sql, input, { vectors: () => vectors, embedder });
     this.paths.invalidate();
     await this.ctx.storage.setAlarm(Date.now() + DERIVED_DELAY_MS);
     return result;
@@ -81,7 +92,11 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   async alarm(): Promise<void> {
     // A purged shard has no schema and nothing to refresh.
     if (!this.ready && !hasIndexSchema(this.sql)) return;
-    await this.refreshDerived();
+    this.open();
+    if (readMeta(this.sql, "derived_dirty") !== "0") await this.refreshDerived();
+    // After a switch of embedder (the org's compliance mode changed), one batch per alarm until all are moved.
+    const { done } = await this.embeddings.reembedBatch();
+    if (!done) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Errors meant for the caller come back as data: an exception's class does not survive the RPC boundary. */
@@ -94,7 +109,9 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   private async retrievalStore(): Promise<RetrievalStore> {
     this.open();
     if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
-    return createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder: this.embedder, vectors: () => this.vectorIndex() });
+    const { embedder, vectors, reembedding } = await this.embeddings.resolve();
+    if (reembedding && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    return createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder, vectors: () => vectors });
   }
 
   /** The assembler's ranking for a query, as chunks with previews (src/lib/index-store/search.ts). */

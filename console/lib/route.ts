@@ -8,6 +8,8 @@ export type Route =
   | { page: "inspect"; projectId: string }
   | { page: "chunk"; projectId: string; chunkId: string; lines: [number, number] | undefined }
   | { page: "session"; projectId: string }
+  | { page: "generations"; projectId: string }
+  | { page: "generation"; projectId: string; generationId: string }
   | { page: "usage" }
   | { page: "metrics" }
   | { page: "admin" }
@@ -25,6 +27,7 @@ export function parseRoute(hash: string): Route {
     const projectId = seg(parts[1]);
     if (parts[2] === "inspect") return { page: "inspect", projectId };
     if (parts[2] === "session") return { page: "session", projectId };
+    if (parts[2] === "generations") return parts[3] ? { page: "generation", projectId, generationId: seg(parts[3]) } : { page: "generations", projectId };
     if (parts[2] === "chunks" && parts[3]) {
       const m = /^(\d+)-(\d+)$/.exec(new URLSearchParams(query).get("lines") ?? "");
       return { page: "chunk", projectId, chunkId: seg(parts[3]), lines: m ? [Number(m[1]), Number(m[2])] : undefined };
@@ -41,6 +44,8 @@ export const href = {
   project: (projectId: string): string => `#/projects/${enc(projectId)}`,
   inspect: (projectId: string): string => `#/projects/${enc(projectId)}/inspect`,
   session: (projectId: string): string => `#/projects/${enc(projectId)}/session`,
+  generations: (projectId: string): string => `#/projects/${enc(projectId)}/generations`,
+  generation: (projectId: string, generationId: string): string => `#/projects/${enc(projectId)}/generations/${enc(generationId)}`,
   chunk: (projectId: string, chunkId: string, lines?: [number, number]): string =>
     `#/projects/${enc(projectId)}/chunks/${enc(chunkId)}${lines && lines[0] > 0 ? `?lines=${lines[0]}-${lines[1]}` : ""}`,
   usage: (): string => "#/usage",
@@ -48,3 +53,9 @@ export const href = {
   admin: (): string => "#/admin",
   limits: (): string => "#/admin/limits",
 };
+
+/** A model's citation (`chk_…:12-30`, or a bare chunk id) as a link to that chunk with the lines highlighted. */
+export function citationHref(projectId: string, citation: string): string {
+  const m = /^(.+?):(\d+)-(\d+)$/.exec(citation);
+  return m ? href.chunk(projectId, m[1] as string, [Number(m[2]), Number(m[3])]) : href.chunk(projectId, citation);
+}

@@ -29,6 +29,7 @@ export function ProjectPage({ client, projectId }: { client: WinkyClient; projec
       <nav class="row" aria-label="project">
         <a href={href.inspect(projectId)}>Context inspector</a>
         <a href={href.session(projectId)}>Session</a>
+        <a href={href.generations(projectId)}>Generations</a>
         {project.value ? <span class="muted">tokenizer {project.value.tokenizer}</span> : null}
       </nav>
       <IngestPanel client={client} projectId={projectId} onDone={files.reload} />

@@ -1,14 +1,15 @@
 /**
  * A session: ask for a change and watch it run live over the session's WebSocket (plan, passes with their
- * tokens, streamed text, sandbox output, verification), then approve or reject the result. The client's
- * session socket reconnects with `?after=` after a drop, so no event is lost.
+ * tokens, streamed text, sandbox output, verification), then approve or reject the result: its diff
+ * (unified or side by side), claims check, citations linked to their lines and a link to its decision log.
+ * The client's session socket reconnects with `?after=` after a drop, so no event is lost or repeated.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { describeEvent, type Generation, isRunEnd, type SessionEvent, type SessionSocket, type WinkyClient } from "../../src/client";
 import { DiffView } from "../components/diff-view";
 import { ErrorBox } from "../components/error-box";
 import { tokens, usd } from "../lib/format";
-import { href } from "../lib/route";
+import { citationHref, href } from "../lib/route";
 
 type Call = { pass: string; inputTokens: number; outputTokens: number; costUsd: number };
 
@@ -90,8 +91,8 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
     <main class="stack">
       <h1>Session</h1>
       <p class="muted">
-        <a href={href.project(projectId)}>← project</a> · {sessionId ? <span class="mono">{sessionId}</span> : "a session starts with your first request"} ·{" "}
-        <span data-testid="connection">{connection}</span>
+        <a href={href.project(projectId)}>← project</a> · <a href={href.generations(projectId)}>all generations</a> ·{" "}
+        {sessionId ? <span class="mono">{sessionId}</span> : "a session starts with your first request"} · <span data-testid="connection">{connection}</span>
       </p>
       <form class="card stack" onSubmit={ask}>
         <label class="stack" style={{ alignItems: "stretch" }}>
@@ -99,7 +100,7 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
           <textarea name="ask" required value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} placeholder="Add a retry with backoff to the upload" />
         </label>
         <div class="row">
-          <button class="primary" type="submit" disabled={running || !prompt.trim()}>
+          <button class="primary run" type="submit" disabled={running || !prompt.trim()}>
             {running ? "Running…" : "Run"}
           </button>
           <label>
@@ -112,12 +113,19 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
       <div class="grid2">
         <section>
           <h2>Events</h2>
-          <ol class="events" data-testid="events" aria-live="polite" style={{ height: "20rem" }}>
+          <ol
+            class="events"
+            data-testid="events"
+            aria-live="polite"
+            data-count={events.length}
+            data-first-seq={events[0]?.seq ?? ""}
+            data-last-seq={events.at(-1)?.seq ?? ""}
+          >
             {events.length === 0 ? <li class="muted">No events yet.</li> : null}
             {events
               .filter((e) => e.type !== "tokens")
               .map((e) => (
-                <li key={e.seq} data-type={e.type}>
+                <li key={e.seq} data-type={e.type} data-seq={e.seq}>
                   {describeEvent(e)}
                 </li>
               ))}
@@ -128,7 +136,7 @@ export function SessionPage({ client, projectId }: { client: WinkyClient; projec
           <pre class="stream" ref={streamBox} data-testid="stream">
             {streamed || " "}
           </pre>
-          <table>
+          <table class="calls">
             <thead>
               <tr>
                 <th>Pass</th>
@@ -176,13 +184,19 @@ function Result({
       <ol>
         {generation.plan.steps.map((s) => (
           <li key={s.description}>
-            {s.description} {s.files.length ? <span class="muted mono">({s.files.join(", ")})</span> : null}
+            {s.description} {s.files.length ? <span class="muted mono">({s.files.join(", ")})</span> : null} <Citations projectId={projectId} ids={s.sources} />
           </li>
         ))}
       </ol>
       <p class="row">
         <span>
           Verification: <span class={`badge ${verified === "passed" ? "ok" : verified === "failed" ? "bad" : "warn"}`}>{verified}</span>
+        </span>
+        <span>
+          Claims:{" "}
+          <span class={`badge ${generation.claims.status === "supported" ? "ok" : "bad"}`} data-testid="claims">
+            {generation.claims.status.replace("_", " ")}
+          </span>
         </span>
         <span class="muted">{generation.repairs} repairs</span>
         <span class="muted">
@@ -196,17 +210,25 @@ function Result({
           <ul>
             {generation.sources.map((s) => (
               <li key={s.claim}>
-                {s.claim}{" "}
-                {s.chunkIds.map((id) => (
-                  <a key={id} class="mono" href={href.chunk(projectId, id)} style={{ marginRight: "0.5rem" }}>
-                    {id.slice(0, 12)}
-                  </a>
-                ))}
+                {s.claim} <Citations projectId={projectId} ids={s.chunkIds} />
               </li>
             ))}
           </ul>
         </>
       ) : null}
+      {generation.claims.unsupported.length > 0 ? (
+        <ul class="muted">
+          {generation.claims.unsupported.map((u, i) => (
+            <li key={i}>
+              unsupported ({u.pass}): “{u.claim}” — {u.problem}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p>
+        <a href={href.generation(projectId, generation.id)}>Decision log</a>{" "}
+        <span class="muted">(every call, its tokens, cost and prompt fingerprint, and why)</span>
+      </p>
       <div class="row">
         <button type="button" class="primary" disabled={feedback !== undefined} onClick={() => onJudge(true)}>
           Approve
@@ -219,5 +241,24 @@ function Result({
         </span>
       </div>
     </section>
+  );
+}
+
+/** `chk_0123456789abcdef:12-30` as `chk_01234567…:12-30`: the id shortened, the lines kept. */
+function shortCitation(citation: string): string {
+  const [, id = citation, lines = ""] = /^(.+?)(:\d+-\d+)?$/.exec(citation) ?? [];
+  return `${id.length > 14 ? `${id.slice(0, 12)}…` : id}${lines}`;
+}
+
+/** A claim's citations, each a link to its chunk with the cited lines highlighted. */
+function Citations({ projectId, ids }: { projectId: string; ids: string[] }) {
+  return (
+    <>
+      {ids.map((id) => (
+        <a key={id} class="mono citation" href={citationHref(projectId, id)} title={id}>
+          {shortCitation(id)}
+        </a>
+      ))}
+    </>
   );
 }

@@ -103,6 +103,12 @@ export class WinkyClient {
       this.http.json<Res.GenerationFeedback>(`/api/ai/generations/${id(generationId)}/feedback`, { json: body }),
   };
 
+  /** The decision log: what each generation called, decided and why (GET /api/generations, /api/generations/:id). */
+  readonly generations = {
+    list: (query: Req.GenerationsQuery = {}) => this.http.json<Res.GenerationList>("/api/generations", { query }),
+    get: (generationId: string) => this.http.json<Res.GenerationRecord>(`/api/generations/${id(generationId)}`),
+  };
+
   readonly sandbox = {
     run: (body: Req.StartRunRequest) => this.http.json<Res.RunSummary>("/api/sandbox/runs", { json: body }),
     /** The run's events as they happen (NDJSON), the summary last; an error line throws. */

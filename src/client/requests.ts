@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import type { Assemble, AssembleFields } from "../lib/contract/context";
 import type { Feedback, GeneratePrototype } from "../lib/contract/generate";
+import type { GenerationsQuery as GenerationsQuerySchema } from "../lib/contract/generations";
 import type { MetricsQuery as MetricsQuerySchema } from "../lib/contract/metrics";
 import type {
   AuditQuery as AuditQuerySchema,
@@ -49,3 +50,4 @@ export type SettingsPatchRequest = z.input<typeof SettingsPatch>;
 export type UsageQuery = QueryOf<typeof UsageQuerySchema>;
 export type AuditQuery = QueryOf<typeof AuditQuerySchema>;
 export type MetricsQuery = QueryOf<typeof MetricsQuerySchema>;
+export type GenerationsQuery = QueryOf<typeof GenerationsQuerySchema>;

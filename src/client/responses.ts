@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import type { AssembledContext, AssembleResponse, ContextPiece as ContextPieceSchema } from "../lib/contract/context";
 import type { FeedbackRecorded, GenerationDryRun as GenerationDryRunSchema, Generation as GenerationSchema } from "../lib/contract/generate";
+import type { GenerationList as GenerationListSchema, GenerationRecord as GenerationRecordSchema } from "../lib/contract/generations";
 import type { Readiness } from "../lib/contract/health";
 import type { ChunkView, JobView } from "../lib/contract/jobs";
 import type { MetricsReport as MetricsReportSchema } from "../lib/contract/metrics";
@@ -78,6 +79,11 @@ export type SessionControlFrame =
 export type Generation = Out<typeof GenerationSchema>;
 export type GenerationDryRun = Out<typeof GenerationDryRunSchema>;
 export type Plan = Generation["plan"];
+/** The decision log: a page of generations, and one generation's calls, decisions, verification and claims. */
+export type GenerationList = Out<typeof GenerationListSchema>;
+export type GenerationSummary = GenerationList["generations"][number];
+export type GenerationRecord = Out<typeof GenerationRecordSchema>;
+export type GenerationCall = GenerationRecord["calls"][number];
 export type GeneratedDiff = Generation["diffs"][number];
 export type GenerationFeedback = Out<typeof FeedbackRecorded>;
 

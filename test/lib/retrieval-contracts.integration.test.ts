@@ -8,44 +8,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dot, type Embedder, HashingEmbedder, WorkersAiEmbedder } from "../../src/lib/retrieval/embedder";
 import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../../src/lib/retrieval/vector-index";
-
-/** An `Ai` binding that embeds with the hashing embedder at bge-m3's width, and records its calls. */
-function localAi(): { ai: Ai; calls: string[][] } {
-  const inner = new HashingEmbedder(1024);
-  const calls: string[][] = [];
-  const ai = {
-    async run(_model: string, input: { text: string[] }) {
-      if (input.text.length > 100) throw new Error("more than 100 inputs in one call");
-      calls.push(input.text);
-      return { data: (await inner.embed(input.text)).map((v) => Array.from(v)) };
-    },
-  } as unknown as Ai;
-  return { ai, calls };
-}
-
-/** A `VectorizeIndex` with exact cosine search and namespaces. */
-function localVectorize(): VectorizeIndex {
-  const rows = new Map<string, { values: number[]; namespace?: string }>();
-  return {
-    async upsert(vectors: VectorizeVector[]) {
-      for (const v of vectors) rows.set(v.id, { values: Array.from(v.values as number[]), ...(v.namespace ? { namespace: v.namespace } : {}) });
-      return { mutationId: "m" };
-    },
-    async deleteByIds(ids: string[]) {
-      for (const id of ids) rows.delete(id);
-      return { mutationId: "m" };
-    },
-    async query(values: number[], opts: { topK: number; namespace?: string }) {
-      const q = Float32Array.from(values);
-      const matches = [...rows.entries()]
-        .filter(([, r]) => r.namespace === opts.namespace)
-        .map(([id, r]) => ({ id, score: dot(q, Float32Array.from(r.values)) }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, opts.topK);
-      return { matches, count: matches.length };
-    },
-  } as unknown as VectorizeIndex;
-}
+import { localAi, localVectorize } from "../support/fake-retrieval";
 
 const embedders: [string, () => Embedder][] = [
   ["HashingEmbedder", () => new HashingEmbedder()],

@@ -6,6 +6,9 @@
  * it received (path, body, beta header).
  * Replies: the first reply queued with PUT /__reply?match=<text> whose match text occurs in the request,
  * else an echo of the last user message (so concurrent test files do not take each other's replies).
+ * A reply's `{{source}}` becomes the first chunk citation (`chunkId:start-end`) of the request's `---source`
+ * lines, and `{{source:<path>}}` the first of that file's, so a test can script an answer that cites what
+ * was really in the prompt without knowing the chunk ids in advance.
  * Failures, token-count factors and window sizes can be scoped the same way with `match`, so test files
  * running at once do not consume each other's scripts.
  */
@@ -79,7 +82,8 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
       const window = windows.find((w) => inputText.includes(w.match))?.tokens ?? (String(beta).includes("context-1m") ? 1_000_000 : 200_000);
       if (inputTokens > window) return error(400, "invalid_request_error", `prompt is too long: ${inputTokens} tokens > ${window} maximum`);
       const at = replies.findIndex((r) => inputText.includes(r.match));
-      const text = at >= 0 ? (replies.splice(at, 1)[0] as { text: string }).text : `echo: ${body.messages.at(-1)?.content ?? ""}`;
+      const scripted = at >= 0 ? (replies.splice(at, 1)[0] as { text: string }).text : undefined;
+      const text = scripted !== undefined ? citeSources(scripted, inputText) : `echo: ${body.messages.at(-1)?.content ?? ""}`;
       const outputTokens = Math.ceil(text.length / 4);
       const message = {
         id: "msg_local",
@@ -112,4 +116,14 @@ export async function startMessagesServer(): Promise<{ url: string; close: () =>
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Fills a scripted reply's `{{source}}` and `{{source:<path>}}` with citations of chunks the request holds. */
+function citeSources(reply: string, request: string): string {
+  return reply.replace(/\{\{source(?::([^}]+))?\}\}/g, (placeholder, path: string | undefined) => {
+    for (const m of request.matchAll(/^---source: (\S+), (.+):(\d+)-(\d+)$/gm)) {
+      if (path === undefined || m[2] === path) return `${m[1]}:${m[3]}-${m[4]}`;
+    }
+    return placeholder;
+  });
 }

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page, type WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const { server, adminKey, messagesUrl } = inject("ui");
@@ -18,6 +18,18 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const GREETING = Array.from({ length: 30 }, (_, i) =>
   i === 12 ? 'export function greetVisitor(name: string): string {\n  return "Hello, " + name;\n}' : `// greeting helper line ${i + 1}`,
 ).join("\n");
+
+// The change as a unified diff: greetVisitor is lines 13-15 of src/greeting.ts.
+const GREETING_DIFF = [
+  "--- a/src/greeting.ts",
+  "+++ b/src/greeting.ts",
+  "@@ -13,3 +13,3 @@",
+  " export function greetVisitor(name: string): string {",
+  '-  return "Hello, " + name;',
+  '+  return "HELLO, " + name.toUpperCase();',
+  " }",
+  "",
+].join("\n");
 
 /** A small repository as a .tar.gz, made with the system's tar like a user's would be. */
 function sampleArchive(): string {
@@ -123,35 +135,137 @@ describe("the web console", () => {
     await page.locator("[data-testid=source] tr.hl").first().waitFor();
   });
 
-  it("runs a session against the Messages API, streams its events live, and approves the change", async () => {
+  it("runs a session against the Messages API, streams its events live through a dropped socket, and approves the change", async () => {
     const marker = `ui-ask-${Date.now()}`;
     const reply = (match: string, text: string) => fetch(`${messagesUrl}/__reply?match=${encodeURIComponent(match)}`, { method: "PUT", body: text });
+    // `{{source:…}}` is filled by the local Messages API with the chunk and lines of that file it was sent.
+    const cite = "{{source:src/greeting.ts}}";
     await reply(
       `${marker}\n\nAnswer with JSON only`,
-      JSON.stringify({ summary: "greet loudly", steps: [{ description: "uppercase the name", files: ["src/greeting.ts"] }] }),
+      JSON.stringify({ summary: "greet loudly", steps: [{ description: "uppercase the name", files: ["src/greeting.ts"], sources: [cite] }] }),
     );
-    const loud = GREETING.replace('"Hello, " + name', '"HELLO, " + name.toUpperCase()');
-    await reply(`${marker}\n\nPlan:`, JSON.stringify({ files: [{ path: "src/greeting.ts", content: `${loud}\n` }], sources: [] }));
+    await reply(`${marker}\n\nPlan:`, JSON.stringify({ diff: GREETING_DIFF, sources: [{ claim: "greetVisitor builds the greeting", chunkIds: [cite] }] }));
+    // The change's call is refused once (overloaded, retry after 2 s), so the run is surely still going when the socket drops.
+    await fetch(`${messagesUrl}/__fail`, { method: "PUT", body: JSON.stringify([{ status: 529, retryAfter: "2", match: `${marker}\n\nPlan:`, times: 1 }]) });
+
+    // Every session socket goes through a proxy the test can cut, and refuse while "offline".
+    let offline = false;
+    const sockets: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/api\/sessions\/[^/]+\/ws/, (ws) => {
+      if (offline) return ws.close({ code: 4001, reason: "offline (test)" });
+      sockets.push(ws);
+      ws.connectToServer();
+    });
 
     await page.goto(`${server}/#/projects/${encodeURIComponent(projectId)}/session`);
     await page.getByLabel("Ask for a change").fill(marker);
     // No sandbox runner in this run: the change is not verified.
     await page.getByLabel("Verify in the sandbox").uncheck();
+    // Layout shifts not caused by the person's input (the cumulative layout shift, CLS), summed by the page from now on.
+    await page.evaluate(
+      "window.__shift = 0; new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shift += e.value; }).observe({ type: 'layout-shift' });",
+    );
     await page.getByRole("button", { name: "Run" }).click();
     const events = page.getByTestId("events");
     await events.locator("li[data-type=plan]").waitFor({ timeout: 120_000 });
-    await events.locator("li[data-type=result]").waitFor({ timeout: 120_000 });
-    expect(await events.textContent()).toContain("plan: greet loudly");
+
+    // The network drops mid-run: the socket is cut and reconnections are refused until it comes back.
+    offline = true;
+    await sockets.at(-1)?.close({ code: 4000, reason: "network drop (test)" });
+    await page
+      .getByTestId("connection")
+      .getByText(/reconnecting/)
+      .waitFor();
+    // The run goes on without the page's socket: its answer comes over HTTP while the result event is still missed.
     const result = page.getByTestId("result");
-    await result.waitFor();
+    await result.waitFor({ timeout: 120_000 });
+    expect(await events.locator("li[data-type=result]").count()).toBe(0);
+    offline = false;
+    await events.locator("li[data-type=result]").waitFor({ timeout: 60_000 });
+    await page.getByTestId("connection").getByText("live", { exact: true }).waitFor();
+    expect(sockets.length).toBeGreaterThan(1);
+
+    // Nothing lost: the events are numbered 1..n without a gap; nothing repeated: each number once, in order.
+    const count = Number(await events.getAttribute("data-count"));
+    expect(await events.getAttribute("data-first-seq")).toBe("1");
+    expect(Number(await events.getAttribute("data-last-seq"))).toBe(count);
+    const shown = (await events.locator("li[data-seq]").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq"))))) as number[];
+    expect(shown).toEqual([...shown].sort((a, b) => a - b));
+    expect(new Set(shown).size).toBe(shown.length);
+    // The streamed tokens made each answer exactly once.
+    const streamed = (await page.getByTestId("stream").textContent()) ?? "";
+    expect(streamed.split("uppercase the name")).toHaveLength(2);
+    expect(streamed.split("greetVisitor builds the greeting")).toHaveLength(2);
+
+    expect(await events.textContent()).toContain("plan: greet loudly");
     expect(await page.getByTestId("diff").textContent()).toContain('"HELLO, " + name.toUpperCase()');
-    expect(await page.getByTestId("connection").textContent()).toBe("live");
+    expect(await result.getByTestId("claims").textContent()).toBe("supported");
+    // Streaming, the drop and the reconnection moved nothing on the page.
+    expect(await page.evaluate("window.__shift")).toBe(0);
     await shot(page, "session");
     await result.getByRole("button", { name: "Approve" }).click();
     await page
       .getByTestId("feedback")
       .getByText(/Approved/)
       .waitFor();
+  });
+
+  it("shows the change side by side, and its citations open the cited lines", async () => {
+    const result = page.getByTestId("result");
+    await result.getByRole("button", { name: "Side by side" }).click();
+    await page.locator("[data-testid=diff][data-layout=split]").waitFor();
+    const changed = page.locator(".diff-split tr", { hasText: "HELLO" });
+    expect(await changed.locator("td.code.del").textContent()).toBe('  return "Hello, " + name;');
+    expect(await changed.locator("td.code.add").textContent()).toBe('  return "HELLO, " + name.toUpperCase();');
+    // Line numbers on both sides: the hunk starts at line 13, the changed line is 14 on each.
+    expect(await changed.locator("td.ln").allTextContents()).toEqual(["14", "14"]);
+    await shot(page, "session-split");
+
+    const citation = result.locator("a.citation").last();
+    const [, start, end] = /:(\d+)-(\d+)$/.exec((await citation.getAttribute("title")) ?? "") ?? [];
+    await citation.click();
+    await page.waitForURL(/\/chunks\/[^?]+\?lines=\d+-\d+$/);
+    expect(page.url()).toContain(`?lines=${start}-${end}`);
+    await page.locator("[data-testid=source] tr.hl").first().waitFor();
+    await page.goBack();
+  });
+
+  it("shows the decision log: each call's model, vendor, tokens, cost and prompt fingerprint, and why", async () => {
+    await page.goto(`${server}/#/projects/${encodeURIComponent(projectId)}/generations`);
+    const list = page.getByTestId("generations");
+    await list.locator("tbody tr").first().waitFor();
+    expect(await list.locator("tbody tr").count()).toBe(1);
+    // A day range that ends before today finds none.
+    await page.getByLabel("To").fill("2020-01-01");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No generations in these days").waitFor();
+    await page.getByLabel("To").fill("");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await list.locator("tbody tr").first().waitFor();
+    await shot(page, "generations");
+
+    // Reached with the keyboard alone: Tab to the generation's link, Enter opens its decision log.
+    const target = await list.locator("tbody a").first().getAttribute("href");
+    const focused = () => page.evaluate<string | null>("document.activeElement && document.activeElement.getAttribute('href')");
+    for (let i = 0; i < 40 && (await focused()) !== target; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe(target);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/generations\/gen_[^/]+$/);
+    const calls = page.getByTestId("calls");
+    await calls.locator("tbody tr").first().waitFor();
+    const rows = await calls.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    // A pass whose first answer was refused is still one call; plan and change cited their sources, so no repair.
+    expect(rows.map((r) => r[0])).toEqual(["plan", "expand"]);
+    for (const [, model, vendor, input, , cost, fingerprint] of rows) {
+      expect(model).toMatch(/^claude-/);
+      expect(vendor).toBe("anthropic");
+      expect(Number(input?.replace(/,/g, ""))).toBeGreaterThan(0);
+      expect(cost).toMatch(/^\$\d/);
+      expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(await page.getByTestId("claims").textContent()).toBe("supported");
+    expect(await page.getByTestId("verification").textContent()).toBe("not verified");
+    await shot(page, "generation");
   });
 
   it("shows usage and the admin pages", async () => {
@@ -185,6 +299,45 @@ describe("the web console", () => {
     await shot(page, "limits");
   });
 
+  it("reaches every control of every page with the keyboard alone", async () => {
+    const p = encodeURIComponent(projectId);
+    const generation = await page.evaluate<string>(
+      `fetch("/api/generations?projectId=${p}", { headers: { authorization: "Bearer " + sessionStorage.getItem("winky.apiKey") } }).then((r) => r.json()).then((b) => b.generations[0].id)`,
+    );
+    for (const [hash, loaded] of [
+      ["#/", "ui-sample"],
+      [`#/projects/${p}`, "src/greeting.ts"],
+      [`#/projects/${p}/inspect`, "Assemble"],
+      [`#/projects/${p}/session`, "Ask for a change"],
+      [`#/projects/${p}/generations`, "supported"],
+      [`#/projects/${p}/generations/${generation}`, "Model calls"],
+      ["#/usage", "Spend by day"],
+      ["#/metrics", "Assembly p95 by day"],
+      ["#/admin", "Audit log"],
+      ["#/admin/limits", "Save limits"],
+    ] as const) {
+      await page.goto(`${server}/${hash}`);
+      await page.getByText(loaded).first().waitFor();
+      // Number every visible, enabled control; then Tab through the page and note which ones took the focus.
+      const controls = await page.evaluate<number>(`(() => {
+        const all = [...document.querySelectorAll("a[href], button, input, select, textarea, summary")]
+          // What a closed <details> holds is reached by opening it (its summary is a control).
+          .filter((e) => !e.disabled && e.type !== "hidden" && e.getClientRects().length > 0 && !e.closest("details:not([open]) > :not(summary)"));
+        all.forEach((e, i) => e.setAttribute("data-kb", String(i)));
+        window.__kb = new Set();
+        document.addEventListener("focusin", (ev) => { const i = ev.target.getAttribute && ev.target.getAttribute("data-kb"); if (i !== null) window.__kb.add(i); });
+        document.activeElement && document.activeElement.blur();
+        return all.length;
+      })()`);
+      for (let i = 0; i < controls + 15; i++) await page.keyboard.press("Tab");
+      const missed = await page.evaluate<string[]>(
+        `[...document.querySelectorAll("[data-kb]")].filter((e) => !window.__kb.has(e.getAttribute("data-kb"))).map((e) => e.outerHTML.slice(0, 80))`,
+      );
+      expect(missed, `${hash}: controls the keyboard never reached`).toEqual([]);
+      expect(controls).toBeGreaterThan(0);
+    }
+  });
+
   it("stays readable on a phone in the dark", async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     // A shared link holds only ids: it opens the same page in another tab once that tab is signed in.
@@ -195,6 +348,27 @@ describe("the web console", () => {
     const overflow = await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(phone, "project-phone-dark");
+    await phone.goto(`${server}/#/projects/${encodeURIComponent(projectId)}/generations`);
+    await phone.getByTestId("generations").locator("tbody a").first().click();
+    await phone.getByTestId("calls").waitFor();
+    expect(await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth")).toBeLessThanOrEqual(0);
+    await shot(phone, "generation-phone-dark");
+    // Every other page fits the phone's width too (wide tables scroll inside their own box).
+    const p = encodeURIComponent(projectId);
+    // Each page with something that shows its data has arrived.
+    for (const [hash, loaded] of [
+      ["#/", "ui-sample"],
+      [`#/projects/${p}/inspect`, "Assemble"],
+      [`#/projects/${p}/session`, "Ask for a change"],
+      ["#/usage", "Spend by day"],
+      ["#/metrics", "Assembly p95 by day"],
+      ["#/admin", "Audit log"],
+      ["#/admin/limits", "Save limits"],
+    ] as const) {
+      await phone.goto(`${server}/${hash}`);
+      await phone.getByText(loaded).first().waitFor();
+      expect(await phone.evaluate<number>("document.documentElement.scrollWidth - innerWidth"), `${hash} is wider than the phone`).toBeLessThanOrEqual(0);
+    }
     await phone.close();
   });
 });

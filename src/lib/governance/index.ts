@@ -7,6 +7,7 @@ export {
   type GenerationDefault,
   GovernancePatch,
   type GovernanceSettings,
+  isProjectInComplianceMode,
   MIN_CONTEXT_LIMIT,
   readGovernance,
   updateGovernance,

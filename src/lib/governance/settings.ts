@@ -59,3 +59,19 @@ export async function updateGovernance(db: Db, orgId: string, patch: GovernanceP
     .values({ orgId, ...set })
     .onConflictDoUpdate({ target: tables.orgSettings.orgId, set });
 }
+
+/**
+ * Whether the org that owns the project is in compliance mode. A project that is gone answers true: what
+ * is left of it is never sent anywhere.
+ */
+export async function isProjectInComplianceMode(db: Db, projectId: string): Promise<boolean> {
+  const p = tables.projects;
+  const o = tables.orgSettings;
+  const row = await db
+    .select({ orgId: p.orgId, compliance: o.complianceMode })
+    .from(p)
+    .leftJoin(o, eq(o.orgId, p.orgId))
+    .where(eq(p.projectId, projectId))
+    .get();
+  return row === undefined || row.compliance === 1;
+}

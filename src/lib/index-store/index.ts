@@ -1,5 +1,6 @@
 /** The project index shard's storage and feature modules; `durable-objects/project-index.ts` hosts them. */
 export { type DerivedSummary, directoryTree, rebuildDerived, rebuildEdges, summarizeTree, writeSummaries } from "./derived";
+export { type ComplianceLookup, type EmbeddingBindings, type EmbeddingSetup, REEMBED_BATCH, ShardEmbeddings } from "./embeddings";
 export { recordFeedback } from "./feedback";
 export { type FileLines, linesOf, readFileLines } from "./file-lines";
 export { mirrorSummaries } from "./mirror-summaries";

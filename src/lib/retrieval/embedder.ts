@@ -1,7 +1,8 @@
 /**
  * Embeddings behind one interface. Production: Workers AI `@cf/baai/bge-m3` (1024 dimensions, 8k-token
  * inputs; longer texts are embedded in windows and mean-pooled so nothing is silently truncated).
- * Local: a deterministic hashing embedder over code-aware terms, used when the AI binding is absent.
+ * Embedded: a deterministic hashing embedder over code-aware terms, used when the AI binding is absent and,
+ * in production, for orgs in compliance mode (the shard chooses: src/lib/index-store/embeddings.ts).
  */
 import { termsOf } from "./terms";
 
@@ -99,9 +100,4 @@ function fnv1a(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** The embedder the bindings allow: Workers AI when `AI` is bound, the hashing embedder otherwise. */
-export function embedderFor(env: { AI?: Ai }): Embedder {
-  return env.AI ? new WorkersAiEmbedder(env.AI) : new HashingEmbedder();
 }
