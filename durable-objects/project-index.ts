@@ -8,13 +8,17 @@ import { DurableObject } from "cloudflare:workers";
 import { type AssembleRequest, type AssembleResult, assembleContext, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
 import {
+  cachedSummary,
   createRetrievalStore,
+  type DirWork,
+  dirSummaryWork,
   type FileLines,
   findSymbol,
   hasIndexSchema,
   type IndexInput,
   type IndexShard,
   indexBatch,
+  type ModelSummaryLevel,
   migrateIndexStore,
   mirrorSummaries,
   PathCache,
@@ -23,11 +27,23 @@ import {
   readMeta,
   rebuildDerived,
   recordFeedback,
+  recordSummaryStatus,
   type SearchHit,
   type ShardStats,
+  type StoredSummary,
+  type SummaryReport,
+  type SummaryStatus,
+  type SummaryWork,
   type SymbolMatches,
   searchChunks,
   shardStats,
+  storeDirSummary,
+  storeModelSummary,
+  summariesTouchedAt,
+  summaryInput,
+  summaryReport,
+  summaryWork,
+  touchSummaries,
 } from "../src/lib/index-store";
 import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
 import { chooseVectorIndex, type VectorIndex } from "../src/lib/retrieval/vector-index";
@@ -94,7 +110,12 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   private async retrievalStore(): Promise<RetrievalStore> {
     this.open();
     if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
-    return createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder: this.embedder, vectors: () => this.vectorIndex() });
+    return createRetrievalStore(this.sql, {
+      paths: () => this.paths.get(),
+      embedder: this.embedder,
+      vectors: () => this.vectorIndex(),
+      modelSummaries: !rankingOff(this.env.WINKY_RANKING_OFF).includes("model-summaries"),
+    });
   }
 
   /** The assembler's ranking for a query, as chunks with previews (src/lib/index-store/search.ts). */
@@ -116,6 +137,56 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {
     this.open();
     recordFeedback(this.sql, generationId, paths, approved, Date.now());
+  }
+
+  async summaryWork(paths: string[]): Promise<SummaryWork[]> {
+    this.open();
+    return summaryWork(this.sql, paths, Date.now());
+  }
+
+  async summaryInput(path: string, sha256: string): Promise<string[] | undefined> {
+    this.open();
+    return summaryInput(this.sql, path, sha256);
+  }
+
+  async cachedSummary(level: ModelSummaryLevel, sha256: string): Promise<string | undefined> {
+    this.open();
+    return cachedSummary(this.sql, level, sha256);
+  }
+
+  async storeModelSummary(s: StoredSummary, file: { path: string } | undefined): Promise<void> {
+    this.open();
+    storeModelSummary(this.sql, s, file, Date.now());
+  }
+
+  async recordSummaryStatus(files: { path: string; sha256: string }[], status: SummaryStatus, detail: string): Promise<void> {
+    this.open();
+    recordSummaryStatus(this.sql, files, status, detail, Date.now());
+  }
+
+  async dirSummaryWork(limit: number): Promise<{ work: DirWork[]; more: boolean }> {
+    this.open();
+    // Directories come from the derived rebuild: bring it up to date first.
+    if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
+    return dirSummaryWork(this.sql, limit);
+  }
+
+  async storeDirSummary(path: string, s: StoredSummary): Promise<void> {
+    this.open();
+    storeDirSummary(this.sql, path, s, Date.now());
+  }
+
+  async summariesQuietMs(touch = false): Promise<number> {
+    this.open();
+    const now = Date.now();
+    const quiet = now - summariesTouchedAt(this.sql);
+    if (touch) touchSummaries(this.sql, now);
+    return quiet;
+  }
+
+  async summaryReport(): Promise<SummaryReport> {
+    this.open();
+    return summaryReport(this.sql);
   }
 
   async stats(): Promise<ShardStats> {

@@ -59,7 +59,18 @@ export interface RetrievalStore {
 }
 
 /** Ranking features the eval can switch off one by one (`WINKY_RANKING_OFF`), to measure what each is worth. */
-export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols", "summaries", "error-messages"] as const;
+export const RANKING_FEATURES = [
+  "vector",
+  "mentions",
+  "kind-prior",
+  "idf-terms",
+  "file-aggregate",
+  "symbols",
+  "summaries",
+  "error-messages",
+  // Model-written summaries read in place of the extractive ones (src/lib/index-store/model-summaries.ts).
+  "model-summaries",
+] as const;
 export type RankingFeature = (typeof RANKING_FEATURES)[number];
 
 export type AssembleRequest = {

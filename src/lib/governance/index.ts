@@ -3,11 +3,13 @@ export { assertMayGenerate, assertModelAllowed, type ContextLimit, type Policy, 
 export {
   API_MAX_CONTEXT_TOKENS,
   ContextLimit as ContextLimitSetting,
+  DEFAULT_SUMMARY_BUDGET_USD,
   GENERATION_DEFAULTS,
   type GenerationDefault,
   GovernancePatch,
   type GovernanceSettings,
   MIN_CONTEXT_LIMIT,
+  MODEL_SUMMARY_SETTINGS,
   readGovernance,
   updateGovernance,
 } from "./settings";

@@ -48,6 +48,17 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "chunks_vocab: each indexed term's chunk count, read to weigh a prompt's terms",
     up: (sql) => sql.exec("CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row)"),
   },
+  {
+    version: 3,
+    description: "model-written summaries: a cache by level and content hash, each file's state, each directory's current one",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE model_summaries (level TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT NOT NULL, model TEXT NOT NULL,
+          tokens_cl INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (level, sha256));
+        CREATE TABLE summary_status (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE TABLE dir_model_summaries (path TEXT PRIMARY KEY, input_sha TEXT NOT NULL);
+      `),
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;
