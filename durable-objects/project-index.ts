@@ -5,7 +5,7 @@
  * modules. D1 stays the system of record; this is derived state.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type AssembleRequest, type AssembleResult, assembleContext, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
+import { type AssembleRequest, type AssembleResult, assembleContext, type Reranker, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
 import {
   cachedSummary,
@@ -45,6 +45,9 @@ import {
   summaryWork,
   touchSummaries,
 } from "../src/lib/index-store";
+import { orgConcurrency, orgGate } from "../src/lib/model/org-gate";
+import { modelReranker } from "../src/lib/model/rerank";
+import { smallModelClient } from "../src/lib/model/small-model";
 import { type Embedder, embedderFor } from "../src/lib/retrieval/embedder";
 import { chooseVectorIndex, type VectorIndex } from "../src/lib/retrieval/vector-index";
 
@@ -103,7 +106,22 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   /** Errors meant for the caller come back as data: an exception's class does not survive the RPC boundary. */
   async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
     const store = await this.retrievalStore();
-    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }));
+    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }, { reranker: this.reranker(req) }));
+  }
+
+  /** The small model for a rerank the route allowed, when the key is configured here. */
+  private reranker(req: AssembleRequest): Reranker | undefined {
+    if (!req.rerank || !this.env.ANTHROPIC_API_KEY) return undefined;
+    return modelReranker(
+      smallModelClient({
+        apiKey: this.env.ANTHROPIC_API_KEY,
+        baseURL: this.env.ANTHROPIC_BASE_URL,
+        model: req.rerank.model,
+        gate: orgGate(this.env.ORG_MODEL_GATE, req.rerank.orgId, orgConcurrency(this.env.ORG_MODEL_CONCURRENCY)),
+        // An interactive call: one retry, then the unreranked order.
+        maxRetries: 1,
+      }),
+    );
   }
 
   /** A store for one read, over derived data brought up to date first. */

@@ -2,6 +2,7 @@
 import type { PathMention } from "../retrieval/prompt-paths";
 import type { Tokenizer } from "../tokenizer";
 import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from "./prompt";
+import type { RerankOutcome } from "./rerank";
 import type { SectionTokens } from "./sections";
 
 export type Signal =
@@ -89,6 +90,8 @@ export type AssembleRequest = {
   cachedKeys?: string[];
   /** Ranking features switched off (an operator's setting for measurements, never a caller's). */
   rankingOff?: RankingFeature[];
+  /** Rerank the top files with a small model (the route has checked the org allows it; the shard holds the key). */
+  rerank?: { orgId: string; model: string; topK: number; timeoutMs: number } | undefined;
 };
 
 export type ContextPiece = {
@@ -117,6 +120,8 @@ export type AssembleResult = {
   warnings: string[];
   contextText?: string;
   blocks?: PromptBlock[];
+  /** What the rerank did, when one was asked for. */
+  rerank?: RerankOutcome;
 };
 
 /** A piece ready to add: its render form, its block's base-encoding tokens and its text's model tokens. */

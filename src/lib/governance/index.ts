@@ -1,5 +1,15 @@
 /** Org and project governance: settings and the policy they set for each request. */
-export { assertMayGenerate, assertModelAllowed, type ContextLimit, type Policy, policyOf, type RequestedBudget, readPolicy, resolveBudget } from "./policy";
+export {
+  assertMayGenerate,
+  assertModelAllowed,
+  type ContextLimit,
+  decideRerank,
+  type Policy,
+  policyOf,
+  type RequestedBudget,
+  readPolicy,
+  resolveBudget,
+} from "./policy";
 export {
   API_MAX_CONTEXT_TOKENS,
   ContextLimit as ContextLimitSetting,
