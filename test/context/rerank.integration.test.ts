@@ -28,17 +28,19 @@ async function setup(settings: Record<string, unknown> = {}): Promise<{ token: s
   const m = `r${crypto.randomUUID().slice(0, 8)}`;
   const org = await newOrg("rerank");
   if (Object.keys(settings).length)
-    await json(
-      await api(`/api/orgs/${org.orgId}/settings`, { method: "PATCH", token: org.apiKey, body: JSON.stringify(settings), headers: jsonHeaders }),
-      200,
-    );
+    await json(await api(`/api/orgs/${org.orgId}/settings`, { method: "PATCH", token: org.apiKey, body: JSON.stringify(settings), headers: jsonHeaders }), 200);
   const files: TreeFile[] = ["alpha", "beta", "gamma", "delta"].map((name, i) => ({
     path: `src/${name}.py`,
     content: `"""The ${name} parser."""\ndef parse_${name}(text):\n    return text.split(${JSON.stringify(",".repeat(i + 1))})\n`,
   }));
   const projectId = await createProject(org.apiKey);
   const { jobId } = await json<{ jobId: string }>(
-    await api(`/api/projects/${projectId}/ingest`, { method: "POST", token: org.apiKey, body: await tarGz(files), headers: { "content-type": "application/gzip" } }),
+    await api(`/api/projects/${projectId}/ingest`, {
+      method: "POST",
+      token: org.apiKey,
+      body: await tarGz(files),
+      headers: { "content-type": "application/gzip" },
+    }),
     202,
   );
   expect((await waitForJob(jobId, org.apiKey)).status).toBe("done");
@@ -75,7 +77,10 @@ describe("rerank", () => {
     // The prompt is bounded: the request and each candidate's path and summary, not the files.
     expect(calls[0]?.body.messages[0]?.content).toContain("[0] ");
     expect(calls[0]?.body.messages[0]?.content).not.toContain("return text.split");
-    const usage = await json<{ rows: { kind: string | null; model: string | null; requests: number; costUsd: number }[] }>(await api("/api/usage", { token }), 200);
+    const usage = await json<{ rows: { kind: string | null; model: string | null; requests: number; costUsd: number }[] }>(
+      await api("/api/usage", { token }),
+      200,
+    );
     expect(usage.rows.filter((r) => r.kind === "rerank")).toEqual([expect.objectContaining({ model: "claude-haiku-4-5", requests: 1 })]);
   });
 
@@ -108,7 +113,12 @@ describe("rerank", () => {
   it("compliance mode: an explicit rerank is refused, the org's default is skipped; nothing reaches the model", async () => {
     const { token, projectId, m } = await setup({ rerank: true, complianceMode: true });
     const refused = await json<{ error: { code: string } }>(
-      await api("/api/context/assemble", { method: "POST", token, headers: jsonHeaders, body: JSON.stringify({ projectId, prompt: `parse ${m}`, rerank: true }) }),
+      await api("/api/context/assemble", {
+        method: "POST",
+        token,
+        headers: jsonHeaders,
+        body: JSON.stringify({ projectId, prompt: `parse ${m}`, rerank: true }),
+      }),
       403,
     );
     expect(refused.error.code).toBe("compliance_mode");
