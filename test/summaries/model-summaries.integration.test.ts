@@ -52,12 +52,12 @@ async function ingest(token: string, files: TreeFile[], projectId?: string, body
 
 const report = async (token: string, projectId: string): Promise<Report> => json<Report>(await api(`/api/projects/${projectId}/summaries`, { token }), 200);
 
-/** Polls the report until `settled` holds (the queue works after the job is done); fails with the last report after two minutes. */
+/** Polls the report until `settled` holds (the queue works after the job is done); fails with the last report after a minute or so. */
 async function settle(token: string, projectId: string, settled: (r: Report) => boolean): Promise<Report> {
   for (let i = 0; ; i++) {
     const r = await report(token, projectId);
     if (settled(r)) return r;
-    if (i === 600) expect.fail(`summaries did not settle: ${JSON.stringify(r)}`);
+    if (i === 300) expect.fail(`summaries did not settle: ${JSON.stringify(r)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -169,6 +169,29 @@ describe("model-written summaries", () => {
       [`bad_${m}.py`]: expect.stringContaining("refused the call"),
       [`empty_${m}.py`]: expect.stringContaining("answered nothing"),
     });
+  });
+
+  it("an unavailable API fails the message, which the queue retries; finished files are not paid again", async () => {
+    const m = `m${crypto.randomUUID().slice(0, 8)}`;
+    const token = await orgWith({ modelSummaries: "on" });
+    // Three 529s use up the SDK's own attempts (1 + 2 retries); the queue's retry then succeeds.
+    await fetch(`${base}/__fail`, { method: "PUT", body: JSON.stringify([{ status: 529, retryAfter: "0", match: `File: b_${m}.py`, times: 3 }]) });
+    const projectId = await ingest(token, [pyFile(`a_${m}.py`, `${m}-a`), pyFile(`b_${m}.py`, `${m}-b`)]);
+    const r = await settle(token, projectId, (x) => x.byStatus.done === 2);
+    expect(r.byStatus.failed).toBe(0);
+    const calls = await sent(m, FILE_SYSTEM);
+    expect(calls.filter((c) => c.body.messages[0]?.content.includes(`a_${m}.py`))).toHaveLength(1);
+    expect(calls.filter((c) => c.body.messages[0]?.content.includes(`b_${m}.py`))).toHaveLength(4);
+  });
+
+  it("a summary message out of retries records its files as failed, never its job's batch", async () => {
+    const m = `m${crypto.randomUUID().slice(0, 8)}`;
+    const token = await orgWith({ modelSummaries: "off" });
+    const projectId = await ingest(token, [pyFile(`a_${m}.py`, `${m}-a`)]);
+    expect((await report(token, projectId)).pending).toBe(1);
+    await env.INGEST_DLQ.send({ kind: "summarize", projectId, jobId: "job_dead", paths: [`a_${m}.py`] });
+    const r = await settle(token, projectId, (x) => x.byStatus.failed === 1);
+    expect(r.failures).toEqual([expect.objectContaining({ path: `a_${m}.py`, detail: expect.stringContaining("every retry") })]);
   });
 
   it("compliance mode: nothing reaches the model, from the queue or from a message already in it", async () => {

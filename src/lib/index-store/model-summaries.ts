@@ -59,6 +59,11 @@ export function recordSummaryStatus(sql: SqlStorage, files: { path: string; sha2
     sql.exec("INSERT OR REPLACE INTO summary_status (path, sha256, status, detail, at) VALUES (?, ?, ?, ?, ?)", f.path, f.sha256, status, detail, at);
 }
 
+/** Whether this content of the file already has its summary recorded (a redelivered message leaves it as it is). */
+function settled(sql: SqlStorage, f: { path: string; sha256: string }): boolean {
+  return sql.exec("SELECT 1 FROM summary_status WHERE path = ? AND sha256 = ? AND status IN ('done', 'reused')", f.path, f.sha256).toArray().length > 0;
+}
+
 /**
  * Of `paths`, the text files still needing a model summary. Files whose content the cache already
  * summarised are marked `reused` here and cost nothing; paths gone or without text are left out.
@@ -73,10 +78,11 @@ export function summaryWork(sql: SqlStorage, paths: string[], at: number): Summa
     .toArray();
   const out: SummaryWork[] = [];
   for (const r of rows) {
-    if (cachedSummary(sql, "file", r.sha256) !== undefined) {
+    if (cachedSummary(sql, "file", r.sha256) === undefined) out.push(r);
+    else if (!settled(sql, r)) {
       recordSummaryStatus(sql, [r], "reused", "", at);
       refreshFileSearch(sql, r.sha256);
-    } else out.push(r);
+    }
   }
   return out;
 }
