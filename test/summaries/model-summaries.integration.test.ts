@@ -7,8 +7,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { openDb } from "../../src/lib/storage";
+import type { SummaryMessage } from "../../src/lib/summaries/messages";
 import { CHUNK_SYSTEM, DIR_SYSTEM, FILE_SYSTEM, ROLLUP_SYSTEM } from "../../src/lib/summaries/prompts";
-import { summarizeFiles } from "../../src/lib/summaries/summarize";
+import { MAX_CALLS_PER_MESSAGE, summarizeFiles } from "../../src/lib/summaries/summarize";
 import { api, createProject, json, newOrg, waitForJob } from "../support/api";
 import { type TreeFile, tarGz } from "../support/archives";
 
@@ -192,6 +193,38 @@ describe("model-written summaries", () => {
     await env.INGEST_DLQ.send({ kind: "summarize", projectId, jobId: "job_dead", paths: [`a_${m}.py`] });
     const r = await settle(token, projectId, (x) => x.byStatus.failed === 1);
     expect(r.failures).toEqual([expect.objectContaining({ path: `a_${m}.py`, detail: expect.stringContaining("every retry") })]);
+  });
+
+  it("a message makes a bounded number of calls and hands the rest of its files to a new message", async () => {
+    const m = `m${crypto.randomUUID().slice(0, 8)}`;
+    // The org keeps the deployment's default (off in tests), so the queue leaves these files alone.
+    const org = await newOrg("bounded");
+    const files = Array.from({ length: MAX_CALLS_PER_MESSAGE + 1 }, (_, i) => pyFile(`f${String(i).padStart(3, "0")}_${m}.py`, `${m}-${i}`));
+    const projectId = await ingest(org.apiKey, files);
+    const calls: string[] = [];
+    const sentMessages: SummaryMessage[] = [];
+    const deps = {
+      db: openDb(env.DB),
+      shards: env.PROJECT_INDEX,
+      send: async (msg: SummaryMessage) => void sentMessages.push(msg),
+      model: () => ({
+        model: "claude-haiku-4-5",
+        complete: async (_s: string, user: string) => {
+          calls.push(user);
+          return { text: `summary ${calls.length}`, usage: { inputTokens: 10, outputTokens: 2 }, costUsd: 0.00002 };
+        },
+      }),
+      modelName: "claude-haiku-4-5",
+      deploymentDefault: true,
+      dirDelaySeconds: 0,
+    };
+    await summarizeFiles(deps, { kind: "summarize", projectId, jobId: "job_x", paths: files.map((f) => f.path) });
+    expect(calls).toHaveLength(MAX_CALLS_PER_MESSAGE);
+    expect(sentMessages).toEqual([{ kind: "summarize", projectId, jobId: "job_x", paths: [files.at(-1)?.path] }]);
+    await summarizeFiles(deps, sentMessages[0] as Extract<SummaryMessage, { kind: "summarize" }>);
+    expect(calls).toHaveLength(MAX_CALLS_PER_MESSAGE + 1);
+    expect(sentMessages[1]).toEqual({ kind: "summarize-dirs", projectId, continued: false });
+    expect((await report(org.apiKey, projectId)).byStatus.done).toBe(MAX_CALLS_PER_MESSAGE + 1);
   });
 
   it("compliance mode: nothing reaches the model, from the queue or from a message already in it", async () => {

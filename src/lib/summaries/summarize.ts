@@ -15,7 +15,7 @@ import { modelError } from "../model/anthropic-adapter";
 import type { SmallModel } from "../model/small-model";
 import type { Db } from "../storage";
 import { checkQuota, recordUsage } from "../usage";
-import type { SummarizeDirsMessage, SummarizeFilesMessage } from "./messages";
+import type { SummarizeDirsMessage, SummarizeFilesMessage, SummaryMessage } from "./messages";
 import {
   CHUNK_SYSTEM,
   clipInput,
@@ -39,8 +39,8 @@ export type SummaryShard = Pick<
 export type SummaryDeps = {
   db: Db;
   shards: { getByName(projectId: string): SummaryShard };
-  /** Sends a follow-up message (the directory pass) after `delaySeconds`. */
-  send(msg: SummarizeDirsMessage, delaySeconds: number): Promise<void>;
+  /** Sends a follow-up message (the rest of a batch's files, the directory pass) after `delaySeconds`. */
+  send(msg: SummaryMessage, delaySeconds: number): Promise<void>;
   /** The small model; undefined when no key is configured (nothing is done, nothing recorded). */
   model: ((orgId: string) => SummaryModel) | undefined;
   modelName: string;
@@ -52,9 +52,19 @@ export type SummaryDeps = {
 
 // Directories summarised per message; a larger project's pass goes on in further messages.
 const DIRS_PER_MESSAGE = 40;
+// Model calls one message makes at most (each with a few D1 and shard calls around it), so an invocation
+// stays far under the Workers subrequest limit (1,000) whatever its files; the rest goes on in a new message.
+export const MAX_CALLS_PER_MESSAGE = 60;
+// The org's spend quota is read again after this many calls (the project's budget is checked before every call).
+const QUOTA_CHECK_EVERY = 20;
 
 /** A per-message meter: what was spent so far this month, and whether the budget or the org's quota stops the next call. */
 class Spend {
+  /** Calls made by this message. */
+  calls = 0;
+  private quotaStop: string | undefined;
+  private quotaReadAt = -1;
+
   constructor(
     private spent: number,
     private readonly policy: Extract<SummaryPolicy, { enabled: true }>,
@@ -70,18 +80,22 @@ class Spend {
   async stop(): Promise<string | undefined> {
     if (this.spent >= this.policy.budgetUsd)
       return `the project's summary budget is used up: ${this.spent.toFixed(4)} of ${this.policy.budgetUsd} USD this month (org setting summaryBudgetUsd)`;
-    try {
-      await checkQuota(this.deps.db, this.policy.orgId, "spend", { projectId: this.projectId });
-    } catch (e) {
-      if (e instanceof AppError) return e.message;
-      throw e;
+    if (this.quotaReadAt < 0 || this.calls - this.quotaReadAt >= QUOTA_CHECK_EVERY) {
+      this.quotaReadAt = this.calls;
+      try {
+        await checkQuota(this.deps.db, this.policy.orgId, "spend", { projectId: this.projectId });
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        this.quotaStop = e.message;
+      }
     }
-    return undefined;
+    return this.quotaStop;
   }
 
   /** One call, metered as soon as it returns; its answer checked. */
   async call(model: SummaryModel, system: string, user: string): Promise<{ text: string; costUsd: number }> {
     const r = await model.complete(system, user, SUMMARY_MAX_TOKENS);
+    this.calls++;
     this.spent += r.costUsd;
     await recordUsage(this.deps.db, {
       orgId: this.policy.orgId,
@@ -118,6 +132,10 @@ export async function summarizeFiles(deps: SummaryDeps, msg: SummarizeFilesMessa
   const model = (deps.model as (orgId: string) => SummaryModel)(policy.orgId);
   const spend = await Spend.open(deps, msg.projectId, policy);
   for (const [i, f] of work.entries()) {
+    if (spend.calls >= MAX_CALLS_PER_MESSAGE) {
+      await deps.send({ ...msg, paths: work.slice(i).map((w) => w.path) }, 0);
+      return;
+    }
     const stop = await spend.stop();
     if (stop) {
       await shard.recordSummaryStatus(work.slice(i), "budget", stop);
