@@ -6,6 +6,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { buildPathLookup, createRetrievalStore } from "../../src/lib/index-store";
 import { openDb } from "../../src/lib/storage";
 import type { SummaryMessage } from "../../src/lib/summaries/messages";
 import { CHUNK_SYSTEM, DIR_SYSTEM, FILE_SYSTEM, ROLLUP_SYSTEM } from "../../src/lib/summaries/prompts";
@@ -88,7 +89,8 @@ describe("model-written summaries", () => {
     expect(fileCalls).toHaveLength(3);
     expect(fileCalls.filter((c) => c.body.messages[0]?.content.includes(`lib/copy_${m}.py`))).toEqual([]);
     // Directories are summarised from their files' summaries.
-    r = await settle(token, projectId, (x) => x.modelDirectories >= 2);
+    // The root, pkg/ and lib/ (the root's listing names no file, so its call carries no marker).
+    r = await settle(token, projectId, (x) => x.modelDirectories >= 3);
     expect((await sent(m, DIR_SYSTEM)).length).toBeGreaterThanOrEqual(2);
     // Usage shows the calls under their own kind and model.
     const usage = await json<{ rows: { kind: string | null; model: string | null; costUsd: number; requests: number }[] }>(
@@ -109,7 +111,7 @@ describe("model-written summaries", () => {
     const token = await orgWith({ modelSummaries: "on" });
     // Over 2,000 tokens: the file comes in as an excerpt, so its summary joins the fill.
     const big = pyFile(`big_${m}.py`, `${m}-big`, 220);
-    const summary = `Model summary ${m}: many small helpers that add a constant.`;
+    const summary = `Model summary ${m}: many small helpers${m} that add a constant.`;
     await reply(`File: big_${m}.py`, summary);
     const projectId = await ingest(token, [big, pyFile(`small_${m}.py`, `${m}-s`)]);
     await settle(token, projectId, (x) => x.byStatus.done === 2);
@@ -128,6 +130,20 @@ describe("model-written summaries", () => {
       .bind(projectId, `big_${m}.py`)
       .first<{ content: string }>();
     expect(stored?.content).toContain("defines:");
+    // With the feature off (WINKY_RANKING_OFF=model-summaries, the eval's comparison) only the extractive ones are read and searched.
+    const word = `helpers${m}`.toLowerCase();
+    const read = (modelSummaries: boolean) =>
+      runInDurableObject(env.PROJECT_INDEX.getByName(projectId), async (_o, state) => {
+        const store = createRetrievalStore(state.storage.sql, {
+          paths: () => buildPathLookup([]),
+          embedder: {} as never,
+          vectors: () => ({}) as never,
+          modelSummaries,
+        });
+        return { text: store.fileSummaries([`big_${m}.py`], "cl100k_base")[0]?.text, matches: store.summaryMatches([word], 10).map((x) => x.path) };
+      });
+    expect(await read(true)).toEqual({ text: summary, matches: [`big_${m}.py`] });
+    expect(await read(false)).toEqual({ text: expect.stringContaining("defines:"), matches: [] });
   });
 
   it("summarises a large file chunk by chunk, then from its chunks' summaries", async () => {

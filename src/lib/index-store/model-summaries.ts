@@ -36,20 +36,21 @@ export function cachedSummary(sql: SqlStorage, level: ModelSummaryLevel, sha256:
   return sql.exec<{ content: string }>("SELECT content FROM model_summaries WHERE level = ? AND sha256 = ?", level, sha256).toArray()[0]?.content;
 }
 
-/** The file's search row: its extractive summary's terms plus its model summary's, when it has one. */
-export function fileSearchBody(sql: SqlStorage, extractive: string, sha256: string): string {
+/** The terms of a file's model summary for its search row (`model_body`, apart so the eval can leave them out); "" without one. */
+export function modelSearchTerms(sql: SqlStorage, sha256: string): string {
   const model = cachedSummary(sql, "file", sha256);
-  return termsOf(model ? `${extractive}\n${model}` : extractive).join(" ");
+  return model ? termsOf(model).join(" ") : "";
 }
 
 function refreshFileSearch(sql: SqlStorage, sha256: string): void {
   for (const f of sql.exec<{ path: string; summary: string }>("SELECT path, summary FROM files WHERE sha256 = ?", sha256).toArray()) {
     sql.exec("DELETE FROM summaries_fts WHERE level = 'file' AND path = ?", f.path);
     sql.exec(
-      "INSERT INTO summaries_fts (level, path, body, path_terms) VALUES ('file', ?, ?, ?)",
+      "INSERT INTO summaries_fts (level, path, body, path_terms, model_body) VALUES ('file', ?, ?, ?, ?)",
       f.path,
-      fileSearchBody(sql, f.summary, sha256),
+      termsOf(f.summary).join(" "),
       pathTerms(f.path).join(" "),
+      modelSearchTerms(sql, sha256),
     );
   }
 }

@@ -202,8 +202,9 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       if (terms.length === 0) return [];
       return sql
         .exec<{ level: "file" | "directory"; path: string }>(
-          "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0), path LIMIT ?",
-          ftsAnyOf(terms),
+          `SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0, ${model ? 1.0 : 0}), path LIMIT ?`,
+          // Without model summaries their terms (model_body) are not searched.
+          model ? ftsAnyOf(terms) : `{body path_terms} : (${ftsAnyOf(terms)})`,
           limit,
         )
         .toArray();
