@@ -23,6 +23,10 @@ export default defineConfig({
           // The real Anthropic SDK talks to a local server that speaks the Messages API.
           ANTHROPIC_API_KEY: "test-anthropic-key",
           ANTHROPIC_BASE_URL: inject<string>("messagesApiUrl"),
+          // Model-written summaries only for the orgs a test turns them on for (org setting modelSummaries: "on"),
+          // so other tests' ingestions send nothing to the model; their directory pass runs without waiting.
+          MODEL_SUMMARIES: "off",
+          SUMMARY_DIR_DELAY_S: "0",
         },
       },
     })),

@@ -5,17 +5,21 @@
  * modules. D1 stays the system of record; this is derived state.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type AssembleRequest, type AssembleResult, assembleContext, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
+import { type AssembleRequest, type AssembleResult, assembleContext, type Reranker, type RetrievalStore, rankingOff } from "../src/lib/assembly/assemble";
 import { caught, type ErrorResult } from "../src/lib/errors";
 import { isProjectInComplianceMode } from "../src/lib/governance";
 import {
+  cachedSummary,
   createRetrievalStore,
+  type DirWork,
+  dirSummaryWork,
   type FileLines,
   findSymbol,
   hasIndexSchema,
   type IndexInput,
   type IndexShard,
   indexBatch,
+  type ModelSummaryLevel,
   migrateIndexStore,
   mirrorSummaries,
   PathCache,
@@ -24,13 +28,28 @@ import {
   readMeta,
   rebuildDerived,
   recordFeedback,
+  recordSummaryStatus,
   type SearchHit,
   ShardEmbeddings,
   type ShardStats,
+  type StoredSummary,
+  type SummaryReport,
+  type SummaryStatus,
+  type SummaryWork,
   type SymbolMatches,
   searchChunks,
   shardStats,
+  storeDirSummary,
+  storeModelSummary,
+  summariesTouchedAt,
+  summaryInput,
+  summaryReport,
+  summaryWork,
+  touchSummaries,
 } from "../src/lib/index-store";
+import { orgConcurrency, orgGate } from "../src/lib/model/org-gate";
+import { modelReranker } from "../src/lib/model/rerank";
+import { smallModelClient } from "../src/lib/model/small-model";
 import { chooseVectorIndex, type VectorIndex } from "../src/lib/retrieval/vector-index";
 import { openDb } from "../src/lib/storage";
 
@@ -102,7 +121,22 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   /** Errors meant for the caller come back as data: an exception's class does not survive the RPC boundary. */
   async assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> {
     const store = await this.retrievalStore();
-    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }));
+    return caught(() => assembleContext(store, { ...req, rankingOff: rankingOff(this.env.WINKY_RANKING_OFF) }, { reranker: this.reranker(req) }));
+  }
+
+  /** The small model for a rerank the route allowed, when the key is configured here. */
+  private reranker(req: AssembleRequest): Reranker | undefined {
+    if (!req.rerank || !this.env.ANTHROPIC_API_KEY) return undefined;
+    return modelReranker(
+      smallModelClient({
+        apiKey: this.env.ANTHROPIC_API_KEY,
+        baseURL: this.env.ANTHROPIC_BASE_URL,
+        model: req.rerank.model,
+        gate: orgGate(this.env.ORG_MODEL_GATE, req.rerank.orgId, orgConcurrency(this.env.ORG_MODEL_CONCURRENCY)),
+        // An interactive call: one retry, then the unreranked order.
+        maxRetries: 1,
+      }),
+    );
   }
 
   /** A store for one read, over derived data brought up to date first. */
@@ -111,7 +145,12 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
     const { embedder, vectors, reembedding } = await this.embeddings.resolve();
     if (reembedding && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
-    return createRetrievalStore(this.sql, { paths: () => this.paths.get(), embedder, vectors: () => vectors });
+    return createRetrievalStore(this.sql, {
+      paths: () => this.paths.get(),
+      embedder,
+      vectors: () => vectors,
+      modelSummaries: !rankingOff(this.env.WINKY_RANKING_OFF).includes("model-summaries"),
+    });
   }
 
   /** The assembler's ranking for a query, as chunks with previews (src/lib/index-store/search.ts). */
@@ -133,6 +172,56 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   async recordFeedback(generationId: string, paths: string[], approved: boolean): Promise<void> {
     this.open();
     recordFeedback(this.sql, generationId, paths, approved, Date.now());
+  }
+
+  async summaryWork(paths: string[]): Promise<SummaryWork[]> {
+    this.open();
+    return summaryWork(this.sql, paths, Date.now());
+  }
+
+  async summaryInput(path: string, sha256: string): Promise<string[] | undefined> {
+    this.open();
+    return summaryInput(this.sql, path, sha256);
+  }
+
+  async cachedSummary(level: ModelSummaryLevel, sha256: string): Promise<string | undefined> {
+    this.open();
+    return cachedSummary(this.sql, level, sha256);
+  }
+
+  async storeModelSummary(s: StoredSummary, file: { path: string } | undefined): Promise<void> {
+    this.open();
+    storeModelSummary(this.sql, s, file, Date.now());
+  }
+
+  async recordSummaryStatus(files: { path: string; sha256: string }[], status: SummaryStatus, detail: string): Promise<void> {
+    this.open();
+    recordSummaryStatus(this.sql, files, status, detail, Date.now());
+  }
+
+  async dirSummaryWork(limit: number): Promise<{ work: DirWork[]; more: boolean }> {
+    this.open();
+    // Directories come from the derived rebuild: bring it up to date first.
+    if (readMeta(this.sql, "derived_dirty") === "1") await this.refreshDerived();
+    return dirSummaryWork(this.sql, limit);
+  }
+
+  async storeDirSummary(path: string, s: StoredSummary): Promise<void> {
+    this.open();
+    storeDirSummary(this.sql, path, s, Date.now());
+  }
+
+  async summariesQuietMs(touch = false): Promise<number> {
+    this.open();
+    const now = Date.now();
+    const quiet = now - summariesTouchedAt(this.sql);
+    if (touch) touchSummaries(this.sql, now);
+    return quiet;
+  }
+
+  async summaryReport(): Promise<SummaryReport> {
+    this.open();
+    return summaryReport(this.sql);
   }
 
   async stats(): Promise<ShardStats> {

@@ -1,7 +1,7 @@
 /**
  * npm run eval -- --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
  *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--no-baseline]
- *                 [--fresh] [--debug] [--write]
+ *                 [--model-summaries [--summary-budget USD]] [--rerank] [--fresh] [--debug] [--write]
  *
  * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
  * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
@@ -17,6 +17,14 @@
  * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
  * (`WINKY_RANKING_OFF`: vector, mentions, kind-prior, idf-terms, file-aggregate, symbols) and the
  * run's overall row is written as that ablation's line.
+ *
+ * Two switches call a small Claude model (they need ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL for another
+ * endpoint), each measured against a run without it, with its cost: `--model-summaries` turns on
+ * model-written file and directory summaries for the eval's org (within `--summary-budget` USD per
+ * project, default 2), waits for each project's summaries before assembling, and reports their cost per
+ * project and per query; `--rerank` sends `rerank: true` with every assembly and reports its cost per
+ * query and how often it was applied. Without `--model-summaries` the server reads only the extractive
+ * summaries (`WINKY_RANKING_OFF=model-summaries`), even for projects a previous run summarised.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -40,9 +48,20 @@ const BASELINE_FILE = join(DIR, "baseline.json");
 type BaselineCache = Record<string, Record<string, string[]>>;
 
 type Piece = { chunkId: string; kind: string; sourcePath: string; startLine: number; endLine: number; score: number; reasons: string[] };
-type Assembled = { contextPieces: Piece[]; timings: Record<string, number> };
+type Assembled = { contextPieces: Piece[]; timings: Record<string, number>; rerank?: { status: string; costUsd: number } };
 type Saved = { token: string; orgId: string; projects: Record<string, { projectId: string; tokens: number }> };
-type BudgetResult = { budget: number; found: boolean; strict: boolean; hunks: boolean; baseline: boolean; ms: number; serverMs: number; missing: string[] };
+type BudgetResult = {
+  budget: number;
+  found: boolean;
+  strict: boolean;
+  hunks: boolean;
+  baseline: boolean;
+  ms: number;
+  serverMs: number;
+  missing: string[];
+  /** With --rerank: what the rerank did and cost. */
+  rerank?: { status: string; costUsd: number };
+};
 type CaseResult = {
   id: string;
   repo: string;
@@ -53,7 +72,10 @@ type CaseResult = {
   nestedViolations: number;
   /** Each fix file's place among the files of the largest budget's context, in prompt order (for analysis). */
   goldRanks: Record<string, number>;
+  /** With --model-summaries: what the case's project spent on them (its ingestion's, shared by its cases). */
+  summaryUsd?: number;
 };
+type ModelOptions = { modelSummaries: boolean; rerank: boolean };
 
 /**
  * Files a fix touches as bookkeeping, not as the change the report asks for: changelogs, release notes
@@ -125,13 +147,46 @@ async function projectFor(server: LocalServer, saved: Saved, c: Case, archive: (
   return projectId;
 }
 
+/** Waits until the project's files have been through the summary queue; what the project spent on them. */
+async function summariesSettled(server: LocalServer, projectId: string): Promise<number> {
+  type View = { pending: number; spentUsdThisMonth: number; byStatus: Record<string, number> };
+  for (let waited = 0; ; waited += 2) {
+    const r = await retrying("summaries", () => server.call<View>(`/api/projects/${projectId}/summaries`));
+    if (r.pending === 0) return r.spentUsdThisMonth;
+    if (waited % 60 === 0) console.log(`  summaries: ${r.pending} files pending, ${JSON.stringify(r.byStatus)}, ${r.spentUsdThisMonth.toFixed(4)} USD`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+/** The cost lines of a run with the model switches: summaries per project and per query, the rerank per query. */
+function modelLines(results: CaseResult[], budgets: number[], opts: ModelOptions): string[] {
+  const lines: string[] = [];
+  const queries = results.length * budgets.length;
+  if (opts.modelSummaries) {
+    const byProject = new Map(results.map((r) => [`${r.repo}:${r.tokens}`, r.summaryUsd ?? 0]));
+    const total = [...byProject.values()].reduce((a, b) => a + b, 0);
+    lines.push(
+      `Model-written summaries: ${total.toFixed(4)} USD over ${byProject.size} projects (${(total / Math.max(1, byProject.size)).toFixed(4)} per project, ${(total / Math.max(1, queries)).toFixed(5)} per query spread over the ${queries} assemblies).`,
+    );
+  }
+  if (opts.rerank) {
+    const all = results.flatMap((r) => r.budgets.flatMap((b) => (b.rerank ? [b.rerank] : [])));
+    const cost = all.reduce((n, b) => n + b.costUsd, 0);
+    const applied = all.filter((b) => b.status === "applied").length;
+    lines.push(
+      `Rerank: applied on ${applied} of ${all.length} assemblies; ${(cost / Math.max(1, all.length)).toFixed(5)} USD per query (${cost.toFixed(4)} in all).`,
+    );
+  }
+  return lines;
+}
+
 async function runCase(
   server: LocalServer,
   saved: Saved,
   c: Case,
   dir: string,
   budgets: number[],
-  opts: { debug: boolean; baseline: boolean; cache: BaselineCache },
+  opts: { debug: boolean; baseline: boolean; cache: BaselineCache } & ModelOptions,
 ): Promise<CaseResult | string> {
   const { archive, files } = treeAt(dir, c.commit);
   const indexed = new Set(files.map((f) => f.path));
@@ -142,6 +197,7 @@ async function runCase(
   const tokens = files.reduce((n, f) => n + fileTokens(f), 0);
   const projectId = await projectFor(server, saved, c, archive, tokens);
   if (!projectId) return "ingest failed";
+  const summaryUsd = opts.modelSummaries ? await summariesSettled(server, projectId) : undefined;
   const cached = opts.cache[c.id] ?? {};
   let ranking: ReturnType<Bm25Files["rank"]> | undefined;
   const baselinePicks = (budget: number): Set<string> => {
@@ -154,7 +210,17 @@ async function runCase(
     opts.cache[c.id] = cached;
     return picked;
   };
-  const out: CaseResult = { id: c.id, repo: c.repo, tokens, gold: gold.map(([p]) => p), bookkeeping, budgets: [], nestedViolations: 0, goldRanks: {} };
+  const out: CaseResult = {
+    id: c.id,
+    repo: c.repo,
+    tokens,
+    gold: gold.map(([p]) => p),
+    bookkeeping,
+    budgets: [],
+    nestedViolations: 0,
+    goldRanks: {},
+    ...(summaryUsd !== undefined ? { summaryUsd } : {}),
+  };
   let previous: Set<string> | undefined;
   // One untimed call first: the shard's first assembly after a start reads its path and vector indexes,
   // which would otherwise be charged to whichever budget came first.
@@ -173,10 +239,10 @@ async function runCase(
         .call<Assembled>("/api/context/assemble", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL }),
+          body: JSON.stringify({ projectId, prompt: c.prompt.slice(0, 200_000), budget, model: DEFAULT_MODEL, ...(opts.rerank ? { rerank: true } : {}) }),
         })
         .catch((e: unknown) => {
-          if (/: 400 .*prompt_too_long/.test(String(e))) return { contextPieces: [], timings: {} as Record<string, number> } satisfies Assembled;
+          if (/: 400 .*prompt_too_long/.test(String(e))) return { contextPieces: [], timings: {} } as Assembled;
           throw e;
         }),
     );
@@ -195,6 +261,7 @@ async function runCase(
       ms,
       serverMs: res.timings.total ?? 0,
       missing,
+      ...(res.rerank ? { rerank: { status: res.rerank.status, costUsd: res.rerank.costUsd } } : {}),
     });
     if (opts.debug) console.log(`    ${budget / 1000}k timings ${JSON.stringify(res.timings)}`);
     const order = [...new Set(chunks.map((p) => p.sourcePath))];
@@ -283,8 +350,16 @@ async function main(): Promise<void> {
       write: { type: "boolean" },
       off: { type: "string" },
       "no-baseline": { type: "boolean" },
+      "model-summaries": { type: "boolean" },
+      "summary-budget": { type: "string" },
+      rerank: { type: "boolean" },
     },
   });
+  const model: ModelOptions = { modelSummaries: values["model-summaries"] ?? false, rerank: values.rerank ?? false };
+  // The local server reads .dev.vars (where the README puts the key); a key only in the environment is passed on.
+  const keyInDevVars = existsSync(".dev.vars") && /^ANTHROPIC_API_KEY=./m.test(readFileSync(".dev.vars", "utf8"));
+  if ((model.modelSummaries || model.rerank) && !keyInDevVars && !process.env.ANTHROPIC_API_KEY)
+    throw new Error("--model-summaries and --rerank call a Claude model: put ANTHROPIC_API_KEY in .dev.vars or the environment");
   const off = values.off?.split(",").filter(Boolean) ?? [];
   const unknown = off.filter((f) => !(RANKING_FEATURES as readonly string[]).includes(f));
   if (unknown.length > 0) throw new Error(`unknown ranking feature(s) ${unknown.join(", ")}; known: ${RANKING_FEATURES.join(", ")}`);
@@ -318,21 +393,38 @@ async function main(): Promise<void> {
 
   mkdirSync(DIR, { recursive: true });
   const saved: Saved | undefined = !values.fresh && existsSync(STATE_FILE) ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Saved) : undefined;
-  const vars = off.length > 0 ? { WINKY_RANKING_OFF: off.join(",") } : undefined;
+  const rankingOff = [...off, ...(model.modelSummaries ? [] : ["model-summaries"])];
+  const vars: Record<string, string> = {
+    WINKY_RANKING_OFF: rankingOff.join(","),
+    MODEL_SUMMARIES: model.modelSummaries ? "on" : "off",
+    ...((model.modelSummaries || model.rerank) && !keyInDevVars ? { ANTHROPIC_API_KEY: process.env.ANTHROPIC_API_KEY as string } : {}),
+    ...(process.env.ANTHROPIC_BASE_URL && (model.modelSummaries || model.rerank) ? { ANTHROPIC_BASE_URL: process.env.ANTHROPIC_BASE_URL } : {}),
+  };
   const server = await startLocalServer(Number(values.port ?? 8795), join(DIR, "state"), {
     ...(saved ? { reuse: { token: saved.token, orgId: saved.orgId } } : {}),
-    ...(vars ? { vars } : {}),
+    vars,
   });
   const state: Saved = saved ?? { token: server.token, orgId: server.orgId, projects: {} };
   // A full run assembles over a billion tokens, past the default daily quota.
   await liftQuotas(server);
+  if (model.modelSummaries)
+    await server.call(`/api/orgs/${state.orgId}/settings`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ modelSummaries: "on", summaryBudgetUsd: Number(values["summary-budget"] ?? 2) }),
+    });
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 1));
   const results: CaseResult[] = [];
   writeFileSync(RESULTS_FILE, "");
   const cache: BaselineCache = !values.fresh && existsSync(BASELINE_FILE) ? (JSON.parse(readFileSync(BASELINE_FILE, "utf8")) as BaselineCache) : {};
   try {
     for (const c of cases) {
-      const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, { debug: values.debug ?? false, baseline: !values["no-baseline"], cache });
+      const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, {
+        debug: values.debug ?? false,
+        baseline: !values["no-baseline"],
+        cache,
+        ...model,
+      });
       writeFileSync(BASELINE_FILE, JSON.stringify(cache));
       if (typeof r === "string") {
         skip(r);
@@ -348,13 +440,30 @@ async function main(): Promise<void> {
     server.stop();
   }
   const section = report(results, budgets, skipped, !values["no-baseline"]);
-  console.log(section.join("\n"));
+  const costs = modelLines(results, budgets, model);
+  console.log([...section, "", ...costs].join("\n"));
   if (!values.write) return;
   const group = {
     title: "## Retrieval on real bug reports (issue 13): `npm run eval`",
     intro: "Written by `npm run eval -- --write …` (data sets and repositories brought in for the run, never committed).",
   };
-  if (off.length === 0) writeSection("eval:reports", section, group);
+  const switches = [...(model.modelSummaries ? ["model-summaries"] : []), ...(model.rerank ? ["rerank"] : [])];
+  if (switches.length > 0) {
+    const all = section.find((l) => l.startsWith("| **all**")) ?? "";
+    writeSection(
+      `eval:reports:with:${[...switches, ...off.map((f) => `no-${f}`)].join("+")}`,
+      [
+        `With ${switches.map((f) => `\`--${f}\``).join(" + ")}${off.length ? `, without ${off.join(" + ")}` : ""} (${new Date().toISOString().slice(0, 10)}, ${results.length} cases, model ${process.env.SMALL_MODEL ?? "claude-haiku-4-5"}):`,
+        "",
+        section[4] ?? "",
+        section[5] ?? "",
+        all,
+        "",
+        ...costs,
+      ],
+      group,
+    );
+  } else if (off.length === 0) writeSection("eval:reports", section, group);
   else {
     const all = section.find((l) => l.startsWith("| **all**")) ?? "";
     writeSection(

@@ -47,6 +47,7 @@ export class WinkyClient {
     linkRepository: (projectId: string, body: Req.LinkRepositoryRequest) =>
       this.http.json<Res.LinkedRepository>(`/api/projects/${id(projectId)}/repository`, { method: "PUT", json: body }),
     files: (projectId: string, query: Req.FilesQuery = {}) => this.http.json<Res.FileList>(`/api/projects/${id(projectId)}/files`, { query }),
+    summaries: (projectId: string) => this.http.json<Res.SummaryReport>(`/api/projects/${id(projectId)}/summaries`),
     addConversation: (projectId: string, body: Req.ConversationRequest) =>
       this.http.json<Res.StoredRecords>(`/api/projects/${id(projectId)}/conversations`, { json: body }),
     addLogs: (projectId: string, body: Req.LogsRequest) => this.http.json<Res.StoredRecords>(`/api/projects/${id(projectId)}/logs`, { json: body }),

@@ -29,6 +29,7 @@ import type {
   ProjectView,
   RepositoryLinked,
   StoredRecord,
+  SummaryReportView,
 } from "../lib/contract/projects";
 import type { ReplaySummary as ReplaySummarySchema, RunEvent, RunSummary as RunSummarySchema, RunView } from "../lib/contract/sandbox";
 import type { SessionAssembleResponse, SessionInfo as SessionInfoSchema } from "../lib/contract/sessions";
@@ -45,6 +46,8 @@ export type ProjectList = Out<typeof ProjectListSchema>;
 export type DeletedProject = Out<typeof DeletionStarted>;
 export type LinkedRepository = Out<typeof RepositoryLinked>;
 export type FileList = Out<typeof FileListSchema>;
+/** A project's model-written summaries: on or off and why, the month's spend, files by state. */
+export type SummaryReport = Out<typeof SummaryReportView>;
 export type ProjectFile = FileList["files"][number];
 export type StoredRecords = Out<typeof StoredRecord>;
 

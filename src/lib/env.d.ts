@@ -12,6 +12,12 @@ declare namespace Cloudflare {
     ANTHROPIC_API_KEY?: string;
     ANTHROPIC_BASE_URL?: string;
     MODEL?: string;
+    /** The small model for model-written summaries and reranking (default claude-haiku-4-5). */
+    SMALL_MODEL?: string;
+    /** "off": no model-written summaries unless an org turns them on; anything else (or unset): on when a key is configured. */
+    MODEL_SUMMARIES?: string;
+    /** Seconds the directory-summary pass waits for a project's file summaries to go quiet (default 30; tests 0). */
+    SUMMARY_DIR_DELAY_S?: string;
     /** Reading metrics back from Analytics Engine in production (its SQL API): the account id and a token with "Account Analytics: Read". */
     CF_ACCOUNT_ID?: string;
     CF_ANALYTICS_TOKEN?: string;

@@ -118,6 +118,7 @@ describe("GET /api/usage", () => {
         day: today(),
         projectId: org.projectId,
         model: "cl100k_base",
+        kind: null,
         keyId: org.keyId,
         tokensAssembled: res.tokenTotal,
         costUsd: 0,

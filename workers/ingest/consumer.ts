@@ -6,9 +6,21 @@
 import { z } from "zod";
 import { GitHostError } from "../../src/lib/git-host";
 import { IngestMessage, ingestDeps, jobEnded, markBatchFailed, PermanentError, processMessage, recordAttemptError } from "../../src/lib/ingest";
+import { orgConcurrency, orgGate } from "../../src/lib/model/org-gate";
+import { smallModelClient } from "../../src/lib/model/small-model";
 import { DeleteProjectMessage, runDeletionStep } from "../../src/lib/projects/delete-project";
 import { faultDeadlines, faultsEnabled, faultyBucket, faultyD1, faultyShards, inject } from "../../src/lib/resilience/faults";
 import { openDb } from "../../src/lib/storage";
+import {
+  type SummarizeFilesMessage,
+  type SummaryDeps,
+  SummaryMessage,
+  smallModel,
+  summariesDeadLettered,
+  summariesDefault,
+  summarizeDirectories,
+  summarizeFiles,
+} from "../../src/lib/summaries";
 
 // Backoff between attempts: 2 s, 8 s, 32 s.
 export const retryDelaySeconds = (attempts: number): number => 2 * 4 ** Math.max(0, attempts - 1);
@@ -33,12 +45,24 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
     sealKey: env.WINKY_SEAL_KEY,
     projectIndex: faults ? faultyShards(env.PROJECT_INDEX) : env.PROJECT_INDEX,
     deadlines: faults ? faultDeadlines() : undefined,
+    summaries: env.ANTHROPIC_API_KEY
+      ? {
+          deploymentDefault: summariesDefault(env),
+          send: async (msgs: SummarizeFilesMessage[]) => void (await env.INGEST_QUEUE.sendBatch(msgs.map((body) => ({ body })))),
+        }
+      : undefined,
   };
   for (const message of batch.messages) {
     // A project deletion's steps share the queue, the retries and the dead-letter path with ingestion.
     const deletion = DeleteProjectMessage.safeParse(message.body);
     if (deletion.success) {
       await consumeDeletionStep(env, db, message, deletion.data);
+      continue;
+    }
+    // Model-written summaries follow indexed batches on the same queue; they never hold a job open.
+    const summary = SummaryMessage.safeParse(message.body);
+    if (summary.success) {
+      await consumeSummaryStep(env, db, message, summary.data);
       continue;
     }
     const parsed = IngestMessage.safeParse(message.body);
@@ -78,6 +102,49 @@ async function consumeDeletionStep(env: Env, db: ReturnType<typeof openDb>, mess
   }
 }
 
+function summaryDeps(env: Env, db: ReturnType<typeof openDb>): SummaryDeps {
+  const modelName = smallModel(env);
+  return {
+    db,
+    shards: env.PROJECT_INDEX,
+    send: async (msg, delaySeconds) => void (await env.INGEST_QUEUE.send(msg, delaySeconds > 0 ? { delaySeconds } : {})),
+    model: env.ANTHROPIC_API_KEY
+      ? (orgId) =>
+          smallModelClient({
+            apiKey: env.ANTHROPIC_API_KEY,
+            baseURL: env.ANTHROPIC_BASE_URL,
+            model: modelName,
+            gate: orgGate(env.ORG_MODEL_GATE, orgId, orgConcurrency(env.ORG_MODEL_CONCURRENCY)),
+            maxRetries: 2,
+          })
+      : undefined,
+    modelName,
+    deploymentDefault: summariesDefault(env),
+    dirDelaySeconds: summaryDirDelay(env.SUMMARY_DIR_DELAY_S),
+  };
+}
+
+// The directory pass waits this long for a project's file summaries to go quiet, so a long ingestion summarises its directories once.
+const SUMMARY_DIR_DELAY_S = 30;
+const summaryDirDelay = (raw: string | undefined): number => {
+  const n = Number(raw);
+  return raw !== undefined && Number.isFinite(n) && n >= 0 ? n : SUMMARY_DIR_DELAY_S;
+};
+
+/** A summary step: retried with backoff on failure; after the retries the dead-letter consumer records its files as failed. */
+async function consumeSummaryStep(env: Env, db: ReturnType<typeof openDb>, message: Message<unknown>, msg: SummaryMessage): Promise<void> {
+  try {
+    const deps = summaryDeps(env, db);
+    if (msg.kind === "summarize") await summarizeFiles(deps, msg);
+    else await summarizeDirectories(deps, msg);
+    message.ack();
+  } catch (e) {
+    const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    console.error(JSON.stringify({ queue: "summaries", projectId: msg.projectId, kind: msg.kind, attempt: message.attempts, error }));
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
+
 /** Forwards a message to the DLQ explicitly (for errors no retry can fix) and acknowledges it. */
 async function deadLetter(env: Env, message: Message<unknown>): Promise<void> {
   await env.INGEST_DLQ.send(message.body);
@@ -87,6 +154,15 @@ async function deadLetter(env: Env, message: Message<unknown>): Promise<void> {
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const db = openDb(env.DB);
   for (const message of batch.messages) {
+    // A summary step out of retries ends its files' wait for a summary (recorded as failed), never its job's batch.
+    const summary = SummaryMessage.safeParse(message.body);
+    if (summary.success) {
+      if (summary.data.kind === "summarize")
+        await summariesDeadLettered({ shards: env.PROJECT_INDEX }, summary.data).catch((e: unknown) => console.error(String(e)));
+      else console.error(JSON.stringify({ queue: batch.queue, projectId: summary.data.projectId, error: "directory summaries dead-lettered" }));
+      message.ack();
+      continue;
+    }
     const ref = JobRef.safeParse(message.body);
     if (ref.success) {
       await markBatchFailed(db, ref.data.jobId, ref.data.seq, "dead-lettered after its retries ran out");

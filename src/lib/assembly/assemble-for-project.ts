@@ -27,7 +27,14 @@ export async function assembleForProject(
     orgId,
     model,
     context: result,
-    meta: { budget: result.tokenBudget, utilization: result.utilization, timings: result.timings, warnings: result.warnings },
+    meta: {
+      budget: result.tokenBudget,
+      utilization: result.utilization,
+      timings: result.timings,
+      warnings: result.warnings,
+      // What a rerank did and cost (its order is in the pieces' order already).
+      ...(result.rerank ? { rerank: { status: result.rerank.status, model: result.rerank.model, costUsd: result.rerank.costUsd } } : {}),
+    },
   });
   return { callId, ...result };
 }

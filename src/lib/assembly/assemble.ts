@@ -10,6 +10,7 @@ import { ChunkLoader, packRanked, SnippetList } from "./pack";
 import { SECTION } from "./prompt";
 import { rankChunks } from "./rank";
 import { contextPieces, renderContext } from "./render";
+import { type Reranker, type RerankOutcome, rerankRanking } from "./rerank";
 import { sectionTokens } from "./sections";
 import {
   type AssembleRequest,
@@ -22,6 +23,7 @@ import {
 } from "./types";
 
 export { SAFETY_MARGIN, safetyMargin } from "./budget";
+export { RERANK_MAX_K, RERANK_STATUSES, type RerankCall, type RerankCandidate, type Reranker, type RerankOutcome, type RerankStatus } from "./rerank";
 export { SECTION_NAMES, type SectionName, type SectionTokens } from "./sections";
 export type {
   AssembleRequest,
@@ -65,7 +67,8 @@ function stopwatch(): { timings: Record<string, number>; lap: (stage: string) =>
   };
 }
 
-export async function assembleContext(store: RetrievalStore, req: AssembleRequest): Promise<AssembleResult> {
+/** `reranker`: the small model, when the request asks for a rerank and a key is configured. */
+export async function assembleContext(store: RetrievalStore, req: AssembleRequest, deps: { reranker?: Reranker | undefined } = {}): Promise<AssembleResult> {
   const clock = stopwatch();
   const warnings: string[] = [];
   const budget = TokenBudget.forRequest(req);
@@ -78,6 +81,14 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   clock.lap("prepare");
 
   const ranking = await rankChunks(store, req, warnings, clock.lap);
+  let rerank: RerankOutcome | undefined;
+  if (req.rerank) {
+    rerank = deps.reranker
+      ? await rerankRanking(store, req, ranking, req.rerank, deps.reranker)
+      : { status: "unavailable", model: req.rerank.model, candidates: 0, reason: "no model key is configured", inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    if (rerank.status !== "applied") warnings.push(`rerank ${rerank.status}: ${rerank.reason ?? ""}; the unreranked order was used`);
+    clock.lap("rerank");
+  }
   const packed = packRanked(store, req, ranking, budget, snippets, loader);
   clock.lap("pack");
   fill({ store, req, budget, ranking, packed, snippets, loader, everyFileSummary: lazyFileSummaries(store, req.tokenizer) }, summaries);
@@ -108,6 +119,7 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     sections: sectionTokens(budget, req, projectSummaryBase + summaries.taken),
     timings: clock.timings,
     warnings,
+    ...(rerank ? { rerank } : {}),
     ...rendered,
   };
 }

@@ -2,6 +2,7 @@
 import type { PathMention } from "../retrieval/prompt-paths";
 import type { Tokenizer } from "../tokenizer";
 import type { ConversationMessage, PieceKind, PromptBlock, RenderPiece } from "./prompt";
+import type { RerankOutcome } from "./rerank";
 import type { SectionTokens } from "./sections";
 
 export type Signal =
@@ -59,7 +60,18 @@ export interface RetrievalStore {
 }
 
 /** Ranking features the eval can switch off one by one (`WINKY_RANKING_OFF`), to measure what each is worth. */
-export const RANKING_FEATURES = ["vector", "mentions", "kind-prior", "idf-terms", "file-aggregate", "symbols", "summaries", "error-messages"] as const;
+export const RANKING_FEATURES = [
+  "vector",
+  "mentions",
+  "kind-prior",
+  "idf-terms",
+  "file-aggregate",
+  "symbols",
+  "summaries",
+  "error-messages",
+  // Model-written summaries read in place of the extractive ones (src/lib/index-store/model-summaries.ts).
+  "model-summaries",
+] as const;
 export type RankingFeature = (typeof RANKING_FEATURES)[number];
 
 export type AssembleRequest = {
@@ -78,6 +90,8 @@ export type AssembleRequest = {
   cachedKeys?: string[];
   /** Ranking features switched off (an operator's setting for measurements, never a caller's). */
   rankingOff?: RankingFeature[];
+  /** Rerank the top files with a small model (the route has checked the org allows it; the shard holds the key). */
+  rerank?: { orgId: string; model: string; topK: number; timeoutMs: number } | undefined;
 };
 
 export type ContextPiece = {
@@ -106,6 +120,8 @@ export type AssembleResult = {
   warnings: string[];
   contextText?: string;
   blocks?: PromptBlock[];
+  /** What the rerank did, when one was asked for. */
+  rerank?: RerankOutcome;
 };
 
 /** A piece ready to add: its render form, its block's base-encoding tokens and its text's model tokens. */

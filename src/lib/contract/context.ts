@@ -1,5 +1,6 @@
 /** Context assembly: the request of /api/context/assemble (and a session's) and the assembled context. */
 import { z } from "zod";
+import { RERANK_MAX_K, RERANK_STATUSES } from "../assembly/rerank";
 import { DEFAULT_MODEL } from "../model/default-model";
 
 /** A context budget as requests give it: tokens within `min`-1,000,000, or "max" (the org's or project's limit). */
@@ -23,6 +24,13 @@ export const AssembleFields = z.object({
 
 export const Assemble = AssembleFields.extend({
   projectId: z.string().min(1).max(64),
+  rerank: z
+    .boolean()
+    .optional()
+    .describe(
+      "rerank the top candidate files with a small model (paths and summaries only); default: the org's setting. Refused in compliance mode (403); any failure falls back to the unreranked order",
+    ),
+  rerankTopK: z.number().int().min(2).max(RERANK_MAX_K).default(20).describe("candidate files the rerank sees"),
   // The spec's prompt carries the last 10 messages of the conversation.
   conversation: z
     .array(z.object({ role: z.string().min(1).max(32), content: z.string().max(100_000) }))
@@ -64,6 +72,21 @@ export const AssembledContext = z.object({
   timings: z.record(z.string(), z.number()).describe("milliseconds per stage"),
   warnings: z.array(z.string()),
   contextText: z.string().optional().describe("with includeText: the assembled prompt, each piece under its ---source line"),
+  rerank: z
+    .object({
+      status: z
+        .enum(RERANK_STATUSES)
+        .describe("applied; or why the unreranked order was used: failed, timeout, invalid (answer refused), unavailable (no key), skipped"),
+      model: z.string(),
+      candidates: z.number(),
+      order: z.array(z.string()).optional().describe("the candidate files in the model's order, best first"),
+      reason: z.string().optional(),
+      inputTokens: z.number(),
+      outputTokens: z.number(),
+      costUsd: z.number(),
+    })
+    .optional()
+    .describe("what the rerank did, when one was asked for (request or org setting)"),
   blocks: z.array(z.object({ key: z.string().optional(), text: z.string() })).optional(),
 });
 

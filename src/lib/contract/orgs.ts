@@ -3,11 +3,11 @@ import { z } from "zod";
 import { AuditQuery } from "../audit/audit-log";
 import { KeyRequest } from "../auth/keys";
 import { SCOPES } from "../auth/scopes";
-import { GENERATION_DEFAULTS, GovernancePatch } from "../governance";
+import { GENERATION_DEFAULTS, GovernancePatch, MODEL_SUMMARY_SETTINGS } from "../governance";
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from "../retention/policy";
 import { SECRET_HANDLING } from "../security/secret-handling";
 import { LimitsPatch } from "../usage/limits";
-import { UsageQuery } from "../usage/meter";
+import { USE_KINDS, UsageQuery } from "../usage/meter";
 import { IsoTime, NextCursor } from "./common";
 
 export { AuditQuery, KeyRequest, LimitsPatch, UsageQuery };
@@ -96,7 +96,18 @@ export const UsageReport = z.object({
   from: z.string(),
   to: z.string(),
   totals: UsageNumbers,
-  rows: z.array(UsageNumbers.extend({ day: z.string(), projectId: z.string().nullable(), model: z.string().nullable(), keyId: z.string().nullable() })),
+  rows: z.array(
+    UsageNumbers.extend({
+      day: z.string(),
+      projectId: z.string().nullable(),
+      model: z.string().nullable(),
+      kind: z
+        .enum(USE_KINDS)
+        .nullable()
+        .describe('"summary": model-written summaries made at ingestion (no key); "rerank": an assembly\'s rerank; null: the request\'s own use'),
+      keyId: z.string().nullable(),
+    }),
+  ),
 });
 
 const RetentionDays = z.object({ auditRetentionDays: z.number(), sandboxRunRetentionDays: z.number(), sessionRetentionDays: z.number() });
@@ -115,6 +126,12 @@ export const SettingsView = z.object({
   allowedModels: z.array(z.string()).nullable().describe("the models requests may name; null: any"),
   generationDefault: z.enum(GENERATION_DEFAULTS).describe('"off": new projects start with generation disabled'),
   complianceMode: z.boolean().describe("no request leaves for an external model or embedding service; generation answers 403"),
+  modelSummaries: z
+    .enum(MODEL_SUMMARY_SETTINGS)
+    .nullable()
+    .describe("model-written file and directory summaries at ingestion (with a model key, outside compliance mode); null: the deployment's default"),
+  summaryBudgetUsd: z.number().describe("USD each project may spend on model-written summaries per UTC month (default 1)"),
+  rerank: z.boolean().describe("assemblies rerank their top candidates with a small model unless a request says rerank: false"),
 });
 
 export const Whoami = z.object({

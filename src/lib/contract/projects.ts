@@ -122,3 +122,27 @@ export const RepositoryLinked = z.object({
 });
 
 export const DeletionStarted = z.object({ jobId: z.string() });
+
+export const SummaryReportView = z.object({
+  projectId: z.string(),
+  enabled: z.boolean().describe("whether new and changed files get model-written summaries now"),
+  reason: z.string().nullable().describe("why not, when not: no key, compliance mode, the org's setting, a model the org does not allow"),
+  model: z.string(),
+  budgetUsd: z.number().nullable().describe("what the project may spend on them per UTC month"),
+  spentUsdThisMonth: z.number(),
+  files: z.number().describe("text files in the index"),
+  modelSummaries: z.number().describe("files whose current content has a model-written summary"),
+  pending: z.number().describe("files not yet through the queue (or indexed while summaries were off)"),
+  byStatus: z.object({
+    done: z.number(),
+    reused: z.number().describe("content summarised before, in this project: no call"),
+    failed: z.number(),
+    budget: z.number().describe("stopped by the monthly budget or the org's spend quota"),
+    skipped: z.number(),
+  }),
+  directories: z.number(),
+  modelDirectories: z.number(),
+  failures: z
+    .array(z.object({ path: z.string(), detail: z.string(), at: z.number() }))
+    .describe("the latest files left with their extractive summary, and why"),
+});

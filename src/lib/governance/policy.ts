@@ -16,6 +16,8 @@ export type Policy = {
   complianceMode: boolean;
   /** Whether the project allows generation (undefined: no project in question). */
   generationEnabled: boolean | undefined;
+  /** Whether assemblies rerank unless a request says otherwise. */
+  rerank: boolean;
 };
 
 type ProjectLimits = Pick<ProjectRow, "maxContextTokens" | "generationEnabled">;
@@ -33,6 +35,7 @@ export function policyOf(org: GovernanceSettings, project?: ProjectLimits): Poli
     allowedModels: org.allowedModels,
     complianceMode: org.complianceMode,
     generationEnabled: project ? project.generationEnabled === 1 : undefined,
+    rerank: org.rerank,
   };
 }
 
@@ -72,4 +75,28 @@ export function assertMayGenerate(policy: Pick<Policy, "complianceMode" | "gener
   if (policy.complianceMode) throw new AppError(403, "compliance_mode", "the org is in compliance mode: no request is sent to an external model");
   if (policy.generationEnabled === false)
     throw new AppError(403, "generation_disabled", "generation is not enabled for this project (PATCH it with generationEnabled: true)");
+}
+
+/**
+ * Whether an assembly reranks with the small model: the request's `rerank`, else the org's setting. A
+ * request that asks for it explicitly is refused what policy forbids (403 `compliance_mode`, 400
+ * `model_not_allowed`): silently not doing what was asked would hide it. The org's default gives way
+ * instead, and says why (`skipped`).
+ */
+export function decideRerank(
+  requested: boolean | undefined,
+  policy: Pick<Policy, "complianceMode" | "allowedModels" | "rerank">,
+  model: string,
+): { run: boolean; skipped?: string } {
+  if (!(requested ?? policy.rerank)) return { run: false };
+  const explicit = requested === true;
+  if (policy.complianceMode) {
+    if (explicit) throw new AppError(403, "compliance_mode", "the org is in compliance mode: a rerank would send the prompt to an external model");
+    return { run: false, skipped: "compliance mode: nothing is sent to an external model" };
+  }
+  if (policy.allowedModels && !policy.allowedModels.includes(model)) {
+    if (explicit) assertModelAllowed(model, policy);
+    return { run: false, skipped: `the org does not allow ${model}` };
+  }
+  return { run: true };
 }

@@ -10,22 +10,35 @@ export const MIN_CONTEXT_LIMIT = 16_000;
 export const GENERATION_DEFAULTS = ["on", "off"] as const;
 export type GenerationDefault = (typeof GENERATION_DEFAULTS)[number];
 
+export const MODEL_SUMMARY_SETTINGS = ["on", "off"] as const;
+/** What a project may spend on model-written summaries per UTC month unless the org sets otherwise. */
+export const DEFAULT_SUMMARY_BUDGET_USD = 1;
+// The largest monthly summary budget an org may set per project.
+export const MAX_SUMMARY_BUDGET_USD = 1000;
+
 export type GovernanceSettings = {
   maxContextTokens: number | null;
   allowedModels: string[] | null;
   generationDefault: GenerationDefault;
   complianceMode: boolean;
+  /** "on"/"off"; null: the deployment's default (the MODEL_SUMMARIES var, on unless it says "off"). */
+  modelSummaries: (typeof MODEL_SUMMARY_SETTINGS)[number] | null;
+  summaryBudgetUsd: number;
+  rerank: boolean;
 };
 
 /** A context-token limit as settings take it: null clears it. */
 export const ContextLimit = z.number().int().min(MIN_CONTEXT_LIMIT).max(API_MAX_CONTEXT_TOKENS).nullable();
 
-/** What PATCH takes of them; null restores a default (no limit, any model, "on", off). */
+/** What PATCH takes of them; null restores a default (no limit, any model, "on", off, the deployment's, $1, off). */
 export const GovernancePatch = z.object({
   maxContextTokens: ContextLimit,
   allowedModels: z.array(z.string().trim().min(1).max(128)).min(1).max(50).nullable(),
   generationDefault: z.enum(GENERATION_DEFAULTS).nullable(),
   complianceMode: z.boolean().nullable(),
+  modelSummaries: z.enum(MODEL_SUMMARY_SETTINGS).nullable(),
+  summaryBudgetUsd: z.number().min(0).max(MAX_SUMMARY_BUDGET_USD).nullable(),
+  rerank: z.boolean().nullable(),
 });
 export type GovernancePatch = Partial<z.infer<typeof GovernancePatch>>;
 
@@ -34,7 +47,15 @@ const StoredModels = z.array(z.string());
 export async function readGovernance(db: Db, orgId: string): Promise<GovernanceSettings> {
   const o = tables.orgSettings;
   const row = await db
-    .select({ max: o.maxContextTokens, models: o.allowedModels, generation: o.generationDefault, compliance: o.complianceMode })
+    .select({
+      max: o.maxContextTokens,
+      models: o.allowedModels,
+      generation: o.generationDefault,
+      compliance: o.complianceMode,
+      modelSummaries: o.modelSummaries,
+      summaryBudgetUsd: o.summaryBudgetUsd,
+      rerank: o.rerank,
+    })
     .from(o)
     .where(eq(o.orgId, orgId))
     .get();
@@ -44,6 +65,9 @@ export async function readGovernance(db: Db, orgId: string): Promise<GovernanceS
     allowedModels: models?.success ? models.data : null,
     generationDefault: row?.generation === "off" ? "off" : "on",
     complianceMode: row?.compliance === 1,
+    modelSummaries: row?.modelSummaries === "on" || row?.modelSummaries === "off" ? row.modelSummaries : null,
+    summaryBudgetUsd: row?.summaryBudgetUsd ?? DEFAULT_SUMMARY_BUDGET_USD,
+    rerank: row?.rerank === 1,
   };
 }
 
@@ -54,6 +78,9 @@ export async function updateGovernance(db: Db, orgId: string, patch: GovernanceP
   if (patch.allowedModels !== undefined) set.allowedModels = patch.allowedModels === null ? null : JSON.stringify([...new Set(patch.allowedModels)]);
   if (patch.generationDefault !== undefined) set.generationDefault = patch.generationDefault;
   if (patch.complianceMode !== undefined) set.complianceMode = patch.complianceMode ? 1 : 0;
+  if (patch.modelSummaries !== undefined) set.modelSummaries = patch.modelSummaries;
+  if (patch.summaryBudgetUsd !== undefined) set.summaryBudgetUsd = patch.summaryBudgetUsd;
+  if (patch.rerank !== undefined) set.rerank = patch.rerank ? 1 : 0;
   await db
     .insert(tables.orgSettings)
     .values({ orgId, ...set })

@@ -4,6 +4,25 @@ export { type ComplianceLookup, type EmbeddingBindings, type EmbeddingSetup, REE
 export { recordFeedback } from "./feedback";
 export { type FileLines, linesOf, readFileLines } from "./file-lines";
 export { mirrorSummaries } from "./mirror-summaries";
+export {
+  cachedSummary,
+  type DirWork,
+  dirSummaryWork,
+  type ModelSummaryLevel,
+  recordSummaryStatus,
+  type StoredSummary,
+  SUMMARY_STATUSES,
+  type SummaryReport,
+  type SummaryStatus,
+  type SummaryWork,
+  storeDirSummary,
+  storeModelSummary,
+  summariesTouchedAt,
+  summaryInput,
+  summaryReport,
+  summaryWork,
+  touchSummaries,
+} from "./model-summaries";
 export { buildPathLookup, PathCache, type PathLookup, resolveImport } from "./path-lookup";
 export { PURGE_VECTORS, purgeVectorBatch } from "./purge";
 export { createRetrievalStore, ftsAnyOf, heldRangesOf, type RetrievalDeps } from "./retrieval-store";

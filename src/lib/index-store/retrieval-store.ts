@@ -38,7 +38,8 @@ export function heldRangesOf(keys: string[] | undefined): Map<string, Set<string
   return byId;
 }
 
-export type RetrievalDeps = { paths: () => PathLookup; embedder: Embedder; vectors: () => VectorIndex };
+/** `modelSummaries`: read model-written summaries where they exist (default); false reads only the extractive ones. */
+export type RetrievalDeps = { paths: () => PathLookup; embedder: Embedder; vectors: () => VectorIndex; modelSummaries?: boolean };
 
 /** A store for one assembly; it remembers the last held-key list it parsed, so pass the same array each call. */
 export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): RetrievalStore {
@@ -47,6 +48,12 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     if (keys !== heldFor.keys) heldFor = { keys, byId: heldRangesOf(keys) };
     return heldFor.byId;
   };
+  const model = deps.modelSummaries !== false;
+  // A model-written summary of the file's current content replaces its extractive one.
+  const fileSummaryColumns = model
+    ? `f.path, f.summary_id, coalesce(m.content, f.summary) AS summary, coalesce(m.tokens_cl, f.summary_cl) AS summary_cl
+       FROM files f LEFT JOIN model_summaries m ON m.level = 'file' AND m.sha256 = f.sha256`
+    : "f.path, f.summary_id, f.summary, f.summary_cl FROM files f";
   const summaryOf = (tokenizer: Tokenizer, kind: Summary["kind"], id: string, path: string, text: string, cl: number): Summary => ({
     id,
     kind,
@@ -185,10 +192,8 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     fileSummaries: (paths, tokenizer) => {
       const rows =
         paths === "all"
-          ? sql.exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files ORDER BY path").toArray()
-          : sql
-              .exec<SummaryRow>("SELECT path, summary_id, summary, summary_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
-              .toArray();
+          ? sql.exec<SummaryRow>(`SELECT ${fileSummaryColumns} ORDER BY f.path`).toArray()
+          : sql.exec<SummaryRow>(`SELECT ${fileSummaryColumns} WHERE f.path IN (SELECT value FROM json_each(?))`, json(paths)).toArray();
       const order = paths === "all" ? undefined : new Map(paths.map((p, i) => [p, i]));
       if (order) rows.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0));
       return rows.map((r) => summaryOf(tokenizer, "file-summary", r.summary_id, r.path, r.summary, r.summary_cl));
@@ -197,8 +202,9 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       if (terms.length === 0) return [];
       return sql
         .exec<{ level: "file" | "directory"; path: string }>(
-          "SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0), path LIMIT ?",
-          ftsAnyOf(terms),
+          `SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0, ${model ? 1.0 : 0}), path LIMIT ?`,
+          // Without model summaries their terms (model_body) are not searched.
+          model ? ftsAnyOf(terms) : `{body path_terms} : (${ftsAnyOf(terms)})`,
           limit,
         )
         .toArray();
@@ -206,7 +212,11 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     dirSummaries: (tokenizer) =>
       sql
         .exec<{ id: string; path: string; content: string; tokens_cl: number }>(
-          "SELECT id, path, content, tokens_cl FROM summaries WHERE level = 'directory' ORDER BY path",
+          model
+            ? `SELECT s.id, s.path, coalesce(m.content, s.content) AS content, coalesce(m.tokens_cl, s.tokens_cl) AS tokens_cl FROM summaries s
+               LEFT JOIN dir_model_summaries d ON d.path = s.path LEFT JOIN model_summaries m ON m.level = 'directory' AND m.sha256 = d.input_sha
+               WHERE s.level = 'directory' ORDER BY s.path`
+            : "SELECT id, path, content, tokens_cl FROM summaries WHERE level = 'directory' ORDER BY path",
         )
         .toArray()
         .map((r) => summaryOf(tokenizer, "dir-summary", r.id, r.path, r.content, r.tokens_cl)),

@@ -48,6 +48,22 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "chunks_vocab: each indexed term's chunk count, read to weigh a prompt's terms",
     up: (sql) => sql.exec("CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, row)"),
   },
+  {
+    version: 3,
+    description:
+      "model-written summaries: a cache by level and content hash, each file's state, each directory's current one; their terms in a column of summaries_fts of their own",
+    up: (sql) =>
+      sql.exec(`
+        CREATE TABLE model_summaries (level TEXT NOT NULL, sha256 TEXT NOT NULL, content TEXT NOT NULL, model TEXT NOT NULL,
+          tokens_cl INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (level, sha256));
+        CREATE TABLE summary_status (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE TABLE dir_model_summaries (path TEXT PRIMARY KEY, input_sha TEXT NOT NULL);
+        CREATE VIRTUAL TABLE summaries_fts_v3 USING fts5(level UNINDEXED, path UNINDEXED, body, path_terms, model_body, tokenize = "unicode61 tokenchars '_'");
+        INSERT INTO summaries_fts_v3 (level, path, body, path_terms, model_body) SELECT level, path, body, path_terms, '' FROM summaries_fts;
+        DROP TABLE summaries_fts;
+        ALTER TABLE summaries_fts_v3 RENAME TO summaries_fts;
+      `),
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,10 +24,23 @@ export function chunkCounts(sql: SqlStorage, row: ChunkRow, tokenizer: Tokenizer
   return { tokens: tokenizer === "claude" ? scaleToClaude(text) : text, block };
 }
 
-/** Base-encoding tokens of a summary's rendered block, cached by encoding, id and text length. */
+/** FNV-1a over UTF-16 code units: a cheap fingerprint so a cached count never serves another text of the same length. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36);
+}
+
+/**
+ * Base-encoding tokens of a summary's rendered block, cached by encoding, id, text length and a
+ * fingerprint of the text (a summary's id stays while its text changes: a new extractive or model summary).
+ */
 export function summaryBlock(sql: SqlStorage, piece: RenderPiece, tokenizer: Tokenizer): number {
   const encoding = baseEncoding(tokenizer);
-  const key = `${encoding}:${piece.id}:${piece.text.length}`;
+  const key = `${encoding}:${piece.id}:${piece.text.length}:${fnv1a(piece.text)}`;
   const hit = sql.exec<{ n: number }>("SELECT n FROM block_counts WHERE key = ?", key).toArray()[0];
   if (hit) return hit.n;
   const n = countWith(encoding, renderPiece(piece));

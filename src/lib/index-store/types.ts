@@ -3,6 +3,7 @@ import type { AssembleRequest, AssembleResult } from "../assembly/assemble";
 import type { ErrorResult } from "../errors";
 import type { FileSymbol } from "../retrieval/symbols";
 import type { FileLines } from "./file-lines";
+import type { DirWork, ModelSummaryLevel, StoredSummary, SummaryReport, SummaryStatus, SummaryWork } from "./model-summaries";
 import type { SearchHit } from "./search";
 import type { SymbolMatches } from "./symbol-lookup";
 
@@ -50,4 +51,15 @@ export interface IndexShard {
   stats(): Promise<ShardStats>;
   purge(): Promise<{ done: boolean; vectorsRemoved: number }>;
   refreshDerived(): Promise<void>;
+  /** Model-written summaries (src/lib/summaries drives them from the ingestion queue). */
+  summaryWork(paths: string[]): Promise<SummaryWork[]>;
+  summaryInput(path: string, sha256: string): Promise<string[] | undefined>;
+  cachedSummary(level: ModelSummaryLevel, sha256: string): Promise<string | undefined>;
+  storeModelSummary(s: StoredSummary, file: { path: string } | undefined): Promise<void>;
+  recordSummaryStatus(files: { path: string; sha256: string }[], status: SummaryStatus, detail: string): Promise<void>;
+  dirSummaryWork(limit: number): Promise<{ work: DirWork[]; more: boolean }>;
+  storeDirSummary(path: string, s: StoredSummary): Promise<void>;
+  /** Milliseconds since model-summary work last touched the shard (touching it now with `touch`). */
+  summariesQuietMs(touch?: boolean): Promise<number>;
+  summaryReport(): Promise<SummaryReport>;
 }

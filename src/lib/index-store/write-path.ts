@@ -3,6 +3,7 @@ import type { Embedder } from "../retrieval/embedder";
 import { pathTerms, termsOf } from "../retrieval/terms";
 import type { VectorIndex } from "../retrieval/vector-index";
 import { countWith } from "../tokenizer";
+import { modelSearchTerms } from "./model-summaries";
 import { writeMeta } from "./schema";
 import type { IndexedFile, IndexInput } from "./types";
 
@@ -43,11 +44,13 @@ export function insertFile(sql: SqlStorage, f: IndexedFile, changedAt: number): 
   }
   for (const s of f.symbols)
     sql.exec("INSERT INTO symbols (path, name, kind, line, signature) VALUES (?, ?, ?, ?, ?)", f.path, s.name, s.kind, s.line, s.signature);
+  // A file whose content the model summarised before (this path or another) is searchable by that summary too.
   sql.exec(
-    "INSERT INTO summaries_fts (level, path, body, path_terms) VALUES ('file', ?, ?, ?)",
+    "INSERT INTO summaries_fts (level, path, body, path_terms, model_body) VALUES ('file', ?, ?, ?, ?)",
     f.path,
     termsOf(f.summary).join(" "),
     pathTerms(f.path).join(" "),
+    modelSearchTerms(sql, f.sha256),
   );
   sql.exec(
     "INSERT INTO files (path, sha256, type, tokens_cl, changed_at, summary_id, summary, summary_cl, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -6,6 +6,7 @@ import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { type Db, runBatch, tables } from "../storage";
+import { type SummarizeFilesMessage, summariesWanted, summarizeMessages } from "../summaries";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
 import { outcomeKey, stageEntry } from "./entry-outcome";
@@ -25,6 +26,11 @@ export type ProcessDeps = {
   projectIndex: ShardNamespace;
   /** Overrides of the default deadlines (tests shorten them). */
   deadlines?: Partial<Record<DeadlineKind, number>> | undefined;
+  /**
+   * Model-written summaries, when a model key is configured: the indexed text files are handed to the
+   * queue for them (src/lib/summaries) before the batch commits, so a failed send retries the batch.
+   */
+  summaries?: { deploymentDefault: boolean; send(msgs: SummarizeFilesMessage[]): Promise<void> } | undefined;
 };
 
 // Files fetched from the git host at once for one push message.
@@ -95,12 +101,15 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
   }
 
   const outcomes = outcomesOf(prepared);
+  const summarize = prepared.filter((f) => f.text !== undefined && f.chunks.length > 0).map((f) => f.path);
   addSkipped(outcomes, gitSkipped);
   const written = await withDeadline("writing chunks to R2", limits.catalogBatch, writeFiles(deps, msg.projectId, job.createdAt, prepared, removals));
   prepared = [];
   const { statements, stats } = written;
   const shard = { namespace: deps.projectIndex, projectId: msg.projectId, projectName: project.name };
   statements.push(...(await withDeadline("indexing in the project's shard", limits.shard, indexInShard(db, shard, written, job.createdAt))));
+  if (deps.summaries && summarize.length > 0 && summariesWanted(project.modelSummaries, deps.summaries.deploymentDefault, project.complianceMode))
+    await withDeadline("queueing model summaries", limits.storage, deps.summaries.send(summarizeMessages(msg.projectId, msg.jobId, summarize)));
   statements.push(finishBatchStatement(db, msg.jobId, msg.seq, stats, errors, outcomes));
   await withDeadline("committing the batch to D1", limits.catalogBatch, runBatch(db, statements));
   if (msg.kind === "staged") await withDeadline("deleting the staged batch", limits.storage, deps.bucket.delete(msg.key));
@@ -201,12 +210,23 @@ function addSkipped(outcomes: BatchOutcomes, skipped: SkippedView[]): void {
   }
 }
 
-export type LoadedProject = ProjectSettings & { name: string; repoFullName: string | null; gitToken: string | null };
+export type LoadedProject = ProjectSettings & {
+  name: string;
+  repoFullName: string | null;
+  gitToken: string | null;
+  complianceMode: boolean;
+  modelSummaries: "on" | "off" | null;
+};
 
 export async function loadProjectSettings(db: Db, projectId: string): Promise<LoadedProject | undefined> {
   // One read: the project with its org's choice for files holding a secret.
   const row = await db
-    .select({ p: tables.projects, secretHandling: tables.orgSettings.secretHandling })
+    .select({
+      p: tables.projects,
+      secretHandling: tables.orgSettings.secretHandling,
+      complianceMode: tables.orgSettings.complianceMode,
+      modelSummaries: tables.orgSettings.modelSummaries,
+    })
     .from(tables.projects)
     .leftJoin(tables.orgSettings, eq(tables.orgSettings.orgId, tables.projects.orgId))
     .where(eq(tables.projects.projectId, projectId))
@@ -224,5 +244,7 @@ export async function loadProjectSettings(db: Db, projectId: string): Promise<Lo
     repoFullName: p.repoFullName,
     gitToken: p.gitToken,
     secretHandling: row.secretHandling === "reject" ? "reject" : "mask",
+    complianceMode: row.complianceMode === 1,
+    modelSummaries: row.modelSummaries === "on" || row.modelSummaries === "off" ? row.modelSummaries : null,
   };
 }

@@ -39,7 +39,8 @@ export type Completion = {
   longContext: boolean;
   promptSha256: string;
 };
-export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean };
+/** `signal`: aborting it ends the call (a caller's deadline); the SDK reports it as a user abort. */
+export type CallOptions = { maxTokens: number; onText?: (text: string) => void; longContext?: boolean; signal?: AbortSignal };
 
 /** The model generation uses: the `MODEL` setting, else the default. */
 export function configuredModel(env: { MODEL?: string | undefined }): string {
@@ -135,8 +136,9 @@ export class ModelAdapter {
     return { system: clean(system), messages: messages.map((m) => ({ role: m.role, content: clean(m.content) })), redacted };
   }
 
-  private headers(longContext: boolean | undefined): { headers: Record<string, string> } | undefined {
-    return longContext && needsLongContextBeta(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
+  private headers(longContext: boolean | undefined, signal?: AbortSignal): { headers?: Record<string, string>; signal?: AbortSignal } | undefined {
+    const headers = longContext && needsLongContextBeta(this.config.model) ? { headers: { "anthropic-beta": LONG_CONTEXT_BETA } } : undefined;
+    return signal ? { ...headers, signal } : headers;
   }
 
   /** What a call with this usage costs on this model, in USD. */
@@ -163,7 +165,7 @@ export class ModelAdapter {
     return this.gate(async () => {
       const stream = this.client.messages.stream(
         { model: this.config.model, max_tokens: opts.maxTokens, system: s.system, messages: s.messages },
-        this.headers(opts.longContext),
+        this.headers(opts.longContext, opts.signal),
       );
       if (opts.onText) stream.on("text", opts.onText);
       // A stream that stalls or breaks mid-answer is an availability failure like an overload, so the

@@ -332,6 +332,12 @@ export const orgSettings = sqliteTable("org_settings", {
   generationDefault: text("generation_default"),
   /** 1: no request leaves for an external model or embedding service. */
   complianceMode: integer("compliance_mode").notNull().default(0),
+  /** "on"/"off": model-written file and directory summaries at ingestion; null: the deployment's default (MODEL_SUMMARIES). */
+  modelSummaries: text("model_summaries"),
+  /** USD a project may spend on model-written summaries per UTC month; null: the default. */
+  summaryBudgetUsd: real("summary_budget_usd"),
+  /** 1: assemblies rerank their top candidates with a small model unless the request says otherwise. */
+  rerank: integer("rerank").notNull().default(0),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 
@@ -425,7 +431,7 @@ export const orgLimits = sqliteTable("org_limits", {
 });
 
 /**
- * What an org used, per UTC day, project, key and model: tokens assembled, model spend (micro-dollars),
+ * What an org used, per UTC day, project, key, model and kind: tokens assembled, model spend (micro-dollars),
  * sandbox time and requests metered. Rows are incremented in place; quotas read today's and this month's.
  */
 export const usageDaily = sqliteTable(
@@ -437,12 +443,14 @@ export const usageDaily = sqliteTable(
     projectId: text("project_id").notNull().default(""),
     keyId: text("key_id").notNull().default(""),
     model: text("model").notNull().default(""),
+    /** What the use was for when it is not the request itself: "summary" (model-written summaries), "rerank"; "" otherwise. */
+    kind: text("kind").notNull().default(""),
     tokensAssembled: integer("tokens_assembled").notNull().default(0),
     costMicroUsd: integer("cost_micro_usd").notNull().default(0),
     sandboxMs: integer("sandbox_ms").notNull().default(0),
     requests: integer("requests").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.projectId, t.keyId, t.model] })],
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.projectId, t.keyId, t.model, t.kind] })],
 );
 
 /**

@@ -11,11 +11,17 @@ export type Use = {
   projectId?: string | null | undefined;
   keyId?: string | null | undefined;
   model?: string | null | undefined;
+  /** What the use was for when the request's own work is not it: model-written summaries, a rerank. */
+  kind?: UseKind | undefined;
   tokensAssembled?: number;
   costUsd?: number;
   sandboxMs?: number;
   requests?: number;
 };
+
+/** Uses metered apart from the request that caused them ("" is the request's own use). */
+export const USE_KINDS = ["summary", "rerank"] as const;
+export type UseKind = (typeof USE_KINDS)[number];
 
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
@@ -29,9 +35,9 @@ export async function recordUsage(db: Db, u: Use, now = Date.now()): Promise<voi
   };
   await db
     .insert(u2)
-    .values({ orgId: u.orgId, day: utcDay(now), projectId: u.projectId ?? "", keyId: u.keyId ?? "", model: u.model ?? "", ...add })
+    .values({ orgId: u.orgId, day: utcDay(now), projectId: u.projectId ?? "", keyId: u.keyId ?? "", model: u.model ?? "", kind: u.kind ?? "", ...add })
     .onConflictDoUpdate({
-      target: [u2.orgId, u2.day, u2.projectId, u2.keyId, u2.model],
+      target: [u2.orgId, u2.day, u2.projectId, u2.keyId, u2.model, u2.kind],
       set: {
         tokensAssembled: sql`${u2.tokensAssembled} + ${add.tokensAssembled}`,
         costMicroUsd: sql`${u2.costMicroUsd} + ${add.costMicroUsd}`,
@@ -43,8 +49,8 @@ export async function recordUsage(db: Db, u: Use, now = Date.now()): Promise<voi
 
 export type Totals = { tokensAssembled: number; costUsd: number; sandboxMs: number };
 
-/** The org's (or one project's) totals from `fromDay` to `toDay` inclusive. */
-export async function usageTotals(db: Db, orgId: string, fromDay: string, toDay: string, projectId?: string): Promise<Totals> {
+/** The org's (or one project's; or one kind's) totals from `fromDay` to `toDay` inclusive. */
+export async function usageTotals(db: Db, orgId: string, fromDay: string, toDay: string, projectId?: string, kind?: UseKind): Promise<Totals> {
   const u = tables.usageDaily;
   const row = await db
     .select({
@@ -53,7 +59,9 @@ export async function usageTotals(db: Db, orgId: string, fromDay: string, toDay:
       sandbox: sql<number>`coalesce(sum(${u.sandboxMs}), 0)`,
     })
     .from(u)
-    .where(and(eq(u.orgId, orgId), gte(u.day, fromDay), lte(u.day, toDay), projectId ? eq(u.projectId, projectId) : undefined))
+    .where(
+      and(eq(u.orgId, orgId), gte(u.day, fromDay), lte(u.day, toDay), projectId ? eq(u.projectId, projectId) : undefined, kind ? eq(u.kind, kind) : undefined),
+    )
     .get();
   return { tokensAssembled: row?.tokens ?? 0, costUsd: (row?.cost ?? 0) / 1e6, sandboxMs: row?.sandbox ?? 0 };
 }
@@ -84,12 +92,13 @@ export async function usageReport(db: Db, orgId: string, q: UsageQuery, now = Da
     .select()
     .from(u)
     .where(and(eq(u.orgId, orgId), gte(u.day, from), lte(u.day, last), q.projectId ? eq(u.projectId, q.projectId) : undefined))
-    .orderBy(u.day, u.projectId, u.model, u.keyId)
+    .orderBy(u.day, u.projectId, u.model, u.kind, u.keyId)
     .all();
   const view = (r: (typeof rows)[number]) => ({
     day: r.day,
     projectId: r.projectId || null,
     model: r.model || null,
+    kind: r.kind || null,
     keyId: r.keyId || null,
     tokensAssembled: r.tokensAssembled,
     costUsd: r.costMicroUsd / 1e6,

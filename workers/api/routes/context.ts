@@ -2,16 +2,21 @@
 import { Hono } from "hono";
 import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
 import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
-import { assertModelAllowed, readPolicy, resolveBudget } from "../../../src/lib/governance";
+import { AppError } from "../../../src/lib/errors";
+import { assertModelAllowed, decideRerank, readPolicy, resolveBudget } from "../../../src/lib/governance";
 import { assemblyEvents } from "../../../src/lib/metrics";
 import { getProject } from "../../../src/lib/projects/projects";
 import { openDb } from "../../../src/lib/storage";
+import { smallModel } from "../../../src/lib/summaries";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
 import { guardQuota, measure, meter } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 import { jsonOf } from "../validate";
+
+// A rerank answers in about a second; past this the assembly goes on without it.
+const RERANK_TIMEOUT_MS = 8000;
 
 export const contextRoutes = new Hono<AppEnv>().post(
   "/context/assemble",
@@ -31,6 +36,17 @@ export const contextRoutes = new Hono<AppEnv>().post(
     assertModelAllowed(body.model, policy);
     const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
     await guardQuota(c, "tokens", project.projectId);
+    const rerankModel = smallModel(c.env);
+    const rerank = decideRerank(body.rerank, policy, rerankModel);
+    if (rerank.run) {
+      // A rerank spends money: an explicit one is refused at the spend quota, the org's default gives way.
+      try {
+        await guardQuota(c, "spend", project.projectId);
+      } catch (e) {
+        if (body.rerank === true || !(e instanceof AppError)) throw e;
+        Object.assign(rerank, { run: false, skipped: e.message });
+      }
+    }
     const { callId, ...result } = await assembleForProject(
       { db, shards: c.env.PROJECT_INDEX },
       {
@@ -43,8 +59,14 @@ export const contextRoutes = new Hono<AppEnv>().post(
         tokenizer: tokenizerFor(body.model),
         conversation: body.conversation,
         includeText: body.includeText,
+        rerank: rerank.run ? { orgId: c.var.orgId, model: rerankModel, topK: body.rerankTopK, timeoutMs: RERANK_TIMEOUT_MS } : undefined,
       },
     );
+    if (rerank.skipped)
+      result.rerank = { status: "skipped", model: rerankModel, candidates: 0, reason: rerank.skipped, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    // The rerank's call is metered apart from the assembly (kind "rerank"), an invalid answer too: it was billed.
+    if (result.rerank && result.rerank.inputTokens + result.rerank.outputTokens > 0)
+      meter(c, { projectId: project.projectId, model: result.rerank.model, kind: "rerank", costUsd: result.rerank.costUsd, requests: 1 });
     meter(c, { projectId: project.projectId, model: body.model, tokensAssembled: result.tokenTotal, requests: 1 });
     // The shard timing is the wall time around the project's index, real in a deployed Worker (assemble-for-project.ts).
     measure(c, assemblyEvents({ orgId: c.var.orgId, projectId: project.projectId }, result.timings.shard ?? 0, result));

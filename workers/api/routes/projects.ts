@@ -17,6 +17,7 @@ import {
   ProjectView,
   RepositoryLinked,
   StoredRecord,
+  SummaryReportView,
   UpdateProject,
 } from "../../../src/lib/contract/projects";
 import { newId } from "../../../src/lib/crypto/hash";
@@ -28,6 +29,7 @@ import { listProjects } from "../../../src/lib/projects/list-projects";
 import { getProject, projectView, webhookPath } from "../../../src/lib/projects/projects";
 import { storeConversation, storeLogs } from "../../../src/lib/projects/records";
 import { openDb, tables } from "../../../src/lib/storage";
+import { projectSummaryReport, smallModel, summariesDefault } from "../../../src/lib/summaries";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
@@ -86,6 +88,28 @@ export const projectRoutes = new Hono<AppEnv>()
       const p = await getProject(openDb(c.env.DB), c.req.param("projectId"), c.var.key);
       const jobId = await startProjectDeletion({ d1: c.env.DB, queue: c.env.INGEST_QUEUE }, p);
       return c.json({ jobId }, 202);
+    },
+  )
+  .get(
+    "/projects/:projectId/summaries",
+    describe({
+      summary: "The project's model-written summaries: on or off and why, the month's spend against its budget, files by state, the latest failures",
+      tags: ["projects"],
+      caller: "read",
+      responses: { 200: SummaryReportView },
+    }),
+    need("read"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const p = await getProject(db, c.req.param("projectId"), c.var.key);
+      const deps = {
+        db,
+        shard: c.env.PROJECT_INDEX.getByName(p.projectId),
+        hasKey: Boolean(c.env.ANTHROPIC_API_KEY),
+        model: smallModel(c.env),
+        deploymentDefault: summariesDefault(c.env),
+      };
+      return c.json(await projectSummaryReport(deps, p));
     },
   )
   .get(
