@@ -16,7 +16,14 @@ declare module "vitest" {
     loopbackFaultsUrl: string;
     messagesApiUrl: string;
     realArchivesUrl: string;
-    sandboxRunner: { url: string; secret: string };
+    sandboxRunner: {
+      url: string;
+      secret: string;
+      limits: import("../src/lib/sandbox/runner/server").RunnerLimits;
+      /** `host:port` of the local npm registry, the only host installs may reach. */
+      registryHost: string;
+    };
+    sandboxFixtures: { invoiceProject: { path: string; content: string }[]; invoiceFix: string };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }
 }

@@ -115,6 +115,7 @@ export const SettingsView = z.object({
   allowedModels: z.array(z.string()).nullable().describe("the models requests may name; null: any"),
   generationDefault: z.enum(GENERATION_DEFAULTS).describe('"off": new projects start with generation disabled'),
   complianceMode: z.boolean().describe("no request leaves for an external model or embedding service; generation answers 403"),
+  allowInstallScripts: z.boolean().describe("sandbox installs may run package install scripts (npm lifecycle scripts, pip source builds); off by default"),
 });
 
 export const Whoami = z.object({

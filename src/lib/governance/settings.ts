@@ -1,4 +1,4 @@
-/** An org's governance settings: context budget limit, allowed models, generation default and compliance mode. */
+/** An org's governance settings: context budget limit, allowed models, generation default, compliance mode, install scripts. */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, tables } from "../storage";
@@ -15,6 +15,8 @@ export type GovernanceSettings = {
   allowedModels: string[] | null;
   generationDefault: GenerationDefault;
   complianceMode: boolean;
+  /** Whether sandbox installs may run package install scripts (off by default: they are arbitrary code with network). */
+  allowInstallScripts: boolean;
 };
 
 /** A context-token limit as settings take it: null clears it. */
@@ -26,6 +28,7 @@ export const GovernancePatch = z.object({
   allowedModels: z.array(z.string().trim().min(1).max(128)).min(1).max(50).nullable(),
   generationDefault: z.enum(GENERATION_DEFAULTS).nullable(),
   complianceMode: z.boolean().nullable(),
+  allowInstallScripts: z.boolean().nullable(),
 });
 export type GovernancePatch = Partial<z.infer<typeof GovernancePatch>>;
 
@@ -34,7 +37,13 @@ const StoredModels = z.array(z.string());
 export async function readGovernance(db: Db, orgId: string): Promise<GovernanceSettings> {
   const o = tables.orgSettings;
   const row = await db
-    .select({ max: o.maxContextTokens, models: o.allowedModels, generation: o.generationDefault, compliance: o.complianceMode })
+    .select({
+      max: o.maxContextTokens,
+      models: o.allowedModels,
+      generation: o.generationDefault,
+      compliance: o.complianceMode,
+      scripts: o.allowInstallScripts,
+    })
     .from(o)
     .where(eq(o.orgId, orgId))
     .get();
@@ -44,6 +53,7 @@ export async function readGovernance(db: Db, orgId: string): Promise<GovernanceS
     allowedModels: models?.success ? models.data : null,
     generationDefault: row?.generation === "off" ? "off" : "on",
     complianceMode: row?.compliance === 1,
+    allowInstallScripts: row?.scripts === 1,
   };
 }
 
@@ -54,6 +64,7 @@ export async function updateGovernance(db: Db, orgId: string, patch: GovernanceP
   if (patch.allowedModels !== undefined) set.allowedModels = patch.allowedModels === null ? null : JSON.stringify([...new Set(patch.allowedModels)]);
   if (patch.generationDefault !== undefined) set.generationDefault = patch.generationDefault;
   if (patch.complianceMode !== undefined) set.complianceMode = patch.complianceMode ? 1 : 0;
+  if (patch.allowInstallScripts !== undefined) set.allowInstallScripts = patch.allowInstallScripts ? 1 : 0;
   await db
     .insert(tables.orgSettings)
     .values({ orgId, ...set })

@@ -1,11 +1,17 @@
 /**
  * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id), files are
  * written to /workspace, and every command runs as an unprivileged user under the same rlimits and
- * wall-time and output limits as the local runner; the container has no internet access.
+ * wall-time and output limits as the local runner; the container has no internet access. An install phase
+ * runs its commands with install scripts off, but with no registry to reach (the runner's egress proxy has no
+ * counterpart here yet) it fails unless the image already holds what it needs, and then the run fails with
+ * the install's output, never with checks run on missing dependencies. No install cache either: each
+ * container is fresh.
  */
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
+import type { InstallOutcome } from "./runner/protocol";
+import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv } from "./runner/registries";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
 import { type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
 
@@ -51,7 +57,7 @@ export class ContainerSandbox implements Sandbox {
       }
       // -h: change the links themselves; following them fails on a dangling one.
       await box.exec("chown -R -h runner:runner /workspace && touch /tmp/.run-start");
-      const needed = toolchainsForAll(input.commands);
+      const needed = toolchainsForAll([...(input.install?.commands ?? []), ...input.commands]);
       const probes = await Promise.all(
         needed.map(async (n) => ({
           ...n,
@@ -60,56 +66,27 @@ export class ContainerSandbox implements Sandbox {
       );
       const missing = probes.filter((p) => !p.ok);
       if (missing.length > 0) throw new AppError(422, TOOLCHAIN_MISSING, missingToolchainMessage(missing));
-      const results: CommandResult[] = [];
-      const l = input.limits;
-      for (const [index, command] of input.commands.entries()) {
-        onEvent({ type: "start", index, command });
-        const abort = new AbortController();
-        const out = { stdout: "", stderr: "" };
-        let kept = 0;
-        let truncated = false;
-        const started = Date.now();
-        const wrapped =
-          `cd /workspace && setpriv --reuid=60000 --regid=60000 --clear-groups ` +
-          `prlimit --cpu=${l.cpuSeconds} --as=${l.memoryMb * 1024 * 1024} --nproc=${l.processes} --fsize=${64 * 1024 * 1024} -- ` +
-          `timeout -s KILL ${l.wallSeconds} sh -c ${quote(command)}`;
-        let exitCode: number | null = null;
-        try {
-          const r = await box.exec(wrapped, {
-            stream: true,
-            signal: abort.signal,
-            onOutput: (stream, data) => {
-              const part = data.slice(0, Math.max(0, l.outputBytes - kept));
-              kept += part.length;
-              out[stream] += part;
-              if (part) onEvent({ type: "output", index, stream, data: part });
-              if (part.length < data.length && !truncated) {
-                truncated = true;
-                out[stream] += "\n[output truncated by the sandbox]\n";
-                abort.abort();
-              }
-            },
-          });
-          exitCode = r.exitCode;
-        } catch (e) {
-          if (!truncated) throw e;
+      let install: InstallOutcome | null = null;
+      if (input.install) {
+        // The container's own egress applies (no runner proxy here); scripts stay off unless the org allows them.
+        const env = Object.entries({ ...installEnvWithoutProxy(input.install.allowScripts), ...DEPENDENCY_ENV, HOME: "/tmp" })
+          .map(([k, v]) => `${k}=${quote(v)}`)
+          .join(" ");
+        const results: CommandResult[] = [];
+        for (const [index, command] of input.install.commands.entries()) {
+          const result = await this.exec(box, input, command, index, "install", env, onEvent);
+          results.push(result);
+          if (result.exitCode !== 0) break;
         }
-        const result: CommandResult = {
-          command,
-          exitCode,
-          signal: null,
-          durationMs: Date.now() - started,
-          stdout: out.stdout,
-          stderr: out.stderr,
-          truncated,
-          stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
-        };
-        // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
-        // command. Every process of the run's uid belongs to this run, so all of them go now.
-        await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
-        results.push(result);
-        onEvent({ type: "exit", index, result });
+        const ok = results.length === input.install.commands.length && results.every((r) => r.exitCode === 0);
+        install = { cacheKey: "", cached: false, results, ok, refusedHosts: [] };
+        if (!ok) {
+          onEvent({ type: "done", results: [], changedFiles: [], install });
+          return { results: [], changedFiles: [], install };
+        }
       }
+      const results: CommandResult[] = [];
+      for (const [index, command] of input.commands.entries()) results.push(await this.exec(box, input, command, index, undefined, "", onEvent));
       const listed = await box.exec("cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.git/*'");
       const changedFiles: { path: string; content: string }[] = [];
       for (const p of listed.stdout.split("\n").filter(Boolean)) {
@@ -117,10 +94,77 @@ export class ContainerSandbox implements Sandbox {
         const file = await box.readFile(`/workspace/${path}`);
         changedFiles.push({ path, content: file.content });
       }
-      onEvent({ type: "done", results, changedFiles });
-      return { results, changedFiles };
+      onEvent({ type: "done", results, changedFiles, install });
+      return { results, changedFiles, install };
     } finally {
       await box.destroy();
     }
   }
+
+  /** One command as the run's user under its limits; output streamed and capped; every process of the user killed after. */
+  private async exec(
+    box: ReturnType<typeof getSandbox>,
+    input: SandboxRun,
+    command: string,
+    index: number,
+    phase: "install" | undefined,
+    env: string,
+    onEvent: (e: RunEvent) => void,
+  ): Promise<CommandResult> {
+    const l = input.limits;
+    onEvent({ type: "start", index, command, phase });
+    const abort = new AbortController();
+    const out = { stdout: "", stderr: "" };
+    let kept = 0;
+    let truncated = false;
+    const started = Date.now();
+    const wrapped =
+      `cd /workspace && ${env ? `env ${env} ` : ""}setpriv --reuid=60000 --regid=60000 --clear-groups ` +
+      `prlimit --cpu=${l.cpuSeconds} --as=${l.memoryMb * 1024 * 1024} --nproc=${l.processes} --fsize=${64 * 1024 * 1024} -- ` +
+      `timeout -s KILL ${l.wallSeconds} sh -c ${quote(command)}`;
+    let exitCode: number | null = null;
+    try {
+      const r = await box.exec(wrapped, {
+        stream: true,
+        signal: abort.signal,
+        onOutput: (stream, data) => {
+          const part = data.slice(0, Math.max(0, l.outputBytes - kept));
+          kept += part.length;
+          out[stream] += part;
+          if (part) onEvent({ type: "output", index, stream, data: part, phase });
+          if (part.length < data.length && !truncated) {
+            truncated = true;
+            out[stream] += "\n[output truncated by the sandbox]\n";
+            abort.abort();
+          }
+        },
+      });
+      exitCode = r.exitCode;
+    } catch (e) {
+      if (!truncated) throw e;
+    }
+    const result: CommandResult = {
+      command,
+      exitCode,
+      signal: null,
+      durationMs: Date.now() - started,
+      stdout: out.stdout,
+      stderr: out.stderr,
+      truncated,
+      stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
+    };
+    // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
+    // command. Every process of the run's uid belongs to this run, so all of them go now.
+    await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
+    onEvent({ type: "exit", index, result, phase });
+    return result;
+  }
+}
+
+/** The install environment in the container: the public registries, no proxy (the container's egress applies). */
+function installEnvWithoutProxy(allowScripts: boolean): Record<string, string> {
+  const env = installEnv(DEFAULT_REGISTRIES, "", allowScripts);
+  for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "npm_config_proxy", "npm_config_https_proxy", "PIP_PROXY", "CARGO_HTTP_PROXY"])
+    delete env[k];
+  return env;
 }

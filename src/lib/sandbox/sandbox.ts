@@ -5,11 +5,11 @@
 import { AppError } from "../errors";
 import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
-import { type CommandResult, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
+import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
 
-export type { CommandResult, RunEvent, RunLimits };
+export type { CommandResult, Install, InstallOutcome, RunEvent, RunLimits };
 
 // Writing the workspace and starting the box, on top of the commands' own wall limits.
 const RUN_SETUP_SECONDS = 60;
@@ -22,6 +22,8 @@ export type SandboxRun = {
   /** The workspace in bounded batches, read as the sandbox writes them (`snapshot-batches.ts`). */
   workspace?: () => AsyncIterable<WorkspaceBatch>;
   commands: string[];
+  /** The install phase before the checks (dependencies from the lockfiles), when the run has one. */
+  install?: Install;
   limits: RunLimits;
 };
 
@@ -43,7 +45,7 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(line({ type: "run", commands: input.commands, limits: input.limits }));
+        controller.enqueue(line({ type: "run", commands: input.commands, ...(input.install ? { install: input.install } : {}), limits: input.limits }));
       },
       async pull(controller) {
         if (ended) return;
@@ -65,7 +67,7 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
     { highWaterMark: 0 },
   );
 }
-export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[] };
+export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[]; install?: InstallOutcome | null };
 
 export interface Sandbox {
   run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome>;
@@ -83,7 +85,8 @@ export class LocalRunnerSandbox implements Sandbox {
     let res: Response;
     // The whole run, body included, has a deadline: every command's wall limit plus time to set up, so a
     // runner that hangs or dies mid-run ends the run as failed instead of leaving it running forever.
-    const deadlineMs = (input.commands.length * input.limits.wallSeconds + this.setupSeconds) * 1000;
+    const commandCount = input.commands.length + (input.install?.commands.length ?? 0);
+    const deadlineMs = (commandCount * input.limits.wallSeconds + this.setupSeconds) * 1000;
     const signal = AbortSignal.timeout(deadlineMs);
     try {
       res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
@@ -121,7 +124,7 @@ export class LocalRunnerSandbox implements Sandbox {
       for (const line of value ? lines.push(value) : []) {
         const event = parseEvent(line);
         onEvent(event);
-        if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
+        if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles, install: event.install ?? null };
         if (event.type === "error") throw runnerError(event.error);
       }
       if (done) break;

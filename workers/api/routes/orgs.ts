@@ -179,8 +179,8 @@ export const orgRoutes = new Hono<AppEnv>()
     async (c) => {
       requireOrgWide(c.var.key, "change org settings");
       const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
-      const { secretHandling, maxContextTokens, allowedModels, generationDefault, complianceMode, ...retention } = c.req.valid("json");
-      const governance = { maxContextTokens, allowedModels, generationDefault, complianceMode };
+      const { secretHandling, maxContextTokens, allowedModels, generationDefault, complianceMode, allowInstallScripts, ...retention } = c.req.valid("json");
+      const governance = { maxContextTokens, allowedModels, generationDefault, complianceMode, allowInstallScripts };
       const db = openDb(c.env.DB);
       if (Object.keys(retention).length > 0) await updateRetention(db, orgId, retention);
       if (secretHandling !== undefined) await updateSecretHandling(db, orgId, secretHandling);

@@ -68,13 +68,19 @@ export function installEnv(registries: Registries, proxyUrl: string, allowScript
     PIP_PROXY: proxyUrl,
     PIP_CACHE_DIR: "/tmp/.pip",
     PIP_DISABLE_PIP_VERSION_CHECK: "1",
+    UV_CACHE_DIR: "/tmp/.uv",
+    POETRY_CACHE_DIR: "/tmp/.poetry",
+    POETRY_VIRTUALENVS_IN_PROJECT: "true",
     CARGO_HTTP_PROXY: proxyUrl,
     // go.sum pins every module; the checksum database would be one more host to allow for nothing.
     GOSUMDB: "off",
     GOFLAGS: "-mod=mod",
   };
   if (registries.npm) env.npm_config_registry = registries.npm.url;
-  if (registries.pypi) env.PIP_INDEX_URL = registries.pypi.url;
+  if (registries.pypi) {
+    env.PIP_INDEX_URL = registries.pypi.url;
+    env.UV_DEFAULT_INDEX = registries.pypi.url;
+  }
   if (registries.go) env.GOPROXY = registries.go.url;
   if (registries.cargo) env.CARGO_REGISTRIES_CRATES_IO_PROTOCOL = "sparse";
   if (!allowScripts) {
@@ -83,6 +89,7 @@ export function installEnv(registries: Registries, proxyUrl: string, allowScript
     env.YARN_ENABLE_SCRIPTS = "false";
     // A source distribution runs its setup.py to build: wheels only.
     env.PIP_ONLY_BINARY = ":all:";
+    env.UV_NO_BUILD = "1";
   }
   return env;
 }

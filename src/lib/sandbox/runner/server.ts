@@ -18,7 +18,7 @@ import { findMemoryCgroups, type MemoryCgroups } from "./memory-cgroup";
 import type { CommandResult, Install, InstallOutcome, RunEvent, RunLimits, RunLine } from "./protocol";
 import { DEFAULT_REGISTRIES, type Registries } from "./registries";
 import { RequestInvalid, requestLines } from "./request-lines";
-import { type CommandSpec, runCommand } from "./run-command";
+import { type CommandSpec, type Mount, runCommand } from "./run-command";
 import { seccompArch, seccompProgram } from "./seccomp";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
 import { canMountVolumes, makeVolume, type Volume } from "./volumes";
@@ -178,16 +178,18 @@ async function run(req: Written, workspace: string, etc: string, uid: number, ct
   await chownTree(workspace, uid);
   const tag = basename(workspace);
   const base = { workspace, etc, uid, limits: req.limits, seccomp: ctx.seccomp, cgroups: ctx.cgroups };
-  await requireToolchains(req, base, tag);
   let install: InstallOutcome | null = null;
   let entry: string | null = null;
   if (req.install) {
+    await requireToolchains([FORWARDER_NEEDS, ...req.install.commands], base, [], {}, `${tag}-ip`);
     ({ outcome: install, entry } = await installPhase(req.install, base, ctx, tag, emit));
     // The dependencies did not install: the checks would fail for that, not for the change; none run.
     if (!entry) return emit({ type: "done", results: [], changedFiles: await changedFiles(workspace, req.original), install });
   }
   const mounts = entry ? dependencyMounts(entry, false) : [];
   const env = entry ? await checkEnv(entry) : {};
+  // After the install: a tool the install brought (pytest in the venv) counts.
+  await requireToolchains(req.commands, base, mounts, env, `${tag}-cp`);
   const results: CommandResult[] = [];
   for (const [index, command] of req.commands.entries()) {
     emit({ type: "start", index, command });
@@ -214,13 +216,19 @@ const PROBE_SECONDS = 30;
 // The install phase's forwarder is a Node program.
 const FORWARDER_NEEDS = "node --version";
 
-/** Probes, inside the sandbox as the run sees it, every toolchain the commands need; refuses the run naming those missing. */
-async function requireToolchains(req: Written, base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">, tag: string): Promise<void> {
-  const needed = toolchainsForAll([...(req.install ? [FORWARDER_NEEDS, ...req.install.commands] : []), ...req.commands]);
+/** Probes, inside the sandbox as the commands will see it, every toolchain they need; refuses the run naming those missing. */
+async function requireToolchains(
+  commands: string[],
+  base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">,
+  mounts: Mount[],
+  env: Record<string, string>,
+  tag: string,
+): Promise<void> {
+  const needed = toolchainsForAll(commands);
   const limits = { ...base.limits, wallSeconds: Math.min(base.limits.wallSeconds, PROBE_SECONDS) };
   const probed = await Promise.all(
     needed.map(async (n, i) => {
-      const spec = { ...base, limits, workspaceWritable: true, mounts: [], env: {}, id: `${tag}-p${i}`, argv: ["/bin/sh", "-c", n.toolchain.probe] };
+      const spec = { ...base, limits, workspaceWritable: true, mounts, env, id: `${tag}${i}`, argv: ["/bin/sh", "-c", n.toolchain.probe] };
       return { ...n, ok: (await runCommand(n.toolchain.probe, spec, () => undefined)).exitCode === 0 };
     }),
   );
