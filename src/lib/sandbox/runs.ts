@@ -5,11 +5,13 @@ import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
 import { readGovernance } from "../governance";
 import { type Db, tables } from "../storage";
+import { checkQuota, recordUsage } from "../usage";
 import { applyChange, type Change } from "./apply-change";
 import { detectCommands, isDetectionInput } from "./detect-checks";
 import { detectInstall, lockfilesIn } from "./detect-install";
 import { type CheckedStatus, runStatus } from "./run-status";
 import { type Install, type InstallOutcome, RunLimits } from "./runner/protocol";
+import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
 import { dropSnapshotIfUnused, readSnapshotFiles, snapshotPaths, takeSnapshot } from "./snapshot";
 import { type Overlay, snapshotBatches } from "./snapshot-batches";
@@ -134,6 +136,44 @@ async function detectionTree(db: Db, bucket: R2Bucket, snapshotId: string, overl
   const tree = new Map(paths.map((p) => [p, texts.get(p) ?? ""]));
   for (const f of overlay.files) tree.set(f.path, f.content);
   return tree;
+}
+
+/** The error of a verification whose dependencies did not install: the change stays unverified, it is not the change's failure. */
+export const INSTALL_FAILED = "install_failed";
+
+/**
+ * Whether a verification could not judge the change at all (a missing toolchain, dependencies that did not
+ * install, the org's sandbox quota used up): the caller keeps the change unverified instead of repairing it.
+ */
+export function isUnverifiable(e: unknown): e is AppError {
+  return e instanceof AppError && [TOOLCHAIN_MISSING, INSTALL_FAILED, "quota_exceeded", "sandbox_concurrency_limit"].includes(e.code);
+}
+
+/**
+ * A run for a caller other than the sandbox routes (the generation loop's verification): refused when the
+ * org's sandbox quota (daily minutes, concurrent runs) is used up, and its wall time added to the org's
+ * minutes however it ends, as the routes do for their own runs.
+ */
+export async function verifyChange(
+  env: Env,
+  db: Db,
+  project: Parameters<typeof prepareRun>[2],
+  change: Change,
+  commands: string[] | undefined,
+  onEvent: (e: RunEvent) => void,
+): Promise<RunSummary> {
+  await checkQuota(db, project.orgId, "sandbox", { projectId: project.projectId });
+  const { runId, input } = await prepareRun(env, db, project, change, commands, {});
+  const started = Date.now();
+  try {
+    const summary = await executeRun(env, db, runId, project.projectId, input, onEvent);
+    if (summary.install && !summary.install.ok)
+      throw new AppError(422, INSTALL_FAILED, `the project's dependencies did not install (sandbox run ${runId}); the change could not be checked`);
+    return summary;
+  } finally {
+    const use = { orgId: project.orgId, projectId: project.projectId, sandboxMs: Date.now() - started, requests: 1 };
+    await recordUsage(db, use).catch((e: unknown) => console.error(JSON.stringify({ usage: use, error: String(e) })));
+  }
 }
 
 /** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
