@@ -57,7 +57,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // A local npm registry serving a package packed from test/fixtures/sandbox, so installs need no internet.
   const pad = packPackage("test/fixtures/sandbox/pad-dependency");
   const registry = await startFakeRegistry([pad]);
-  project.provide("sandboxFixtures", { invoiceProject: invoiceProject(pad.integrity), invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8") });
+  project.provide("sandboxFixtures", {
+    invoiceProject: invoiceProject(pad.integrity),
+    invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8"),
+  });
   // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it). Installs may
   // reach only the local registry.
   const secret = randomBytes(16).toString("hex");

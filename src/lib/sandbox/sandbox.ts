@@ -5,7 +5,7 @@
 import { AppError } from "../errors";
 import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
-import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
+import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
 
@@ -101,7 +101,15 @@ export class LocalRunnerSandbox implements Sandbox {
       throw new AppError(503, "sandbox_unavailable", "the sandbox runner cannot be reached");
     }
     if (!res.ok || !res.body) {
-      console.error(JSON.stringify({ sandbox: "local runner refused the run", status: res.status, body: (await res.text()).slice(0, 2000) }));
+      const body = (await res.text()).slice(0, 2000);
+      console.error(JSON.stringify({ sandbox: "local runner refused the run", status: res.status, body }));
+      // The project's own size against the run's limit: the caller's to fix, not a broken sandbox.
+      if (res.status === 413 && body.includes(`"${WORKSPACE_TOO_LARGE}"`))
+        throw new AppError(
+          413,
+          WORKSPACE_TOO_LARGE,
+          `the project does not fit in the run's workspace of ${input.limits.workspaceMb} MiB (raise limits.workspaceMb)`,
+        );
       throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}`);
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -95,6 +95,9 @@ export type InstallOutcome = z.infer<typeof InstallOutcome>;
 
 const Phase = z.enum(["install", "check"]).optional();
 
+/** The runner's refusal (413) of a project larger than the run's `workspaceMb`; the API answers it as 413 too. */
+export const WORKSPACE_TOO_LARGE = "workspace_too_large";
+
 /** The runner's errors, on HTTP and as a stream event, in the API's one envelope. */
 export const RunnerError = z.object({ code: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
 

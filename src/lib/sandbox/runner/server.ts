@@ -15,7 +15,7 @@ import { safePath } from "../../archive";
 import { checkEnv, dependencyMounts, installPhase } from "./install-phase";
 import { planLinks } from "./links";
 import { findMemoryCgroups, type MemoryCgroups } from "./memory-cgroup";
-import type { CommandResult, Install, InstallOutcome, RunEvent, RunLimits, RunLine } from "./protocol";
+import { type CommandResult, type Install, type InstallOutcome, type RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./protocol";
 import { DEFAULT_REGISTRIES, type Registries } from "./registries";
 import { RequestInvalid, requestLines } from "./request-lines";
 import { type CommandSpec, type Mount, runCommand } from "./run-command";
@@ -155,7 +155,7 @@ async function writeWorkspace(lines: AsyncIterable<RunLine>, openWorkspace: (hea
         await mkdir(dirname(join(workspace, path)), { recursive: true });
         await writeFile(join(workspace, path), f.content).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== "ENOSPC") throw e;
-          throw new RequestInvalid(413, "workspace_too_large", `the project does not fit in the run's workspace of ${head?.limits.workspaceMb} MiB`);
+          throw new RequestInvalid(413, WORKSPACE_TOO_LARGE, `the project does not fit in the run's workspace of ${head?.limits.workspaceMb} MiB`);
         });
       }
     } else if (line.type === "links") links.push(...line.links);
