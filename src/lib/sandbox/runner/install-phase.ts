@@ -49,6 +49,23 @@ export async function prepareMountPoints(workspace: string, uid: number): Promis
   }
 }
 
+// The machine's CA bundle (Debian's path): public certificates only, never /etc/ssl/private.
+const CA_DIR = "/etc/ssl/certs";
+const CA_BUNDLE = `${CA_DIR}/ca-certificates.crt`;
+
+/**
+ * The machine's trust store for the install's TLS, when it has one: the registries' certificates are checked
+ * against what the host trusts (an egress that re-signs TLS has its CA there), and every tool is told, since
+ * Node and pip otherwise use bundles of their own.
+ */
+async function trustStore(): Promise<{ mounts: Mount[]; env: Record<string, string> } | null> {
+  if (!(await lstat(CA_BUNDLE).catch(() => null))) return null;
+  return {
+    mounts: [{ source: CA_DIR, target: CA_DIR, writable: false }],
+    env: { NODE_EXTRA_CA_CERTS: CA_BUNDLE, SSL_CERT_FILE: CA_BUNDLE, PIP_CERT: CA_BUNDLE, REQUESTS_CA_BUNDLE: CA_BUNDLE, CURL_CA_BUNDLE: CA_BUNDLE },
+  };
+}
+
 /** Runs (or finds cached) the install; the entry is the cache directory to bind, null when the install failed. */
 export async function installPhase(
   install: Install,
@@ -73,7 +90,13 @@ export async function installPhase(
     }
     await chmod(runDir, 0o755);
     await writeFile(join(runDir, "forward.cjs"), FORWARDER_SOURCE, { mode: 0o644 });
-    const env = { ...installEnv(ctx.registries, `http://127.0.0.1:${FORWARDER_PORT}`, install.allowScripts), ...DEPENDENCY_ENV, HOME: "/tmp" };
+    const trust = await trustStore();
+    const env = {
+      ...installEnv(ctx.registries, `http://127.0.0.1:${FORWARDER_PORT}`, install.allowScripts),
+      ...DEPENDENCY_ENV,
+      ...(trust?.env ?? {}),
+      HOME: "/tmp",
+    };
     const results: CommandResult[] = [];
     for (const [index, command] of install.commands.entries()) {
       emit({ type: "start", index, command, phase: "install" });
@@ -82,7 +105,7 @@ export async function installPhase(
         {
           ...base,
           workspaceWritable: false,
-          mounts: dependencyMounts(stage.dir, true),
+          mounts: [...dependencyMounts(stage.dir, true), ...(trust?.mounts ?? [])],
           env,
           runDir,
           id: `${tag}-i${index}`,
