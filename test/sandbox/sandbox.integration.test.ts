@@ -295,6 +295,18 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(user?.stdout).toBe("runner\n");
   });
 
+  it("returns at most 256 artifacts of at most 1 MiB each, each stored in R2", async () => {
+    const projectId = await project(jsProject);
+    const run = await json<Run>(
+      await start({ projectId, commands: ["mkdir out && for i in $(seq 1 300); do echo $i > out/f$i.txt; done; head -c 2000000 /dev/zero | tr '\\0' x > big.txt"] }),
+      200,
+    );
+    expect(run.artifacts).toHaveLength(256);
+    expect(run.artifacts.map((a) => a.path)).not.toContain("big.txt");
+    const first = run.artifacts[0];
+    expect(await (await env.CHUNKS.get(first?.key ?? ""))?.text()).toMatch(/^\d+\n$/);
+  });
+
   it("the runner refuses requests without its shared secret", async () => {
     const body = JSON.stringify({ files: [], commands: ["id"] });
     expect((await fetch(`${env.SANDBOX_RUNNER_URL}/runs`, { method: "POST", body })).status).toBe(401);
@@ -321,6 +333,8 @@ describe("sandbox runs on the local bubblewrap runner", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["start", "output", "exit", "done", "summary"]));
+    // Artifacts go to R2 as they arrive; a client streaming the run never gets their content.
+    expect(events.map((e) => e.type)).not.toContain("artifact");
     const summary = events.at(-1) as { runId: string; status: string };
     expect(summary.status).toBe("failed");
     const replay = await json<Run & { replayOf: string }>(await api(`/api/sandbox/runs/${summary.runId}/replay`, { method: "POST" }), 200);

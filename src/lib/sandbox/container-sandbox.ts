@@ -10,10 +10,10 @@
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
-import type { InstallOutcome } from "./runner/protocol";
+import { type InstallOutcome, MAX_ARTIFACTS, MAX_ARTIFACTS_TOTAL_BYTES } from "./runner/protocol";
 import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv } from "./runner/registries";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
-import { type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
+import { type ArtifactSink, type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
 
 const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 // Links per shell command, to keep each command line well under ARG_MAX.
@@ -25,7 +25,7 @@ export class ContainerSandbox implements Sandbox {
     private readonly runId: string,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
     const box = getSandbox(this.namespace, this.runId);
     try {
       // One batch at a time: the Worker never holds more of the tree than that.
@@ -87,12 +87,21 @@ export class ContainerSandbox implements Sandbox {
       }
       const results: CommandResult[] = [];
       for (const [index, command] of input.commands.entries()) results.push(await this.exec(box, input, command, index, undefined, "", onEvent));
-      const listed = await box.exec("cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.git/*'");
+      // Regular files only (-type f never lists a link), sizes with them, at most MAX_ARTIFACTS; every process of
+      // the run is dead by now, so nothing can swap a link in between the listing and the read.
+      const listed = await box.exec(
+        `cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.venv/*' -not -path './.git/*' -printf '%s %P\\n' | head -n ${MAX_ARTIFACTS}`,
+      );
       const changedFiles: { path: string; content: string }[] = [];
-      for (const p of listed.stdout.split("\n").filter(Boolean)) {
-        const path = p.replace(/^\.\//, "");
+      let total = 0;
+      for (const line of listed.stdout.split("\n").filter(Boolean)) {
+        const size = Number(line.slice(0, line.indexOf(" ")));
+        const path = line.slice(line.indexOf(" ") + 1);
+        if (total + size > MAX_ARTIFACTS_TOTAL_BYTES) continue;
+        total += size;
         const file = await box.readFile(`/workspace/${path}`);
-        changedFiles.push({ path, content: file.content });
+        if (onArtifact) await onArtifact({ path, content: file.content });
+        else changedFiles.push({ path, content: file.content });
       }
       onEvent({ type: "done", results, changedFiles, install });
       return { results, changedFiles, install };

@@ -179,14 +179,15 @@ export async function verifyChange(
 /** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
 export async function executeRun(env: Env, db: Db, runId: string, projectId: string, input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<RunSummary> {
   try {
-    const outcome = await sandboxFor(env, runId).run(input, onEvent);
-    const artifacts = await Promise.all(
-      outcome.changedFiles.map(async (f) => {
-        const key = runKey(projectId, runId, `artifacts/${f.path}`);
-        await env.CHUNKS.put(key, f.content);
-        return { path: f.path, key };
-      }),
-    );
+    const artifacts: { path: string; key: string }[] = [];
+    // Each artifact goes to R2 as the sandbox reads it: the Worker holds one at a time, not the run's 16 MiB.
+    const store = async (f: { path: string; content: string }): Promise<void> => {
+      const key = runKey(projectId, runId, `artifacts/${f.path}`);
+      await env.CHUNKS.put(key, f.content);
+      artifacts.push({ path: f.path, key });
+    };
+    const outcome = await sandboxFor(env, runId).run(input, onEvent, store);
+    for (const f of outcome.changedFiles) await store(f);
     const install = outcome.install ?? null;
     // Dependencies that did not install fail the run: no check ran, so nothing was verified either way.
     const status = install && !install.ok ? "failed" : runStatus(outcome.results);

@@ -69,8 +69,11 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
 }
 export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[]; install?: InstallOutcome | null };
 
+/** Takes one artifact as the sandbox reads it (executeRun stores it in R2 at once); without it they are collected in the outcome. */
+export type ArtifactSink = (file: { path: string; content: string }) => Promise<void>;
+
 export interface Sandbox {
-  run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome>;
+  run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome>;
 }
 
 /** The local runner over HTTP; events arrive as NDJSON while the commands run. */
@@ -81,7 +84,7 @@ export class LocalRunnerSandbox implements Sandbox {
     private readonly setupSeconds = RUN_SETUP_SECONDS,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
     let res: Response;
     // The whole run, body included, has a deadline: every command's wall limit plus time to set up, so a
     // runner that hangs or dies mid-run ends the run as failed instead of leaving it running forever.
@@ -115,6 +118,7 @@ export class LocalRunnerSandbox implements Sandbox {
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     const lines = new LineBuffer();
     let outcome: SandboxOutcome | undefined;
+    const collected: { path: string; content: string }[] = [];
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
@@ -131,8 +135,15 @@ export class LocalRunnerSandbox implements Sandbox {
       const { done, value } = chunk;
       for (const line of value ? lines.push(value) : []) {
         const event = parseEvent(line);
+        if (event.type === "artifact") {
+          // Not passed on: a client streaming the run sees artifacts in the summary, by key, not their content.
+          const file = { path: event.path, content: event.content };
+          if (onArtifact) await onArtifact(file);
+          else collected.push(file);
+          continue;
+        }
         onEvent(event);
-        if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles, install: event.install ?? null };
+        if (event.type === "done") outcome = { results: event.results, changedFiles: [...collected, ...event.changedFiles], install: event.install ?? null };
         if (event.type === "error") throw runnerError(event.error);
       }
       if (done) break;

@@ -95,6 +95,10 @@ export type InstallOutcome = z.infer<typeof InstallOutcome>;
 
 const Phase = z.enum(["install", "check"]).optional();
 
+/** Artifacts a run returns at most, by count and in all (each at most 1 MiB): a run that writes thousands of files gets the first ones. */
+export const MAX_ARTIFACTS = 256;
+export const MAX_ARTIFACTS_TOTAL_BYTES = 16 * 1024 * 1024;
+
 /** The runner's refusal (413) of a project larger than the run's `workspaceMb`; the API answers it as 413 too. */
 export const WORKSPACE_TOO_LARGE = "workspace_too_large";
 
@@ -107,6 +111,8 @@ export const RunEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("start"), index: z.number().int(), command: z.string(), phase: Phase }),
   z.object({ type: z.literal("output"), index: z.number().int(), stream: z.enum(["stdout", "stderr"]), data: z.string(), phase: Phase }),
   z.object({ type: z.literal("exit"), index: z.number().int(), result: CommandResult, phase: Phase }),
+  // One file the run wrote or changed, sent after the last command and before `done` (a line per file, never all in one).
+  z.object({ type: z.literal("artifact"), path: z.string(), content: z.string() }),
   z.object({
     type: z.literal("done"),
     results: z.array(CommandResult),

@@ -15,7 +15,17 @@ import { safePath } from "../../archive";
 import { checkEnv, dependencyMounts, installPhase } from "./install-phase";
 import { planLinks } from "./links";
 import { findMemoryCgroups, type MemoryCgroups } from "./memory-cgroup";
-import { type CommandResult, type Install, type InstallOutcome, type RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./protocol";
+import {
+  type CommandResult,
+  type Install,
+  type InstallOutcome,
+  MAX_ARTIFACTS,
+  MAX_ARTIFACTS_TOTAL_BYTES,
+  type RunEvent,
+  type RunLimits,
+  type RunLine,
+  WORKSPACE_TOO_LARGE,
+} from "./protocol";
 import { DEFAULT_REGISTRIES, type Registries } from "./registries";
 import { RequestInvalid, requestLines } from "./request-lines";
 import { type CommandSpec, type Mount, runCommand } from "./run-command";
@@ -40,9 +50,6 @@ export type RunnerLimits = { memory: "cgroup v2" | "cgroup v1" | "rlimit only"; 
 
 // Files written by commands larger than this are not returned as artifacts.
 const MAX_ARTIFACT_BYTES = 1024 * 1024;
-// Artifacts a run returns at most, by count and in all: a run that writes thousands of files gets the first ones.
-const MAX_ARTIFACTS = 256;
-const MAX_ARTIFACTS_TOTAL_BYTES = 16 * 1024 * 1024;
 
 type RunnerContext = {
   root: string;
@@ -184,7 +191,10 @@ async function run(req: Written, workspace: string, etc: string, uid: number, ct
     await requireToolchains([FORWARDER_NEEDS, ...req.install.commands], base, [], {}, `${tag}-ip`);
     ({ outcome: install, entry } = await installPhase(req.install, base, ctx, tag, emit));
     // The dependencies did not install: the checks would fail for that, not for the change; none run.
-    if (!entry) return emit({ type: "done", results: [], changedFiles: await changedFiles(workspace, req.original), install });
+    if (!entry) {
+      await emitArtifacts(workspace, req.original, emit);
+      return emit({ type: "done", results: [], changedFiles: [], install });
+    }
   }
   const mounts = entry ? dependencyMounts(entry, false) : [];
   const env = entry ? await checkEnv(entry) : {};
@@ -198,7 +208,13 @@ async function run(req: Written, workspace: string, etc: string, uid: number, ct
     results.push(result);
     emit({ type: "exit", index, result });
   }
-  emit({ type: "done", results, changedFiles: await changedFiles(workspace, req.original), install });
+  await emitArtifacts(workspace, req.original, emit);
+  emit({ type: "done", results, changedFiles: [], install });
+}
+
+/** The run's artifacts, an event each: a line stays under one artifact's size, and the Worker stores each as it comes. */
+async function emitArtifacts(workspace: string, original: Map<string, string>, emit: (e: RunEvent) => void): Promise<void> {
+  for (const f of await changedFiles(workspace, original)) emit({ type: "artifact", path: f.path, content: f.content });
 }
 
 /** A run the runner will not start, with the error code the caller sees. */
