@@ -298,7 +298,10 @@ describe("sandbox runs on the local bubblewrap runner", () => {
   it("returns at most 256 artifacts of at most 1 MiB each, each stored in R2", async () => {
     const projectId = await project(jsProject);
     const run = await json<Run>(
-      await start({ projectId, commands: ["mkdir out && for i in $(seq 1 300); do echo $i > out/f$i.txt; done; head -c 2000000 /dev/zero | tr '\\0' x > big.txt"] }),
+      await start({
+        projectId,
+        commands: ["mkdir out && for i in $(seq 1 300); do echo $i > out/f$i.txt; done; head -c 2000000 /dev/zero | tr '\\0' x > big.txt"],
+      }),
       200,
     );
     expect(run.artifacts).toHaveLength(256);
