@@ -23,7 +23,12 @@ declare module "vitest" {
       /** `host:port` of the local npm registry, the only host installs may reach. */
       registryHost: string;
     };
-    sandboxFixtures: { invoiceProject: { path: string; content: string }[]; invoiceFix: string };
+    sandboxFixtures: {
+      invoiceProject: { path: string; content: string }[];
+      invoiceFix: string;
+      slugProject: { path: string; content: string }[];
+      slugFix: string;
+    };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }
 }

@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
-import { packPackage, startFakeRegistry } from "./fake-registry";
+import { buildWheel, packPackage, startFakeRegistry } from "./fake-registry";
 import { buildGitDiffs } from "./git-diffs";
 import { startGitHost } from "./git-host-server";
 import { startLoopbackFaults } from "./loopback-faults";
@@ -24,7 +24,13 @@ const FIXTURES = "test/fixtures/sandbox";
 
 /** The invoice fixture's files, its lockfile's integrity set to the tarball just packed (gzip output varies by Node version). */
 function invoiceProject(integrity: string): { path: string; content: string }[] {
-  const root = `${FIXTURES}/invoice-project`;
+  return filesOf(`${FIXTURES}/invoice-project`).map((f) =>
+    f.path === "package-lock.json" ? { ...f, content: f.content.replace(/"integrity": "[^"]+"/, `"integrity": "${integrity}"`) } : f,
+  );
+}
+
+/** Every file under `root` with its path from there, in path order. */
+function filesOf(root: string): { path: string; content: string }[] {
   const files: { path: string; content: string }[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -34,7 +40,7 @@ function invoiceProject(integrity: string): { path: string; content: string }[] 
     }
   };
   walk(root);
-  return files.map((f) => (f.path === "package-lock.json" ? { ...f, content: f.content.replace(/"integrity": "[^"]+"/, `"integrity": "${integrity}"`) } : f));
+  return files;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -54,12 +60,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bytes: corpus.bytes,
     files: corpus.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text) })),
   });
-  // A local npm registry serving a package packed from test/fixtures/sandbox, so installs need no internet.
-  const pad = packPackage("test/fixtures/sandbox/pad-dependency");
-  const registry = await startFakeRegistry([pad]);
+  // A local npm registry and package index serving packages built from test/fixtures/sandbox, so installs need no internet.
+  const pad = packPackage(`${FIXTURES}/pad-dependency`);
+  const slug = buildWheel(`${FIXTURES}/slug-dependency`, "winky-fixture-slug", "1.0.0");
+  const registry = await startFakeRegistry([pad], [slug]);
   project.provide("sandboxFixtures", {
     invoiceProject: invoiceProject(pad.integrity),
     invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8"),
+    slugProject: filesOf(`${FIXTURES}/slug-project`),
+    slugFix: readFileSync(`${FIXTURES}/slug-project.fix.diff`, "utf8"),
   });
   // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it). Installs may
   // reach only the local registry.
@@ -68,7 +77,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     port: 0,
     secret,
     root: "/tmp/winky-test-runs",
-    registries: { npm: { url: registry.url, hosts: [registry.host] } },
+    registries: { npm: { url: registry.url, hosts: [registry.host] }, pypi: { url: `${registry.url}simple/`, hosts: [registry.host] } },
   });
   console.log(JSON.stringify({ sandboxRunner: runner.limits }));
   project.provide("sandboxRunner", { url: runner.url, secret, limits: runner.limits, registryHost: registry.host });

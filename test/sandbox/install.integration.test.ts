@@ -13,7 +13,7 @@ type Result = { command: string; exitCode: number | null; stdout: string; stderr
 type Install = { cacheKey: string; cached: boolean; results: Result[]; ok: boolean; refusedHosts: string[] };
 type Run = { runId: string; status: string; results: Result[]; install: Install | null };
 
-const { invoiceProject, invoiceFix } = inject("sandboxFixtures");
+const { invoiceProject, invoiceFix, slugProject, slugFix } = inject("sandboxFixtures");
 const { registryHost } = inject("sandboxRunner");
 
 const start = (body: unknown, token = ADMIN) =>
@@ -58,6 +58,25 @@ describe("the install phase", () => {
     );
     expect(view.install).toMatchObject({ cached: true, ok: true });
     expect(view.request.install.lockfiles).toEqual(["package-lock.json"]);
+  });
+
+  it("installs a real Python project's pinned requirement from the index through the proxy: fails before the fix, passes after", async () => {
+    const projectId = await ingestTree(slugProject);
+    const before = await json<Run>(await start({ projectId }), 200);
+    expect(before.install).toMatchObject({ ok: true, refusedHosts: [] });
+    expect(before.results.map((r) => r.command)).toEqual(["python3 -m pytest -q"]);
+    // The requirement imported (no ModuleNotFoundError): the month is not padded.
+    expect(before.results[0]?.stdout).toContain("2 failed, 1 passed");
+    expect(before.results[0]?.stdout).not.toContain("ModuleNotFoundError");
+    expect(before.status).toBe("failed");
+    const after = await json<Run>(await start({ projectId, change: { diff: slugFix } }), 200);
+    expect(after.results[0]?.stdout).toContain("3 passed");
+    expect(after).toMatchObject({ status: "passed", install: { cached: true, cacheKey: before.install?.cacheKey } });
+    const view = await json<{ request: { install: { commands: string[]; lockfiles: string[] } } }>(await api(`/api/sandbox/runs/${after.runId}`), 200);
+    expect(view.request.install).toMatchObject({
+      commands: ["python3 -m venv --system-site-packages .venv && .venv/bin/pip install -r requirements.txt"],
+      lockfiles: ["requirements.txt"],
+    });
   });
 
   it("picks `npm ci` from the lockfile when the project sets no install commands", async () => {

@@ -80,6 +80,9 @@ export function installEnv(registries: Registries, proxyUrl: string, allowScript
   if (registries.pypi) {
     env.PIP_INDEX_URL = registries.pypi.url;
     env.UV_DEFAULT_INDEX = registries.pypi.url;
+    // pip ignores a plain-HTTP index unless told to trust it: the operator named it, so it is.
+    const index = new URL(registries.pypi.url);
+    if (index.protocol === "http:") env.PIP_TRUSTED_HOST = index.host;
   }
   if (registries.go) env.GOPROXY = registries.go.url;
   if (registries.cargo) env.CARGO_REGISTRIES_CRATES_IO_PROTOCOL = "sparse";

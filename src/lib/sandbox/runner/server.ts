@@ -183,7 +183,8 @@ const hashOf = (content: string | Buffer): string => createHash("sha256").update
 async function run(req: Written, workspace: string, etc: string, uid: number, ctx: RunnerContext, emit: (e: RunEvent) => void): Promise<void> {
   await writeMinimalEtc(etc, uid);
   await chownTree(workspace, uid);
-  const tag = basename(workspace);
+  // Names the run's cgroups: unique across runners sharing the machine (another root may mint the same mkdtemp name).
+  const tag = `${process.pid}-${basename(workspace)}`;
   const base = { workspace, etc, uid, limits: req.limits, seccomp: ctx.seccomp, cgroups: ctx.cgroups };
   let install: InstallOutcome | null = null;
   let entry: string | null = null;
