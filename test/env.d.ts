@@ -16,7 +16,19 @@ declare module "vitest" {
     loopbackFaultsUrl: string;
     messagesApiUrl: string;
     realArchivesUrl: string;
-    sandboxRunner: { url: string; secret: string };
+    sandboxRunner: {
+      url: string;
+      secret: string;
+      limits: import("../src/lib/sandbox/runner/server").RunnerLimits;
+      /** `host:port` of the local npm registry, the only host installs may reach. */
+      registryHost: string;
+    };
+    sandboxFixtures: {
+      invoiceProject: { path: string; content: string }[];
+      invoiceFix: string;
+      slugProject: { path: string; content: string }[];
+      slugFix: string;
+    };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }
 }

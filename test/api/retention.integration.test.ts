@@ -240,6 +240,7 @@ describe("GET/PATCH /api/orgs/:orgId/settings", () => {
       allowedModels: null,
       generationDefault: "on",
       complianceMode: false,
+      allowInstallScripts: false,
     });
 
     const set = await json<{ retention: Record<string, unknown> }>(await patch(path, { auditRetentionDays: 400, sessionRetentionDays: 3 }, org.apiKey), 200);

@@ -5,11 +5,13 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join, relative } from "node:path";
 import type { TestProject } from "vitest/node";
 import { buildCorpus } from "../../scripts/corpus";
 import { startRunner } from "../../src/lib/sandbox/runner/server";
+import { buildWheel, packPackage, startFakeRegistry } from "./fake-registry";
 import { buildGitDiffs } from "./git-diffs";
 import { startGitHost } from "./git-host-server";
 import { startLoopbackFaults } from "./loopback-faults";
@@ -17,6 +19,29 @@ import { startMessagesServer } from "./messages-server";
 import { buildRealToolArchives } from "./real-tool-archives";
 
 type Example = { name: string; examples: Record<string, unknown>[] };
+
+const FIXTURES = "test/fixtures/sandbox";
+
+/** The invoice fixture's files, its lockfile's integrity set to the tarball just packed (gzip output varies by Node version). */
+function invoiceProject(integrity: string): { path: string; content: string }[] {
+  return filesOf(`${FIXTURES}/invoice-project`).map((f) =>
+    f.path === "package-lock.json" ? { ...f, content: f.content.replace(/"integrity": "[^"]+"/, `"integrity": "${integrity}"`) } : f,
+  );
+}
+
+/** Every file under `root` with its path from there, in path order. */
+function filesOf(root: string): { path: string; content: string }[] {
+  const files: { path: string; content: string }[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push({ path: relative(root, p), content: readFileSync(p, "utf8") });
+    }
+  };
+  walk(root);
+  return files;
+}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const host = await startGitHost();
@@ -35,10 +60,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
     bytes: corpus.bytes,
     files: corpus.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.text) })),
   });
-  // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it).
+  // A local npm registry and package index serving packages built from test/fixtures/sandbox, so installs need no internet.
+  const pad = packPackage(`${FIXTURES}/pad-dependency`);
+  const slug = buildWheel(`${FIXTURES}/slug-dependency`, "winky-fixture-slug", "1.0.0");
+  const registry = await startFakeRegistry([pad], [slug]);
+  project.provide("sandboxFixtures", {
+    invoiceProject: invoiceProject(pad.integrity),
+    invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8"),
+    slugProject: filesOf(`${FIXTURES}/slug-project`),
+    slugFix: readFileSync(`${FIXTURES}/slug-project.fix.diff`, "utf8"),
+  });
+  // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it). Installs may
+  // reach only the local registry.
   const secret = randomBytes(16).toString("hex");
-  const runner = await startRunner({ port: 0, secret, root: "/tmp/winky-test-runs" });
-  project.provide("sandboxRunner", { url: runner.url, secret });
+  const runner = await startRunner({
+    port: 0,
+    secret,
+    root: "/tmp/winky-test-runs",
+    registries: { npm: { url: registry.url, hosts: [registry.host] }, pypi: { url: `${registry.url}simple/`, hosts: [registry.host] } },
+  });
+  console.log(JSON.stringify({ sandboxRunner: runner.limits }));
+  project.provide("sandboxRunner", { url: runner.url, secret, limits: runner.limits, registryHost: registry.host });
   // Diffs printed by the real git, for the diff-application tests.
   project.provide("gitDiffs", buildGitDiffs());
   const messages = await startMessagesServer();
@@ -54,6 +96,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await messages.close();
     await host.close();
     await runner.close();
+    await registry.close();
     await archives.close();
   };
 }

@@ -4,7 +4,7 @@ import { LocalRunnerSandbox, type SandboxRun } from "../../src/lib/sandbox/sandb
 import { projectLinks, projectSnapshot } from "../../src/lib/sandbox/snapshot";
 import { openDb, tables } from "../../src/lib/storage";
 
-const limits = { cpuSeconds: 10, memoryMb: 1024, processes: 32, outputBytes: 64 * 1024, wallSeconds: 30 };
+const limits = { cpuSeconds: 10, memoryMb: 1024, processes: 32, outputBytes: 64 * 1024, wallSeconds: 30, workspaceMb: 256 };
 
 const run = (input: Omit<SandboxRun, "limits">) =>
   new LocalRunnerSandbox(env.SANDBOX_RUNNER_URL ?? "", env.SANDBOX_RUNNER_SECRET ?? "").run({ ...input, limits }, () => {});

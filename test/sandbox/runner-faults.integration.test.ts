@@ -11,7 +11,7 @@ const host = inject("gitHostUrl");
 const input: SandboxRun = {
   files: [{ path: "test.js", content: "console.log('ok')\n" }],
   commands: ["node test.js"],
-  limits: { cpuSeconds: 10, memoryMb: 512, processes: 32, outputBytes: 65536, wallSeconds: 1 },
+  limits: { cpuSeconds: 10, memoryMb: 512, processes: 32, outputBytes: 65536, wallSeconds: 1, workspaceMb: 256 },
 };
 
 async function failure(run: () => Promise<unknown>): Promise<AppError> {

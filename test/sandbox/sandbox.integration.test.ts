@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { api, ingestTree, json } from "../support/api";
 import type { TreeFile } from "../support/archives";
 
@@ -140,40 +140,118 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(runs?.n).toBe(0);
   });
 
-  it("contains hostile code and keeps serving the next run", async () => {
-    const projectId = await project(jsProject);
-    const limits = { wallSeconds: 10, cpuSeconds: 3, memoryMb: 2048, processes: 32, outputBytes: 64 * 1024 };
-    const hostile = await json<Run>(
-      await start({
-        projectId,
-        limits,
-        commands: [
-          "curl -sS -m 5 http://1.1.1.1/",
-          "node -e \"require('http').get('http://example.com', () => {}).on('error', (e) => { console.error(e.code); process.exit(3) })\"",
-          "touch /usr/escape && echo wrote-outside",
-          "echo x > /etc/passwd",
-          "bomb() { bomb | bomb & }; bomb; sleep 2; echo survived",
-          "while true; do :; done",
-          "yes",
-          'python3 -c "b = bytearray(8 * 1024 ** 3)"',
-        ],
-      }),
-      200,
-    );
-    const [curl, node, touch, passwd, bomb, loop, yes, memory] = hostile.results as Result[];
-    expect(curl?.exitCode).not.toBe(0);
-    expect(node?.exitCode).toBe(3);
-    expect(touch?.stderr).toContain("Read-only file system");
-    expect(touch?.stdout).not.toContain("wrote-outside");
-    expect(passwd?.exitCode).not.toBe(0);
-    expect(bomb?.stderr).toMatch(/fork|Resource temporarily unavailable/i);
-    expect(loop?.exitCode === 137 || loop?.signal === "SIGKILL").toBe(true);
-    expect(yes, JSON.stringify({ ...yes, stdout: yes?.stdout.length })).toMatchObject({ stoppedFor: "output", truncated: true });
-    expect(yes?.stdout.length).toBeLessThanOrEqual(64 * 1024 + 100);
-    expect(memory?.stderr).toContain("MemoryError");
-    const next = await json<Run>(await start({ projectId }), 200);
-    expect(next.status).toBe("passed");
-  });
+  // Each hostile command in a fresh run of its own, each followed by a clean run that must pass.
+  const balloon = "python3 -c \"b = []\nwhile True: b.append(b'x' * (32 << 20))\"";
+  const ptrace = 'python3 -c "import ctypes; libc = ctypes.CDLL(None, use_errno=True); print(libc.ptrace(0, 0, 0, 0), ctypes.get_errno())"';
+  const hostile: { name: string; limits?: Record<string, number>; commands: string[]; contained: (r: Result[]) => void }[] = [
+    {
+      name: "network from a check",
+      commands: [
+        "curl -sS -m 5 http://1.1.1.1/",
+        "node -e \"require('http').get('http://example.com', () => {}).on('error', (e) => { console.error(e.code); process.exit(3) })\"",
+      ],
+      contained: ([curl, node]) => {
+        expect(curl?.exitCode).not.toBe(0);
+        expect(node?.exitCode).toBe(3);
+      },
+    },
+    {
+      name: "writes to /etc and /usr",
+      commands: ["touch /usr/escape && echo wrote-outside", "echo x > /etc/passwd", "mkdir /etc/cron.d"],
+      contained: ([usr, passwd, cron]) => {
+        expect(usr?.stderr).toContain("Read-only file system");
+        expect(usr?.stdout).not.toContain("wrote-outside");
+        expect(passwd?.exitCode).not.toBe(0);
+        expect(cron?.exitCode).not.toBe(0);
+      },
+    },
+    {
+      name: "a fork bomb",
+      limits: { processes: 32 },
+      commands: ["bomb() { bomb | bomb & }; bomb; sleep 2; echo survived"],
+      contained: ([bomb]) => expect(bomb?.stderr).toMatch(/fork|Resource temporarily unavailable/i),
+    },
+    {
+      name: "a memory balloon that touches its pages",
+      limits: { memoryMb: 256 },
+      commands: [balloon],
+      contained: ([b]) => {
+        expect(b?.exitCode).not.toBe(0);
+        // The cgroup's OOM kill where the machine lets the runner make one (this one does), else RLIMIT_AS's MemoryError.
+        if (inject("sandboxRunner").limits.memory === "rlimit only") expect(b?.stderr).toContain("MemoryError");
+        else expect(b?.stoppedFor).toBe("memory");
+      },
+    },
+    {
+      name: "a disk fill",
+      limits: { workspaceMb: 64 },
+      commands: [
+        "for i in 1 2 3 4 5 6; do head -c 30000000 /dev/zero > fill$i || exit 9; done",
+        "for i in 1 2 3 4 5 6; do head -c 60000000 /dev/zero > /tmp/f$i || exit 8; done",
+      ],
+      contained: ([workspace, tmp]) => {
+        if (inject("sandboxRunner").limits.workspace === "bounded volume") {
+          expect(workspace).toMatchObject({ exitCode: 9 });
+          expect(workspace?.stderr).toContain("No space left on device");
+        }
+        expect(tmp).toMatchObject({ exitCode: 8 });
+        expect(tmp?.stderr).toContain("No space left on device");
+      },
+    },
+    {
+      name: "endless output",
+      limits: { outputBytes: 64 * 1024 },
+      commands: ["yes"],
+      contained: ([yes]) => {
+        expect(yes).toMatchObject({ stoppedFor: "output", truncated: true });
+        expect(yes?.stdout.length).toBeLessThanOrEqual(64 * 1024 + 100);
+      },
+    },
+    {
+      name: "an endless loop",
+      limits: { cpuSeconds: 3, wallSeconds: 10 },
+      commands: ["while true; do :; done"],
+      contained: ([loop]) => expect(loop?.exitCode === 137 || loop?.signal === "SIGKILL").toBe(true),
+    },
+    {
+      name: "a detached child outliving its command",
+      commands: ["setsid sh -c 'sleep 2; echo alive > late.txt' > /dev/null 2>&1 &\necho started", "sleep 3; test -e late.txt && echo survived || echo gone"],
+      contained: ([, check]) => expect(check?.stdout).toBe("gone\n"),
+    },
+    {
+      name: "links swapped in for artifacts",
+      commands: [
+        "echo mine > out.txt; ln -s /etc/hostname host.txt; ln -s /proc/self/environ env.txt; mkdir d; ln -s / d/root; " +
+          "setsid sh -c 'while :; do ln -sf /etc/shadow swap.txt; echo mine > swap.tmp; mv -f swap.tmp swap.txt; done' > /dev/null 2>&1 & sleep 1; echo done",
+      ],
+      contained: () => undefined,
+    },
+    {
+      name: "calls the seccomp filter refuses (ptrace, unshare, mount)",
+      commands: [ptrace, "unshare -n true && echo unshared", "strace -f true && echo traced", "mount -t tmpfs none /tmp && echo mounted"],
+      contained: ([trace, unshare, strace, mount]) => {
+        expect(trace?.stdout).toBe("-1 1\n");
+        expect(unshare?.stdout).not.toContain("unshared");
+        expect(strace?.stdout).not.toContain("traced");
+        expect(mount?.stdout).not.toContain("mounted");
+      },
+    },
+  ];
+  for (const h of hostile) {
+    it(`contains ${h.name} in a fresh run, and the next run passes`, async () => {
+      const projectId = await project(jsProject);
+      const run = await json<Run>(await start({ projectId, commands: h.commands, ...(h.limits ? { limits: h.limits } : {}) }), 200);
+      h.contained(run.results);
+      // Whatever the run wrote, only its own regular files come back: never a link's target.
+      for (const a of run.artifacts) {
+        const text = (await (await env.CHUNKS.get(a.key))?.text()) ?? "";
+        expect(text).not.toMatch(/^root:|PATH=/m);
+      }
+      if (h.name.startsWith("links")) expect(run.artifacts.map((a) => a.path).filter((p) => !p.startsWith("swap"))).toEqual(["out.txt"]);
+      const next = await json<Run>(await start({ projectId }), 200);
+      expect(next.status).toBe("passed");
+    });
+  }
 
   it("kills a command's detached children with it, at its end and at its deadline", async () => {
     const projectId = await project(jsProject);
@@ -217,6 +295,21 @@ describe("sandbox runs on the local bubblewrap runner", () => {
     expect(user?.stdout).toBe("runner\n");
   });
 
+  it("returns at most 256 artifacts of at most 1 MiB each, each stored in R2", async () => {
+    const projectId = await project(jsProject);
+    const run = await json<Run>(
+      await start({
+        projectId,
+        commands: ["mkdir out && for i in $(seq 1 300); do echo $i > out/f$i.txt; done; head -c 2000000 /dev/zero | tr '\\0' x > big.txt"],
+      }),
+      200,
+    );
+    expect(run.artifacts).toHaveLength(256);
+    expect(run.artifacts.map((a) => a.path)).not.toContain("big.txt");
+    const first = run.artifacts[0];
+    expect(await (await env.CHUNKS.get(first?.key ?? ""))?.text()).toMatch(/^\d+\n$/);
+  });
+
   it("the runner refuses requests without its shared secret", async () => {
     const body = JSON.stringify({ files: [], commands: ["id"] });
     expect((await fetch(`${env.SANDBOX_RUNNER_URL}/runs`, { method: "POST", body })).status).toBe(401);
@@ -243,6 +336,8 @@ describe("sandbox runs on the local bubblewrap runner", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string });
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["start", "output", "exit", "done", "summary"]));
+    // Artifacts go to R2 as they arrive; a client streaming the run never gets their content.
+    expect(events.map((e) => e.type)).not.toContain("artifact");
     const summary = events.at(-1) as { runId: string; status: string };
     expect(summary.status).toBe("failed");
     const replay = await json<Run & { replayOf: string }>(await api(`/api/sandbox/runs/${summary.runId}/replay`, { method: "POST" }), 200);

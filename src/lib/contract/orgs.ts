@@ -132,6 +132,7 @@ export const SettingsView = z.object({
     .describe("model-written file and directory summaries at ingestion (with a model key, outside compliance mode); null: the deployment's default"),
   summaryBudgetUsd: z.number().describe("USD each project may spend on model-written summaries per UTC month (default 1)"),
   rerank: z.boolean().describe("assemblies rerank their top candidates with a small model unless a request says rerank: false"),
+  allowInstallScripts: z.boolean().describe("sandbox installs may run package install scripts (npm lifecycle scripts, pip source builds); off by default"),
 });
 
 export const Whoami = z.object({

@@ -13,9 +13,12 @@ export { Conversation, LinkRepository, Logs };
 
 // Checks run by sandbox runs that name none; null clears them (detection from the files takes over).
 const CheckCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(20).nullable();
+// The sandbox install phase's commands (network only to the configured registries); null: picked from the lockfiles.
+const InstallCommands = z.array(z.string().trim().min(1).max(4096)).min(1).max(10).nullable();
 export const UpdateProject = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   checkCommands: CheckCommands.optional(),
+  installCommands: InstallCommands.optional(),
   maxContextTokens: ContextLimitSetting.optional(),
   generationEnabled: z.boolean().optional(),
 });
@@ -34,6 +37,7 @@ export const CreateProject = z
       .max(8 * 1024 * 1024)
       .default(DEFAULT_ARCHIVE_LIMITS.maxFileBytes),
     checkCommands: CheckCommands.optional(),
+    installCommands: InstallCommands.optional(),
   })
   .refine((p) => p.overlapTokens < p.chunkTokens / 2, { message: "overlapTokens must be under half of chunkTokens", path: ["overlapTokens"] });
 
@@ -67,6 +71,7 @@ export const ProjectView = z
     maxFileBytes: z.number(),
     repository: Repository.nullable(),
     checkCommands: z.array(z.string()).nullable(),
+    installCommands: z.array(z.string()).nullable().describe("the sandbox install phase's commands; null: picked from the lockfiles"),
     maxContextTokens: z.number().nullable().describe("the project's context budget limit (the org's, when lower, applies too)"),
     generationEnabled: z.boolean(),
     createdAt: IsoTime,

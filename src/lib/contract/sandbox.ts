@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { Change } from "../sandbox/apply-change";
 import { CHECKED_STATUSES, RUN_STATUSES } from "../sandbox/run-status";
-import { CommandResult, RunLimits } from "../sandbox/runner/protocol";
+import { CommandResult, InstallOutcome, RunLimits } from "../sandbox/runner/protocol";
 import { IsoTime } from "./common";
 
 export { RunEvent } from "../sandbox/runner/protocol";
@@ -20,6 +20,8 @@ export const RunSummary = z
     /** `no_tests`: every command exited 0 but a test runner collected no test, so nothing was verified. */
     status: z.enum(CHECKED_STATUSES),
     results: z.array(CommandResult),
+    /** The install phase (null: the project has no lockfile and no install commands). A failed install fails the run; no check runs. */
+    install: InstallOutcome.nullable(),
     artifacts: z.array(z.object({ path: z.string(), key: z.string() })),
   })
   .meta({ id: "RunSummary" });
@@ -37,6 +39,7 @@ export const RunView = z.object({
   replayOf: z.string().nullable(),
   request: z.unknown().describe("the run's request as stored"),
   results: z.unknown().nullable(),
+  install: z.unknown().nullable().describe("the install phase's outcome, when the run had one"),
   artifacts: z.array(z.unknown()),
   error: z.string().nullable(),
   createdAt: IsoTime,

@@ -1,4 +1,4 @@
-/** An org's governance settings: context budget limit, allowed models, generation default and compliance mode. */
+/** An org's governance settings: context budget limit, allowed models, generation default, compliance mode, install scripts. */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, tables } from "../storage";
@@ -25,6 +25,8 @@ export type GovernanceSettings = {
   modelSummaries: (typeof MODEL_SUMMARY_SETTINGS)[number] | null;
   summaryBudgetUsd: number;
   rerank: boolean;
+  /** Whether sandbox installs may run package install scripts (off by default: they are arbitrary code with network). */
+  allowInstallScripts: boolean;
 };
 
 /** A context-token limit as settings take it: null clears it. */
@@ -39,6 +41,7 @@ export const GovernancePatch = z.object({
   modelSummaries: z.enum(MODEL_SUMMARY_SETTINGS).nullable(),
   summaryBudgetUsd: z.number().min(0).max(MAX_SUMMARY_BUDGET_USD).nullable(),
   rerank: z.boolean().nullable(),
+  allowInstallScripts: z.boolean().nullable(),
 });
 export type GovernancePatch = Partial<z.infer<typeof GovernancePatch>>;
 
@@ -55,6 +58,7 @@ export async function readGovernance(db: Db, orgId: string): Promise<GovernanceS
       modelSummaries: o.modelSummaries,
       summaryBudgetUsd: o.summaryBudgetUsd,
       rerank: o.rerank,
+      scripts: o.allowInstallScripts,
     })
     .from(o)
     .where(eq(o.orgId, orgId))
@@ -68,6 +72,7 @@ export async function readGovernance(db: Db, orgId: string): Promise<GovernanceS
     modelSummaries: row?.modelSummaries === "on" || row?.modelSummaries === "off" ? row.modelSummaries : null,
     summaryBudgetUsd: row?.summaryBudgetUsd ?? DEFAULT_SUMMARY_BUDGET_USD,
     rerank: row?.rerank === 1,
+    allowInstallScripts: row?.scripts === 1,
   };
 }
 
@@ -81,6 +86,7 @@ export async function updateGovernance(db: Db, orgId: string, patch: GovernanceP
   if (patch.modelSummaries !== undefined) set.modelSummaries = patch.modelSummaries;
   if (patch.summaryBudgetUsd !== undefined) set.summaryBudgetUsd = patch.summaryBudgetUsd;
   if (patch.rerank !== undefined) set.rerank = patch.rerank ? 1 : 0;
+  if (patch.allowInstallScripts !== undefined) set.allowInstallScripts = patch.allowInstallScripts ? 1 : 0;
   await db
     .insert(tables.orgSettings)
     .values({ orgId, ...set })

@@ -14,7 +14,7 @@ import { decisionOf, MODEL_VENDOR } from "../generations/decisions";
 import { assertMayGenerate, assertModelAllowed, readPolicy, resolveBudget } from "../governance";
 import { metricsRecorder, modelCallEvents, recordQuietly } from "../metrics";
 import type { ProjectRow } from "../projects/projects";
-import { executeRun, prepareRun } from "../sandbox/runs";
+import { verifyChange } from "../sandbox/runs";
 import type { Db } from "../storage";
 import { configuredModel, ModelAdapter, modelError, type Usage } from "./anthropic-adapter";
 import { type Assembler, type GenerationEvent, generate, passPrompts } from "./generate";
@@ -124,10 +124,7 @@ export async function runGeneration(
         },
         ...(body.verify
           ? {
-              verify: async (change, onEvent) => {
-                const { runId, input } = await prepareRun(env, db, project, change, body.commands, {});
-                return executeRun(env, db, runId, project.projectId, input, onEvent);
-              },
+              verify: (change, onEvent) => verifyChange(env, db, project, change, body.commands, onEvent),
             }
           : {}),
       },

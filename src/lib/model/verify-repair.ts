@@ -1,11 +1,11 @@
 /**
  * The verify pass: the change runs in the sandbox; on failure a targeted repair pass gets the failing
  * logs and the changed files (a minimal context), up to MAX_REPAIRS times. A run whose checks collected
- * no test (`no_tests`), or that could not start for a missing toolchain, verified nothing: it is reported
+ * no test (`no_tests`), or that could not judge the change (a missing toolchain, dependencies that did not
+ * install, the org's sandbox quota used up), verified nothing: it is reported
  * as unverified and no repair pass is spent on it.
  */
-import { AppError } from "../errors";
-import { TOOLCHAIN_MISSING } from "../sandbox/runner/toolchains";
+import { isUnverifiable } from "../sandbox/runs";
 import { askSourced, type UnsupportedClaim } from "./assert-sources";
 import { changeClaims, type SentSources, unknownCitations } from "./citations";
 import { fitPrompt, type PassContext } from "./fit-prompt";
@@ -38,7 +38,7 @@ export async function verifyAndRepair(
       );
     } catch (e) {
       // The sandbox cannot run the project's checks at all: the change stays unverified, no repair can help.
-      if (!(e instanceof AppError && e.code === TOOLCHAIN_MISSING)) throw e;
+      if (!isUnverifiable(e)) throw e;
       ctx.warnings.push(`unverified: ${e.message}`);
       break;
     }

@@ -57,6 +57,7 @@ type Row = {
   repo_full_name: string | null;
   repo_branch: string | null;
   check_commands: string | null;
+  install_commands: string | null;
   created_at: number;
   files: number | null;
   tokens: number | null;
@@ -76,7 +77,7 @@ type Row = {
 // ingest_jobs (project_id, created_at) is indexed, so each correlated subquery is one short index range.
 const LIST_SQL = `
 WITH page AS (
-  SELECT project_id, org_id, name, tokenizer, chunk_tokens, overlap_tokens, max_file_bytes, max_context_tokens, generation_enabled, repo_full_name, repo_branch, check_commands, created_at
+  SELECT project_id, org_id, name, tokenizer, chunk_tokens, overlap_tokens, max_file_bytes, max_context_tokens, generation_enabled, repo_full_name, repo_branch, check_commands, install_commands, created_at
   FROM projects
   WHERE org_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND project_id < ?3))
     AND (?5 IS NULL OR project_id IN (SELECT value FROM json_each(?5)))
@@ -154,6 +155,7 @@ function toItem(r: Row): ProjectListItem {
     gitToken: null,
     pushedCommit: null,
     checkCommands: r.check_commands,
+    installCommands: r.install_commands,
     createdAt: r.created_at,
     deletedAt: null,
     treeJobId: null,

@@ -43,6 +43,7 @@ export function projectView(p: ProjectRow) {
         }
       : null,
     checkCommands: p.checkCommands ? (JSON.parse(p.checkCommands) as string[]) : null,
+    installCommands: p.installCommands ? (JSON.parse(p.installCommands) as string[]) : null,
     maxContextTokens: p.maxContextTokens,
     generationEnabled: p.generationEnabled === 1,
     createdAt: new Date(p.createdAt).toISOString(),

@@ -1,13 +1,19 @@
 /**
  * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id), files are
  * written to /workspace, and every command runs as an unprivileged user under the same rlimits and
- * wall-time and output limits as the local runner; the container has no internet access.
+ * wall-time and output limits as the local runner; the container has no internet access. An install phase
+ * runs its commands with install scripts off, but with no registry to reach (the runner's egress proxy has no
+ * counterpart here yet) it fails unless the image already holds what it needs, and then the run fails with
+ * the install's output, never with checks run on missing dependencies. No install cache either: each
+ * container is fresh.
  */
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { planLinks } from "./runner/links";
+import { type InstallOutcome, MAX_ARTIFACTS, MAX_ARTIFACTS_TOTAL_BYTES } from "./runner/protocol";
+import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv } from "./runner/registries";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
-import { type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
+import { type ArtifactSink, type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
 
 const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 // Links per shell command, to keep each command line well under ARG_MAX.
@@ -19,7 +25,7 @@ export class ContainerSandbox implements Sandbox {
     private readonly runId: string,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
     const box = getSandbox(this.namespace, this.runId);
     try {
       // One batch at a time: the Worker never holds more of the tree than that.
@@ -51,7 +57,7 @@ export class ContainerSandbox implements Sandbox {
       }
       // -h: change the links themselves; following them fails on a dangling one.
       await box.exec("chown -R -h runner:runner /workspace && touch /tmp/.run-start");
-      const needed = toolchainsForAll(input.commands);
+      const needed = toolchainsForAll([...(input.install?.commands ?? []), ...input.commands]);
       const probes = await Promise.all(
         needed.map(async (n) => ({
           ...n,
@@ -60,67 +66,114 @@ export class ContainerSandbox implements Sandbox {
       );
       const missing = probes.filter((p) => !p.ok);
       if (missing.length > 0) throw new AppError(422, TOOLCHAIN_MISSING, missingToolchainMessage(missing));
-      const results: CommandResult[] = [];
-      const l = input.limits;
-      for (const [index, command] of input.commands.entries()) {
-        onEvent({ type: "start", index, command });
-        const abort = new AbortController();
-        const out = { stdout: "", stderr: "" };
-        let kept = 0;
-        let truncated = false;
-        const started = Date.now();
-        const wrapped =
-          `cd /workspace && setpriv --reuid=60000 --regid=60000 --clear-groups ` +
-          `prlimit --cpu=${l.cpuSeconds} --as=${l.memoryMb * 1024 * 1024} --nproc=${l.processes} --fsize=${64 * 1024 * 1024} -- ` +
-          `timeout -s KILL ${l.wallSeconds} sh -c ${quote(command)}`;
-        let exitCode: number | null = null;
-        try {
-          const r = await box.exec(wrapped, {
-            stream: true,
-            signal: abort.signal,
-            onOutput: (stream, data) => {
-              const part = data.slice(0, Math.max(0, l.outputBytes - kept));
-              kept += part.length;
-              out[stream] += part;
-              if (part) onEvent({ type: "output", index, stream, data: part });
-              if (part.length < data.length && !truncated) {
-                truncated = true;
-                out[stream] += "\n[output truncated by the sandbox]\n";
-                abort.abort();
-              }
-            },
-          });
-          exitCode = r.exitCode;
-        } catch (e) {
-          if (!truncated) throw e;
+      let install: InstallOutcome | null = null;
+      if (input.install) {
+        // The container's own egress applies (no runner proxy here); scripts stay off unless the org allows them.
+        const env = Object.entries({ ...installEnvWithoutProxy(input.install.allowScripts), ...DEPENDENCY_ENV, HOME: "/tmp" })
+          .map(([k, v]) => `${k}=${quote(v)}`)
+          .join(" ");
+        const results: CommandResult[] = [];
+        for (const [index, command] of input.install.commands.entries()) {
+          const result = await this.exec(box, input, command, index, "install", env, onEvent);
+          results.push(result);
+          if (result.exitCode !== 0) break;
         }
-        const result: CommandResult = {
-          command,
-          exitCode,
-          signal: null,
-          durationMs: Date.now() - started,
-          stdout: out.stdout,
-          stderr: out.stderr,
-          truncated,
-          stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
-        };
-        // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
-        // command. Every process of the run's uid belongs to this run, so all of them go now.
-        await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
-        results.push(result);
-        onEvent({ type: "exit", index, result });
+        const ok = results.length === input.install.commands.length && results.every((r) => r.exitCode === 0);
+        install = { cacheKey: "", cached: false, results, ok, refusedHosts: [] };
+        if (!ok) {
+          onEvent({ type: "done", results: [], changedFiles: [], install });
+          return { results: [], changedFiles: [], install };
+        }
       }
-      const listed = await box.exec("cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.git/*'");
+      const results: CommandResult[] = [];
+      for (const [index, command] of input.commands.entries()) results.push(await this.exec(box, input, command, index, undefined, "", onEvent));
+      // Regular files only (-type f never lists a link), sizes with them, at most MAX_ARTIFACTS; every process of
+      // the run is dead by now, so nothing can swap a link in between the listing and the read.
+      const listed = await box.exec(
+        `cd /workspace && find . -type f -newer /tmp/.run-start -size -1024k -not -path './node_modules/*' -not -path './.venv/*' -not -path './.git/*' -printf '%s %P\\n' | head -n ${MAX_ARTIFACTS}`,
+      );
       const changedFiles: { path: string; content: string }[] = [];
-      for (const p of listed.stdout.split("\n").filter(Boolean)) {
-        const path = p.replace(/^\.\//, "");
+      let total = 0;
+      for (const line of listed.stdout.split("\n").filter(Boolean)) {
+        const size = Number(line.slice(0, line.indexOf(" ")));
+        const path = line.slice(line.indexOf(" ") + 1);
+        if (total + size > MAX_ARTIFACTS_TOTAL_BYTES) continue;
+        total += size;
         const file = await box.readFile(`/workspace/${path}`);
-        changedFiles.push({ path, content: file.content });
+        if (onArtifact) await onArtifact({ path, content: file.content });
+        else changedFiles.push({ path, content: file.content });
       }
-      onEvent({ type: "done", results, changedFiles });
-      return { results, changedFiles };
+      onEvent({ type: "done", results, changedFiles, install });
+      return { results, changedFiles, install };
     } finally {
       await box.destroy();
     }
   }
+
+  /** One command as the run's user under its limits; output streamed and capped; every process of the user killed after. */
+  private async exec(
+    box: ReturnType<typeof getSandbox>,
+    input: SandboxRun,
+    command: string,
+    index: number,
+    phase: "install" | undefined,
+    env: string,
+    onEvent: (e: RunEvent) => void,
+  ): Promise<CommandResult> {
+    const l = input.limits;
+    onEvent({ type: "start", index, command, phase });
+    const abort = new AbortController();
+    const out = { stdout: "", stderr: "" };
+    let kept = 0;
+    let truncated = false;
+    const started = Date.now();
+    const wrapped =
+      `cd /workspace && ${env ? `env ${env} ` : ""}setpriv --reuid=60000 --regid=60000 --clear-groups ` +
+      `prlimit --cpu=${l.cpuSeconds} --as=${l.memoryMb * 1024 * 1024} --nproc=${l.processes} --fsize=${64 * 1024 * 1024} -- ` +
+      `timeout -s KILL ${l.wallSeconds} sh -c ${quote(command)}`;
+    let exitCode: number | null = null;
+    try {
+      const r = await box.exec(wrapped, {
+        stream: true,
+        signal: abort.signal,
+        onOutput: (stream, data) => {
+          const part = data.slice(0, Math.max(0, l.outputBytes - kept));
+          kept += part.length;
+          out[stream] += part;
+          if (part) onEvent({ type: "output", index, stream, data: part, phase });
+          if (part.length < data.length && !truncated) {
+            truncated = true;
+            out[stream] += "\n[output truncated by the sandbox]\n";
+            abort.abort();
+          }
+        },
+      });
+      exitCode = r.exitCode;
+    } catch (e) {
+      if (!truncated) throw e;
+    }
+    const result: CommandResult = {
+      command,
+      exitCode,
+      signal: null,
+      durationMs: Date.now() - started,
+      stdout: out.stdout,
+      stderr: out.stderr,
+      truncated,
+      stoppedFor: truncated ? "output" : exitCode === 137 && Date.now() - started >= l.wallSeconds * 1000 ? "wall-time" : null,
+    };
+    // timeout kills only its own process group; a child that left it (setsid, a daemon) would outlive the
+    // command. Every process of the run's uid belongs to this run, so all of them go now.
+    await box.exec("setpriv --reuid=60000 --regid=60000 --clear-groups kill -KILL -1 || true");
+    onEvent({ type: "exit", index, result, phase });
+    return result;
+  }
+}
+
+/** The install environment in the container: the public registries, no proxy (the container's egress applies). */
+function installEnvWithoutProxy(allowScripts: boolean): Record<string, string> {
+  const env = installEnv(DEFAULT_REGISTRIES, "", allowScripts);
+  for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "npm_config_proxy", "npm_config_https_proxy", "PIP_PROXY", "CARGO_HTTP_PROXY"])
+    delete env[k];
+  return env;
 }

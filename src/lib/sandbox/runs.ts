@@ -3,11 +3,15 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
+import { readGovernance } from "../governance";
 import { type Db, tables } from "../storage";
+import { checkQuota, recordUsage } from "../usage";
 import { applyChange, type Change } from "./apply-change";
 import { detectCommands, isDetectionInput } from "./detect-checks";
+import { detectInstall, lockfilesIn } from "./detect-install";
 import { type CheckedStatus, runStatus } from "./run-status";
-import { RunLimits } from "./runner/protocol";
+import { type Install, type InstallOutcome, RunLimits } from "./runner/protocol";
+import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
 import { dropSnapshotIfUnused, readSnapshotFiles, snapshotPaths, takeSnapshot } from "./snapshot";
 import { type Overlay, snapshotBatches } from "./snapshot-batches";
@@ -18,6 +22,8 @@ export type RunSummary = {
   runId: string;
   status: CheckedStatus;
   results: SandboxOutcome["results"];
+  /** The install phase, when the run had one: installed or cached, its commands' results, the hosts refused. */
+  install: InstallOutcome | null;
   artifacts: { path: string; key: string }[];
 };
 
@@ -30,7 +36,7 @@ export const runKey = (projectId: string, runId: string, name: string): string =
 export async function prepareRun(
   env: Env,
   db: Db,
-  project: { projectId: string; orgId: string; checkCommands: string | null },
+  project: { projectId: string; orgId: string; checkCommands: string | null; installCommands?: string | null },
   change: Change,
   commands: string[] | undefined,
   limits: Partial<RunLimits>,
@@ -50,10 +56,13 @@ export async function prepareRun(
     await takeSnapshot(db, project.projectId, snapshotId);
     try {
       const overlay = await overlayOf(db, env.CHUNKS, snapshotId, change);
+      const paths = await changedPaths(db, snapshotId, overlay);
       // The request's commands, else the project's settings, else what the files suggest.
       const chosen =
         commands ??
-        (project.checkCommands ? (JSON.parse(project.checkCommands) as string[]) : detectCommands(await detectionTree(db, env.CHUNKS, snapshotId, overlay)));
+        (project.checkCommands
+          ? (JSON.parse(project.checkCommands) as string[])
+          : detectCommands(await detectionTree(db, env.CHUNKS, snapshotId, overlay, paths)));
       if (chosen.length === 0) {
         throw new AppError(
           400,
@@ -61,12 +70,13 @@ export async function prepareRun(
           "no checks were given, none are set on the project (PATCH checkCommands), and none could be detected from the files",
         );
       }
-      stored = { snapshotId, overlay, commands: chosen, limits: RunLimits.parse(limits) };
+      const install = await installOf(db, project, paths);
+      stored = { snapshotId, overlay, commands: chosen, ...(install ? { install } : {}), limits: RunLimits.parse(limits) };
     } catch (e) {
       await dropSnapshotIfUnused(db, snapshotId);
       throw e;
     }
-    request = JSON.stringify({ change, commands: stored.commands, limits: stored.limits });
+    request = JSON.stringify({ change, commands: stored.commands, install: stored.install ?? null, limits: stored.limits });
   }
   await env.CHUNKS.put(runKey(project.projectId, runId, "input.json"), JSON.stringify(stored));
   const snapshotId = "snapshotId" in stored ? stored.snapshotId : null;
@@ -85,8 +95,27 @@ export async function prepareRun(
 /** What the sandbox is given for a recorded input: the snapshot streamed in batches with the change over it. */
 function sandboxInput(db: Db, bucket: R2Bucket, stored: StoredInput | z.infer<typeof LegacyInput>): SandboxRun {
   if (!("snapshotId" in stored)) return stored;
-  const { snapshotId, overlay, commands, limits } = stored;
-  return { workspace: () => snapshotBatches(db, bucket, snapshotId, overlay), commands, limits };
+  const { snapshotId, overlay, commands, install, limits } = stored;
+  return { workspace: () => snapshotBatches(db, bucket, snapshotId, overlay), commands, ...(install ? { install } : {}), limits };
+}
+
+/**
+ * The run's install phase: the project's own install commands (every root lockfile keys their cache), else
+ * the commands its lockfiles call for; install scripts only where the org allows them. The cache is the org's.
+ */
+async function installOf(db: Db, project: { orgId: string; installCommands?: string | null }, paths: readonly string[]): Promise<Install | null> {
+  const plan = project.installCommands ? { commands: JSON.parse(project.installCommands) as string[], lockfiles: lockfilesIn(paths) } : detectInstall(paths);
+  if (!plan) return null;
+  const { allowInstallScripts } = await readGovernance(db, project.orgId);
+  return { ...plan, allowScripts: allowInstallScripts, scope: project.orgId };
+}
+
+/** Every path of the snapshot with the change applied. */
+async function changedPaths(db: Db, snapshotId: string, overlay: Overlay): Promise<string[]> {
+  const deleted = new Set(overlay.deletions);
+  const paths = new Set((await snapshotPaths(db, snapshotId)).filter((p) => !deleted.has(p)));
+  for (const f of overlay.files) paths.add(f.path);
+  return [...paths];
 }
 
 /** The change applied to the snapshot's files it touches (only those are read): what it writes and deletes. */
@@ -102,28 +131,68 @@ async function overlayOf(db: Db, bucket: R2Bucket, snapshotId: string, change: C
 }
 
 /** Every path of the changed tree, with the text of the files detection reads (config and test files) and "" for the rest. */
-async function detectionTree(db: Db, bucket: R2Bucket, snapshotId: string, overlay: Overlay): Promise<Map<string, string>> {
-  const deleted = new Set(overlay.deletions);
-  const paths = (await snapshotPaths(db, snapshotId)).filter((p) => !deleted.has(p));
+async function detectionTree(db: Db, bucket: R2Bucket, snapshotId: string, overlay: Overlay, paths: readonly string[]): Promise<Map<string, string>> {
   const texts = await readSnapshotFiles(db, bucket, snapshotId, paths.filter(isDetectionInput));
   const tree = new Map(paths.map((p) => [p, texts.get(p) ?? ""]));
   for (const f of overlay.files) tree.set(f.path, f.content);
   return tree;
 }
 
+/** The error of a verification whose dependencies did not install: the change stays unverified, it is not the change's failure. */
+export const INSTALL_FAILED = "install_failed";
+
+/**
+ * Whether a verification could not judge the change at all (a missing toolchain, dependencies that did not
+ * install, the org's sandbox quota used up): the caller keeps the change unverified instead of repairing it.
+ */
+export function isUnverifiable(e: unknown): e is AppError {
+  return e instanceof AppError && [TOOLCHAIN_MISSING, INSTALL_FAILED, "quota_exceeded", "sandbox_concurrency_limit"].includes(e.code);
+}
+
+/**
+ * A run for a caller other than the sandbox routes (the generation loop's verification): refused when the
+ * org's sandbox quota (daily minutes, concurrent runs) is used up, and its wall time added to the org's
+ * minutes however it ends, as the routes do for their own runs.
+ */
+export async function verifyChange(
+  env: Env,
+  db: Db,
+  project: Parameters<typeof prepareRun>[2],
+  change: Change,
+  commands: string[] | undefined,
+  onEvent: (e: RunEvent) => void,
+): Promise<RunSummary> {
+  await checkQuota(db, project.orgId, "sandbox", { projectId: project.projectId });
+  const { runId, input } = await prepareRun(env, db, project, change, commands, {});
+  const started = Date.now();
+  try {
+    const summary = await executeRun(env, db, runId, project.projectId, input, onEvent);
+    if (summary.install && !summary.install.ok)
+      throw new AppError(422, INSTALL_FAILED, `the project's dependencies did not install (sandbox run ${runId}); the change could not be checked`);
+    return summary;
+  } finally {
+    const use = { orgId: project.orgId, projectId: project.projectId, sandboxMs: Date.now() - started, requests: 1 };
+    await recordUsage(db, use).catch((e: unknown) => console.error(JSON.stringify({ usage: use, error: String(e) })));
+  }
+}
+
 /** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
 export async function executeRun(env: Env, db: Db, runId: string, projectId: string, input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<RunSummary> {
   try {
-    const outcome = await sandboxFor(env, runId).run(input, onEvent);
-    const artifacts = await Promise.all(
-      outcome.changedFiles.map(async (f) => {
-        const key = runKey(projectId, runId, `artifacts/${f.path}`);
-        await env.CHUNKS.put(key, f.content);
-        return { path: f.path, key };
-      }),
-    );
-    const status = runStatus(outcome.results);
+    const artifacts: { path: string; key: string }[] = [];
+    // Each artifact goes to R2 as the sandbox reads it: the Worker holds one at a time, not the run's 16 MiB.
+    const store = async (f: { path: string; content: string }): Promise<void> => {
+      const key = runKey(projectId, runId, `artifacts/${f.path}`);
+      await env.CHUNKS.put(key, f.content);
+      artifacts.push({ path: f.path, key });
+    };
+    const outcome = await sandboxFor(env, runId).run(input, onEvent, store);
+    for (const f of outcome.changedFiles) await store(f);
+    const install = outcome.install ?? null;
+    // Dependencies that did not install fail the run: no check ran, so nothing was verified either way.
+    const status = install && !install.ok ? "failed" : runStatus(outcome.results);
     await env.CHUNKS.put(runKey(projectId, runId, "results.json"), JSON.stringify(outcome.results));
+    if (install) await env.CHUNKS.put(runKey(projectId, runId, "install.json"), JSON.stringify(install));
     await db
       .update(tables.sandboxRuns)
       .set({
@@ -135,7 +204,7 @@ export async function executeRun(env: Env, db: Db, runId: string, projectId: str
         finishedAt: Date.now(),
       })
       .where(eq(tables.sandboxRuns.runId, runId));
-    return { runId, status, results: outcome.results, artifacts };
+    return { runId, status, results: outcome.results, install, artifacts };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     await db.update(tables.sandboxRuns).set({ status: "error", error: message, finishedAt: Date.now() }).where(eq(tables.sandboxRuns.runId, runId));

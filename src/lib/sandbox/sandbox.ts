@@ -5,11 +5,11 @@
 import { AppError } from "../errors";
 import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
-import { type CommandResult, RunEvent, type RunLimits, type RunLine } from "./runner/protocol";
+import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
 
-export type { CommandResult, RunEvent, RunLimits };
+export type { CommandResult, Install, InstallOutcome, RunEvent, RunLimits };
 
 // Writing the workspace and starting the box, on top of the commands' own wall limits.
 const RUN_SETUP_SECONDS = 60;
@@ -22,6 +22,8 @@ export type SandboxRun = {
   /** The workspace in bounded batches, read as the sandbox writes them (`snapshot-batches.ts`). */
   workspace?: () => AsyncIterable<WorkspaceBatch>;
   commands: string[];
+  /** The install phase before the checks (dependencies from the lockfiles), when the run has one. */
+  install?: Install;
   limits: RunLimits;
 };
 
@@ -43,7 +45,7 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(line({ type: "run", commands: input.commands, limits: input.limits }));
+        controller.enqueue(line({ type: "run", commands: input.commands, ...(input.install ? { install: input.install } : {}), limits: input.limits }));
       },
       async pull(controller) {
         if (ended) return;
@@ -65,10 +67,13 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
     { highWaterMark: 0 },
   );
 }
-export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[] };
+export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: string; content: string }[]; install?: InstallOutcome | null };
+
+/** Takes one artifact as the sandbox reads it (executeRun stores it in R2 at once); without it they are collected in the outcome. */
+export type ArtifactSink = (file: { path: string; content: string }) => Promise<void>;
 
 export interface Sandbox {
-  run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome>;
+  run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome>;
 }
 
 /** The local runner over HTTP; events arrive as NDJSON while the commands run. */
@@ -79,11 +84,12 @@ export class LocalRunnerSandbox implements Sandbox {
     private readonly setupSeconds = RUN_SETUP_SECONDS,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
     let res: Response;
     // The whole run, body included, has a deadline: every command's wall limit plus time to set up, so a
     // runner that hangs or dies mid-run ends the run as failed instead of leaving it running forever.
-    const deadlineMs = (input.commands.length * input.limits.wallSeconds + this.setupSeconds) * 1000;
+    const commandCount = input.commands.length + (input.install?.commands.length ?? 0);
+    const deadlineMs = (commandCount * input.limits.wallSeconds + this.setupSeconds) * 1000;
     const signal = AbortSignal.timeout(deadlineMs);
     try {
       res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
@@ -98,12 +104,21 @@ export class LocalRunnerSandbox implements Sandbox {
       throw new AppError(503, "sandbox_unavailable", "the sandbox runner cannot be reached");
     }
     if (!res.ok || !res.body) {
-      console.error(JSON.stringify({ sandbox: "local runner refused the run", status: res.status, body: (await res.text()).slice(0, 2000) }));
+      const body = (await res.text()).slice(0, 2000);
+      console.error(JSON.stringify({ sandbox: "local runner refused the run", status: res.status, body }));
+      // The project's own size against the run's limit: the caller's to fix, not a broken sandbox.
+      if (res.status === 413 && body.includes(`"${WORKSPACE_TOO_LARGE}"`))
+        throw new AppError(
+          413,
+          WORKSPACE_TOO_LARGE,
+          `the project does not fit in the run's workspace of ${input.limits.workspaceMb} MiB (raise limits.workspaceMb)`,
+        );
       throw new AppError(res.status === 503 ? 503 : 502, "sandbox_failed", `the sandbox runner answered ${res.status}`);
     }
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     const lines = new LineBuffer();
     let outcome: SandboxOutcome | undefined;
+    const collected: { path: string; content: string }[] = [];
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
@@ -120,8 +135,15 @@ export class LocalRunnerSandbox implements Sandbox {
       const { done, value } = chunk;
       for (const line of value ? lines.push(value) : []) {
         const event = parseEvent(line);
+        if (event.type === "artifact") {
+          // Not passed on: a client streaming the run sees artifacts in the summary, by key, not their content.
+          const file = { path: event.path, content: event.content };
+          if (onArtifact) await onArtifact(file);
+          else collected.push(file);
+          continue;
+        }
         onEvent(event);
-        if (event.type === "done") outcome = { results: event.results, changedFiles: event.changedFiles };
+        if (event.type === "done") outcome = { results: event.results, changedFiles: [...collected, ...event.changedFiles], install: event.install ?? null };
         if (event.type === "error") throw runnerError(event.error);
       }
       if (done) break;

@@ -1,6 +1,6 @@
 /** A run's recorded input in R2 (`input.json`): the snapshot it reads and the change over it, never the tree's text. */
 import { z } from "zod";
-import { RunLimits } from "./runner/protocol";
+import { Install, RunLimits } from "./runner/protocol";
 
 const Entry = z.object({ path: z.string().min(1), content: z.string() });
 
@@ -8,6 +8,8 @@ export const StoredInput = z.object({
   snapshotId: z.string().min(1),
   overlay: z.object({ files: z.array(Entry), deletions: z.array(z.string().min(1)) }),
   commands: z.array(z.string().min(1)).min(1),
+  /** The install phase, when the project has lockfiles or install commands (absent in runs recorded before it). */
+  install: Install.optional(),
   limits: RunLimits,
 });
 export type StoredInput = z.infer<typeof StoredInput>;

@@ -71,6 +71,8 @@ export const projects = sqliteTable(
     pushedCommit: text("pushed_commit"),
     /** JSON array of the checks a sandbox run executes when the request names none. */
     checkCommands: text("check_commands"),
+    /** JSON array of the sandbox install phase's commands; null: picked from the lockfiles. */
+    installCommands: text("install_commands"),
     createdAt: integer("created_at").notNull().default(now),
     /** Set when a deletion starts: the project reads as missing from then on while its data is removed. */
     deletedAt: integer("deleted_at"),
@@ -338,6 +340,8 @@ export const orgSettings = sqliteTable("org_settings", {
   summaryBudgetUsd: real("summary_budget_usd"),
   /** 1: assemblies rerank their top candidates with a small model unless the request says otherwise. */
   rerank: integer("rerank").notNull().default(0),
+  /** 1: sandbox installs may run package install scripts (npm lifecycle scripts, pip source builds); default off. */
+  allowInstallScripts: integer("allow_install_scripts").notNull().default(0),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 

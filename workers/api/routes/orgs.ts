@@ -179,9 +179,19 @@ export const orgRoutes = new Hono<AppEnv>()
     async (c) => {
       requireOrgWide(c.var.key, "change org settings");
       const orgId = ownOrg(c.req.param("orgId"), c.var.orgId);
-      const { secretHandling, maxContextTokens, allowedModels, generationDefault, complianceMode, modelSummaries, summaryBudgetUsd, rerank, ...retention } =
-        c.req.valid("json");
-      const governance = { maxContextTokens, allowedModels, generationDefault, complianceMode, modelSummaries, summaryBudgetUsd, rerank };
+      const {
+        secretHandling,
+        maxContextTokens,
+        allowedModels,
+        generationDefault,
+        complianceMode,
+        modelSummaries,
+        summaryBudgetUsd,
+        rerank,
+        allowInstallScripts,
+        ...retention
+      } = c.req.valid("json");
+      const governance = { maxContextTokens, allowedModels, generationDefault, complianceMode, modelSummaries, summaryBudgetUsd, rerank, allowInstallScripts };
       const db = openDb(c.env.DB);
       if (Object.keys(retention).length > 0) await updateRetention(db, orgId, retention);
       if (secretHandling !== undefined) await updateSecretHandling(db, orgId, secretHandling);

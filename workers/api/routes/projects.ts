@@ -60,6 +60,7 @@ export const projectRoutes = new Hono<AppEnv>()
         overlapTokens: body.overlapTokens,
         maxFileBytes: body.maxFileBytes,
         checkCommands: body.checkCommands ? JSON.stringify(body.checkCommands) : null,
+        installCommands: body.installCommands ? JSON.stringify(body.installCommands) : null,
         generationEnabled: generationDefault === "off" ? 0 : 1,
       });
       return c.json({ projectId }, 201);
@@ -138,6 +139,7 @@ export const projectRoutes = new Hono<AppEnv>()
       const set: Partial<typeof tables.projects.$inferInsert> = {};
       if (body.name !== undefined) set.name = body.name;
       if (body.checkCommands !== undefined) set.checkCommands = body.checkCommands === null ? null : JSON.stringify(body.checkCommands);
+      if (body.installCommands !== undefined) set.installCommands = body.installCommands === null ? null : JSON.stringify(body.installCommands);
       if (body.maxContextTokens !== undefined) set.maxContextTokens = body.maxContextTokens;
       if (body.generationEnabled !== undefined) set.generationEnabled = body.generationEnabled ? 1 : 0;
       if (Object.keys(set).length > 0) await db.update(tables.projects).set(set).where(eq(tables.projects.projectId, p.projectId));

@@ -89,6 +89,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
     async (c) => {
       const row = await findRun(openDb(c.env.DB), c.req.param("runId"), c.var.key);
       const results = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "results.json"));
+      const install = await c.env.CHUNKS.get(runKey(row.projectId, row.runId, "install.json"));
       return c.json({
         runId: row.runId,
         projectId: row.projectId,
@@ -96,6 +97,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
         replayOf: row.replayOf,
         request: JSON.parse(row.request),
         results: results ? await results.json() : null,
+        install: install ? await install.json() : null,
         artifacts: row.artifacts ? JSON.parse(row.artifacts) : [],
         error: row.error,
         createdAt: new Date(row.createdAt).toISOString(),

@@ -42,8 +42,8 @@ async function* wholeBody(req: IncomingMessage): AsyncGenerator<RunLine> {
   }
   const parsed = RunRequest.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error.issues);
-  const { files, links, commands, limits } = parsed.data;
-  yield { type: "run", commands, limits };
+  const { files, links, commands, install, limits } = parsed.data;
+  yield { type: "run", commands, install, limits };
   for await (const batch of inlineBatches(files, links ?? [])) {
     if (batch.files.length > 0) yield { type: "files", files: batch.files };
     if (batch.links.length > 0) yield { type: "links", links: batch.links };

@@ -1,34 +1,83 @@
 /**
  * The local sandbox runner: a Node HTTP server that `npm run dev` starts beside wrangler. Each run gets
- * a fresh workspace and a uid of its own; each command runs under bubblewrap (no network, read-only
- * system, only the workspace writable, its own PID namespace) with rlimits on CPU time, address space,
- * processes and file size, and the runner enforces wall time and output size. Requests carry the shared
- * secret. Events stream back as NDJSON while the commands run.
+ * a fresh, size-bounded workspace and a uid of its own; an install phase (when the run has one) fetches its
+ * dependencies through the runner's egress proxy into a cache keyed by the lockfiles; each check then runs
+ * under bubblewrap (no network, read-only system and dependencies, its own PID namespace, a seccomp filter)
+ * with a cgroup memory cap and rlimits, and the runner enforces wall time and output size. Requests carry the
+ * shared secret. Events stream back as NDJSON while the commands run.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, chown, type FileHandle, lchown, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
+import { checkEnv, dependencyMounts, installPhase } from "./install-phase";
 import { planLinks } from "./links";
-import type { CommandResult, RunEvent, RunLimits, RunLine } from "./protocol";
+import { findMemoryCgroups, type MemoryCgroups } from "./memory-cgroup";
+import {
+  type CommandResult,
+  type Install,
+  type InstallOutcome,
+  MAX_ARTIFACTS,
+  MAX_ARTIFACTS_TOTAL_BYTES,
+  type RunEvent,
+  type RunLimits,
+  type RunLine,
+  WORKSPACE_TOO_LARGE,
+} from "./protocol";
+import { DEFAULT_REGISTRIES, type Registries } from "./registries";
 import { RequestInvalid, requestLines } from "./request-lines";
+import { type CommandSpec, type Mount, runCommand } from "./run-command";
+import { seccompArch, seccompProgram } from "./seccomp";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
+import { canMountVolumes, makeVolume, type Volume } from "./volumes";
 
-export type RunnerOptions = { port: number; secret: string; root: string; firstUid?: number; slots?: number };
+export type RunnerOptions = {
+  port: number;
+  secret: string;
+  root: string;
+  firstUid?: number;
+  slots?: number;
+  /** The registries installs may reach (the egress proxy's allow list); the public ones by default. */
+  registries?: Registries;
+  /** Off: no cgroup memory cap even where one could be made (RLIMIT_AS only). */
+  memoryCgroups?: boolean;
+};
+
+/** Which hard limits this machine lets the runner enforce, reported at start. */
+export type RunnerLimits = { memory: "cgroup v2" | "cgroup v1" | "rlimit only"; workspace: "bounded volume" | "unbounded"; seccomp: string };
 
 // Files written by commands larger than this are not returned as artifacts.
 const MAX_ARTIFACT_BYTES = 1024 * 1024;
-// Artifacts a run returns at most, by count and in all: a run that writes thousands of files gets the first ones.
-const MAX_ARTIFACTS = 256;
-const MAX_ARTIFACTS_TOTAL_BYTES = 16 * 1024 * 1024;
-// A command's /tmp lives in the host's RAM: bounded so a run cannot fill it.
-const TMP_BYTES = 256 * 1024 * 1024;
 
-export async function startRunner(opts: RunnerOptions): Promise<{ url: string; close: () => Promise<void> }> {
+type RunnerContext = {
+  root: string;
+  cacheRoot: string;
+  registries: Registries;
+  boundedVolumes: boolean;
+  seccomp: Buffer | null;
+  cgroups: MemoryCgroups | null;
+};
+
+export async function startRunner(opts: RunnerOptions): Promise<{ url: string; limits: RunnerLimits; close: () => Promise<void> }> {
   await prepareStateDir(opts.root);
+  const cacheRoot = join(opts.root, "cache");
+  await mkdir(cacheRoot, { recursive: true, mode: 0o711 });
+  const arch = seccompArch();
+  const ctx: RunnerContext = {
+    root: opts.root,
+    cacheRoot,
+    registries: opts.registries ?? DEFAULT_REGISTRIES,
+    boundedVolumes: await canMountVolumes(opts.root),
+    seccomp: arch ? seccompProgram(arch) : null,
+    cgroups: opts.memoryCgroups === false ? null : await findMemoryCgroups(),
+  };
+  const limits: RunnerLimits = {
+    memory: ctx.cgroups ? `cgroup ${ctx.cgroups.kind}` : "rlimit only",
+    workspace: ctx.boundedVolumes ? "bounded volume" : "unbounded",
+    seccomp: arch ? `filter for ${arch}` : `none (no filter for ${process.arch})`,
+  };
   const firstUid = opts.firstUid ?? 60_000;
   const free = Array.from({ length: opts.slots ?? 16 }, (_, i) => firstUid + i);
   const server = createServer((req, res) => {
@@ -48,20 +97,24 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     if (req.method !== "POST" || req.url !== "/runs") return refuse(res, 404, "not_found", `no route for ${req.method} ${req.url}`);
     const uid = free.shift();
     if (uid === undefined) return refuse(res, 503, "runner_busy", "all sandbox slots are busy");
-    const workspace = await mkdtemp(join(opts.root, "run-"));
+    let workspace: Volume | undefined;
     const etc = await mkdtemp(join(opts.root, "etc-"));
     try {
       let written: Written;
       try {
-        written = await writeWorkspace(requestLines(req), workspace);
+        written = await writeWorkspace(requestLines(req), async (head) => {
+          workspace = await makeVolume(opts.root, "run-", head.limits.workspaceMb, ctx.boundedVolumes);
+          return workspace.dir;
+        });
       } catch (e) {
         if (e instanceof RequestInvalid) return refuse(res, e.status, e.code, e.message, e.issues);
         throw e;
       }
+      const dir = workspace?.dir ?? "";
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
       try {
-        await run(written, workspace, etc, uid, emit);
+        await run(written, dir, etc, uid, ctx, emit);
       } catch (e) {
         const code = e instanceof RunRefused ? e.code : "run_failed";
         emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
@@ -71,7 +124,7 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
     } finally {
       free.push(uid);
       // Anything the run left behind dies with its PID namespace; the workspace goes here.
-      await rm(workspace, { recursive: true, force: true });
+      await workspace?.release();
       await rm(etc, { recursive: true, force: true });
     }
   }
@@ -79,28 +132,38 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; c
   await new Promise<void>((resolve) => server.listen(opts.port, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, limits, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-type Written = { commands: string[]; limits: RunLimits; original: Map<string, string> };
+type Head = { commands: string[]; install: Install | undefined; limits: RunLimits };
+type Written = Head & { original: Map<string, string> };
 
 /**
- * Writes the request's files into `workspace` as their batches arrive (only one batch is held at a time),
- * then the links that `planLinks` accepts; remembers each file's hash, to tell the run's changes apart.
+ * Writes the request's files into the workspace `open` makes for the run's header (its size is the run's
+ * limit) as their batches arrive (only one batch is held at a time), then the links that `planLinks`
+ * accepts; remembers each file's hash, to tell the run's changes apart.
  */
-async function writeWorkspace(lines: AsyncIterable<RunLine>, workspace: string): Promise<Written> {
-  let head: { commands: string[]; limits: RunLimits } | undefined;
+async function writeWorkspace(lines: AsyncIterable<RunLine>, openWorkspace: (head: Head) => Promise<string>): Promise<Written> {
+  let head: Head | undefined;
+  let workspace = "";
   const original = new Map<string, string>();
   const links: { path: string; target: string }[] = [];
   for await (const line of lines) {
-    if (line.type === "run") head = { commands: line.commands, limits: line.limits };
+    if (line.type === "run") {
+      if (head) throw new RequestInvalid(400, "invalid_request", "the run request has two `run` lines");
+      head = { commands: line.commands, install: line.install, limits: line.limits };
+      workspace = await openWorkspace(head);
+    } else if (!head) throw new RequestInvalid(400, "invalid_request", "the run request must start with its `run` line");
     else if (line.type === "files") {
       for (const f of line.files) {
         const path = safePath(f.path);
         if (original.has(path)) throw new RequestInvalid(400, "invalid_request", `${path} is sent twice`);
         original.set(path, hashOf(f.content));
         await mkdir(dirname(join(workspace, path)), { recursive: true });
-        await writeFile(join(workspace, path), f.content);
+        await writeFile(join(workspace, path), f.content).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOSPC") throw e;
+          throw new RequestInvalid(413, WORKSPACE_TOO_LARGE, `the project does not fit in the run's workspace of ${head?.limits.workspaceMb} MiB`);
+        });
       }
     } else if (line.type === "links") links.push(...line.links);
     else if (line.files !== original.size)
@@ -117,18 +180,42 @@ async function writeWorkspace(lines: AsyncIterable<RunLine>, workspace: string):
 
 const hashOf = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
 
-async function run(req: Written, workspace: string, etc: string, uid: number, emit: (e: RunEvent) => void): Promise<void> {
+async function run(req: Written, workspace: string, etc: string, uid: number, ctx: RunnerContext, emit: (e: RunEvent) => void): Promise<void> {
   await writeMinimalEtc(etc, uid);
   await chownTree(workspace, uid);
-  await requireToolchains(req.commands, workspace, etc, uid, req.limits);
+  // Names the run's cgroups: unique across runners sharing the machine (another root may mint the same mkdtemp name).
+  const tag = `${process.pid}-${basename(workspace)}`;
+  const base = { workspace, etc, uid, limits: req.limits, seccomp: ctx.seccomp, cgroups: ctx.cgroups };
+  let install: InstallOutcome | null = null;
+  let entry: string | null = null;
+  if (req.install) {
+    await requireToolchains([FORWARDER_NEEDS, ...req.install.commands], base, [], {}, `${tag}-ip`);
+    ({ outcome: install, entry } = await installPhase(req.install, base, ctx, tag, emit));
+    // The dependencies did not install: the checks would fail for that, not for the change; none run.
+    if (!entry) {
+      await emitArtifacts(workspace, req.original, emit);
+      return emit({ type: "done", results: [], changedFiles: [], install });
+    }
+  }
+  const mounts = entry ? dependencyMounts(entry, false) : [];
+  const env = entry ? await checkEnv(entry) : {};
+  // After the install: a tool the install brought (pytest in the venv) counts.
+  await requireToolchains(req.commands, base, mounts, env, `${tag}-cp`);
   const results: CommandResult[] = [];
   for (const [index, command] of req.commands.entries()) {
     emit({ type: "start", index, command });
-    const result = await runCommand(command, workspace, etc, uid, req.limits, (stream, data) => emit({ type: "output", index, stream, data }));
+    const spec = { ...base, workspaceWritable: true, mounts, env, id: `${tag}-c${index}`, argv: ["/bin/sh", "-c", command] };
+    const result = await runCommand(command, spec, (stream, data) => emit({ type: "output", index, stream, data }));
     results.push(result);
     emit({ type: "exit", index, result });
   }
-  emit({ type: "done", results, changedFiles: await changedFiles(workspace, req.original) });
+  await emitArtifacts(workspace, req.original, emit);
+  emit({ type: "done", results, changedFiles: [], install });
+}
+
+/** The run's artifacts, an event each: a line stays under one artifact's size, and the Worker stores each as it comes. */
+async function emitArtifacts(workspace: string, original: Map<string, string>, emit: (e: RunEvent) => void): Promise<void> {
+  for (const f of await changedFiles(workspace, original)) emit({ type: "artifact", path: f.path, content: f.content });
 }
 
 /** A run the runner will not start, with the error code the caller sees. */
@@ -143,159 +230,27 @@ class RunRefused extends Error {
 
 // A probe (`go version`, `python3 -m pytest --version`) answers in well under a second; more is a hang.
 const PROBE_SECONDS = 30;
+// The install phase's forwarder is a Node program.
+const FORWARDER_NEEDS = "node --version";
 
-/** Probes, inside the sandbox as the run sees it, every toolchain the commands need; refuses the run naming those missing. */
-async function requireToolchains(commands: string[], workspace: string, etc: string, uid: number, limits: RunLimits): Promise<void> {
+/** Probes, inside the sandbox as the commands will see it, every toolchain they need; refuses the run naming those missing. */
+async function requireToolchains(
+  commands: string[],
+  base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">,
+  mounts: Mount[],
+  env: Record<string, string>,
+  tag: string,
+): Promise<void> {
   const needed = toolchainsForAll(commands);
+  const limits = { ...base.limits, wallSeconds: Math.min(base.limits.wallSeconds, PROBE_SECONDS) };
   const probed = await Promise.all(
-    needed.map(async (n) => ({
-      ...n,
-      ok:
-        (await runCommand(n.toolchain.probe, workspace, etc, uid, { ...limits, wallSeconds: Math.min(limits.wallSeconds, PROBE_SECONDS) }, () => undefined))
-          .exitCode === 0,
-    })),
+    needed.map(async (n, i) => {
+      const spec = { ...base, limits, workspaceWritable: true, mounts, env, id: `${tag}${i}`, argv: ["/bin/sh", "-c", n.toolchain.probe] };
+      return { ...n, ok: (await runCommand(n.toolchain.probe, spec, () => undefined)).exitCode === 0 };
+    }),
   );
   const missing = probed.filter((p) => !p.ok);
   if (missing.length > 0) throw new RunRefused(TOOLCHAIN_MISSING, missingToolchainMessage(missing));
-}
-
-// What a command sees of the host's /etc: enough to resolve libraries, users and localhost, nothing else
-// (no host users' names, no machine configuration). Missing entries are skipped.
-const HOST_ETC = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf"];
-
-function sandboxArgs(workspace: string, etc: string, uid: number, limits: RunLimits, command: string): string[] {
-  return [
-    `--reuid=${uid}`,
-    `--regid=${uid}`,
-    "--clear-groups",
-    "bwrap",
-    "--unshare-all",
-    // Not "-try": --disable-userns needs a user namespace of its own, and nested ones are refused inside it.
-    "--unshare-user",
-    "--disable-userns",
-    "--die-with-parent",
-    "--new-session",
-    "--ro-bind",
-    "/usr",
-    "/usr",
-    "--symlink",
-    "usr/bin",
-    "/bin",
-    "--symlink",
-    "usr/sbin",
-    "/sbin",
-    "--symlink",
-    "usr/lib",
-    "/lib",
-    "--symlink",
-    "usr/lib64",
-    "/lib64",
-    "--dir",
-    "/etc",
-    ...HOST_ETC.flatMap((name) => ["--ro-bind-try", `/etc/${name}`, `/etc/${name}`]),
-    "--ro-bind",
-    join(etc, "passwd"),
-    "/etc/passwd",
-    "--ro-bind",
-    join(etc, "group"),
-    "/etc/group",
-    "--ro-bind",
-    join(etc, "hosts"),
-    "/etc/hosts",
-    "--proc",
-    "/proc",
-    "--dev",
-    "/dev",
-    "--size",
-    String(TMP_BYTES),
-    "--tmpfs",
-    "/tmp",
-    "--bind",
-    workspace,
-    "/workspace",
-    // The root and /etc (bwrap's own tmpfs) read-only: only the workspace and /tmp are writable.
-    "--remount-ro",
-    "/",
-    "--chdir",
-    "/workspace",
-    "--clearenv",
-    "--setenv",
-    "PATH",
-    "/usr/local/bin:/usr/bin:/bin",
-    "--setenv",
-    "HOME",
-    "/workspace",
-    "--setenv",
-    "CI",
-    "true",
-    "--",
-    "/usr/bin/prlimit",
-    `--cpu=${limits.cpuSeconds}`,
-    `--as=${limits.memoryMb * 1024 * 1024}`,
-    `--nproc=${limits.processes}`,
-    `--fsize=${64 * 1024 * 1024}`,
-    "--",
-    "/bin/sh",
-    "-c",
-    command,
-  ];
-}
-
-function runCommand(
-  command: string,
-  workspace: string,
-  etc: string,
-  uid: number,
-  limits: RunLimits,
-  onOutput: (stream: "stdout" | "stderr", data: string) => void,
-): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    // detached: the child leads a process group of its own, so the whole group is killed at once (below).
-    const child: ChildProcess = spawn("setpriv", sandboxArgs(workspace, etc, uid, limits, command), { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const killGroup = (): void => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // the group is already gone
-      }
-    };
-    const out = { stdout: "", stderr: "" };
-    let kept = 0;
-    let truncated = false;
-    let stoppedFor: CommandResult["stoppedFor"] = null;
-    const stop = (why: NonNullable<CommandResult["stoppedFor"]>): void => {
-      if (stoppedFor) return;
-      stoppedFor = why;
-      // The group, not only its leader: bwrap's PID namespace then takes every process the command started,
-      // detached or not, with it.
-      killGroup();
-    };
-    const wall = setTimeout(() => stop("wall-time"), limits.wallSeconds * 1000);
-    for (const stream of ["stdout", "stderr"] as const) {
-      child[stream]?.setEncoding("utf8");
-      child[stream]?.on("data", (data: string) => {
-        const room = limits.outputBytes - kept;
-        const part = data.length > room ? data.slice(0, room) : data;
-        if (part.length > 0) {
-          kept += part.length;
-          out[stream] += part;
-          onOutput(stream, part);
-        }
-        if (part.length < data.length && !truncated) {
-          truncated = true;
-          out[stream] += "\n[output truncated by the sandbox]\n";
-          stop("output");
-        }
-      });
-    }
-    child.on("close", (code, signal) => {
-      clearTimeout(wall);
-      // Nothing outlives its command: whatever is left of the group goes too.
-      killGroup();
-      resolve({ command, exitCode: code, signal, durationMs: Date.now() - started, stdout: out.stdout, stderr: out.stderr, truncated, stoppedFor });
-    });
-  });
 }
 
 async function chownTree(dir: string, uid: number): Promise<void> {
@@ -309,6 +264,9 @@ async function chownTree(dir: string, uid: number): Promise<void> {
   }
 }
 
+// Dependencies and version control are not the run's output.
+const SKIPPED_DIRS = new Set(["node_modules", ".venv", ".git"]);
+
 /** Files the run wrote or changed: `original` maps each file it was given to the hash of its content. */
 async function changedFiles(workspace: string, original: Map<string, string>): Promise<{ path: string; content: string }[]> {
   const out: { path: string; content: string }[] = [];
@@ -318,7 +276,7 @@ async function changedFiles(workspace: string, original: Map<string, string>): P
       if (out.length >= MAX_ARTIFACTS || total >= MAX_ARTIFACTS_TOTAL_BYTES) return;
       const p = join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== "node_modules" && e.name !== ".git") await walk(p);
+        if (!SKIPPED_DIRS.has(e.name)) await walk(p);
       } else if (e.isFile()) {
         const buf = await readRegularFile(p);
         if (!buf || buf.length > MAX_ARTIFACT_BYTES || buf.includes(0) || total + buf.length > MAX_ARTIFACTS_TOTAL_BYTES) continue;

@@ -14,6 +14,10 @@ const PYTHON: Toolchain = { name: "python3", probe: "python3 --version" };
 const PYTEST: Toolchain = { name: "pytest (for python3)", probe: "python3 -m pytest --version" };
 const GO: Toolchain = { name: "go", probe: "go version" };
 const CARGO: Toolchain = { name: "cargo (Rust)", probe: "cargo --version" };
+const PNPM: Toolchain = { name: "pnpm", probe: "pnpm --version" };
+const YARN: Toolchain = { name: "yarn", probe: "yarn --version" };
+const UV: Toolchain = { name: "uv", probe: "uv --version" };
+const POETRY: Toolchain = { name: "poetry", probe: "poetry --version" };
 
 // The program a command segment starts → what it needs. Programs not listed are not probed (`sh` finds them or says so).
 const BY_PROGRAM: Record<string, Toolchain[]> = {
@@ -27,6 +31,10 @@ const BY_PROGRAM: Record<string, Toolchain[]> = {
   go: [GO],
   gofmt: [GO],
   cargo: [CARGO],
+  pnpm: [NODE, PNPM],
+  yarn: [NODE, YARN],
+  uv: [UV],
+  poetry: [POETRY],
 };
 
 /** The toolchains `command` needs: the first program of each `&&`, `||`, `;` or `|` segment, after any VAR=value. */
