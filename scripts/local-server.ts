@@ -68,10 +68,26 @@ export async function startLocalServer(port: number, state: string, options: Loc
     orgId: "",
     pgid: child.pid,
     async call<T>(path: string, init: RequestInit = {}): Promise<T> {
-      const res = await fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${server.token}` } });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-      return JSON.parse(text) as T;
+      const method = (init.method ?? "GET").toUpperCase();
+      for (let attempt = 1; ; attempt++) {
+        let res: Response;
+        try {
+          res = await answerOf(`${base}${path}`, method, path, {
+            ...init,
+            headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${server.token}` },
+          });
+        } catch (e) {
+          if (!(e instanceof NoAnswer) || method !== "GET" || attempt >= CALL_ATTEMPTS) throw e;
+          console.warn(`${e.message}; sending it again`);
+          continue;
+        }
+        const text = await res.text();
+        // wrangler's dev proxy lost its connection to the Worker: a read is sent again; a write is not, since
+        // the Worker may have acted on it.
+        if (isDevProxyLoss(res.status, text) && method === "GET" && attempt < CALL_ATTEMPTS) continue;
+        if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+        return JSON.parse(text) as T;
+      }
     },
     stop() {
       if (child.pid) process.kill(-child.pid, "SIGTERM");
@@ -109,6 +125,40 @@ export async function startLocalServer(port: number, state: string, options: Loc
   server.token = org.apiKey;
   server.orgId = org.orgId;
   return server;
+}
+
+/**
+ * wrangler's dev proxy's own answer (503, plain text) when its forward to the Worker failed: a reload
+ * under way, or (patches/wrangler+*.patch) a connection to the Worker lost with the Worker unchanged.
+ */
+export function isDevProxyLoss(status: number, text: string): boolean {
+  return status === 503 && (text.startsWith("Your worker restarted mid-request") || text.startsWith("The connection to the local Worker was lost"));
+}
+
+// A read answers in milliseconds; a write (an upload of hundreds of MB, a 500k-token assembly on a busy
+// machine) in well under ten minutes. Past these, the request is taken as lost rather than awaited forever.
+const READ_TIMEOUT_MS = 60_000;
+const WRITE_TIMEOUT_MS = 10 * 60_000;
+const CALL_ATTEMPTS = 3;
+
+/**
+ * The server's answer, or a clear error once the request has waited past its deadline (a caller's own
+ * signal replaces it). Under `wrangler dev` a request can be lost between wrangler's proxy and the Worker
+ * (docs/architecture.md, "Requests lost under wrangler dev"); a script must fail or retry, never hang.
+ */
+async function answerOf(url: string, method: string, path: string, init: RequestInit): Promise<Response> {
+  const ms = method === "GET" ? READ_TIMEOUT_MS : WRITE_TIMEOUT_MS;
+  try {
+    return await fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(ms) });
+  } catch (e) {
+    if (e instanceof Error && e.name === "TimeoutError")
+      throw new NoAnswer(`${method} ${path}: the local server sent no answer within ${ms / 1000} s`, { cause: e });
+    throw e;
+  }
+}
+
+class NoAnswer extends Error {
+  override name = "NoAnswer";
 }
 
 export type Job = {

@@ -1,5 +1,5 @@
 /** What a soak measures: latency per operation, errors by status and code, and every 5xx with its body. */
-import type { LocalServer } from "../local-server";
+import { isDevProxyLoss, type LocalServer } from "../local-server";
 
 /** A request that did not succeed: its HTTP status (0 for a network failure or timeout), error code and body. */
 export class ApiError {
@@ -13,9 +13,6 @@ export type Sample = { at: number; ms: number };
 
 /** Each request waits at most this long: a soak must end by itself even when the server stops answering. */
 const REQUEST_TIMEOUT_MS = 5 * 60_000;
-
-/** What wrangler's dev proxy answers to a non-GET request when its forward to the worker fails. */
-const DEV_PROXY_LOST = "Your worker restarted mid-request";
 
 export class Recorder {
   readonly latencies = new Map<string, Sample[]>();
@@ -57,7 +54,7 @@ export class Recorder {
     }
     // wrangler's dev proxy lost its connection to the worker (see docs/benchmarks.md): local plumbing,
     // not an answer of the worker. Counted apart and sent again (the soak's bodies are buffers).
-    if (res.status === 503 && text.startsWith(DEV_PROXY_LOST) && attempt < 2) {
+    if (isDevProxyLoss(res.status, text) && attempt < 2) {
       this.countError("dev proxy lost its connection to the worker (sent again)");
       return this.call<T>(op, path, init, attempt + 1);
     }

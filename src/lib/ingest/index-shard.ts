@@ -5,6 +5,7 @@
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { IndexedFile, IndexInput } from "../index-store/types";
+import { yieldToEventLoop } from "../resilience/yield";
 import { headerComment, summarizeFile, summaryId } from "../retrieval/summaries";
 import { extractSymbols } from "../retrieval/symbols";
 import { type Db, rowsPerStatement, tables } from "../storage";
@@ -60,6 +61,8 @@ export async function indexInShard(
       tokenCount: countWith("cl100k_base", summary),
       sha256: f.sha256,
     });
+    // Symbols and summaries are synchronous work: locally, a turn per file lets requests be served.
+    await yieldToEventLoop();
   }
   if (files.length > 0 || written.removed.length > 0) {
     await target.namespace

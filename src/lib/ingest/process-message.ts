@@ -5,6 +5,7 @@ import { buildIgnoreRules } from "../chunker";
 import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
+import { mapWithTurns } from "../resilience/yield";
 import { type Db, runBatch, tables } from "../storage";
 import { type SummarizeFilesMessage, summariesWanted, summarizeMessages } from "../summaries";
 import type { Tokenizer } from "../tokenizer";
@@ -76,7 +77,11 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
       })(),
     );
     const ignored = new Set(msg.ignored);
-    for (const f of batch.files) if (!ignored.has(f.path)) prepared.push(await prepareStaged(project, f));
+    // Chunking a file is synchronous work: locally, the turns between files let requests be served.
+    prepared = await mapWithTurns(
+      batch.files.filter((f) => !ignored.has(f.path)),
+      (f) => prepareStaged(project, f),
+    );
   } else if (msg.kind === "git") {
     // Only the repository the project is linked to now, with the project's own credential.
     if (msg.repo.toLowerCase() !== project.repoFullName) throw new PermanentError(`the project is no longer linked to ${msg.repo}`);
