@@ -20,7 +20,7 @@ const SOURCE = [
   "    ",
   "\tif (!text) {",
   "// a comment at column 0 after an opening brace",
-  "    throw new Error(`missing ${path}`);",
+  "    throw new Error('missing ' + path);",
   "  }",
   "/** doc */",
   "  return parse(text); // → ok",
@@ -40,7 +40,16 @@ const TOKENIZERS: Tokenizer[] = ["cl100k_base", "o200k_base", "claude"];
 
 function chunkOf(text: string, startLine: number, budget: TokenBudget): ChunkBody {
   const piece = { id: "c1", kind: "chunk" as const, path: "src/load.ts", startLine, endLine: startLine + text.split("\n").length - 2, text };
-  return { chunkId: "c1", path: piece.path, ordinal: 0, startLine, endLine: piece.endLine, text, tokens: budget.modelCount(text), block: budget.base(renderPiece(piece)) };
+  return {
+    chunkId: "c1",
+    path: piece.path,
+    ordinal: 0,
+    startLine,
+    endLine: piece.endLine,
+    text,
+    tokens: budget.modelCount(text),
+    block: budget.base(renderPiece(piece)),
+  };
 }
 
 const fresh = (budget: TokenBudget, c: CountedPiece | { piece: CountedPiece["piece"]; block: number; tokens: number }) => ({
