@@ -240,6 +240,9 @@ describe("GET/PATCH /api/orgs/:orgId/settings", () => {
       allowedModels: null,
       generationDefault: "on",
       complianceMode: false,
+      modelSummaries: null,
+      summaryBudgetUsd: 1,
+      rerank: false,
       allowInstallScripts: false,
     });
 
