@@ -33,8 +33,9 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts).
-    exclude: ["test/cli/**", "test/ui/**", "**/node_modules/**"],
+    // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts). Unit tests
+    // run in workerd without the Worker (vitest.unit.config.ts).
+    exclude: ["test/cli/**", "test/ui/**", "test/**/*.unit.test.ts", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     // Every test file imports the Worker's whole module graph into a fresh workerd isolate, one module per

@@ -1,7 +1,7 @@
-// Prints vitest's results (the workerd suite and the CLI suite) as one plain closing line ("N passed, N failed"), which CI reads.
+// Prints vitest's results (the workerd integration and unit suites and the CLI suite) as one plain closing line ("N passed, N failed"), which CI reads.
 import { existsSync, readFileSync } from "node:fs";
 
-const files = [".vitest/results.json", ".vitest/cli-results.json"].filter((f) => existsSync(f));
+const files = [".vitest/results.json", ".vitest/unit-results.json", ".vitest/cli-results.json"].filter((f) => existsSync(f));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
