@@ -69,6 +69,10 @@ export async function startLocalServer(port: number, state: string, options: Loc
     pgid: child.pid,
     async call<T>(path: string, init: RequestInit = {}): Promise<T> {
       const method = (init.method ?? "GET").toUpperCase();
+      // After a long synchronous stretch (building a corpus), a kept-alive socket the server has closed
+      // meanwhile stays in undici's pool until its keep-alive timer runs; a write sent on it fails with
+      // "other side closed" and cannot be sent again safely. A turn through the timers phase retires it first.
+      await new Promise((resolve) => setTimeout(resolve, 1));
       for (let attempt = 1; ; attempt++) {
         let res: Response;
         try {
