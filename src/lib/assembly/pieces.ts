@@ -1,6 +1,7 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
 import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
+import { forEachIdentifier } from "./identifiers";
 import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
 import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
 
@@ -50,8 +51,6 @@ const NAMED_LINE_SCORE = 50;
 const NEAR_LINE_SCORE = 10;
 const NAMED_LINE_REACH = 3;
 
-const IDENTIFIER = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
-
 /**
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
  * One scan of the chunk's text; a term's last line is remembered instead of a set per line.
@@ -60,29 +59,23 @@ function lineScores(text: string, lineCount: number, focus: FocusTerms): number[
   const scores = new Array<number>(lineCount).fill(0);
   const termLine = new Map<string, number>();
   const namedLine = new Map<string, number>();
-  let line = 0;
-  let lineEnd = text.indexOf("\n");
-  for (const m of text.matchAll(IDENTIFIER)) {
-    while (lineEnd !== -1 && m.index > lineEnd) {
-      line++;
-      lineEnd = text.indexOf("\n", lineEnd + 1);
-    }
-    if (line >= lineCount) break;
-    let terms = focus.seen.get(m[0]);
+  forEachIdentifier(text, (name, line) => {
+    if (line >= lineCount) return;
+    let terms = focus.seen.get(name);
     if (!terms) {
-      terms = termsOf(m[0]).filter((t) => focus.terms.has(t));
-      focus.seen.set(m[0], terms);
+      terms = termsOf(name).filter((t) => focus.terms.has(t));
+      focus.seen.set(name, terms);
     }
     for (const t of terms) {
       if (termLine.get(t) === line) continue;
       termLine.set(t, line);
       scores[line] = (scores[line] as number) + 1;
     }
-    if (focus.identifiers.has(m[0]) && namedLine.get(m[0]) !== line) {
-      namedLine.set(m[0], line);
+    if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
+      namedLine.set(name, line);
       scores[line] = (scores[line] as number) + 3;
     }
-  }
+  });
   return scores;
 }
 

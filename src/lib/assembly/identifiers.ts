@@ -1,0 +1,67 @@
+/**
+ * The identifiers of a text with the line each is on: exactly the matches of
+ * `/[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu`, found by one scan of char codes (ASCII decided by range, other code
+ * points by the Unicode property), without the match objects a regex scan allocates for every name.
+ */
+
+const LETTER = /^\p{L}$/u;
+const NUMBER = /^\p{N}$/u;
+
+const isAsciiLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
+const isAsciiDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+const isLetter = (cp: number): boolean => (cp < 128 ? isAsciiLetter(cp) : LETTER.test(String.fromCodePoint(cp)));
+const isNumber = (cp: number): boolean => (cp < 128 ? isAsciiDigit(cp) : NUMBER.test(String.fromCodePoint(cp)));
+// Code units of a code point (a lone surrogate stands for itself).
+const width = (cp: number): number => (cp > 0xffff ? 2 : 1);
+
+/** Calls `onName(name, line)` for each identifier or number of `text`, in order; lines count from 0. */
+export function forEachIdentifier(text: string, onName: (name: string, line: number) => void): void {
+  const n = text.length;
+  let line = 0;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      i++;
+      continue;
+    }
+    if (c < 128 && !isAsciiLetter(c) && !isAsciiDigit(c)) {
+      i++;
+      continue;
+    }
+    const cp = c < 128 ? c : (text.codePointAt(i) as number);
+    if (isLetter(cp)) {
+      let j = i + width(cp);
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d < 128) {
+          if (isAsciiLetter(d) || isAsciiDigit(d)) j++;
+          else break;
+        } else {
+          const dp = (text.codePointAt(j) as number);
+          if (isLetter(dp) || isNumber(dp)) j += width(dp);
+          else break;
+        }
+      }
+      onName(text.slice(i, j), line);
+      i = j;
+    } else if (isNumber(cp)) {
+      let j = i + width(cp);
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d < 128) {
+          if (isAsciiDigit(d)) j++;
+          else break;
+        } else {
+          const dp = (text.codePointAt(j) as number);
+          if (isNumber(dp)) j += width(dp);
+          else break;
+        }
+      }
+      onName(text.slice(i, j), line);
+      i = j;
+    } else i += width(cp);
+  }
+}
