@@ -40,7 +40,7 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
           if (isAsciiLetter(d) || isAsciiDigit(d)) j++;
           else break;
         } else {
-          const dp = (text.codePointAt(j) as number);
+          const dp = text.codePointAt(j) as number;
           if (isLetter(dp) || isNumber(dp)) j += width(dp);
           else break;
         }
@@ -55,7 +55,7 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
           if (isAsciiDigit(d)) j++;
           else break;
         } else {
-          const dp = (text.codePointAt(j) as number);
+          const dp = text.codePointAt(j) as number;
           if (isNumber(dp)) j += width(dp);
           else break;
         }
