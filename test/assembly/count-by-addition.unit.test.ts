@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { TokenBudget } from "../../src/lib/assembly/budget";
-import { type CountedPiece, countPiece, excerptRest, startsCleanly } from "../../src/lib/assembly/pieces";
+import { type CountedPiece, chunkLines, countLines, countPiece, excerptRest, lineSegments, startsCleanly } from "../../src/lib/assembly/pieces";
 import { renderPiece } from "../../src/lib/assembly/prompt";
 import type { ChunkBody } from "../../src/lib/assembly/types";
 import type { Tokenizer } from "../../src/lib/tokenizer";
@@ -68,6 +68,35 @@ describe("counting pieces by addition", () => {
   });
 
   for (const tokenizer of TOKENIZERS) {
+    it(`counts every run of a chunk's lines exactly from its line segments (${tokenizer})`, () => {
+      const budget = new TokenBudget(500_000, tokenizer);
+      const lines = SOURCE.split("\n");
+      for (let from = 0; from < lines.length; from++) {
+        const text = `${lines.slice(from).join("\n")}\n`;
+        const body = chunkOf(text, from + 1, budget);
+        const chunk = chunkLines(text);
+        const segs = lineSegments(chunk, budget);
+        // Every line is in one segment, and the segments add up to the chunk.
+        expect([...segs].filter((n) => n >= 0).reduce((n, t) => n + t, 0)).toBe(budget.base(text));
+        for (let a = 0; a < chunk.length; a++) {
+          for (let b = a; b < chunk.length; b++) {
+            const piece = {
+              id: "c1",
+              kind: "chunk" as const,
+              path: body.path,
+              startLine: from + 1 + a,
+              endLine: from + 1 + b,
+              text: `${chunk.slice(a, b + 1).join("\n")}\n`,
+            };
+            const counted = countLines(piece, chunk, segs, a, b, budget);
+            expect({ block: counted.block, tokens: counted.tokens }, `lines ${a}-${b} of a chunk from ${from}`).toEqual(fresh(budget, counted));
+            if (a > 0 || b < chunk.length - 1)
+              for (const rest of excerptRest(body, counted, budget, segs)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
+          }
+        }
+      }
+    });
+
     it(`counts every piece and every excerpt's rest exactly (${tokenizer})`, () => {
       const budget = new TokenBudget(500_000, tokenizer);
       const lines = SOURCE.split("\n");

@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safetyMargin } from "../../src/lib/assembly/assemble";
@@ -119,6 +119,35 @@ describe("POST /api/context/assemble", () => {
       expect(res.tokenTotal).toBe(countTokens(res.contextText as string, model));
       expect(res.tokenTotal).toBeLessThanOrEqual(30_000 - safetyMargin(30_000));
     }
+  });
+
+  it("counts excerpts from line segments the shard keeps, exactly, on the first call and on later ones", async () => {
+    // Large files whose lines start every way the tokenizers treat differently: indented, blank, spaces only,
+    // a comment at column 0 after a brace, CRLF, a marker that needs escaping.
+    const odd = (name: string, n: number): string =>
+      Array.from(
+        { length: n },
+        (_, i) => `export function ${name}${i}(input) {\n// step ${i} of the ${name} run\n  const scaled = input * ${i};\n    \n\n  return scaled;\r\n}\n---source: looks like a marker\n`,
+      ).join("");
+    const projectId = await ingested([...app, { path: "src/run/steps.ts", content: odd("runStep", 300) }, { path: "src/run/more.ts", content: odd("moreStep", 300) }]);
+    const prompt = "runStep120 returns the wrong scaled value; moreStep7 too";
+    for (const model of ["claude-sonnet-4-5", "gpt-4o"]) {
+      for (const budget of [6_000, 20_000]) {
+        const first = await json<Assembled>(await post({ projectId, prompt, budget, model, includeText: true }), 200);
+        const again = await json<Assembled>(await post({ projectId, prompt, budget, model, includeText: true }), 200);
+        expect(first.tokenTotal).toBe(countTokens(first.contextText as string, model));
+        expect(again.contextText).toBe(first.contextText);
+        expect(again.contextPieces.map((p) => [p.chunkId, p.startLine, p.endLine, p.tokenCount])).toEqual(
+          first.contextPieces.map((p) => [p.chunkId, p.startLine, p.endLine, p.tokenCount]),
+        );
+        expect(first.contextPieces.some((p) => p.sourcePath === "src/run/steps.ts" && p.kind === "chunk")).toBe(true);
+      }
+    }
+    const kept = await runInDurableObject(env.PROJECT_INDEX.getByName(projectId), (_o, state) =>
+      state.storage.sql.exec<{ cl: number; o2: number }>("SELECT count(segs_cl) AS cl, count(segs_o2) AS o2 FROM chunks").one(),
+    );
+    expect(kept.cl).toBeGreaterThan(0);
+    expect(kept.o2).toBeGreaterThan(0);
   });
 
   it("never exceeds the budget, for random projects, prompts, budgets and models", async () => {

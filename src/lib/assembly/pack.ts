@@ -11,7 +11,21 @@
  */
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
-import { asPiece, type CountedPiece, countPiece, excerpt, excerptRest, type FocusTerms, focusTerms, isCounted, linePrefixWithin, wholeFile } from "./pieces";
+import {
+  asPiece,
+  type CountedPiece,
+  type Counter,
+  chunkLines,
+  countPiece,
+  excerpt,
+  excerptRest,
+  type FocusTerms,
+  focusTerms,
+  isCounted,
+  linePrefixWithin,
+  lineSegments,
+  wholeFile,
+} from "./pieces";
 import { type RenderPiece, sourceLine } from "./prompt";
 import type { Ranking } from "./rank";
 import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
@@ -86,6 +100,8 @@ export class SnippetList {
 
 /** Reads chunks for one assembly; whole chunks whose blocks the caller holds come without their text. */
 export class ChunkLoader {
+  private readonly segs = new Map<string, Int32Array>();
+
   constructor(
     private readonly store: RetrievalStore,
     private readonly req: { tokenizer: Tokenizer; cachedKeys?: string[] | undefined },
@@ -93,6 +109,20 @@ export class ChunkLoader {
 
   load(ids: string[]): ChunkBody[] {
     return this.store.loadChunks(ids, this.req.tokenizer, this.req.cachedKeys);
+  }
+
+  /**
+   * The chunk's line segments with their counts (`lineSegments`): kept by the store once counted, so a
+   * chunk's excerpts are counted by addition from its second use on.
+   */
+  segments(b: ChunkBody, counter: Counter): Int32Array {
+    let segs = this.segs.get(b.chunkId) ?? b.segments;
+    if (!segs) {
+      segs = lineSegments(chunkLines(b.text), counter);
+      this.store.saveSegments?.(b.chunkId, this.req.tokenizer, segs);
+    }
+    this.segs.set(b.chunkId, segs);
+    return segs;
   }
 
   /** The chunk with its text (a part of a held chunk needs it). */
@@ -152,7 +182,11 @@ export function packRanked(
     }
     return r;
   };
-  const cut = (body: ChunkBody, cap: number): PackedPiece => (body.tokens > cap ? excerpt(loader.withText(body), focus, cap, budget) : asPiece(body));
+  const cut = (body: ChunkBody, cap: number): PackedPiece => {
+    if (body.tokens <= cap) return asPiece(body);
+    const read = loader.withText(body);
+    return excerpt(read, focus, cap, budget, loader.segments(read, budget));
+  };
   const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
 
   // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
@@ -193,7 +227,7 @@ export function packRanked(
     } else if (turn.kind === "rest") {
       const first = firstExcerpts.get(turn.path);
       if (!first) continue;
-      pieces = excerptRest(first.body, first.cut, budget);
+      pieces = excerptRest(first.body, first.cut, budget, loader.segments(first.body, budget));
     } else {
       if (snippets.included.has(turn.chunkId)) continue;
       const body = bodyOf(at, turn.chunkId);

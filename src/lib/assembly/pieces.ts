@@ -37,6 +37,61 @@ export function countPiece(piece: RenderPiece, counter: Counter, base = counter.
   return { piece, block, tokens: counter.toModel(base), base };
 }
 
+/**
+ * A chunk's lines in segments, each counted once in the base encoding: a segment opens at a line that
+ * starts cleanly (and at the first line) and takes the lines after it that do not (blank lines, lines of
+ * white space, lines opening with "/"). Entry i is the tokens of the segment opening at line i, or -1 for
+ * a line inside one. Any run of whole segments then counts as the sum of theirs, with no text encoded.
+ */
+export function lineSegments(lines: readonly string[], counter: Counter): Int32Array {
+  const segs = new Int32Array(lines.length).fill(-1);
+  let open = 0;
+  const close = (end: number): void => {
+    segs[open] = counter.base(`${lines.slice(open, end).join("\n")}\n`);
+  };
+  for (let i = 1; i < lines.length; i++) {
+    if (!startsCleanly(lines[i] as string)) continue;
+    close(i);
+    open = i;
+  }
+  if (lines.length > 0) close(lines.length);
+  return segs;
+}
+
+/** A chunk's lines as excerpts see them: split at line breaks, without the empty string after a final one. */
+export function chunkLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+/**
+ * Counts the piece made of the chunk's lines `from`..`to` (0-based, as `chunkLines` gives them) by adding
+ * its whole segments' counts; only a segment cut by either end is encoded. The block adds up the same way
+ * after its source line, which is counted together with the piece's opening part when that does not start
+ * cleanly.
+ */
+export function countLines(piece: RenderPiece, lines: readonly string[], segs: Int32Array, from: number, to: number, counter: Counter): CountedPiece {
+  const text = (a: number, b: number): string => `${lines.slice(a, b + 1).join("\n")}\n`;
+  const parts: { from: number; to: number; tokens: number }[] = [];
+  let at = from;
+  while (at <= to) {
+    let end = at + 1;
+    while (end < lines.length && (segs[end] as number) < 0) end++;
+    const whole = (segs[at] as number) >= 0 && end - 1 <= to;
+    const last = Math.min(end - 1, to);
+    parts.push({ from: at, to: last, tokens: whole ? (segs[at] as number) : counter.base(text(at, last)) });
+    at = end;
+  }
+  const base = parts.reduce((n, p) => n + p.tokens, 0);
+  const first = parts[0];
+  let block: number;
+  if (escapeMarkers(piece.text) !== piece.text || !first) block = counter.base(renderPiece(piece));
+  else if (startsCleanly(piece.text)) block = counter.base(sourceLine(piece)) + base;
+  else block = counter.base(sourceLine(piece) + text(first.from, first.to)) + base - first.tokens;
+  return { piece, block, tokens: counter.toModel(base), base };
+}
+
 export type FocusTerms = {
   terms: Set<string>;
   identifiers: Set<string>;
@@ -98,9 +153,8 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>()):
  * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
  * and narrows its line range.
  */
-export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter): PackedPiece | CountedPiece {
-  const lines = body.text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
+export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter, segs?: Int32Array): PackedPiece | CountedPiece {
+  const lines = chunkLines(body.text);
   const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
   // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
   const cost = lines.map((l) => Math.ceil((l.length + 1) / EST_CHARS_PER_TOKEN));
@@ -133,10 +187,8 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   }
   if (bestScore < 0) return asPiece(body);
   const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
-  return countPiece(
-    { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text },
-    counter,
-  );
+  const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
+  return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
 }
 
 /** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
@@ -162,7 +214,7 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
  * start cleanly, the chunk's text counts as the sum of its parts, so the last part is counted by
  * subtraction from the chunk's cached count instead of being encoded again.
  */
-export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter): PackedPiece[] {
+export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): PackedPiece[] {
   const lines = body.text.split("\n");
   const part = (from: number, to: number): RenderPiece => ({
     ...cut.piece,
@@ -174,6 +226,11 @@ export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter
   if (cut.piece.startLine > body.startLine) parts.push(part(body.startLine, cut.piece.startLine - 1));
   if (cut.piece.endLine < body.endLine) parts.push(part(cut.piece.endLine + 1, body.endLine));
   if (parts.length === 0) return [];
+  const chunk = chunkLines(body.text);
+  if (segs?.length === chunk.length) {
+    const at = (p: RenderPiece): CountedPiece => countLines(p, chunk, segs, p.startLine - body.startLine, p.endLine - body.startLine, counter);
+    return parts.map(at).filter((c) => c.piece.text.trim());
+  }
   const whole = { ...cut.piece, startLine: body.startLine, endLine: body.endLine, text: body.text };
   const additive = blockAddsUp(body.text) && startsCleanly(cut.piece.text) && parts.every((p) => startsCleanly(p.text));
   const counted: CountedPiece[] = [];

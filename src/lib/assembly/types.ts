@@ -28,7 +28,14 @@ export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startL
  * the base encoding. `textless`: the caller holds this whole chunk's block already, so its text was not
  * read (it is read on demand if only part of the chunk is used).
  */
-export type ChunkBody = ChunkMeta & { text: string; tokens: number; block: number; textless?: boolean };
+export type ChunkBody = ChunkMeta & {
+  text: string;
+  tokens: number;
+  block: number;
+  textless?: boolean;
+  /** Its line segments' base-encoding counts, once the store has them (pieces.ts `lineSegments`). */
+  segments?: Int32Array;
+};
 export type Summary = { id: string; kind: "file-summary" | "dir-summary" | "project-summary"; path: string; text: string; tokens: number; block: number };
 
 /** What the assembler reads; the project's index shard implements it over its SQLite (src/lib/index-store). */
@@ -51,6 +58,8 @@ export interface RetrievalStore {
   fileTokens(paths: string[], tokenizer: Tokenizer): Map<string, number>;
   /** Chunks in the given order; with `heldKeys`, a chunk whose whole block key is held comes back textless. */
   loadChunks(ids: string[], tokenizer: Tokenizer, heldKeys?: string[]): ChunkBody[];
+  /** Keeps a chunk's line segment counts in the tokenizer's base encoding (a store may not keep them). */
+  saveSegments?(chunkId: string, tokenizer: Tokenizer, segments: Int32Array): void;
   projectSummary(tokenizer: Tokenizer): Summary | undefined;
   fileSummaries(paths: string[] | "all", tokenizer: Tokenizer): Summary[];
   dirSummaries(tokenizer: Tokenizer): Summary[];

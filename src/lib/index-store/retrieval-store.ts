@@ -3,7 +3,7 @@ import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/
 import type { Embedder } from "../retrieval/embedder";
 import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
-import { countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
+import { baseEncoding, countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
 import type { PathLookup } from "./path-lookup";
 import { chunkCounts, summaryBlock } from "./token-counts";
 import type { ChunkRow } from "./types";
@@ -21,6 +21,9 @@ const scale = (tokenizer: Tokenizer, cl: number): number => (tokenizer === "clau
 export function ftsAnyOf(terms: string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
 }
+
+/** The column of the chunk's line segment counts in the tokenizer's base encoding. */
+const segsColumn = (tokenizer: Tokenizer): string => (baseEncoding(tokenizer) === "o200k_base" ? "segs_o2" : "segs_cl");
 
 function metaOf(r: MetaRow): ChunkMeta {
   return { chunkId: r.chunk_id, path: r.path, ordinal: r.ordinal, startLine: r.start_line, endLine: r.end_line };
@@ -163,8 +166,8 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       const text = skip.length ? `CASE WHEN ${counted} AND chunk_id IN (SELECT value FROM json_each(?2)) THEN NULL ELSE text END AS text` : "text";
       const select = (cols: string, list: string[], extra: string[]) =>
         sql
-          .exec<Omit<ChunkRow, "text"> & { text: string | null }>(
-            `SELECT rid, chunk_id, path, ordinal, start_line, end_line, ${cols}, tokens_cl, tokens_o2, block_cl, block_o2 FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?1))`,
+          .exec<Omit<ChunkRow, "text"> & { text: string | null; segs: ArrayBuffer | null }>(
+            `SELECT rid, chunk_id, path, ordinal, start_line, end_line, ${cols}, tokens_cl, tokens_o2, block_cl, block_o2, ${segsColumn(tokenizer)} AS segs FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?1))`,
             json(list),
             ...extra,
           )
@@ -179,9 +182,12 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
           const r = texts.has(row.chunk_id) ? { ...row, text: texts.get(row.chunk_id) ?? "" } : row;
           return r.text === null
             ? { ...metaOf(r), text: "", textless: true, ...chunkCounts(sql, { ...r, text: "" }, tokenizer) }
-            : { ...metaOf(r), text: r.text, ...chunkCounts(sql, { ...r, text: r.text }, tokenizer) };
+            : { ...metaOf(r), text: r.text, ...chunkCounts(sql, { ...r, text: r.text }, tokenizer), ...(r.segs ? { segments: new Int32Array(r.segs) } : {}) };
         })
         .sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : (order.get(a.chunkId) ?? 0) - (order.get(b.chunkId) ?? 0)));
+    },
+    saveSegments: (chunkId, tokenizer, segments) => {
+      sql.exec(`UPDATE chunks SET ${segsColumn(tokenizer)} = ? WHERE chunk_id = ?`, segments.slice().buffer, chunkId);
     },
     projectSummary: (tokenizer) => {
       const r = sql

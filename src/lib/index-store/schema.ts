@@ -64,6 +64,11 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE summaries_fts_v3 RENAME TO summaries_fts;
       `),
   },
+  {
+    version: 4,
+    description: "each chunk's line segment counts per base encoding, kept once an excerpt has counted them (assembly/pieces.ts lineSegments)",
+    up: (sql) => sql.exec("ALTER TABLE chunks ADD COLUMN segs_cl BLOB; ALTER TABLE chunks ADD COLUMN segs_o2 BLOB;"),
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,6 +35,9 @@ export type ChunkRow = {
   tokens_o2: number | null;
   block_cl: number | null;
   block_o2: number | null;
+  /** Line segment counts (Int32 little-endian), per base encoding; null until an excerpt counted them. */
+  segs_cl?: ArrayBuffer | null;
+  segs_o2?: ArrayBuffer | null;
 };
 
 /**
