@@ -106,6 +106,21 @@ const NAMED_LINE_SCORE = 50;
 const NEAR_LINE_SCORE = 10;
 const NAMED_LINE_REACH = 3;
 
+// Identifiers whose terms are kept between assemblies: an isolate's later prompts meet the same names.
+const NAME_TERMS_MAX = 100_000;
+const nameTerms = new Map<string, string[]>();
+
+/** `termsOf` one identifier, from the isolate's cache when it was split before (emptied when full). */
+function termsOfName(name: string): string[] {
+  let terms = nameTerms.get(name);
+  if (!terms) {
+    if (nameTerms.size >= NAME_TERMS_MAX) nameTerms.clear();
+    terms = termsOf(name);
+    nameTerms.set(name, terms);
+  }
+  return terms;
+}
+
 /**
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
  * One scan of the chunk's text; a term's last line is remembered instead of a set per line.
@@ -118,7 +133,7 @@ function lineScores(text: string, lineCount: number, focus: FocusTerms): number[
     if (line >= lineCount) return;
     let terms = focus.seen.get(name);
     if (!terms) {
-      terms = termsOf(name).filter((t) => focus.terms.has(t));
+      terms = termsOfName(name).filter((t) => focus.terms.has(t));
       focus.seen.set(name, terms);
     }
     for (const t of terms) {
