@@ -3,9 +3,10 @@ import { Hono } from "hono";
 import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
 import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
 import { AppError } from "../../../src/lib/errors";
-import { assertModelAllowed, decideRerank, readPolicy, resolveBudget } from "../../../src/lib/governance";
+import { assertModelAllowed, decideRerank, type GovernanceSettings, policyOf, readGovernance, resolveBudget } from "../../../src/lib/governance";
 import { assemblyEvents } from "../../../src/lib/metrics";
 import { getProject } from "../../../src/lib/projects/projects";
+import { allInOrder } from "../../../src/lib/resilience/all-in-order";
 import { openDb } from "../../../src/lib/storage";
 import { smallModel } from "../../../src/lib/summaries";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
@@ -31,11 +32,15 @@ export const contextRoutes = new Hono<AppEnv>().post(
   async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    const project = await getProject(db, body.projectId, c.var.key);
-    const policy = await readPolicy(db, c.var.orgId, project);
+    // Independent reads at once (each is a round trip to D1); the quota read names only the caller's org.
+    const [project, governance] = await allInOrder<[Awaited<ReturnType<typeof getProject>>, GovernanceSettings, string[]]>([
+      getProject(db, body.projectId, c.var.key),
+      readGovernance(db, c.var.orgId),
+      guardQuota(c, "tokens", body.projectId),
+    ]);
+    const policy = policyOf(governance, project);
     assertModelAllowed(body.model, policy);
     const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
-    await guardQuota(c, "tokens", project.projectId);
     const rerankModel = smallModel(c.env);
     const rerank = decideRerank(body.rerank, policy, rerankModel);
     if (rerank.run) {
