@@ -52,6 +52,15 @@ describe("forEachIdentifier", () => {
     }
   });
 
+  it("passes over names shorter than the minimum length", () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const text = randomText(seed, 1 + (seed % 97));
+      const long: [string, number][] = [];
+      forEachIdentifier(text, (name, line) => long.push([name, line]), 2);
+      expect(long).toEqual(byRegex(text).filter(([n]) => n.length >= 2));
+    }
+  });
+
   it("finds nothing in an empty text or one without names", () => {
     expect(byScan("")).toEqual([]);
     expect(byScan(" \n\t(){}\n")).toEqual([]);

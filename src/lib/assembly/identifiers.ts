@@ -15,8 +15,11 @@ const isNumber = (cp: number): boolean => (cp < 128 ? isAsciiDigit(cp) : NUMBER.
 // Code units of a code point (a lone surrogate stands for itself).
 const width = (cp: number): number => (cp > 0xffff ? 2 : 1);
 
-/** Calls `onName(name, line)` for each identifier or number of `text`, in order; lines count from 0. */
-export function forEachIdentifier(text: string, onName: (name: string, line: number) => void): void {
+/**
+ * Calls `onName(name, line)` for each identifier or number of `text` at least `minLength` code units long,
+ * in order; lines count from 0. Shorter ones are passed over without being cut out of the text.
+ */
+export function forEachIdentifier(text: string, onName: (name: string, line: number) => void, minLength = 1): void {
   const n = text.length;
   let line = 0;
   let i = 0;
@@ -45,7 +48,7 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
           else break;
         }
       }
-      onName(text.slice(i, j), line);
+      if (j - i >= minLength) onName(text.slice(i, j), line);
       i = j;
     } else if (isNumber(cp)) {
       let j = i + width(cp);
@@ -60,7 +63,7 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
           else break;
         }
       }
-      onName(text.slice(i, j), line);
+      if (j - i >= minLength) onName(text.slice(i, j), line);
       i = j;
     } else i += width(cp);
   }

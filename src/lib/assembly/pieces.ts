@@ -129,23 +129,28 @@ function lineScores(text: string, lineCount: number, focus: FocusTerms): number[
   const scores = new Array<number>(lineCount).fill(0);
   const termLine = new Map<string, number>();
   const namedLine = new Map<string, number>();
-  forEachIdentifier(text, (name, line) => {
-    if (line >= lineCount) return;
-    let terms = focus.seen.get(name);
-    if (!terms) {
-      terms = termsOfName(name).filter((t) => focus.terms.has(t));
-      focus.seen.set(name, terms);
-    }
-    for (const t of terms) {
-      if (termLine.get(t) === line) continue;
-      termLine.set(t, line);
-      scores[line] = (scores[line] as number) + 1;
-    }
-    if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
-      namedLine.set(name, line);
-      scores[line] = (scores[line] as number) + 3;
-    }
-  });
+  forEachIdentifier(
+    text,
+    (name, line) => {
+      if (line >= lineCount) return;
+      let terms = focus.seen.get(name);
+      if (!terms) {
+        terms = termsOfName(name).filter((t) => focus.terms.has(t));
+        focus.seen.set(name, terms);
+      }
+      for (const t of terms) {
+        if (termLine.get(t) === line) continue;
+        termLine.set(t, line);
+        scores[line] = (scores[line] as number) + 1;
+      }
+      if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
+        namedLine.set(name, line);
+        scores[line] = (scores[line] as number) + 3;
+      }
+      // A one-character name yields no term (termsOf keeps two or more) and is no prompt identifier.
+    },
+    2,
+  );
   return scores;
 }
 
