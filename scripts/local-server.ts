@@ -11,6 +11,8 @@ export type LocalServer = {
   /** The process group of `wrangler dev` and the workerd it runs. */
   pgid: number | undefined;
   call<T>(path: string, init?: RequestInit): Promise<T>;
+  /** The headers of the last answer `call` returned (a benchmark reads the Worker's Server-Timing from them). */
+  lastHeaders?: Headers;
   stop(): void;
 };
 
@@ -90,6 +92,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
         // the Worker may have acted on it.
         if (isDevProxyLoss(res.status, text) && method === "GET" && attempt < CALL_ATTEMPTS) continue;
         if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+        server.lastHeaders = res.headers;
         return JSON.parse(text) as T;
       }
     },

@@ -186,6 +186,16 @@ describe("POST /api/context/assemble", () => {
     );
   });
 
+  it("says the Worker's own time in Server-Timing, on answers and on errors", async () => {
+    const projectId = await ingested(app);
+    const ok = await post({ projectId, prompt: "login", budget: 4096 });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("server-timing")).toMatch(/^app;dur=\d+$/);
+    const bad = await post({ projectId, prompt: "", budget: 4096 });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("server-timing")).toMatch(/^app;dur=\d+$/);
+  });
+
   it("answers bad input with clear 4xx errors", async () => {
     const projectId = await createProject();
     const other = await newOrg("other");

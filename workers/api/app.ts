@@ -28,8 +28,12 @@ import type { AppEnv } from "./types";
 export const app = new Hono<AppEnv>();
 
 app.use(async function requestId(c, next) {
+  const started = Date.now();
   c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
   await next();
+  // The Worker's own time for the request (workerd's clock moves across I/O, so the waits are in it): what a
+  // client's time holds beyond the network and any proxy in front. A WebSocket's 101 keeps its headers.
+  if (c.res.status !== 101) c.header("server-timing", `app;dur=${Date.now() - started}`);
 });
 
 // Readiness of each dependency, unauthenticated for load balancers; 503 when the catalog or the chunk store
