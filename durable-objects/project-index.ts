@@ -46,6 +46,7 @@ import {
   summaryReport,
   summaryWork,
   touchSummaries,
+  unsettledSummaryPaths,
 } from "../src/lib/index-store";
 import { orgConcurrency, orgGate } from "../src/lib/model/org-gate";
 import { modelReranker } from "../src/lib/model/rerank";
@@ -217,6 +218,11 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     const quiet = now - summariesTouchedAt(this.sql);
     if (touch) touchSummaries(this.sql, now);
     return quiet;
+  }
+
+  async unsettledSummaryPaths(after: string | null, limit: number): Promise<string[]> {
+    this.open();
+    return unsettledSummaryPaths(this.sql, after, limit);
   }
 
   async summaryReport(): Promise<SummaryReport> {

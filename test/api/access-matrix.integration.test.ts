@@ -107,6 +107,7 @@ const MATRIX: Record<string, Entry> = {
   })),
   "GET /api/projects/:projectId/files": project("read", (i) => ({ method: "GET", path: `/api/projects/${i.project}/files` })),
   "GET /api/projects/:projectId/summaries": project("read", (i) => ({ method: "GET", path: `/api/projects/${i.project}/summaries` })),
+  "POST /api/projects/:projectId/summaries/backfill": project("ingest", (i) => ({ method: "POST", path: `/api/projects/${i.project}/summaries/backfill` })),
   "POST /api/projects/:projectId/conversations": project("ingest", (i) => ({
     method: "POST",
     path: `/api/projects/${i.project}/conversations`,

@@ -274,6 +274,31 @@ describe("model-written summaries", () => {
     expect(await sent(m)).toEqual([]);
   });
 
+  it("a backfill summarises what was ingested while summaries were off, once; refused while they are off", async () => {
+    const m = `m${crypto.randomUUID().slice(0, 8)}`;
+    const org = await newOrg("summaries");
+    const settings = (modelSummaries: string) =>
+      api(`/api/orgs/${org.orgId}/settings`, { method: "PATCH", token: org.apiKey, body: JSON.stringify({ modelSummaries }), headers: jsonHeaders });
+    await json(await settings("off"), 200);
+    const projectId = await ingest(org.apiKey, [pyFile(`pkg/a_${m}.py`, `${m}-a`), pyFile(`pkg/b_${m}.py`, `${m}-b`)]);
+    const backfill = () => api(`/api/projects/${projectId}/summaries/backfill`, { method: "POST", token: org.apiKey });
+    expect((await report(org.apiKey, projectId)).pending).toBe(2);
+
+    const off = await json<{ error: { code: string; message: string } }>(await backfill(), 409);
+    expect(off.error).toMatchObject({ code: "summaries_off", message: "model summaries are off" });
+    expect(await sent(m)).toHaveLength(0);
+
+    await json(await settings("on"), 200);
+    await reply(`File: pkg/a_${m}.py`, `Backfilled summary of a ${m}.`);
+    expect(await json<{ files: number; messages: number }>(await backfill(), 202)).toMatchObject({ files: 2, messages: 1 });
+    const r = await settle(org.apiKey, projectId, (x) => x.byStatus.done === 2);
+    expect(r).toMatchObject({ pending: 0, modelSummaries: 2 });
+    expect(await sent(m, FILE_SYSTEM)).toHaveLength(2);
+    // Nothing is left to ask for: a second backfill queues nothing and sends nothing.
+    expect(await json<{ files: number }>(await backfill(), 202)).toMatchObject({ files: 0 });
+    expect(await sent(m, FILE_SYSTEM)).toHaveLength(2);
+  });
+
   it("another org's identical content is summarised for that org, never read from this one's cache", async () => {
     const m = `m${crypto.randomUUID().slice(0, 8)}`;
     const file = pyFile(`same_${m}.py`, `${m}-same`);

@@ -128,6 +128,12 @@ export const RepositoryLinked = z.object({
 
 export const DeletionStarted = z.object({ jobId: z.string() });
 
+export const SummaryBackfillView = z.object({
+  backfillId: z.string().describe("the id its queue messages carry"),
+  files: z.number().describe("files queued: those whose current content has no model summary done or reused"),
+  messages: z.number(),
+});
+
 export const SummaryReportView = z.object({
   projectId: z.string(),
   enabled: z.boolean().describe("whether new and changed files get model-written summaries now"),

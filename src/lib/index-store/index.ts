@@ -22,6 +22,7 @@ export {
   summaryReport,
   summaryWork,
   touchSummaries,
+  unsettledSummaryPaths,
 } from "./model-summaries";
 export { buildPathLookup, PathCache, type PathLookup, resolveImport } from "./path-lookup";
 export { PURGE_VECTORS, purgeVectorBatch } from "./purge";

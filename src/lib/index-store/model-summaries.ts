@@ -172,6 +172,23 @@ export function storeDirSummary(sql: SqlStorage, path: string, s: StoredSummary,
   sql.exec("INSERT OR REPLACE INTO dir_model_summaries (path, input_sha) VALUES (?, ?)", path, s.sha256);
 }
 
+/**
+ * Up to `limit` paths after `after` (path order) of files with chunks whose current content has no settled
+ * model summary: never asked for, failed, stopped at the budget or skipped. A backfill asks for them again.
+ */
+export function unsettledSummaryPaths(sql: SqlStorage, after: string | null, limit: number): string[] {
+  return sql
+    .exec<{ path: string }>(
+      `SELECT f.path FROM files f WHERE f.path > ? AND EXISTS (SELECT 1 FROM chunks c WHERE c.path = f.path)
+       AND NOT EXISTS (SELECT 1 FROM summary_status s WHERE s.path = f.path AND s.sha256 = f.sha256 AND s.status IN ('done', 'reused'))
+       ORDER BY f.path LIMIT ?`,
+      after ?? "",
+      limit,
+    )
+    .toArray()
+    .map((r) => r.path);
+}
+
 /** What the project's model summaries amount to: files by state, pending ones, directories, the latest failures. */
 export function summaryReport(sql: SqlStorage): SummaryReport {
   const byStatus = Object.fromEntries(SUMMARY_STATUSES.map((s) => [s, 0])) as Record<SummaryStatus, number>;

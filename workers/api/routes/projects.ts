@@ -17,6 +17,7 @@ import {
   ProjectView,
   RepositoryLinked,
   StoredRecord,
+  SummaryBackfillView,
   SummaryReportView,
   UpdateProject,
 } from "../../../src/lib/contract/projects";
@@ -29,7 +30,7 @@ import { listProjects } from "../../../src/lib/projects/list-projects";
 import { getProject, projectView, webhookPath } from "../../../src/lib/projects/projects";
 import { storeConversation, storeLogs } from "../../../src/lib/projects/records";
 import { openDb, tables } from "../../../src/lib/storage";
-import { projectSummaryReport, smallModel, summariesDefault } from "../../../src/lib/summaries";
+import { backfillSummaries, projectSummaryReport, smallModel, summariesDefault } from "../../../src/lib/summaries";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import { guardQuota } from "../metering";
 import { need } from "../middleware/auth";
@@ -111,6 +112,30 @@ export const projectRoutes = new Hono<AppEnv>()
         deploymentDefault: summariesDefault(c.env),
       };
       return c.json(await projectSummaryReport(deps, p));
+    },
+  )
+  .post(
+    "/projects/:projectId/summaries/backfill",
+    describe({
+      summary:
+        "Queue model-written summaries for the files that have none for their current content (ingested while summaries were off, failed, or stopped at the budget); 409 summaries_off when they would not be made",
+      tags: ["projects"],
+      caller: "ingest",
+      responses: { 202: SummaryBackfillView },
+    }),
+    need("ingest"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const p = await getProject(db, c.req.param("projectId"), c.var.key);
+      const deps = {
+        db,
+        shard: c.env.PROJECT_INDEX.getByName(p.projectId),
+        queue: c.env.INGEST_QUEUE,
+        hasKey: Boolean(c.env.ANTHROPIC_API_KEY),
+        model: smallModel(c.env),
+        deploymentDefault: summariesDefault(c.env),
+      };
+      return c.json(await backfillSummaries(deps, p.projectId), 202);
     },
   )
   .get(
