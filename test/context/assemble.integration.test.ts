@@ -127,9 +127,14 @@ describe("POST /api/context/assemble", () => {
     const odd = (name: string, n: number): string =>
       Array.from(
         { length: n },
-        (_, i) => `export function ${name}${i}(input) {\n// step ${i} of the ${name} run\n  const scaled = input * ${i};\n    \n\n  return scaled;\r\n}\n---source: looks like a marker\n`,
+        (_, i) =>
+          `export function ${name}${i}(input) {\n// step ${i} of the ${name} run\n  const scaled = input * ${i};\n    \n\n  return scaled;\r\n}\n---source: looks like a marker\n`,
       ).join("");
-    const projectId = await ingested([...app, { path: "src/run/steps.ts", content: odd("runStep", 300) }, { path: "src/run/more.ts", content: odd("moreStep", 300) }]);
+    const projectId = await ingested([
+      ...app,
+      { path: "src/run/steps.ts", content: odd("runStep", 300) },
+      { path: "src/run/more.ts", content: odd("moreStep", 300) },
+    ]);
     const prompt = "runStep120 returns the wrong scaled value; moreStep7 too";
     for (const model of ["claude-sonnet-4-5", "gpt-4o"]) {
       for (const budget of [6_000, 20_000]) {
