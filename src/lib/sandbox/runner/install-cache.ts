@@ -178,8 +178,19 @@ export class InstallCache {
         this.evicting.delete(key);
       }
     }
-    for (const name of await readdir(this.root)) if (name.startsWith(TRASH_PREFIX)) await rm(join(this.root, name), { recursive: true, force: true });
+    this.sweep();
     return evicted;
+  }
+
+  /**
+   * Deletes what eviction renamed away, in a child process and without holding anyone up: a run that let go of
+   * an entry does not wait for gigabytes to be unlinked, and the runner's event loop and thread pool stay free.
+   */
+  private sweep(): void {
+    void readdir(this.root)
+      .then((names) => names.filter((n) => n.startsWith(TRASH_PREFIX)).map((n) => join(this.root, n)))
+      .then((trash) => (trash.length > 0 ? run("rm", ["-rf", "--", ...trash]) : undefined))
+      .catch((e: unknown) => console.error(JSON.stringify({ runner: "cache sweep failed", error: String(e) })));
   }
 }
 

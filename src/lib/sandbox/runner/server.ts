@@ -148,11 +148,15 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
         res.end();
       }
     } finally {
-      if (runId) active.remove(runId);
       free.push(uid);
-      // Anything the run left behind dies with its PID namespace; the workspace goes here.
-      await workspace?.release();
-      await rm(etc, { recursive: true, force: true });
+      try {
+        // Anything the run left behind dies with its PID namespace; the workspace goes here.
+        await workspace?.release();
+        await rm(etc, { recursive: true, force: true });
+      } finally {
+        // Listed until nothing of it is left.
+        if (runId) active.remove(runId);
+      }
     }
   }
 
