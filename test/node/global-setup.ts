@@ -34,11 +34,18 @@ function invoiceProject(integrity: string): { path: string; content: string }[] 
  * The invoice fixture with another package manager's lockfile in place of npm's (test/fixtures/sandbox/lockfiles/,
  * made by pnpm and yarn for it), its integrity and tarball hash set to the tarball just packed.
  */
-function invoiceWith(lockfile: "pnpm-lock.yaml" | "yarn.lock", pad: { integrity: string; tarball: Buffer }): { path: string; content: string }[] {
+function invoiceWith(
+  lockfile: "pnpm-lock.yaml" | "yarn.lock",
+  pad: { integrity: string; tarball: Buffer },
+  registryUrl: string,
+): { path: string; content: string }[] {
   const sha1 = createHash("sha1").update(pad.tarball).digest("hex");
   const content = readFileSync(`${FIXTURES}/lockfiles/${lockfile}`, "utf8")
     .replace(/sha512-[A-Za-z0-9+/=]+/g, pad.integrity)
-    .replace(/\.tgz#[0-9a-f]{40}/g, `.tgz#${sha1}`);
+    .replace(/\.tgz#[0-9a-f]{40}/g, `.tgz#${sha1}`)
+    // yarn classic downloads from the URL its lockfile records, never from the configured registry: the lockfile
+    // is as yarn writes it against the registry it was made with, here the tests' own.
+    .replaceAll("https://registry.yarnpkg.com/", registryUrl);
   return [...invoiceProject(pad.integrity).filter((f) => f.path !== "package-lock.json"), { path: lockfile, content }];
 }
 
@@ -88,8 +95,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8"),
     slugProject: filesOf(`${FIXTURES}/slug-project`),
     slugFix: readFileSync(`${FIXTURES}/slug-project.fix.diff`, "utf8"),
-    pnpmProject: invoiceWith("pnpm-lock.yaml", pad),
-    yarnProject: invoiceWith("yarn.lock", pad),
+    pnpmProject: invoiceWith("pnpm-lock.yaml", pad, registry.url),
+    yarnProject: invoiceWith("yarn.lock", pad, registry.url),
     cargoProject: filesOf(`${FIXTURES}/cargo-project`),
     cargoFix: readFileSync(`${FIXTURES}/cargo-project.fix.diff`, "utf8"),
     toolchains: { pnpm: inSandboxPath("pnpm"), yarn: inSandboxPath("yarn"), cargo: inSandboxPath("cargo") },

@@ -229,7 +229,9 @@ describe("a run that belongs to a session", () => {
     if (!ws) throw new Error("no WebSocket");
     ws.accept();
     const frames: { type: string; data: unknown }[] = [];
-    ws.addEventListener("message", (m) => frames.push(JSON.parse(String(m.data)) as { type: string; data: unknown }));
+    ws.addEventListener("message", (m) => {
+      frames.push(JSON.parse(String(m.data)) as { type: string; data: unknown });
+    });
     const client = new AbortController();
     const generation = api("/api/ai/generate-prototype", {
       method: "POST",

@@ -181,14 +181,16 @@ describe("the install phase", () => {
     it.skipIf(!toolchains[manager])(
       `installs the same project from its ${manager} lockfile through the proxy: fails before the fix, passes after${toolchains[manager] ? "" : ` (skipped: no ${manager} under /usr; run scripts/install-system-deps.sh)`}`,
       async () => {
-        const projectId = await ingestTree(project);
-        const before = await json<Run>(await start({ projectId }), 200);
+        // An org of its own: the cache is per org and outlives a test session, so the install really runs.
+        const org = await newOrg(`install-${manager}`);
+        const projectId = await ingestTree(project, {}, org.apiKey);
+        const before = await json<Run>(await start({ projectId }, org.apiKey), 200);
         expect(before.install).toMatchObject({ cached: false, ok: true, refusedHosts: [] });
         expect(before.install?.results.map((r) => r.command)).toEqual([command]);
         expect(before.results[0]?.stdout).toContain("'0.5' !== '0.05'");
         expect(`${before.results[0]?.stderr}${before.results[0]?.stdout}`).not.toContain("Cannot find module");
         expect(before.status).toBe("failed");
-        const after = await json<Run>(await start({ projectId, change: { diff: invoiceFix } }), 200);
+        const after = await json<Run>(await start({ projectId, change: { diff: invoiceFix } }, org.apiKey), 200);
         expect(after.results[0]?.stdout).toMatch(/# pass 5\n/);
         expect(after).toMatchObject({ status: "passed", install: { cached: true, cacheKey: before.install?.cacheKey } });
       },
@@ -198,15 +200,16 @@ describe("the install phase", () => {
   it.skipIf(!toolchains.cargo)(
     `fetches and tests a Rust crate with cargo: fails before the fix, passes after${toolchains.cargo ? "" : " (skipped: no cargo under /usr, which is all the sandbox sees; run scripts/install-system-deps.sh)"}`,
     async () => {
-      const projectId = await ingestTree(cargoProject);
-      const before = await json<Run>(await start({ projectId }), 200);
+      const org = await newOrg("install-cargo");
+      const projectId = await ingestTree(cargoProject, {}, org.apiKey);
+      const before = await json<Run>(await start({ projectId }, org.apiKey), 200);
       // No dependency: the install phase's `cargo fetch` needs no registry (crates.io is not reachable here).
       expect(before.install).toMatchObject({ ok: true, refusedHosts: [] });
       expect(before.install?.results.map((r) => r.command)).toEqual(["cargo fetch --locked"]);
       expect(before.results.map((r) => r.command)).toEqual(["cargo test --offline"]);
       expect(before.results[0]?.stdout).toContain("test result: FAILED. 2 passed; 2 failed");
       expect(before.status).toBe("failed");
-      const after = await json<Run>(await start({ projectId, change: { diff: cargoFix } }), 200);
+      const after = await json<Run>(await start({ projectId, change: { diff: cargoFix } }, org.apiKey), 200);
       expect(after.results[0]?.stdout).toContain("test result: ok. 4 passed");
       expect(after).toMatchObject({ status: "passed", install: { cached: true, cacheKey: before.install?.cacheKey } });
     },
