@@ -152,6 +152,29 @@ describe("a run whose client goes away", () => {
     expect((await json<{ status: string }>(await start({ projectId, commands: ["true"] }, { token: org.apiKey }), 200)).status).toBe("passed");
   });
 
+  it("is stopped when it is a replay whose event stream is cancelled", async () => {
+    const { org, projectId } = await orgWithProject("cancel-replay");
+    const first = await start({ projectId, commands: [LONG], limits }, { token: org.apiKey, ndjson: true });
+    const firstReader = (first.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(firstReader, startedLine);
+    const original = await runningRun(projectId);
+    await json(await cancel(original, org.apiKey), 200);
+    await readUntil(firstReader, (l) => l.type === "error");
+    await until(async () => !(await runnerRuns()).runs.some((r) => r.runId === original), "the original to leave the runner");
+
+    const res = await api(`/api/sandbox/runs/${original}/replay`, { method: "POST", token: org.apiKey, headers: { accept: "application/x-ndjson" } });
+    const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(reader, startedLine);
+    const replay = await runningRun(projectId);
+    const uid = await liveOnRunner(replay);
+    await reader.cancel();
+    await goneFromRunner(replay, uid);
+    expect(await until(async () => ((await runRow(replay))?.status === "cancelled" ? runRow(replay) : null), "the cancelled status")).toEqual({
+      status: "cancelled",
+      error: "client_gone",
+    });
+  });
+
   it("is stopped in the runner when the sandbox's caller aborts, with RunCancelled as the outcome", async () => {
     const client = new AbortController();
     const runId = `run_direct_${crypto.randomUUID().slice(0, 8)}`;
