@@ -23,11 +23,20 @@ declare module "vitest" {
       /** `host:port` of the local npm registry, the only host installs may reach. */
       registryHost: string;
     };
+    /** A runner whose install cache holds `maxBytes` (a few MiB), for the eviction tests. */
+    sandboxRunnerSmallCache: { url: string; secret: string; maxBytes: number };
     sandboxFixtures: {
       invoiceProject: { path: string; content: string }[];
       invoiceFix: string;
       slugProject: { path: string; content: string }[];
       slugFix: string;
+      /** The invoice project with a pnpm and a yarn (classic) lockfile in place of npm's. */
+      pnpmProject: { path: string; content: string }[];
+      yarnProject: { path: string; content: string }[];
+      cargoProject: { path: string; content: string }[];
+      cargoFix: string;
+      /** The package managers and toolchains the sandbox can see on this machine (under /usr). */
+      toolchains: { pnpm: boolean; yarn: boolean; cargo: boolean };
     };
     webhookExamples: { push: Record<string, unknown>[]; ping: Record<string, unknown>[] };
   }

@@ -146,6 +146,7 @@ const MATRIX: Record<string, Entry> = {
   "GET /api/sandbox/runs/:runId": project("read", (i) => ({ method: "GET", path: `/api/sandbox/runs/${i.run}` })),
   "DELETE /api/sandbox/runs/:runId": project("sandbox", (i) => ({ method: "DELETE", path: `/api/sandbox/runs/${i.run}` }), true),
   "POST /api/sandbox/runs/:runId/replay": project("sandbox", (i) => ({ method: "POST", path: `/api/sandbox/runs/${i.run}/replay` })),
+  "POST /api/sandbox/runs/:runId/cancel": project("sandbox", (i) => ({ method: "POST", path: `/api/sandbox/runs/${i.run}/cancel` })),
   "POST /api/ai/generate-prototype": project("generate", (i) => ({
     method: "POST",
     path: "/api/ai/generate-prototype",

@@ -4,7 +4,8 @@
  * and a real source corpus of over 1M tokens (scripts/corpus.ts).
  */
 
-import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
@@ -28,6 +29,31 @@ function invoiceProject(integrity: string): { path: string; content: string }[] 
     f.path === "package-lock.json" ? { ...f, content: f.content.replace(/"integrity": "[^"]+"/, `"integrity": "${integrity}"`) } : f,
   );
 }
+
+/**
+ * The invoice fixture with another package manager's lockfile in place of npm's (test/fixtures/sandbox/lockfiles/,
+ * made by pnpm and yarn for it), its integrity and tarball hash set to the tarball just packed.
+ */
+function invoiceWith(
+  lockfile: "pnpm-lock.yaml" | "yarn.lock",
+  pad: { integrity: string; tarball: Buffer },
+  registryUrl: string,
+): { path: string; content: string }[] {
+  const sha1 = createHash("sha1").update(pad.tarball).digest("hex");
+  const content = readFileSync(`${FIXTURES}/lockfiles/${lockfile}`, "utf8")
+    .replace(/sha512-[A-Za-z0-9+/=]+/g, pad.integrity)
+    .replace(/\.tgz#[0-9a-f]{40}/g, `.tgz#${sha1}`)
+    // yarn classic downloads from the URL its lockfile records, never from the configured registry: the lockfile
+    // is as yarn writes it against the registry it was made with, here the tests' own.
+    .replaceAll("https://registry.yarnpkg.com/", registryUrl);
+  return [...invoiceProject(pad.integrity).filter((f) => f.path !== "package-lock.json"), { path: lockfile, content }];
+}
+
+/** Whether the sandbox would find `tool`: it sees only /usr, so a tool elsewhere (a rustup in a home) does not count. */
+const inSandboxPath = (tool: string): boolean =>
+  spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { env: { ...process.env, PATH: "/usr/local/bin:/usr/bin:/bin" } })
+    .stdout.toString()
+    .startsWith("/usr/");
 
 /** Every file under `root` with its path from there, in path order. */
 function filesOf(root: string): { path: string; content: string }[] {
@@ -69,6 +95,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     invoiceFix: readFileSync(`${FIXTURES}/invoice-project.fix.diff`, "utf8"),
     slugProject: filesOf(`${FIXTURES}/slug-project`),
     slugFix: readFileSync(`${FIXTURES}/slug-project.fix.diff`, "utf8"),
+    pnpmProject: invoiceWith("pnpm-lock.yaml", pad, registry.url),
+    yarnProject: invoiceWith("yarn.lock", pad, registry.url),
+    cargoProject: filesOf(`${FIXTURES}/cargo-project`),
+    cargoFix: readFileSync(`${FIXTURES}/cargo-project.fix.diff`, "utf8"),
+    toolchains: { pnpm: inSandboxPath("pnpm"), yarn: inSandboxPath("yarn"), cargo: inSandboxPath("cargo") },
   });
   // The local sandbox runner, for real: bubblewrap must be installed (.ci/run installs it). Installs may
   // reach only the local registry.
@@ -81,6 +112,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   console.log(JSON.stringify({ sandboxRunner: runner.limits }));
   project.provide("sandboxRunner", { url: runner.url, secret, limits: runner.limits, registryHost: registry.host });
+  // A second runner with an install cache of a few MiB, for the eviction tests (uids of its own).
+  const smallCacheBytes = 8 * 1024 * 1024;
+  const smallCache = await startRunner({
+    port: 0,
+    secret,
+    root: "/tmp/winky-test-runs-small-cache",
+    firstUid: 60_100,
+    slots: 4,
+    cacheMaxBytes: smallCacheBytes,
+  });
+  project.provide("sandboxRunnerSmallCache", { url: smallCache.url, secret, maxBytes: smallCacheBytes });
   // Diffs printed by the real git, for the diff-application tests.
   project.provide("gitDiffs", buildGitDiffs());
   const messages = await startMessagesServer();
@@ -96,6 +138,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await messages.close();
     await host.close();
     await runner.close();
+    await smallCache.close();
     await registry.close();
     await archives.close();
   };

@@ -1,8 +1,9 @@
 /**
- * The sandbox's install phase on the local runner: a real JavaScript project with an npm lockfile and one
- * dependency (test/fixtures/sandbox) installs through the runner's egress proxy from the tests' local
- * registry, its own tests fail before the bug fix and pass after it, and later runs take the dependencies
- * from the cache, read-only, with no network at all.
+ * The sandbox's install phase on the local runner: a real JavaScript project with one dependency
+ * (test/fixtures/sandbox), locked by npm, pnpm and yarn in turn, installs through the runner's egress proxy
+ * from the tests' local registry, its own tests fail before the bug fix and pass after it, and later runs take
+ * the dependencies from the cache, read-only, with no network at all; so does a Python project from its
+ * requirements, and a Rust crate with no dependencies goes through cargo's install and test.
  */
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
@@ -13,7 +14,7 @@ type Result = { command: string; exitCode: number | null; stdout: string; stderr
 type Install = { cacheKey: string; cached: boolean; results: Result[]; ok: boolean; refusedHosts: string[] };
 type Run = { runId: string; status: string; results: Result[]; install: Install | null };
 
-const { invoiceProject, invoiceFix, slugProject, slugFix } = inject("sandboxFixtures");
+const { invoiceProject, invoiceFix, slugProject, slugFix, pnpmProject, yarnProject, cargoProject, cargoFix, toolchains } = inject("sandboxFixtures");
 const { registryHost } = inject("sandboxRunner");
 
 const start = (body: unknown, token = ADMIN) =>
@@ -171,4 +172,46 @@ describe("the install phase", () => {
     const row = await env.DB.prepare("SELECT install_commands FROM projects WHERE project_id = ?").bind(projectId).first();
     expect(row).toEqual({ install_commands: null });
   });
+
+  // pnpm and yarn are installed by scripts/install-system-deps.sh (pinned); without them these say so and skip.
+  for (const [manager, project, command] of [
+    ["pnpm", pnpmProject, "pnpm install --frozen-lockfile --store-dir /tmp/.pnpm-store"],
+    ["yarn", yarnProject, "yarn install --frozen-lockfile --non-interactive"],
+  ] as const) {
+    it.skipIf(!toolchains[manager])(
+      `installs the same project from its ${manager} lockfile through the proxy: fails before the fix, passes after${toolchains[manager] ? "" : ` (skipped: no ${manager} under /usr; run scripts/install-system-deps.sh)`}`,
+      async () => {
+        // An org of its own: the cache is per org and outlives a test session, so the install really runs.
+        const org = await newOrg(`install-${manager}`);
+        const projectId = await ingestTree(project, {}, org.apiKey);
+        const before = await json<Run>(await start({ projectId }, org.apiKey), 200);
+        expect(before.install).toMatchObject({ cached: false, ok: true, refusedHosts: [] });
+        expect(before.install?.results.map((r) => r.command)).toEqual([command]);
+        expect(before.results[0]?.stdout).toContain("'0.5' !== '0.05'");
+        expect(`${before.results[0]?.stderr}${before.results[0]?.stdout}`).not.toContain("Cannot find module");
+        expect(before.status).toBe("failed");
+        const after = await json<Run>(await start({ projectId, change: { diff: invoiceFix } }, org.apiKey), 200);
+        expect(after.results[0]?.stdout).toMatch(/# pass 5\n/);
+        expect(after).toMatchObject({ status: "passed", install: { cached: true, cacheKey: before.install?.cacheKey } });
+      },
+    );
+  }
+
+  it.skipIf(!toolchains.cargo)(
+    `fetches and tests a Rust crate with cargo: fails before the fix, passes after${toolchains.cargo ? "" : " (skipped: no cargo under /usr, which is all the sandbox sees; run scripts/install-system-deps.sh)"}`,
+    async () => {
+      const org = await newOrg("install-cargo");
+      const projectId = await ingestTree(cargoProject, {}, org.apiKey);
+      const before = await json<Run>(await start({ projectId }, org.apiKey), 200);
+      // No dependency: the install phase's `cargo fetch` needs no registry (crates.io is not reachable here).
+      expect(before.install).toMatchObject({ ok: true, refusedHosts: [] });
+      expect(before.install?.results.map((r) => r.command)).toEqual(["cargo fetch --locked"]);
+      expect(before.results.map((r) => r.command)).toEqual(["cargo test --offline"]);
+      expect(before.results[0]?.stdout).toContain("test result: FAILED. 2 passed; 2 failed");
+      expect(before.status).toBe("failed");
+      const after = await json<Run>(await start({ projectId, change: { diff: cargoFix } }, org.apiKey), 200);
+      expect(after.results[0]?.stdout).toContain("test result: ok. 4 passed");
+      expect(after).toMatchObject({ status: "passed", install: { cached: true, cacheKey: before.install?.cacheKey } });
+    },
+  );
 });

@@ -1,7 +1,7 @@
 /** Sandbox runs: requests and responses of /api/sandbox/runs. */
 import { z } from "zod";
 import { Change } from "../sandbox/apply-change";
-import { CHECKED_STATUSES, RUN_STATUSES } from "../sandbox/run-status";
+import { CANCEL_REASONS, CHECKED_STATUSES, RUN_STATUSES } from "../sandbox/run-status";
 import { CommandResult, InstallOutcome, RunLimits } from "../sandbox/runner/protocol";
 import { IsoTime } from "./common";
 
@@ -35,7 +35,7 @@ export const ReplaySummary = RunSummary.extend({
 export const RunView = z.object({
   runId: z.string(),
   projectId: z.string(),
-  status: z.enum(RUN_STATUSES),
+  status: z.enum(RUN_STATUSES).describe("`cancelled`: stopped before it ended; `error` then holds why (client_gone or cancelled_by_caller)"),
   replayOf: z.string().nullable(),
   request: z.unknown().describe("the run's request as stored"),
   results: z.unknown().nullable(),
@@ -45,3 +45,6 @@ export const RunView = z.object({
   createdAt: IsoTime,
   finishedAt: IsoTime.nullable(),
 });
+
+/** `POST /api/sandbox/runs/:runId/cancel`: the run is recorded cancelled and its commands are being stopped. */
+export const CancelledRun = z.object({ runId: z.string(), status: z.literal("cancelled"), reason: z.enum(CANCEL_REASONS) });

@@ -9,6 +9,7 @@
  */
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
+import { RunCancelled } from "./run-status";
 import { planLinks } from "./runner/links";
 import { type InstallOutcome, MAX_ARTIFACTS, MAX_ARTIFACTS_TOTAL_BYTES } from "./runner/protocol";
 import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv } from "./runner/registries";
@@ -25,8 +26,11 @@ export class ContainerSandbox implements Sandbox {
     private readonly runId: string,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink, signal?: AbortSignal): Promise<SandboxOutcome> {
     const box = getSandbox(this.namespace, this.runId);
+    // A cancelled run's box goes at once, with every process in it; the call in progress then fails.
+    const stop = (): void => void box.destroy().catch(() => undefined);
+    signal?.addEventListener("abort", stop, { once: true });
     try {
       // One batch at a time: the Worker never holds more of the tree than that.
       const paths: string[] = [];
@@ -105,9 +109,17 @@ export class ContainerSandbox implements Sandbox {
       }
       onEvent({ type: "done", results, changedFiles, install });
       return { results, changedFiles, install };
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason instanceof RunCancelled ? signal.reason : new RunCancelled("client_gone");
+      throw e;
     } finally {
+      signal?.removeEventListener("abort", stop);
       await box.destroy();
     }
+  }
+
+  async cancel(runId: string): Promise<void> {
+    await getSandbox(this.namespace, runId).destroy();
   }
 
   /** One command as the run's user under its limits; output streamed and capped; every process of the user killed after. */

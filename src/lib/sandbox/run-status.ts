@@ -2,13 +2,39 @@
  * A run's status from its commands' results. A command that exits 0 but whose test runner collected no
  * test verified nothing, so a run with such a command is `no_tests`, never `passed`.
  */
+import { AppError } from "../errors";
 import type { CommandResult } from "./runner/protocol";
 
 /** The statuses of a run whose commands all reported results. */
 export const CHECKED_STATUSES = ["passed", "failed", "no_tests"] as const;
 export type CheckedStatus = (typeof CHECKED_STATUSES)[number];
-/** Every status a run row can have: `running` until it ends, `error` when it could not report results. */
-export const RUN_STATUSES = ["running", ...CHECKED_STATUSES, "error"] as const;
+/**
+ * Every status a run row can have: `running` until it ends, `error` when it could not report results,
+ * `cancelled` when it was stopped before it ended (its row's `error` holds the `CancelReason`).
+ */
+export const RUN_STATUSES = ["running", ...CHECKED_STATUSES, "error", "cancelled"] as const;
+
+/**
+ * Why a run was stopped: `client_gone`, the HTTP client of a standalone run or replay disconnected (a run the
+ * generation loop started for a session never is); `cancelled_by_caller`, `POST /api/sandbox/runs/:id/cancel`.
+ */
+export const CANCEL_REASONS = ["client_gone", "cancelled_by_caller"] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
+/** The error code of a run stopped before it ended. */
+export const RUN_CANCELLED = "run_cancelled";
+
+/** A run stopped before it ended: thrown where it stops, and the abort reason of the signal that stops it. */
+export class RunCancelled extends AppError {
+  constructor(readonly reason: CancelReason) {
+    super(409, RUN_CANCELLED, reason === "client_gone" ? "the run's client went away, so the run was stopped" : "the run was cancelled");
+  }
+}
+
+/** The reason a run was stopped, when `e` (a thrown error or an abort signal's reason) says it was. */
+export function cancelReasonOf(e: unknown): CancelReason | null {
+  return e instanceof RunCancelled ? e.reason : null;
+}
 
 // Exit codes that mean "collected nothing" rather than "a test failed", with the text that says so.
 // pytest: 5 with "no tests ran"; unittest since Python 3.12: 5 with "NO TESTS RAN"; jest and vitest: 1 with "No tests found" /

@@ -1,5 +1,5 @@
 /** Sandbox runs as a service: record the input, run it, store results and artifacts, update the row. */
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
@@ -9,7 +9,7 @@ import { checkQuota, recordUsage } from "../usage";
 import { applyChange, type Change } from "./apply-change";
 import { detectCommands, isDetectionInput } from "./detect-checks";
 import { detectInstall, lockfilesIn } from "./detect-install";
-import { type CheckedStatus, runStatus } from "./run-status";
+import { type CancelReason, type CheckedStatus, cancelReasonOf, RUN_CANCELLED, RunCancelled, runStatus } from "./run-status";
 import { type Install, type InstallOutcome, RunLimits } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { type RunEvent, type SandboxOutcome, type SandboxRun, sandboxFor } from "./sandbox";
@@ -89,7 +89,7 @@ export async function prepareRun(
     replayOf: replayOf?.runId ?? null,
     snapshotId,
   });
-  return { runId, input: sandboxInput(db, env.CHUNKS, stored) };
+  return { runId, input: { ...sandboxInput(db, env.CHUNKS, stored), runId } };
 }
 
 /** What the sandbox is given for a recorded input: the snapshot streamed in batches with the change over it. */
@@ -143,16 +143,18 @@ export const INSTALL_FAILED = "install_failed";
 
 /**
  * Whether a verification could not judge the change at all (a missing toolchain, dependencies that did not
- * install, the org's sandbox quota used up): the caller keeps the change unverified instead of repairing it.
+ * install, the org's sandbox quota used up, the run cancelled): the caller keeps the change unverified instead
+ * of repairing it.
  */
 export function isUnverifiable(e: unknown): e is AppError {
-  return e instanceof AppError && [TOOLCHAIN_MISSING, INSTALL_FAILED, "quota_exceeded", "sandbox_concurrency_limit"].includes(e.code);
+  return e instanceof AppError && [TOOLCHAIN_MISSING, INSTALL_FAILED, "quota_exceeded", "sandbox_concurrency_limit", RUN_CANCELLED].includes(e.code);
 }
 
 /**
  * A run for a caller other than the sandbox routes (the generation loop's verification): refused when the
  * org's sandbox quota (daily minutes, concurrent runs) is used up, and its wall time added to the org's
- * minutes however it ends, as the routes do for their own runs.
+ * minutes however it ends, as the routes do for their own runs. It belongs to the session's Durable Object,
+ * not to a client, so no client leaving stops it (only `POST /api/sandbox/runs/:runId/cancel` does).
  */
 export async function verifyChange(
   env: Env,
@@ -176,9 +178,24 @@ export async function verifyChange(
   }
 }
 
-/** Runs a recorded input, stores its outcome and artifacts, and returns the summary. */
-export async function executeRun(env: Env, db: Db, runId: string, projectId: string, input: SandboxRun, onEvent: (e: RunEvent) => void): Promise<RunSummary> {
+/** Only a run still going is updated: one cancelled meanwhile keeps its status. */
+const stillRunning = (runId: string) => and(eq(tables.sandboxRuns.runId, runId), eq(tables.sandboxRuns.status, "running"));
+
+/**
+ * Runs a recorded input, stores its outcome and artifacts, and returns the summary. `signal` (a standalone run's
+ * client leaving) stops the run: it is recorded `cancelled` with the signal's reason, and `RunCancelled` thrown.
+ */
+export async function executeRun(
+  env: Env,
+  db: Db,
+  runId: string,
+  projectId: string,
+  input: SandboxRun,
+  onEvent: (e: RunEvent) => void,
+  signal?: AbortSignal,
+): Promise<RunSummary> {
   try {
+    signal?.throwIfAborted();
     const artifacts: { path: string; key: string }[] = [];
     // Each artifact goes to R2 as the sandbox reads it: the Worker holds one at a time, not the run's 16 MiB.
     const store = async (f: { path: string; content: string }): Promise<void> => {
@@ -186,7 +203,7 @@ export async function executeRun(env: Env, db: Db, runId: string, projectId: str
       await env.CHUNKS.put(key, f.content);
       artifacts.push({ path: f.path, key });
     };
-    const outcome = await sandboxFor(env, runId).run(input, onEvent, store);
+    const outcome = await sandboxFor(env, runId).run(input, onEvent, store, signal);
     for (const f of outcome.changedFiles) await store(f);
     const install = outcome.install ?? null;
     // Dependencies that did not install fail the run: no check ran, so nothing was verified either way.
@@ -203,12 +220,36 @@ export async function executeRun(env: Env, db: Db, runId: string, projectId: str
         artifacts: JSON.stringify(artifacts),
         finishedAt: Date.now(),
       })
-      .where(eq(tables.sandboxRuns.runId, runId));
+      .where(stillRunning(runId));
     return { runId, status, results: outcome.results, install, artifacts };
   } catch (e) {
+    const reason = cancelReasonOf(signal?.aborted ? signal.reason : e);
+    if (reason) {
+      await db.update(tables.sandboxRuns).set({ status: "cancelled", error: reason, finishedAt: Date.now() }).where(stillRunning(runId));
+      throw e instanceof RunCancelled ? e : new RunCancelled(reason);
+    }
     const message = e instanceof Error ? e.message : String(e);
-    await db.update(tables.sandboxRuns).set({ status: "error", error: message, finishedAt: Date.now() }).where(eq(tables.sandboxRuns.runId, runId));
+    await db.update(tables.sandboxRuns).set({ status: "error", error: message, finishedAt: Date.now() }).where(stillRunning(runId));
     if (e instanceof AppError) throw e;
     throw new AppError(502, "sandbox_failed", message);
   }
+}
+
+/**
+ * Cancels a run still going, from any request: recorded `cancelled` (`cancelled_by_caller`) at once, which frees
+ * its concurrent-run slot, then stopped in the sandbox. False when the run had already ended.
+ */
+export async function cancelRun(env: Env, db: Db, runId: string, reason: CancelReason = "cancelled_by_caller"): Promise<boolean> {
+  const updated = await db
+    .update(tables.sandboxRuns)
+    .set({ status: "cancelled", error: reason, finishedAt: Date.now() })
+    .where(stillRunning(runId))
+    .returning({ runId: tables.sandboxRuns.runId });
+  if (updated.length === 0) return false;
+  // The row says cancelled whatever happens here; a cancellation the sandbox did not get is logged, and the
+  // run then stops at its own deadline.
+  await Promise.resolve()
+    .then(() => sandboxFor(env, runId).cancel(runId))
+    .catch((e: unknown) => console.error(JSON.stringify({ sandbox: "cancellation not delivered", runId, error: String(e) })));
+  return true;
 }

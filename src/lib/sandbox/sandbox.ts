@@ -5,6 +5,7 @@
 import { AppError } from "../errors";
 import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
+import { RUN_CANCELLED, RunCancelled } from "./run-status";
 import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./runner/protocol";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
@@ -15,6 +16,8 @@ export type { CommandResult, Install, InstallOutcome, RunEvent, RunLimits };
 const RUN_SETUP_SECONDS = 60;
 
 export type SandboxRun = {
+  /** The API's run id, by which the sandbox can cancel the run from another request. */
+  runId?: string;
   /** A small workspace given whole (tests, in-memory trees); a run from a snapshot streams `workspace` instead. */
   files?: WorkspaceFile[];
   /** Symbolic links as recorded in the catalog; each sandbox writes only those that cannot leave its workspace. */
@@ -45,7 +48,15 @@ export function runRequestBody(input: SandboxRun): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(line({ type: "run", commands: input.commands, ...(input.install ? { install: input.install } : {}), limits: input.limits }));
+        controller.enqueue(
+          line({
+            type: "run",
+            ...(input.runId ? { runId: input.runId } : {}),
+            commands: input.commands,
+            ...(input.install ? { install: input.install } : {}),
+            limits: input.limits,
+          }),
+        );
       },
       async pull(controller) {
         if (ended) return;
@@ -73,7 +84,13 @@ export type SandboxOutcome = { results: CommandResult[]; changedFiles: { path: s
 export type ArtifactSink = (file: { path: string; content: string }) => Promise<void>;
 
 export interface Sandbox {
-  run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome>;
+  /**
+   * Runs the input; `signal` aborts it (the request to the runner is aborted and the runner kills the commands,
+   * or the container is destroyed) and the run throws `RunCancelled` with the signal's reason.
+   */
+  run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink, signal?: AbortSignal): Promise<SandboxOutcome>;
+  /** Stops the run `runId` that another request is running (`POST /api/sandbox/runs/:runId/cancel`). */
+  cancel(runId: string): Promise<void>;
 }
 
 /** The local runner over HTTP; events arrive as NDJSON while the commands run. */
@@ -84,13 +101,17 @@ export class LocalRunnerSandbox implements Sandbox {
     private readonly setupSeconds = RUN_SETUP_SECONDS,
   ) {}
 
-  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink): Promise<SandboxOutcome> {
+  async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink, cancel?: AbortSignal): Promise<SandboxOutcome> {
     let res: Response;
     // The whole run, body included, has a deadline: every command's wall limit plus time to set up, so a
     // runner that hangs or dies mid-run ends the run as failed instead of leaving it running forever.
     const commandCount = input.commands.length + (input.install?.commands.length ?? 0);
     const deadlineMs = (commandCount * input.limits.wallSeconds + this.setupSeconds) * 1000;
-    const signal = AbortSignal.timeout(deadlineMs);
+    const deadline = AbortSignal.timeout(deadlineMs);
+    // Aborting the request closes the connection, and the runner kills the run's commands when it sees that.
+    const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline;
+    const cancelled = (): RunCancelled | null =>
+      cancel?.aborted ? (cancel.reason instanceof RunCancelled ? cancel.reason : new RunCancelled("client_gone")) : null;
     try {
       res = await fetch(`${this.url.replace(/\/+$/, "")}/runs`, {
         method: "POST",
@@ -99,6 +120,8 @@ export class LocalRunnerSandbox implements Sandbox {
         signal,
       });
     } catch (e) {
+      const stopped = cancelled();
+      if (stopped) throw stopped;
       console.error(JSON.stringify({ sandbox: "local runner unreachable", url: this.url, error: String(e) }));
       if (signal.aborted) throw new AppError(502, "sandbox_failed", `the sandbox run did not start within ${deadlineMs / 1000} s`);
       throw new AppError(503, "sandbox_unavailable", "the sandbox runner cannot be reached");
@@ -124,6 +147,8 @@ export class LocalRunnerSandbox implements Sandbox {
       try {
         chunk = await reader.read();
       } catch (e) {
+        const stopped = cancelled();
+        if (stopped) throw stopped;
         const timedOut = signal.aborted;
         console.error(JSON.stringify({ sandbox: timedOut ? "run past its deadline" : "runner connection lost", error: String(e) }));
         throw new AppError(
@@ -151,6 +176,16 @@ export class LocalRunnerSandbox implements Sandbox {
     if (!outcome) throw new AppError(502, "sandbox_failed", "the sandbox runner ended without a result");
     return outcome;
   }
+
+  async cancel(runId: string): Promise<void> {
+    const res = await fetch(`${this.url.replace(/\/+$/, "")}/runs/${encodeURIComponent(runId)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${this.secret}` },
+    });
+    await res.body?.cancel();
+    // 404: the runner has no such run going (it ended, or it never reached the runner); nothing to stop.
+    if (!res.ok && res.status !== 404) throw new AppError(502, "sandbox_failed", `the sandbox runner answered ${res.status} to the cancellation`);
+  }
 }
 
 /** The sandbox the bindings allow: Containers in production, else the local runner when configured. */
@@ -170,6 +205,8 @@ export function sandboxFor(
 /** The runner's refusal as the API's error: a missing toolchain is the project's checks' need, not a broken sandbox. */
 function runnerError(error: { code: string; message: string }): AppError {
   if (error.code === TOOLCHAIN_MISSING) return new AppError(422, TOOLCHAIN_MISSING, error.message);
+  // Cancelled from another request (a run whose client is gone reads no more events).
+  if (error.code === RUN_CANCELLED) return new RunCancelled("cancelled_by_caller");
   return new AppError(502, "sandbox_failed", error.message);
 }
 

@@ -2,11 +2,12 @@
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { type Access, mayTouch } from "../../../src/lib/auth";
-import { ReplaySummary, RunEvent as RunEventSchema, RunSummary, RunView, StartRun } from "../../../src/lib/contract/sandbox";
+import { CancelledRun, ReplaySummary, RunEvent as RunEventSchema, RunSummary, RunView, StartRun } from "../../../src/lib/contract/sandbox";
 import { AppError, envelopeOf, notFound } from "../../../src/lib/errors";
 import { getProject } from "../../../src/lib/projects/projects";
+import { RunCancelled } from "../../../src/lib/sandbox/run-status";
 import type { RunEvent } from "../../../src/lib/sandbox/runner/protocol";
-import { executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
+import { cancelRun, executeRun, prepareRun, runKey } from "../../../src/lib/sandbox/runs";
 import { dropSnapshotIfUnused } from "../../../src/lib/sandbox/snapshot";
 import { type Db, openDb, tables } from "../../../src/lib/storage";
 import { guardQuota, meter } from "../metering";
@@ -35,20 +36,31 @@ async function deleteObjects(bucket: R2Bucket, prefix: string): Promise<void> {
   }
 }
 
-/** JSON when the run ends, or NDJSON events as they happen when the client accepts application/x-ndjson. */
-function respond(
-  c: { req: { header(name: string): string | undefined }; json(body: unknown, status?: 200): Response; var: { requestId: string } },
-  run: (onEvent: (e: RunEvent) => void) => Promise<unknown>,
-): Promise<Response> | Response {
-  if (!(c.req.header("accept") ?? "").includes("application/x-ndjson")) return run(() => undefined).then((body) => c.json(body));
+/**
+ * JSON when the run ends, or NDJSON events as they happen when the client accepts application/x-ndjson. The
+ * run belongs to its client: when the client goes (the request is aborted, or the event stream cancelled) the
+ * run is stopped. Its bookkeeping (status, minutes) runs under waitUntil, so it completes after the client left.
+ */
+function respond(c: Context<AppEnv>, run: (onEvent: (e: RunEvent) => void, signal: AbortSignal) => Promise<unknown>): Promise<Response> | Response {
+  const gone = new AbortController();
+  const leave = (): void => gone.abort(new RunCancelled("client_gone"));
+  c.req.raw.signal.addEventListener("abort", leave, { once: true });
+  if (!(c.req.header("accept") ?? "").includes("application/x-ndjson")) {
+    const done = run(() => undefined, gone.signal);
+    c.executionCtx.waitUntil(done.catch(() => undefined));
+    return done.then((body) => c.json(body));
+  }
   const { readable, writable } = new TransformStream<string, string>();
   const writer = writable.getWriter();
-  const write = (o: unknown): void => void writer.write(`${JSON.stringify(o)}\n`);
-  run(write)
+  // The stream's reader cancelled it: the writable side errors, and nothing more can reach the client.
+  writer.closed.catch(leave);
+  const write = (o: unknown): void => void writer.write(`${JSON.stringify(o)}\n`).catch(() => undefined);
+  const done = run(write, gone.signal)
     .then((summary) => write({ type: "summary", ...(summary as object) }))
     // The same envelope as an HTTP error, on its own line.
     .catch((e: unknown) => write({ type: "error", ...envelopeOf(e, c.var.requestId) }))
-    .finally(() => void writer.close());
+    .finally(() => void writer.close().catch(() => undefined));
+  c.executionCtx.waitUntil(done);
   return new Response(readable.pipeThrough(new TextEncoderStream()), { headers: { "content-type": "application/x-ndjson" } });
 }
 
@@ -79,7 +91,7 @@ export const sandboxRoutes = new Hono<AppEnv>()
       const project = await getProject(db, body.projectId, c.var.key);
       await guardQuota(c, "sandbox");
       const { runId, input } = await prepareRun(c.env, db, project, body.change, body.commands, body.limits);
-      return respond(c, (onEvent) => timed(c, project.projectId, () => executeRun(c.env, db, runId, project.projectId, input, onEvent)));
+      return respond(c, (onEvent, signal) => timed(c, project.projectId, () => executeRun(c.env, db, runId, project.projectId, input, onEvent, signal)));
     },
   )
   .get(
@@ -121,6 +133,22 @@ export const sandboxRoutes = new Hono<AppEnv>()
     },
   )
   .post(
+    "/sandbox/runs/:runId/cancel",
+    describe({
+      summary: "Stop a run still going: recorded cancelled at once (its concurrent-run slot freed), its commands killed",
+      tags: ["sandbox"],
+      caller: "sandbox",
+      responses: { 200: CancelledRun },
+    }),
+    need("sandbox"),
+    async (c) => {
+      const db = openDb(c.env.DB);
+      const row = await findRun(db, c.req.param("runId"), c.var.key);
+      if (!(await cancelRun(c.env, db, row.runId))) throw new AppError(409, "run_not_running", `the run has already ended (${row.status})`);
+      return c.json({ runId: row.runId, status: "cancelled" as const, reason: "cancelled_by_caller" as const });
+    },
+  )
+  .post(
     "/sandbox/runs/:runId/replay",
     describe({
       summary: "Run a recorded run again and compare the outcomes",
@@ -143,8 +171,8 @@ export const sandboxRoutes = new Hono<AppEnv>()
         original,
       );
       const before = JSON.parse(original.results ?? "[]") as { command: string; exitCode: number | null }[];
-      return respond(c, async (onEvent) => {
-        const summary = await timed(c, original.projectId, () => executeRun(c.env, db, runId, original.projectId, input, onEvent));
+      return respond(c, async (onEvent, signal) => {
+        const summary = await timed(c, original.projectId, () => executeRun(c.env, db, runId, original.projectId, input, onEvent, signal));
         const differences = summary.results.flatMap((r, i) =>
           before[i]?.exitCode === r.exitCode ? [] : [{ command: r.command, before: before[i]?.exitCode ?? null, now: r.exitCode }],
         );

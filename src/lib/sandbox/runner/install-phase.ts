@@ -7,13 +7,13 @@ import { chmod, chown, lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/prom
 import { join } from "node:path";
 import { startEgressProxy } from "./egress-proxy";
 import { FORWARDER_PATH, FORWARDER_PORT, FORWARDER_SOURCE, PROXY_SOCKET_PATH } from "./forwarder";
-import { CACHE_DIRS, cachedEntry, cacheKey, commitEntry } from "./install-cache";
+import { CACHE_DIRS, cacheKey, type InstallCache } from "./install-cache";
 import type { CommandResult, Install, InstallOutcome, RunEvent } from "./protocol";
 import { DEPENDENCY_DIRS, DEPENDENCY_ENV, installEnv, type Registries } from "./registries";
 import { type CommandSpec, type Mount, runCommand } from "./run-command";
 import { makeVolume } from "./volumes";
 
-export type InstallContext = { root: string; cacheRoot: string; registries: Registries; boundedVolumes: boolean };
+export type InstallContext = { root: string; cache: InstallCache; registries: Registries; boundedVolumes: boolean };
 
 /** The dependency directories of a cache entry or stage, bound where the tools look for them. */
 export function dependencyMounts(dir: string, writable: boolean): Mount[] {
@@ -66,19 +66,39 @@ async function trustStore(): Promise<{ mounts: Mount[]; env: Record<string, stri
   };
 }
 
-/** Runs (or finds cached) the install; the entry is the cache directory to bind, null when the install failed. */
+/**
+ * Runs (or finds cached) the install; the entry is the cache directory to bind, null when the install failed.
+ * The entry stays pinned (never evicted) until the run calls `release`, which it must do however it ends.
+ */
 export async function installPhase(
   install: Install,
   base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">,
   ctx: InstallContext,
   tag: string,
   emit: (e: RunEvent) => void,
-): Promise<{ outcome: InstallOutcome; entry: string | null }> {
+): Promise<{ outcome: InstallOutcome; entry: string | null; release: () => Promise<void> }> {
   const key = await cacheKey(base.workspace, install);
   await prepareMountPoints(base.workspace, base.uid);
-  const hit = await cachedEntry(ctx.cacheRoot, key);
-  if (hit) return { outcome: { cacheKey: key, cached: true, results: [], ok: true, refusedHosts: [] }, entry: hit };
+  const { entry: hit, release } = await ctx.cache.acquire(key);
+  if (hit) return { outcome: { cacheKey: key, cached: true, results: [], ok: true, refusedHosts: [] }, entry: hit, release };
+  try {
+    const { outcome, entry } = await installNow(install, base, ctx, tag, emit, key);
+    return { outcome, entry, release };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
 
+/** The install commands in the sandbox, through the egress proxy, into a stage that is cached when they all succeed. */
+async function installNow(
+  install: Install,
+  base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">,
+  ctx: InstallContext,
+  tag: string,
+  emit: (e: RunEvent) => void,
+  key: string,
+): Promise<{ outcome: InstallOutcome; entry: string | null }> {
   const stage = await makeVolume(ctx.root, "stage-", base.limits.workspaceMb, ctx.boundedVolumes);
   const runDir = await mkdtemp(join(ctx.root, "net-"));
   const proxy = await startEgressProxy(join(runDir, "proxy.sock"), ctx.registries);
@@ -118,7 +138,7 @@ export async function installPhase(
       if (result.exitCode !== 0) break;
     }
     const ok = results.length === install.commands.length && results.every((r) => r.exitCode === 0);
-    const entry = ok ? await commitEntry(ctx.cacheRoot, key, stage.dir) : null;
+    const entry = ok ? await ctx.cache.commit(key, stage.dir) : null;
     return { outcome: { cacheKey: key, cached: false, results, ok, refusedHosts: proxy.refused() }, entry };
   } finally {
     await proxy.close();

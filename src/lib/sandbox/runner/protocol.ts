@@ -25,6 +25,8 @@ export type RunLimits = z.infer<typeof RunLimits>;
 const FileEntry = z.object({ path: z.string().min(1).max(1024), content: z.string() });
 const LinkEntry = z.object({ path: z.string().min(1).max(1024), target: z.string().min(1).max(4096) });
 const Commands = z.array(z.string().min(1).max(4096)).min(1).max(20);
+/** A run's id as the API mints it (`run_…`): letters, digits, `_` and `-` only, since it names a runner URL. */
+export const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 /**
  * The run's install phase: commands that fetch the dependencies the lockfiles pin, through the runner's egress
@@ -60,7 +62,14 @@ export type RunRequest = z.infer<typeof RunRequest>;
  * is refused rather than run on part of the tree.
  */
 export const RunLine = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("run"), commands: Commands, install: Install.optional(), limits: RunLimits.default(RunLimits.parse({})) }),
+  z.object({
+    type: z.literal("run"),
+    /** The API's run id: the runner lists its active runs by it and cancels one by it (`DELETE /runs/:runId`). */
+    runId: RunId.optional(),
+    commands: Commands,
+    install: Install.optional(),
+    limits: RunLimits.default(RunLimits.parse({})),
+  }),
   z.object({ type: z.literal("files"), files: z.array(FileEntry).min(1).max(10_000) }),
   z.object({ type: z.literal("links"), links: z.array(LinkEntry).min(1).max(100_000) }),
   z.object({ type: z.literal("end"), files: z.number().int().min(0) }),
@@ -75,8 +84,11 @@ export const CommandResult = z.object({
   stdout: z.string(),
   stderr: z.string(),
   truncated: z.boolean(),
-  /** Why the runner stopped the command, if it did: wall time, output size, or the memory cap (the cgroup's OOM kill). */
-  stoppedFor: z.enum(["wall-time", "output", "memory"]).nullable(),
+  /**
+   * Why the runner stopped the command, if it did: wall time, output size, the memory cap (the cgroup's OOM
+   * kill), or the run's cancellation (its client went away, or a caller cancelled it).
+   */
+  stoppedFor: z.enum(["wall-time", "output", "memory", "cancelled"]).nullable(),
 });
 export type CommandResult = z.infer<typeof CommandResult>;
 

@@ -15,7 +15,9 @@ export type Registries = z.infer<typeof Registries>;
 
 /** The public registries, used when the runner is given none (`SANDBOX_REGISTRIES` replaces this whole list). */
 export const DEFAULT_REGISTRIES: Registries = {
-  npm: { url: "https://registry.npmjs.org/", hosts: ["registry.npmjs.org"] },
+  // yarn classic fetches each package from the URL its yarn.lock records (it does not rewrite it to the
+  // configured registry as npm does), and yarn writes the public registry as registry.yarnpkg.com.
+  npm: { url: "https://registry.npmjs.org/", hosts: ["registry.npmjs.org", "registry.yarnpkg.com"] },
   // The index lists files; the files themselves come from files.pythonhosted.org.
   pypi: { url: "https://pypi.org/simple/", hosts: ["pypi.org", "files.pythonhosted.org"] },
   go: { url: "https://proxy.golang.org", hosts: ["proxy.golang.org"] },

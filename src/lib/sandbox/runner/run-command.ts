@@ -2,7 +2,7 @@
  * One command in the bubblewrap sandbox: the bwrap arguments for a phase (install: network only to the egress
  * proxy's socket, the workspace read-only but for the dependency directories; check: no network, the
  * dependencies read-only), and the run itself with its wall, output and memory limits and its process group
- * killed whole at the end.
+ * killed whole at the end, or as soon as the run is cancelled.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -32,6 +32,8 @@ export type CommandSpec = {
   id: string;
   /** The program and its arguments, run under prlimit; `sh -c command` for a check. */
   argv: string[];
+  /** The run's cancellation (its client went away, or a caller cancelled it): the command's group is killed at once. */
+  signal?: AbortSignal;
 };
 
 // What a command sees of the host's /etc: enough to resolve libraries, users and localhost, nothing else
@@ -151,6 +153,9 @@ export async function runCommand(command: string, spec: CommandSpec, onOutput: (
         killGroup();
       };
       const wall = setTimeout(() => stop("wall-time"), limits.wallSeconds * 1000);
+      const cancel = (): void => stop("cancelled");
+      if (spec.signal?.aborted) cancel();
+      else spec.signal?.addEventListener("abort", cancel, { once: true });
       for (const stream of ["stdout", "stderr"] as const) {
         child[stream]?.setEncoding("utf8");
         child[stream]?.on("data", (data: string) => {
@@ -170,6 +175,7 @@ export async function runCommand(command: string, spec: CommandSpec, onOutput: (
       }
       child.on("close", (code, signal) => {
         clearTimeout(wall);
+        spec.signal?.removeEventListener("abort", cancel);
         // Nothing outlives its command: whatever is left of the group goes too.
         killGroup();
         resolve({ command, exitCode: code, signal, durationMs: Date.now() - started, stdout: out.stdout, stderr: out.stderr, truncated, stoppedFor });

@@ -4,14 +4,18 @@
  * dependencies through the runner's egress proxy into a cache keyed by the lockfiles; each check then runs
  * under bubblewrap (no network, read-only system and dependencies, its own PID namespace, a seccomp filter)
  * with a cgroup memory cap and rlimits, and the runner enforces wall time and output size. Requests carry the
- * shared secret. Events stream back as NDJSON while the commands run.
+ * shared secret. Events stream back as NDJSON while the commands run. A run stops when its caller closes the
+ * connection or `DELETE /runs/:runId` cancels it; `GET /runs` lists the runs going with their processes.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { constants } from "node:fs";
 import { chmod, chown, type FileHandle, lchown, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { basename, dirname, join, relative } from "node:path";
 import { safePath } from "../../archive";
+import { RUN_CANCELLED } from "../run-status";
+import { ActiveRuns } from "./active-runs";
+import { InstallCache } from "./install-cache";
 import { checkEnv, dependencyMounts, installPhase } from "./install-phase";
 import { planLinks } from "./links";
 import { findMemoryCgroups, type MemoryCgroups } from "./memory-cgroup";
@@ -43,6 +47,8 @@ export type RunnerOptions = {
   registries?: Registries;
   /** Off: no cgroup memory cap even where one could be made (RLIMIT_AS only). */
   memoryCgroups?: boolean;
+  /** The install cache's bound on its total size on disk (`SANDBOX_CACHE_MAX_BYTES`); least recently used entries go first. */
+  cacheMaxBytes?: number;
 };
 
 /** Which hard limits this machine lets the runner enforce, reported at start. */
@@ -53,7 +59,7 @@ const MAX_ARTIFACT_BYTES = 1024 * 1024;
 
 type RunnerContext = {
   root: string;
-  cacheRoot: string;
+  cache: InstallCache;
   registries: Registries;
   boundedVolumes: boolean;
   seccomp: Buffer | null;
@@ -67,7 +73,7 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
   const arch = seccompArch();
   const ctx: RunnerContext = {
     root: opts.root,
-    cacheRoot,
+    cache: new InstallCache(cacheRoot, opts.cacheMaxBytes),
     registries: opts.registries ?? DEFAULT_REGISTRIES,
     boundedVolumes: await canMountVolumes(opts.root),
     seccomp: arch ? seccompProgram(arch) : null,
@@ -80,6 +86,7 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
   };
   const firstUid = opts.firstUid ?? 60_000;
   const free = Array.from({ length: opts.slots ?? 16 }, (_, i) => firstUid + i);
+  const active = new ActiveRuns();
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       // Logged here; the caller gets no exception text.
@@ -94,15 +101,33 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
     const auth = Buffer.from(req.headers.authorization ?? "");
     const want = Buffer.from(`Bearer ${opts.secret}`);
     if (auth.length !== want.length || !timingSafeEqual(auth, want)) return refuse(res, 401, "unauthorized", "a valid runner secret is required");
+    if (req.method === "GET" && req.url === "/runs")
+      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(await active.list(free)));
+    const cancelled = req.method === "DELETE" ? /^\/runs\/([A-Za-z0-9_-]{1,64})$/.exec(req.url ?? "") : null;
+    if (cancelled?.[1]) {
+      if (!active.cancel(cancelled[1], "cancelled_by_caller")) return refuse(res, 404, "not_found", "no such run is going");
+      return void res.writeHead(204).end();
+    }
     if (req.method !== "POST" || req.url !== "/runs") return refuse(res, 404, "not_found", `no route for ${req.method} ${req.url}`);
     const uid = free.shift();
     if (uid === undefined) return refuse(res, 503, "runner_busy", "all sandbox slots are busy");
     let workspace: Volume | undefined;
+    let runId: string | undefined;
+    // The run stops when its caller is gone (the connection closed before the answer ended) or is cancelled.
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort("client_gone");
+    });
     const etc = await mkdtemp(join(opts.root, "etc-"));
     try {
       let written: Written;
       try {
         written = await writeWorkspace(requestLines(req), async (head) => {
+          runId = head.runId ?? `anonymous-${randomUUID()}`;
+          if (!active.add({ runId, uid, startedAt: Date.now(), controller })) {
+            runId = undefined;
+            throw new RequestInvalid(409, "run_exists", "a run with this id is already going");
+          }
           workspace = await makeVolume(opts.root, "run-", head.limits.workspaceMb, ctx.boundedVolumes);
           return workspace.dir;
         });
@@ -112,9 +137,10 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
       }
       const dir = workspace?.dir ?? "";
       res.writeHead(200, { "content-type": "application/x-ndjson" });
-      const emit = (e: RunEvent): void => void res.write(`${JSON.stringify(e)}\n`);
+      // A caller that is gone reads nothing more.
+      const emit = (e: RunEvent): void => void (res.destroyed || res.write(`${JSON.stringify(e)}\n`));
       try {
-        await run(written, dir, etc, uid, ctx, emit);
+        await run(written, dir, etc, uid, ctx, emit, controller.signal);
       } catch (e) {
         const code = e instanceof RunRefused ? e.code : "run_failed";
         emit({ type: "error", error: { code, message: e instanceof Error ? e.message : String(e) } });
@@ -123,9 +149,14 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
       }
     } finally {
       free.push(uid);
-      // Anything the run left behind dies with its PID namespace; the workspace goes here.
-      await workspace?.release();
-      await rm(etc, { recursive: true, force: true });
+      try {
+        // Anything the run left behind dies with its PID namespace; the workspace goes here.
+        await workspace?.release();
+        await rm(etc, { recursive: true, force: true });
+      } finally {
+        // Listed until nothing of it is left.
+        if (runId) active.remove(runId);
+      }
     }
   }
 
@@ -135,7 +166,7 @@ export async function startRunner(opts: RunnerOptions): Promise<{ url: string; l
   return { url: `http://127.0.0.1:${port}`, limits, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-type Head = { commands: string[]; install: Install | undefined; limits: RunLimits };
+type Head = { runId: string | undefined; commands: string[]; install: Install | undefined; limits: RunLimits };
 type Written = Head & { original: Map<string, string> };
 
 /**
@@ -151,7 +182,7 @@ async function writeWorkspace(lines: AsyncIterable<RunLine>, openWorkspace: (hea
   for await (const line of lines) {
     if (line.type === "run") {
       if (head) throw new RequestInvalid(400, "invalid_request", "the run request has two `run` lines");
-      head = { commands: line.commands, install: line.install, limits: line.limits };
+      head = { runId: line.runId, commands: line.commands, install: line.install, limits: line.limits };
       workspace = await openWorkspace(head);
     } else if (!head) throw new RequestInvalid(400, "invalid_request", "the run request must start with its `run` line");
     else if (line.type === "files") {
@@ -180,35 +211,66 @@ async function writeWorkspace(lines: AsyncIterable<RunLine>, openWorkspace: (hea
 
 const hashOf = (content: string | Buffer): string => createHash("sha256").update(content).digest("hex");
 
-async function run(req: Written, workspace: string, etc: string, uid: number, ctx: RunnerContext, emit: (e: RunEvent) => void): Promise<void> {
+async function run(
+  req: Written,
+  workspace: string,
+  etc: string,
+  uid: number,
+  ctx: RunnerContext,
+  emit: (e: RunEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  // Each command stops at once when the run is cancelled (run-command.ts); no later step starts.
+  const goOn = (): void => {
+    if (signal.aborted) throw new RunRefused(RUN_CANCELLED, signal.reason === "client_gone" ? "the run's client went away" : "the run was cancelled");
+  };
   await writeMinimalEtc(etc, uid);
   await chownTree(workspace, uid);
   // Names the run's cgroups: unique across runners sharing the machine (another root may mint the same mkdtemp name).
   const tag = `${process.pid}-${basename(workspace)}`;
-  const base = { workspace, etc, uid, limits: req.limits, seccomp: ctx.seccomp, cgroups: ctx.cgroups };
-  let install: InstallOutcome | null = null;
-  let entry: string | null = null;
-  if (req.install) {
-    await requireToolchains([FORWARDER_NEEDS, ...req.install.commands], base, [], {}, `${tag}-ip`);
-    ({ outcome: install, entry } = await installPhase(req.install, base, ctx, tag, emit));
+  const base = { workspace, etc, uid, limits: req.limits, seccomp: ctx.seccomp, cgroups: ctx.cgroups, signal };
+  if (!req.install) return checks(req, base, null, null, tag, emit, goOn);
+  await requireToolchains([FORWARDER_NEEDS, ...req.install.commands], base, [], {}, `${tag}-ip`);
+  const installed = await installPhase(req.install, base, ctx, tag, emit);
+  // The cache entry stays pinned while the checks have it mounted.
+  try {
+    goOn();
     // The dependencies did not install: the checks would fail for that, not for the change; none run.
-    if (!entry) {
+    if (!installed.entry) {
       await emitArtifacts(workspace, req.original, emit);
-      return emit({ type: "done", results: [], changedFiles: [], install });
+      return emit({ type: "done", results: [], changedFiles: [], install: installed.outcome });
     }
+    await checks(req, base, installed.entry, installed.outcome, tag, emit, goOn);
+  } finally {
+    await installed.release();
   }
+}
+
+/** The check commands, with the installed dependencies (`entry`) read-only when the run has them, then the artifacts. */
+async function checks(
+  req: Written,
+  base: Omit<CommandSpec, "workspaceWritable" | "mounts" | "env" | "argv" | "id">,
+  entry: string | null,
+  install: InstallOutcome | null,
+  tag: string,
+  emit: (e: RunEvent) => void,
+  goOn: () => void,
+): Promise<void> {
+  const { workspace } = base;
   const mounts = entry ? dependencyMounts(entry, false) : [];
   const env = entry ? await checkEnv(entry) : {};
   // After the install: a tool the install brought (pytest in the venv) counts.
   await requireToolchains(req.commands, base, mounts, env, `${tag}-cp`);
   const results: CommandResult[] = [];
   for (const [index, command] of req.commands.entries()) {
+    goOn();
     emit({ type: "start", index, command });
     const spec = { ...base, workspaceWritable: true, mounts, env, id: `${tag}-c${index}`, argv: ["/bin/sh", "-c", command] };
     const result = await runCommand(command, spec, (stream, data) => emit({ type: "output", index, stream, data }));
     results.push(result);
     emit({ type: "exit", index, result });
   }
+  goOn();
   await emitArtifacts(workspace, req.original, emit);
   emit({ type: "done", results, changedFiles: [], install });
 }
@@ -250,6 +312,8 @@ async function requireToolchains(
     }),
   );
   const missing = probed.filter((p) => !p.ok);
+  // A probe killed by the run's cancellation proves nothing missing.
+  if (base.signal?.aborted) throw new RunRefused(RUN_CANCELLED, "the run was cancelled");
   if (missing.length > 0) throw new RunRefused(TOOLCHAIN_MISSING, missingToolchainMessage(missing));
 }
 
