@@ -32,6 +32,10 @@ export const StagedBatch = z.object({
       linkTarget: z.string().optional(),
       skipReason: z.enum(SKIP_REASONS).optional(),
       skipDetail: z.string().optional(),
+      /** The entry's executable bit (absent: the source did not say). */
+      executable: z.boolean().optional(),
+      /** A binary entry whose bytes were stored as the project's blob of its sha256 before the batch was staged. */
+      blob: z.boolean().optional(),
     }),
   ),
 });

@@ -6,11 +6,11 @@ import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { mapWithTurns } from "../resilience/yield";
-import { type Db, runBatch, tables } from "../storage";
+import { blobKey, type Db, keepBlob, runBatch, tables } from "../storage";
 import { type SummarizeFilesMessage, summariesWanted, summarizeMessages } from "../summaries";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
-import { outcomeKey, stageEntry } from "./entry-outcome";
+import { entryReadLimit, outcomeKey, stageEntry } from "./entry-outcome";
 import { indexInShard, type ShardNamespace } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
@@ -99,7 +99,7 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     for (const p of paths) if (rules.isIgnored(p)) gitSkipped.push({ path: p, reason: "ignored", detail: ".gitignore" });
     for (const [path, bytes] of await fetchGitFiles(gitHost, msg.repo, msg.ref, wanted, cache)) {
       if (bytes === null) removals.push(path);
-      else prepared.push(await prepareBytes(project, path, bytes));
+      else prepared.push(await prepareBytes(deps, project, path, bytes));
     }
   } else {
     removals = msg.paths;
@@ -121,18 +121,25 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
   return "done";
 }
 
-/** One file's bytes as a prepared file, with the same outcomes as an uploaded entry. */
-export async function prepareBytes(project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
-  // A fetched file is read whole; only its text is capped like an upload's entry.
-  const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0o644, bytes: bytes.byteLength > project.maxFileBytes ? undefined : bytes };
-  const staged = await stageEntry(entry, project.maxFileBytes);
-  return prepareStaged(project, entry.bytes === undefined ? { ...staged, sha256: await sha256Hex(bytes) } : staged);
+/**
+ * One file's bytes as a prepared file, with the same outcomes as an uploaded entry; a binary file's bytes are
+ * stored in R2 first (`keepBlob`). Its mode is unknown (a push's file is fetched by path): the catalog keeps the recorded bit.
+ */
+export async function prepareBytes(deps: Pick<ProcessDeps, "db" | "bucket">, project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
+  // A fetched file is read whole; it is capped like an upload's entry.
+  const limit = entryReadLimit(project.maxFileBytes);
+  const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0, bytes: bytes.byteLength > limit ? undefined : bytes };
+  const { file, blob } = await stageEntry(entry, project.maxFileBytes);
+  if (blob) await keepBlob(deps.db, deps.bucket, project.projectId, file.sha256, blob);
+  return prepareStaged(project, { ...file, executable: undefined, ...(entry.bytes === undefined ? { sha256: await sha256Hex(bytes) } : {}) });
 }
 
-/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata. */
+/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata (a binary's bytes are in R2). */
 async function prepareStaged(project: ProjectSettings, f: StagedFile): Promise<PreparedFile> {
-  if (f.status === "text") return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding });
-  return metadataOnly({ ...f, status: f.status });
+  if (f.status === "text")
+    return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding, executable: f.executable });
+  const { blob, ...rest } = f;
+  return metadataOnly({ ...rest, status: f.status, blobKey: blob && f.status === "binary" ? blobKey(project.projectId, f.sha256) : undefined });
 }
 
 /** Counts per outcome and the skipped entries of one batch, for its job. */

@@ -1,6 +1,6 @@
 /**
  * Unpacks an uploaded tree into staged batches in R2, deciding every entry's outcome as it goes (text,
- * decoded text, binary, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
+ * decoded text, binary with its bytes in R2, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
  * path, bomb, too many entries) throws before any catalog row or queue message exists, and the staged
  * objects written so far are deleted. Unchanged files are not staged at all, unless the upload has to
  * wait for an earlier one of the project (see tree-order.ts).
@@ -10,7 +10,7 @@ import type { ArchiveEntry } from "../archive";
 import { buildIgnoreRules } from "../chunker";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
-import { type Db, runBatch, tables } from "../storage";
+import { type Db, keepBlob, runBatch, tables } from "../storage";
 import { enqueue, type WatchJob } from "./enqueue";
 import { type SkippedEntry, stageEntry } from "./entry-outcome";
 import { insertJobStatements, type JobSource } from "./jobs";
@@ -98,7 +98,7 @@ export async function stageUpload(
         note({ path: entry.path, reason: "ignored", detail: "default ignore list" });
         continue;
       }
-      const file = await stageEntry(entry, project.maxFileBytes);
+      const { file, blob } = await stageEntry(entry, project.maxFileBytes);
       if (file.status === "text" && (entry.path === ".gitignore" || entry.path.endsWith("/.gitignore"))) {
         gitignores.push({ dir: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf("/"))), text: file.text ?? "" });
       }
@@ -106,6 +106,9 @@ export async function stageUpload(
         unchanged.push(entry.path);
         continue;
       }
+      // A binary file's bytes go to R2 now (the batch carries only its metadata); one already held is not written again.
+      // Should the upload fail later, an unnamed blob is garbage collection's (after its grace period).
+      if (blob) await keepBlob(db, bucket, project.projectId, file.sha256, blob);
       pending.push(file);
       pendingBytes += file.text?.length ?? 0;
       if (pendingBytes >= BATCH_TEXT_BYTES || pending.length >= BATCH_FILES) await flush();

@@ -1,6 +1,6 @@
 /**
  * Writes prepared files to the chunk store and builds the catalog statements for them. Chunk text
- * goes to R2 first (only shas the project does not already hold), so a catalog row never points at
+ * (and, earlier, at staging, a binary file's bytes) goes to R2 first (only shas the project does not already hold), so a catalog row never points at
  * a missing object; the caller commits the returned statements in one D1 batch (one transaction).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -112,6 +112,8 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
       skipDetail: f.skipDetail ?? null,
       secrets: f.secrets ? JSON.stringify(f.secrets.slice(0, MAX_SECRETS_LISTED)) : null,
       chunkCount: f.chunks.length,
+      executable: f.executable ?? null,
+      blobKey: f.blobKey ?? null,
       jobCreatedAt,
       updatedAt: Date.now(),
     });
@@ -143,6 +145,9 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
             skipDetail: sql`excluded.skip_detail`,
             secrets: sql`excluded.secrets`,
             chunkCount: sql`excluded.chunk_count`,
+            // A source that did not say (a push's file fetched by path) leaves the recorded bit as it is.
+            executable: sql`coalesce(excluded.executable, ${tables.files.executable})`,
+            blobKey: sql`excluded.blob_key`,
             jobCreatedAt: sql`excluded.job_created_at`,
             updatedAt: sql`excluded.updated_at`,
           },
