@@ -2,7 +2,9 @@
  * Binary files and executable bits reach the workspace: a project archived by GNU tar, git archive and zip runs
  * its own executable check (`./check.sh`, no `sh` in front), which verifies the binary fixtures byte for byte.
  */
+import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
+import { hmacSha256Hex } from "../../src/lib/crypto/hash";
 import { api, createProject, json, waitForJob } from "../support/api";
 
 const base = inject("realArchivesUrl");
@@ -45,6 +47,48 @@ describe("binary files and modes in the sandbox", () => {
     const replay = await json<Run>(await api(`/api/sandbox/runs/${run.runId}/replay`, { method: "POST" }), 200);
     expect(replay).toMatchObject({ status: "passed", sameOutcome: true });
     expect(replay.results[0]?.stdout).toBe(CHECKED);
+  });
+
+  it("a push keeps a file's recorded executable bit (the git host is read by path, without modes) and brings a binary file's bytes", async () => {
+    const projectId = await upload("exec-gnu.tar.gz", "application/gzip");
+    const repo = `acme/exec-${crypto.randomUUID().slice(0, 8)}`;
+    const linked = await json<{ webhookSecret: string; webhookPath: string }>(
+      await api(`/api/projects/${projectId}/repository`, {
+        method: "PUT",
+        body: JSON.stringify({ fullName: repo }),
+        headers: { "content-type": "application/json" },
+      }),
+      200,
+    );
+    const after = "c".repeat(40);
+    const pushed = new Uint8Array(Array.from({ length: 1000 }, (_, i) => (i * 13) % 256));
+    const publish = async (path: string, body: string | Uint8Array) =>
+      expect((await fetch(`${env.GIT_API_BASE_URL}/__files/${repo}/${after}/${encodeURIComponent(path)}`, { method: "PUT", body })).status).toBe(204);
+    await publish("tools/greet.sh", '#!/bin/sh\necho "pushed $1"\n');
+    await publish("fixtures/pushed.bin", pushed);
+    const payload = {
+      ref: "refs/heads/main",
+      before: "a".repeat(40),
+      after,
+      repository: { full_name: repo, default_branch: "main" },
+      commits: [{ id: "c1", added: ["fixtures/pushed.bin"], removed: [], modified: ["tools/greet.sh"] }],
+    };
+    const body = new TextEncoder().encode(JSON.stringify(payload));
+    const res = await api(linked.webhookPath, {
+      method: "POST",
+      body,
+      token: "",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": `sha256=${await hmacSha256Hex(linked.webhookSecret, body)}`,
+      },
+    });
+    const { jobs } = await json<{ jobs: { jobId: string }[] }>(res, 202);
+    expect((await waitForJob(jobs[0]?.jobId as string)).status).toBe("done");
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", pushed))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const run = await json<Run>(await start({ projectId, commands: ["./tools/greet.sh push && sha256sum fixtures/pushed.bin"] }), 200);
+    expect(run.results[0]?.stdout).toBe(`pushed push\n${digest}  fixtures/pushed.bin\n`);
   });
 
   it("a changed executable file stays executable; a diff that touches a binary file is refused as before", async () => {
