@@ -11,7 +11,7 @@ describe("stageEntry", () => {
     const bytes = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2]);
     const { file: staged, blob } = await stageEntry(file("bin/tool", bytes, 0o755), 1024);
     expect(blob).toBe(bytes);
-    expect(staged).toEqual({ path: "bin/tool", size: 8, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), status: "binary", executable: true, blob: true });
+    expect(staged).toEqual({ path: "bin/tool", size: 8, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), status: "binary", executable: true });
   });
 
   it("reads the executable bit of text files from any of the mode's x bits", async () => {

@@ -12,7 +12,7 @@ import type { StagedFile } from "./messages";
 export type SkippedEntry = { path: string; reason: SkipReason; detail?: string | undefined };
 
 /** The staged form of an entry (text carries its decoded content) and, for a binary file whose bytes are kept, the bytes. */
-export type StagedEntry = { file: StagedFile; blob: Uint8Array | undefined };
+export type StagedEntry = { file: Omit<StagedFile, "bytes">; blob: Uint8Array | undefined };
 
 // Bytes of a large file's start that say whether it is binary, without decoding the whole of it.
 const SNIFF_BYTES = 8000;
@@ -61,7 +61,7 @@ export async function stageEntry(entry: ArchiveEntry, maxFileBytes: number): Pro
   if (decoded.kind === "binary") {
     if (entry.bytes.byteLength > MAX_BLOB_BYTES)
       return { file: tooLarge(entry.path, entry.size, `a binary file larger than the ${MAX_BLOB_BYTES}-byte limit for kept bytes`, sha256), blob: undefined };
-    return { file: { path: entry.path, size: entry.size, sha256, status: "binary", executable, blob: true }, blob: entry.bytes };
+    return { file: { path: entry.path, size: entry.size, sha256, status: "binary", executable }, blob: entry.bytes };
   }
   if (large) return { file: tooLarge(entry.path, entry.size, `a text file larger than the ${maxFileBytes}-byte file limit`, sha256), blob: undefined };
   return {
@@ -78,7 +78,7 @@ export async function stageEntry(entry: ArchiveEntry, maxFileBytes: number): Pro
   };
 }
 
-function tooLarge(path: string, size: number, why: string, sha256 = ""): StagedFile {
+function tooLarge(path: string, size: number, why: string, sha256 = ""): StagedEntry["file"] {
   return { path, size, sha256, status: "skipped", skipReason: "too large", skipDetail: `${why} (${size} bytes)` };
 }
 

@@ -34,8 +34,8 @@ export const StagedBatch = z.object({
       skipDetail: z.string().optional(),
       /** The entry's executable bit (absent: the source did not say). */
       executable: z.boolean().optional(),
-      /** A binary entry whose bytes were stored as the project's blob of its sha256 before the batch was staged. */
-      blob: z.boolean().optional(),
+      /** A binary entry's bytes in base64 (up to MAX_BLOB_BYTES), stored as the project's blob by the consumer. */
+      bytes: z.string().optional(),
     }),
   ),
 });

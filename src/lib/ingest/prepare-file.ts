@@ -39,8 +39,8 @@ export type PreparedFile = {
   secrets?: SecretLines[] | undefined;
   /** The executable bit; undefined when the source did not say (the catalog keeps what it recorded). */
   executable?: boolean | undefined;
-  /** A binary file's bytes in R2 (`blobKey`), written before the catalog row that names them. */
-  blobKey?: string | undefined;
+  /** A binary file's bytes, kept as the project's blob (`blobKey`) by `writeFiles` before the row that names them. */
+  blobBytes?: Uint8Array | undefined;
 };
 
 /** A text file cut into chunks with their fingerprints. */
@@ -95,7 +95,7 @@ export function metadataOnly(file: {
   skipReason?: SkipReason | undefined;
   skipDetail?: string | undefined;
   executable?: boolean | undefined;
-  blobKey?: string | undefined;
+  blobBytes?: Uint8Array | undefined;
 }): PreparedFile {
   return {
     path: file.path,
@@ -108,7 +108,7 @@ export function metadataOnly(file: {
     skipReason: file.skipReason,
     skipDetail: file.skipDetail,
     executable: file.executable,
-    blobKey: file.blobKey,
+    blobBytes: file.blobBytes,
     chunks: [],
   };
 }

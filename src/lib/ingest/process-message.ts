@@ -6,7 +6,7 @@ import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { mapWithTurns } from "../resilience/yield";
-import { blobKey, type Db, keepBlob, runBatch, tables } from "../storage";
+import { type Db, fromBase64, runBatch, tables } from "../storage";
 import { type SummarizeFilesMessage, summariesWanted, summarizeMessages } from "../summaries";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
@@ -99,7 +99,7 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
     for (const p of paths) if (rules.isIgnored(p)) gitSkipped.push({ path: p, reason: "ignored", detail: ".gitignore" });
     for (const [path, bytes] of await fetchGitFiles(gitHost, msg.repo, msg.ref, wanted, cache)) {
       if (bytes === null) removals.push(path);
-      else prepared.push(await prepareBytes(deps, project, path, bytes));
+      else prepared.push(await prepareBytes(project, path, bytes));
     }
   } else {
     removals = msg.paths;
@@ -122,24 +122,25 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
 }
 
 /**
- * One file's bytes as a prepared file, with the same outcomes as an uploaded entry; a binary file's bytes are
- * stored in R2 first (`keepBlob`). Its mode is unknown (a push's file is fetched by path): the catalog keeps the recorded bit.
+ * One file's bytes as a prepared file, with the same outcomes as an uploaded entry. Its mode is unknown (a push's
+ * file is fetched by path): the catalog keeps the recorded bit.
  */
-export async function prepareBytes(deps: Pick<ProcessDeps, "db" | "bucket">, project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
+export async function prepareBytes(project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
   // A fetched file is read whole; it is capped like an upload's entry.
   const limit = entryReadLimit(project.maxFileBytes);
   const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0, bytes: bytes.byteLength > limit ? undefined : bytes };
   const { file, blob } = await stageEntry(entry, project.maxFileBytes);
-  if (blob) await keepBlob(deps.db, deps.bucket, project.projectId, file.sha256, blob);
-  return prepareStaged(project, { ...file, executable: undefined, ...(entry.bytes === undefined ? { sha256: await sha256Hex(bytes) } : {}) });
+  const staged = { ...file, executable: undefined, ...(entry.bytes === undefined ? { sha256: await sha256Hex(bytes) } : {}) };
+  return prepareStaged(project, staged, blob);
 }
 
-/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata (a binary's bytes are in R2). */
-async function prepareStaged(project: ProjectSettings, f: StagedFile): Promise<PreparedFile> {
+/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata (a binary file with its bytes). */
+async function prepareStaged(project: ProjectSettings, f: StagedFile, blob?: Uint8Array): Promise<PreparedFile> {
   if (f.status === "text")
     return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding, executable: f.executable });
-  const { blob, ...rest } = f;
-  return metadataOnly({ ...rest, status: f.status, blobKey: blob && f.status === "binary" ? blobKey(project.projectId, f.sha256) : undefined });
+  const { bytes, ...rest } = f;
+  const kept = f.status === "binary" ? (blob ?? (bytes === undefined ? undefined : fromBase64(bytes))) : undefined;
+  return metadataOnly({ ...rest, status: f.status, blobBytes: kept });
 }
 
 /** Counts per outcome and the skipped entries of one batch, for its job. */
