@@ -1,12 +1,14 @@
 /**
  * Builds a real source corpus of at least `minTokens` (cl100k_base) from packages this repository
  * already installs (pinned by package-lock.json, so the corpus is the same on every machine):
- * TypeScript and JavaScript sources, type declarations and docs of real libraries.
+ * TypeScript and JavaScript sources, type declarations and docs of real libraries, each at a path ingestion
+ * keeps (so a project ingested from it indexes every token counted here).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import { writeTar } from "../src/lib/archive";
+import { buildIgnoreRules } from "../src/lib/chunker/ignore-rules";
 import { getEncoding } from "../src/lib/tokenizer";
 
 export type Corpus = {
@@ -50,6 +52,20 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
+const ignoreRules = buildIgnoreRules([]);
+
+/**
+ * The path under which ingestion keeps a file: its default ignore list leaves out build output such as `dist/`
+ * (a 10M-token corpus would index only about 8M), so an ignored directory is renamed (`dist` → `dist-kept`),
+ * the text unchanged; null for a file ignored by its own name.
+ */
+function keptPath(path: string): string | null {
+  const segs = path.split("/");
+  for (let i = 0; i < segs.length - 1; i++) if (ignoreRules.isIgnored(`${segs.slice(0, i + 1).join("/")}/`)) segs[i] = `${segs[i]}-kept`;
+  const renamed = segs.join("/");
+  return ignoreRules.isIgnored(renamed) ? null : renamed;
+}
+
 export function buildCorpus(minTokens: number, root = process.cwd()): Corpus {
   const enc = getEncoding("cl100k_base");
   const files: { path: string; text: string }[] = [];
@@ -62,7 +78,9 @@ export function buildCorpus(minTokens: number, root = process.cwd()): Corpus {
       seen.add(full);
       const text = readFileSync(full, "utf8");
       if (text.includes("\0") || text.includes("\uFFFD")) continue;
-      files.push({ path: relative(join(root, "node_modules"), full).split("\\").join("/"), text });
+      const path = keptPath(relative(join(root, "node_modules"), full).split("\\").join("/"));
+      if (path === null) continue;
+      files.push({ path, text });
       tokens += enc.count(text);
       bytes += Buffer.byteLength(text);
       if (tokens >= minTokens) break outer;

@@ -46,8 +46,9 @@ async function countRows(table: string, projectId: string): Promise<number> {
   return r?.n ?? 0;
 }
 
-async function r2Objects(projectId: string): Promise<number> {
-  return (await env.CHUNKS.list({ prefix: `projects/${projectId}/` })).objects.length;
+/** The project's objects in R2 of one kind: chunk text, or binary files' bytes. */
+async function r2Objects(projectId: string, kind: "chunks" | "blobs" = "chunks"): Promise<number> {
+  return (await env.CHUNKS.list({ prefix: `projects/${projectId}/${kind}/` })).objects.length;
 }
 
 const big = (name: string, n: number): string =>
@@ -108,12 +109,15 @@ describe("ingesting an uploaded tree", () => {
     const chunksBefore = await countRows("chunks", projectId);
     const objectsBefore = await r2Objects(projectId);
     expect(first.chunksWritten).toBe(objectsBefore);
+    // assets/logo.png's bytes, kept for sandbox runs.
+    expect(await r2Objects(projectId, "blobs")).toBe(1);
 
     const again = await ingest(projectId, tree);
     expect(again).toMatchObject({ status: "done", chunksWritten: 0, chunks: 0 });
     expect(again.files).toMatchObject({ total: 6, unchanged: 6, done: 6 });
     expect(await countRows("chunks", projectId)).toBe(chunksBefore);
     expect(await r2Objects(projectId)).toBe(objectsBefore);
+    expect(await r2Objects(projectId, "blobs")).toBe(1);
 
     const changed = tree
       .filter((f) => f.path !== "config/app.json")
@@ -186,6 +190,7 @@ describe("bad uploads change nothing", () => {
     expect(await countRows("ingest_jobs", projectId)).toBe(0);
     expect((await env.CHUNKS.list({ prefix: `staging/${projectId}/` })).objects).toEqual([]);
     expect(await r2Objects(projectId)).toBe(0);
+    expect(await r2Objects(projectId, "blobs")).toBe(0);
   });
 
   it("an archive bomb is refused with 413", async () => {

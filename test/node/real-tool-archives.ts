@@ -1,11 +1,13 @@
 /**
  * Archives made by the real tools users have — GNU tar (gnu, ustar, pax), bsdtar, `git archive` and
- * Info-ZIP's zip (with links, streamed with data descriptors, and zip64 past 65,535 entries) — built in
+ * Info-ZIP's zip (with links, streamed with data descriptors, and zip64 past 65,535 entries), and a project with
+ * an executable check and binary fixtures by GNU tar, git archive and zip — built in
  * Node before the workers pool starts, from one tree with the cases real repositories contain, and served
  * on loopback for the tests in workerd to read.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +24,10 @@ export const REAL_TOOL_ARCHIVES = [
   "info-zip-streamed.zip",
   "zip64-70000.zip",
   "pax-sparse.tar.gz",
+  "exec-gnu.tar.gz",
+  "exec-git-archive.tar.gz",
+  "exec-git-archive.zip",
+  "exec-info-zip.zip",
 ] as const;
 export type RealToolArchive = (typeof REAL_TOOL_ARCHIVES)[number];
 
@@ -41,6 +47,29 @@ function makeTree(root: string): void {
   put(LONG, "long = True\n");
   symlinkSync("docs/cite.txt", join(root, "CITATION"));
   symlinkSync("../../etc/passwd", join(root, "evil"));
+}
+
+/**
+ * A project whose check is an executable script run directly (`./check.sh`, no `sh` in front) that verifies its
+ * binary fixtures byte for byte: a PNG and a file of every byte value (NULs included), checked with `sha256sum -c`.
+ */
+function makeExecTree(root: string): void {
+  const put = (path: string, content: string | Buffer, mode = 0o644): void => {
+    mkdirSync(join(root, path, ".."), { recursive: true });
+    writeFileSync(join(root, path), content);
+    chmodSync(join(root, path), mode);
+  };
+  const png = Buffer.from(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082",
+    "hex",
+  );
+  const bin = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
+  put("fixtures/pixel.png", png);
+  put("fixtures/bytes.bin", bin);
+  const sum = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+  put("fixtures/SHA256SUMS", `${sum(png)}  fixtures/pixel.png\n${sum(bin)}  fixtures/bytes.bin\n`);
+  put("tools/greet.sh", '#!/bin/sh\necho "hello from $1"\n', 0o755);
+  put("check.sh", "#!/bin/sh\nset -e\nsha256sum -c fixtures/SHA256SUMS\n./tools/greet.sh check\n", 0o755);
 }
 
 function run(cmd: string, args: string[], cwd: string): void {
@@ -89,6 +118,17 @@ export async function buildRealToolArchives(): Promise<{ url: string; close(): P
     for (let f = 0; f < 1000; f++) writeFileSync(join(many, `d${d}`, `f${f}.txt`), `${d}-${f}\n`);
   }
   run("sh", ["-c", `zip -q -r -0 ${join(out, "zip64-70000.zip")} d* > /dev/null`], many);
+  // The executable project, by GNU tar, git archive (tar.gz and zip: git records 100755) and Info-ZIP.
+  const exec = join(work, "exec");
+  mkdirSync(exec);
+  makeExecTree(exec);
+  run("tar", ["--format=gnu", "-czf", join(out, "exec-gnu.tar.gz"), "check.sh", "tools", "fixtures"], exec);
+  run("zip", ["-q", "-r", join(out, "exec-info-zip.zip"), "check.sh", "tools", "fixtures"], exec);
+  run("git", ["init", "-q"], exec);
+  run("git", ["-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], exec);
+  run("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "exec"], exec);
+  run("git", ["archive", "--format=tar.gz", "-o", join(out, "exec-git-archive.tar.gz"), "HEAD"], exec);
+  run("git", ["archive", "--format=zip", "-o", join(out, "exec-git-archive.zip"), "HEAD"], exec);
 
   const server: Server = createServer((req, res) => {
     const name = (req.url ?? "").slice(1) as RealToolArchive;

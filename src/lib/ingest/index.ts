@@ -1,5 +1,6 @@
 export { ingestDeps } from "./bindings";
 export { enqueue, type WatchJob } from "./enqueue";
+export { entryReadLimit } from "./entry-outcome";
 export { indexInShard, type ShardNamespace, type ShardTarget } from "./index-shard";
 export { type FileError, finishBatchStatement, insertJobStatements, type JobView, markBatchFailed, readJob, recordAttemptError } from "./jobs";
 export { IngestMessage, StagedBatch, stagingKey } from "./messages";

@@ -32,6 +32,10 @@ export const StagedBatch = z.object({
       linkTarget: z.string().optional(),
       skipReason: z.enum(SKIP_REASONS).optional(),
       skipDetail: z.string().optional(),
+      /** The entry's executable bit (absent: the source did not say). */
+      executable: z.boolean().optional(),
+      /** A binary entry's bytes in base64 (up to MAX_BLOB_BYTES), stored as the project's blob by the consumer. */
+      bytes: z.string().optional(),
     }),
   ),
 });

@@ -37,12 +37,16 @@ export type PreparedFile = {
   text?: string | undefined;
   /** The secrets found in a text file (rule and lines, never the value); they are masked in every chunk. */
   secrets?: SecretLines[] | undefined;
+  /** The executable bit; undefined when the source did not say (the catalog keeps what it recorded). */
+  executable?: boolean | undefined;
+  /** A binary file's bytes, kept as the project's blob (`blobKey`) by `writeFiles` before the row that names them. */
+  blobBytes?: Uint8Array | undefined;
 };
 
 /** A text file cut into chunks with their fingerprints. */
 export async function prepareTextFile(
   project: ProjectSettings,
-  file: { path: string; sha256: string; size: number; text: string; encoding?: string | undefined },
+  file: { path: string; sha256: string; size: number; text: string; encoding?: string | undefined; executable?: boolean | undefined },
   type: ChunkType = fileType(file.path),
 ): Promise<PreparedFile> {
   // Secrets never reach storage, search or a prompt: the text is masked before it is cut (line numbers kept).
@@ -77,10 +81,11 @@ export async function prepareTextFile(
     chunks: await fingerprint(cut),
     text: masked.text,
     secrets: masked.findings.length > 0 ? masked.findings : undefined,
+    executable: file.executable,
   };
 }
 
-/** An entry kept as metadata only: a binary file, a recorded link, or a skipped entry with its reason. */
+/** An entry that is not chunked: a binary file (its bytes, when kept, in R2), a recorded link, or a skipped entry with its reason. */
 export function metadataOnly(file: {
   path: string;
   sha256: string;
@@ -89,6 +94,8 @@ export function metadataOnly(file: {
   linkTarget?: string | undefined;
   skipReason?: SkipReason | undefined;
   skipDetail?: string | undefined;
+  executable?: boolean | undefined;
+  blobBytes?: Uint8Array | undefined;
 }): PreparedFile {
   return {
     path: file.path,
@@ -100,6 +107,8 @@ export function metadataOnly(file: {
     linkTarget: file.linkTarget,
     skipReason: file.skipReason,
     skipDetail: file.skipDetail,
+    executable: file.executable,
+    blobBytes: file.blobBytes,
     chunks: [],
   };
 }

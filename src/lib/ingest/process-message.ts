@@ -6,11 +6,11 @@ import { sha256Hex } from "../crypto/hash";
 import { checkPushPath, fetchFileAt, type GitHost } from "../git-host";
 import { DEADLINES, type DeadlineKind, withDeadline } from "../resilience/deadline";
 import { mapWithTurns } from "../resilience/yield";
-import { type Db, runBatch, tables } from "../storage";
+import { type Db, fromBase64, runBatch, tables } from "../storage";
 import { type SummarizeFilesMessage, summariesWanted, summarizeMessages } from "../summaries";
 import type { Tokenizer } from "../tokenizer";
 import { projectGitHost } from "./enqueue-push";
-import { outcomeKey, stageEntry } from "./entry-outcome";
+import { entryReadLimit, outcomeKey, stageEntry } from "./entry-outcome";
 import { indexInShard, type ShardNamespace } from "./index-shard";
 import { type BatchOutcomes, batchStatus, type FileError, finishBatchStatement, markBatchFailed, type SkippedView } from "./jobs";
 import { type IngestMessage, StagedBatch, type StagedFile } from "./messages";
@@ -121,18 +121,26 @@ export async function processMessage(deps: ProcessDeps, msg: IngestMessage): Pro
   return "done";
 }
 
-/** One file's bytes as a prepared file, with the same outcomes as an uploaded entry. */
+/**
+ * One file's bytes as a prepared file, with the same outcomes as an uploaded entry. Its mode is unknown (a push's
+ * file is fetched by path): the catalog keeps the recorded bit.
+ */
 export async function prepareBytes(project: ProjectSettings, path: string, bytes: Uint8Array): Promise<PreparedFile> {
-  // A fetched file is read whole; only its text is capped like an upload's entry.
-  const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0o644, bytes: bytes.byteLength > project.maxFileBytes ? undefined : bytes };
-  const staged = await stageEntry(entry, project.maxFileBytes);
-  return prepareStaged(project, entry.bytes === undefined ? { ...staged, sha256: await sha256Hex(bytes) } : staged);
+  // A fetched file is read whole; it is capped like an upload's entry.
+  const limit = entryReadLimit(project.maxFileBytes);
+  const entry = { kind: "file" as const, path, size: bytes.byteLength, mode: 0, bytes: bytes.byteLength > limit ? undefined : bytes };
+  const { file, blob } = await stageEntry(entry, project.maxFileBytes);
+  const staged = { ...file, executable: undefined, ...(entry.bytes === undefined ? { sha256: await sha256Hex(bytes) } : {}) };
+  return prepareStaged(project, staged, blob);
 }
 
-/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata. */
-async function prepareStaged(project: ProjectSettings, f: StagedFile): Promise<PreparedFile> {
-  if (f.status === "text") return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding });
-  return metadataOnly({ ...f, status: f.status });
+/** A staged entry as a prepared file: text is chunked, every other outcome is kept as metadata (a binary file with its bytes). */
+async function prepareStaged(project: ProjectSettings, f: StagedFile, blob?: Uint8Array): Promise<PreparedFile> {
+  if (f.status === "text")
+    return prepareTextFile(project, { path: f.path, sha256: f.sha256, size: f.size, text: f.text ?? "", encoding: f.encoding, executable: f.executable });
+  const { bytes, ...rest } = f;
+  const kept = f.status === "binary" ? (blob ?? (bytes === undefined ? undefined : fromBase64(bytes))) : undefined;
+  return metadataOnly({ ...rest, status: f.status, blobBytes: kept });
 }
 
 /** Counts per outcome and the skipped entries of one batch, for its job. */

@@ -1,6 +1,6 @@
 /**
  * Unpacks an uploaded tree into staged batches in R2, deciding every entry's outcome as it goes (text,
- * decoded text, binary, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
+ * decoded text, binary with its bytes, link, or skipped with a reason). A structurally bad archive (corrupt, unsafe
  * path, bomb, too many entries) throws before any catalog row or queue message exists, and the staged
  * objects written so far are deleted. Unchanged files are not staged at all, unless the upload has to
  * wait for an earlier one of the project (see tree-order.ts).
@@ -10,7 +10,7 @@ import type { ArchiveEntry } from "../archive";
 import { buildIgnoreRules } from "../chunker";
 import { newId } from "../crypto/hash";
 import { AppError } from "../errors";
-import { type Db, runBatch, tables } from "../storage";
+import { type Db, runBatch, tables, toBase64 } from "../storage";
 import { enqueue, type WatchJob } from "./enqueue";
 import { type SkippedEntry, stageEntry } from "./entry-outcome";
 import { insertJobStatements, type JobSource } from "./jobs";
@@ -19,8 +19,8 @@ import { claimTree, jobEnded, manifestKey, startNextTree } from "./tree-order";
 
 export type StageDeps = { db: Db; bucket: R2Bucket; queue: Queue<IngestMessage>; watchJob: WatchJob };
 
-// A staged batch is one queue message: ~1 MiB of text keeps a consumer well inside its CPU and
-// memory limits; 250 files means at most ~250 new R2 objects plus ~60 D1 statements per message,
+// A staged batch is one queue message: ~1 MiB of text (and binary files' base64; one of 16 MiB is a batch of its
+// own) keeps a consumer well inside its CPU and memory limits; 250 files means at most ~250 new R2 objects plus ~60 D1 statements per message,
 // far under the 1,000 subrequests one invocation may make.
 const BATCH_TEXT_BYTES = 1024 * 1024;
 const BATCH_FILES = 250;
@@ -98,7 +98,7 @@ export async function stageUpload(
         note({ path: entry.path, reason: "ignored", detail: "default ignore list" });
         continue;
       }
-      const file = await stageEntry(entry, project.maxFileBytes);
+      const { file, blob } = await stageEntry(entry, project.maxFileBytes);
       if (file.status === "text" && (entry.path === ".gitignore" || entry.path.endsWith("/.gitignore"))) {
         gitignores.push({ dir: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf("/"))), text: file.text ?? "" });
       }
@@ -106,8 +106,10 @@ export async function stageUpload(
         unchanged.push(entry.path);
         continue;
       }
-      pending.push(file);
-      pendingBytes += file.text?.length ?? 0;
+      // A binary file's bytes ride in the batch (base64); its consumer stores them as the project's blob.
+      const bytes = blob ? toBase64(blob) : undefined;
+      pending.push(bytes === undefined ? file : { ...file, bytes });
+      pendingBytes += (file.text?.length ?? 0) + (bytes?.length ?? 0);
       if (pendingBytes >= BATCH_TEXT_BYTES || pending.length >= BATCH_FILES) await flush();
     }
     await flush();

@@ -1,10 +1,10 @@
 /**
  * Writes prepared files to the chunk store and builds the catalog statements for them. Chunk text
- * goes to R2 first (only shas the project does not already hold), so a catalog row never points at
+ * and binary files' bytes go to R2 first (only shas the project does not already hold), so a catalog row never points at
  * a missing object; the caller commits the returned statements in one D1 batch (one transaction).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { chunkKey, type Db, putChunkText, rowsPerStatement, type Statement, tables } from "../storage";
+import { blobKey, chunkKey, type Db, putBlob, putChunkText, rowsPerStatement, type Statement, tables } from "../storage";
 import { chunkIdFor, type PreparedFile } from "./prepare-file";
 
 // A file lists at most this many secret findings (all are masked; a generated file may hold thousands).
@@ -59,6 +59,15 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
   }
   stats.chunksWritten = puts.length;
 
+  // Binary files' bytes, content-addressed like chunk text: a blob a file row of the project already names is not written again.
+  const blobs = new Map<string, { sha: string; bytes: Uint8Array }>();
+  for (const f of live) if (f.blobBytes) blobs.set(blobKey(projectId, f.sha256), { sha: f.sha256, bytes: f.blobBytes });
+  const blobsHeld = await blobKeysHeld(db, projectId, [...blobs.keys()]);
+  const blobPuts = [...blobs.entries()].filter(([key]) => !blobsHeld.has(key));
+  for (let i = 0; i < blobPuts.length; i += R2_CONCURRENCY) {
+    await Promise.all(blobPuts.slice(i, i + R2_CONCURRENCY).map(([key, b]) => putBlob(deps.bucket, key, b.bytes, b.sha)));
+  }
+
   const statements: Statement[] = [];
   const retiredAt = Date.now();
   const touched = [...live.map((f) => f.path), ...removed];
@@ -112,6 +121,8 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
       skipDetail: f.skipDetail ?? null,
       secrets: f.secrets ? JSON.stringify(f.secrets.slice(0, MAX_SECRETS_LISTED)) : null,
       chunkCount: f.chunks.length,
+      executable: f.executable ?? null,
+      blobKey: f.blobBytes ? blobKey(projectId, f.sha256) : null,
       jobCreatedAt,
       updatedAt: Date.now(),
     });
@@ -143,6 +154,9 @@ export async function writeFiles(deps: WriteDeps, projectId: string, jobCreatedA
             skipDetail: sql`excluded.skip_detail`,
             secrets: sql`excluded.secrets`,
             chunkCount: sql`excluded.chunk_count`,
+            // A source that did not say (a push's file fetched by path) leaves the recorded bit as it is.
+            executable: sql`coalesce(excluded.executable, ${tables.files.executable})`,
+            blobKey: sql`excluded.blob_key`,
             jobCreatedAt: sql`excluded.job_created_at`,
             updatedAt: sql`excluded.updated_at`,
           },
@@ -215,6 +229,18 @@ async function shasHeld(db: Db, projectId: string, shas: string[]): Promise<Set<
       .from(tables.chunks)
       .where(and(eq(tables.chunks.projectId, projectId), inArray(tables.chunks.sha256, shas.slice(i, i + PATHS_PER_QUERY))));
     for (const r of rows) out.add(r.sha);
+  }
+  return out;
+}
+
+async function blobKeysHeld(db: Db, projectId: string, keys: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (let i = 0; i < keys.length; i += PATHS_PER_QUERY) {
+    const rows = await db
+      .selectDistinct({ key: tables.files.blobKey })
+      .from(tables.files)
+      .where(and(eq(tables.files.projectId, projectId), inArray(tables.files.blobKey, keys.slice(i, i + PATHS_PER_QUERY))));
+    for (const r of rows) if (r.key !== null) out.add(r.key);
   }
   return out;
 }

@@ -1,11 +1,12 @@
 /**
- * Garbage collection of chunk text in R2. `projects/<p>/chunks/<sha>` is garbage once no chunk row, no
- * retired chunk row and no sandbox snapshot of project <p> names that sha. Each run lists one page of keys and keeps the list
+ * Garbage collection of chunk text and binary files' bytes in R2. `projects/<p>/chunks/<sha>` is garbage once no
+ * chunk row, no retired chunk row and no sandbox snapshot of project <p> names that sha; `projects/<p>/blobs/<sha>`
+ * once no file row and no sandbox snapshot of <p> names the blob. Each run lists one page of keys and keeps the list
  * cursor, so the whole bucket is never walked in one invocation.
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
-import { type Db, tables } from "../storage";
+import { BLOB_KEY, type Db, tables } from "../storage";
 import { readCursor, writeCursor } from "./cursors";
 
 export type GcDeps = { db: Db; bucket: R2Bucket };
@@ -39,36 +40,55 @@ export async function collectGarbage(deps: GcDeps, opts: GcOptions): Promise<GcR
   const { db, bucket } = deps;
   const graceMs = opts.graceMs ?? GC_GRACE_MS;
   const limit = Math.min(opts.limit ?? GC_KEYS_PER_RUN, GC_KEYS_PER_RUN);
-  const prefix = opts.projectId ? `projects/${opts.projectId}/chunks/` : "projects/";
+  const prefix = opts.projectId ? `projects/${opts.projectId}/` : "projects/";
   const cursorName = opts.projectId ? `gc:chunks:${opts.projectId}` : "gc:chunks";
 
   const cursor = await readCursor(db, cursorName);
   const page = await bucket.list({ prefix, limit, ...(cursor ? { cursor } : {}) });
 
-  const byProject = new Map<string, { sha: string; key: string; uploaded: number }[]>();
+  type Listed = { sha: string; key: string; uploaded: number };
+  const chunksOf = new Map<string, Listed[]>();
+  const blobsOf = new Map<string, Listed[]>();
   for (const o of page.objects) {
-    const m = CHUNK_KEY.exec(o.key);
+    const chunk = CHUNK_KEY.exec(o.key);
+    const m = chunk ?? BLOB_KEY.exec(o.key);
     if (!m) continue;
     const [, projectId, sha] = m as unknown as [string, string, string];
-    const list = byProject.get(projectId) ?? [];
+    const into = chunk ? chunksOf : blobsOf;
+    const list = into.get(projectId) ?? [];
     list.push({ sha, key: o.key, uploaded: o.uploaded.getTime() });
-    byProject.set(projectId, list);
+    into.set(projectId, list);
   }
 
   const garbage: string[] = [];
   let spared = 0;
-  for (const [projectId, objects] of byProject) {
-    const named = await referencedShas(
-      db,
-      projectId,
-      objects.map((o) => o.sha),
-    );
+  const judge = (objects: Listed[], named: Set<string>, of: (o: Listed) => string): void => {
     for (const o of objects) {
-      if (named.has(o.sha)) continue;
+      if (named.has(of(o))) continue;
       if (o.uploaded > opts.now - graceMs) spared++;
       else garbage.push(o.key);
     }
-  }
+  };
+  for (const [projectId, objects] of chunksOf)
+    judge(
+      objects,
+      await referencedShas(
+        db,
+        projectId,
+        objects.map((o) => o.sha),
+      ),
+      (o) => o.sha,
+    );
+  for (const [projectId, objects] of blobsOf)
+    judge(
+      objects,
+      await referencedBlobs(
+        db,
+        projectId,
+        objects.map((o) => o.key),
+      ),
+      (o) => o.key,
+    );
   // Deleted right after the reference check: the window in which a concurrent ingestion could re-put
   // one of these shas and commit rows naming it is the length of one D1 round trip.
   if (garbage.length) await bucket.delete(garbage);
@@ -96,6 +116,27 @@ async function referencedShas(db: Db, projectId: string, shas: string[]): Promis
       .from(tables.sandboxSnapshotChunks)
       .where(and(eq(tables.sandboxSnapshotChunks.projectId, projectId), inArray(tables.sandboxSnapshotChunks.sha256, part)));
     for (const r of await unionAll(live, retired, snapshots).all()) out.add(r.sha);
+  }
+  return out;
+}
+
+/** The blob keys among `keys` that a file row or a sandbox snapshot of the project names. */
+async function referencedBlobs(db: Db, projectId: string, keys: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const f = tables.files;
+  const s = tables.sandboxSnapshotFiles;
+  for (let i = 0; i < keys.length; i += SHAS_PER_QUERY) {
+    const part = keys.slice(i, i + SHAS_PER_QUERY);
+    const live = db
+      .selectDistinct({ key: f.blobKey })
+      .from(f)
+      .where(and(eq(f.projectId, projectId), inArray(f.blobKey, part)));
+    // A run's snapshot keeps its binary files' bytes, so replays see them after the project changed.
+    const snapshots = db
+      .selectDistinct({ key: s.blobKey })
+      .from(s)
+      .where(and(eq(s.projectId, projectId), inArray(s.blobKey, part)));
+    for (const r of await unionAll(live, snapshots).all()) if (r.key !== null) out.add(r.key);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id), files are
- * written to /workspace, and every command runs as an unprivileged user under the same rlimits and
+ * written to /workspace (binary ones decoded from base64, executable ones 0755), and every command runs as an unprivileged user under the same rlimits and
  * wall-time and output limits as the local runner; the container has no internet access. An install phase
  * runs its commands with install scripts off, but with no registry to reach (the runner's egress proxy has no
  * counterpart here yet) it fails unless the image already holds what it needs, and then the run fails with
@@ -38,10 +38,14 @@ export class ContainerSandbox implements Sandbox {
       for await (const batch of workspaceOf(input)) {
         const dirs = [...new Set(batch.files.map((f) => (f.path.includes("/") ? `/workspace/${f.path.slice(0, f.path.lastIndexOf("/"))}` : "/workspace")))];
         if (dirs.length > 0) await box.exec(`mkdir -p ${dirs.map(quote).join(" ")}`);
+        const executables: string[] = [];
         for (const f of batch.files) {
-          await box.writeFile(`/workspace/${f.path}`, f.content);
+          // A binary file arrives in base64; the container's file API decodes it.
+          await box.writeFile(`/workspace/${f.path}`, f.content, f.encoding === "base64" ? { encoding: "base64" } : {});
+          if (f.executable) executables.push(f.path);
           paths.push(f.path);
         }
+        if (executables.length > 0) await box.exec(`cd /workspace && chmod 0755 -- ${executables.map(quote).join(" ")}`);
         recorded.push(...batch.links);
       }
       // After the files, so no file is written through a link; planLinks keeps only links that stay inside.

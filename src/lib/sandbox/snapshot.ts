@@ -1,9 +1,10 @@
 /**
  * Sandbox snapshots by reference. Taking one copies the project's file and chunk rows (not their text) under a
- * snapshot id inside D1; reading one rebuilds files from the chunk objects in R2 (overlaps removed by byte offsets).
+ * snapshot id inside D1; reading one rebuilds files from the chunk objects in R2 (overlaps removed by byte offsets)
+ * and reads binary files' bytes from their blobs.
  */
 import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
-import { type Db, getChunkText, tables } from "../storage";
+import { type Db, getBlobBase64, getChunkText, tables } from "../storage";
 import { joinChunks } from "./join-chunks";
 
 // Conversations and logs are ingested into the project but are not part of its source tree.
@@ -13,18 +14,28 @@ const R2_READS_AT_ONCE = 6;
 // Paths bound per `in (...)` query, under D1's 100 bound parameters.
 const PATHS_PER_QUERY = 90;
 
-export type SnapshotFile = { path: string; status: "text" | "link"; sizeBytes: number; linkTarget: string | null };
+export type SnapshotFile = {
+  path: string;
+  status: "text" | "binary" | "link";
+  sizeBytes: number;
+  linkTarget: string | null;
+  executable: boolean;
+  /** A binary file's bytes in R2. */
+  blobKey: string | null;
+};
 
 /**
- * Records the project's current tree (text files and links, with where each chunk's text is) as `snapshotId`.
- * Two statements run by D1 itself: nothing of the tree passes through the Worker.
+ * Records the project's current tree (text files, binary files whose bytes were kept, links; each with its
+ * executable bit, and where each chunk's text and each blob is) as `snapshotId`. Two statements run by D1
+ * itself: nothing of the tree passes through the Worker.
  */
 export async function takeSnapshot(db: Db, projectId: string, snapshotId: string): Promise<void> {
   // In sequence (a raw statement cannot join a drizzle batch); an ingest committing in between is caught by the
   // join below: a chunk is copied only for a file row that the files statement could have seen as text.
-  await db.run(sql`insert into ${tables.sandboxSnapshotFiles} (snapshot_id, project_id, path, status, size_bytes, link_target)
-      select ${snapshotId}, project_id, path, status, size_bytes, link_target from ${tables.files}
-      where project_id = ${projectId} and status in ('text', 'link') and type not in ${NOT_SOURCE}`);
+  await db.run(sql`insert into ${tables.sandboxSnapshotFiles} (snapshot_id, project_id, path, status, size_bytes, link_target, executable, blob_key)
+      select ${snapshotId}, project_id, path, status, size_bytes, link_target, coalesce(executable, 0), blob_key from ${tables.files}
+      where project_id = ${projectId} and type not in ${NOT_SOURCE}
+        and (status in ('text', 'link') or (status = 'binary' and blob_key is not null))`);
   await db.run(sql`insert into ${tables.sandboxSnapshotChunks} (snapshot_id, project_id, path, ordinal, byte_offset, sha256, r2_key)
       select ${snapshotId}, c.project_id, c.path, c.ordinal, c.byte_offset, c.sha256, c.r2_key from ${tables.chunks} c
       join ${tables.files} f on f.project_id = c.project_id and f.path = c.path and f.status = 'text'
@@ -51,13 +62,31 @@ export async function dropSnapshotIfUnused(db: Db, snapshotId: string): Promise<
 export async function snapshotPage(db: Db, snapshotId: string, after: string | null, limit: number): Promise<SnapshotFile[]> {
   const f = tables.sandboxSnapshotFiles;
   const rows = await db
-    .select({ path: f.path, status: f.status, sizeBytes: f.sizeBytes, linkTarget: f.linkTarget })
+    .select({ path: f.path, status: f.status, sizeBytes: f.sizeBytes, linkTarget: f.linkTarget, executable: f.executable, blobKey: f.blobKey })
     .from(f)
     .where(and(eq(f.snapshotId, snapshotId), after === null ? undefined : sql`${f.path} > ${after}`))
     .orderBy(asc(f.path))
     .limit(limit)
     .all();
-  return rows.flatMap((r) => (r.status === "text" || r.status === "link" ? [{ ...r, status: r.status }] : []));
+  return rows.flatMap((r) => (r.status === "skipped" ? [] : [{ ...r, status: r.status }]));
+}
+
+/**
+ * The bytes of the snapshot's binary files among `files`, base64 (as the sandboxes take them), read with bounded
+ * concurrency. A blob that is gone (it cannot be while a snapshot row names it) is left out.
+ */
+export async function readBlobs(bucket: R2Bucket, files: readonly SnapshotFile[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const binaries = files.filter((f) => f.status === "binary" && f.blobKey !== null);
+  for (let i = 0; i < binaries.length; i += R2_READS_AT_ONCE) {
+    await Promise.all(
+      binaries.slice(i, i + R2_READS_AT_ONCE).map(async (f) => {
+        const base64 = f.blobKey === null ? null : await getBlobBase64(bucket, f.blobKey);
+        if (base64 !== null) out.set(f.path, base64);
+      }),
+    );
+  }
+  return out;
 }
 
 /**
@@ -96,7 +125,7 @@ export async function readSnapshotFiles(db: Db, bucket: R2Bucket, snapshotId: st
   const f = tables.sandboxSnapshotFiles;
   for (let i = 0; i < paths.length; i += PATHS_PER_QUERY) {
     const rows = await db
-      .select({ path: f.path, status: f.status, sizeBytes: f.sizeBytes, linkTarget: f.linkTarget })
+      .select({ path: f.path, status: f.status, sizeBytes: f.sizeBytes, linkTarget: f.linkTarget, executable: f.executable, blobKey: f.blobKey })
       .from(f)
       .where(and(eq(f.snapshotId, snapshotId), eq(f.status, "text"), inArray(f.path, paths.slice(i, i + PATHS_PER_QUERY))))
       .orderBy(asc(f.path))
@@ -107,7 +136,7 @@ export async function readSnapshotFiles(db: Db, bucket: R2Bucket, snapshotId: st
   return out;
 }
 
-/** Every path of the snapshot (text files and links), in order: what check detection and link planning need, no text. */
+/** Every path of the snapshot (text and binary files, links), in order: what check detection and link planning need, no text. */
 export async function snapshotPaths(db: Db, snapshotId: string): Promise<string[]> {
   const f = tables.sandboxSnapshotFiles;
   const rows = await db.select({ path: f.path }).from(f).where(eq(f.snapshotId, snapshotId)).orderBy(asc(f.path)).all();

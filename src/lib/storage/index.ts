@@ -1,3 +1,4 @@
+export { BLOB_KEY, blobKey, fromBase64, getBlobBase64, MAX_BLOB_BYTES, putBlob, toBase64 } from "./blob-store";
 export { chunkKey, getChunkText, putChunkText } from "./chunk-store";
 export { D1_MAX_PARAMS, type Db, openDb, rowsPerStatement, runBatch, type Statement } from "./db";
 export * as tables from "./schema";

@@ -110,11 +110,22 @@ export const files = sqliteTable(
     /** JSON array of the secrets found in the file ({ ruleId, startLine, endLine }; never a value), masked in its chunks. */
     secrets: text("secrets"),
     chunkCount: integer("chunk_count").notNull(),
+    /**
+     * The executable bit from the archive (tar mode, zip external attributes); null where the source did not say
+     * (a push's file fetched by path, rows from before 0020): an upsert keeps the recorded bit then.
+     */
+    executable: integer("executable", { mode: "boolean" }),
+    /** Where a binary file's bytes are in R2 (content-addressed like chunk text, `blobKey`); null when they were not kept. */
+    blobKey: text("blob_key"),
     /** Creation time of the job that wrote this row: an older job's late message never overwrites a newer one. */
     jobCreatedAt: integer("job_created_at").notNull(),
     updatedAt: integer("updated_at").notNull().default(now),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.path] }), index("files_project_status").on(t.projectId, t.status, t.path)],
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.path] }),
+    index("files_project_status").on(t.projectId, t.status, t.path),
+    index("files_project_blob").on(t.projectId, t.blobKey),
+  ],
 );
 
 export const chunks = sqliteTable(
@@ -281,7 +292,7 @@ export const sandboxRuns = sqliteTable(
 );
 
 /**
- * A sandbox snapshot's files as of the run that took it: copies of the project's file rows (text and links),
+ * A sandbox snapshot's files as of the run that took it: copies of the project's file rows (text files, binary files whose bytes were kept, links),
  * so the run and its replays see the same tree however the project changes later.
  */
 export const sandboxSnapshotFiles = sqliteTable(
@@ -293,8 +304,16 @@ export const sandboxSnapshotFiles = sqliteTable(
     status: text("status", { enum: FILE_STATUSES }).notNull(),
     sizeBytes: integer("size_bytes").notNull(),
     linkTarget: text("link_target"),
+    /** Written with the executable bit set. */
+    executable: integer("executable", { mode: "boolean" }).notNull().default(false),
+    /** A binary file's bytes in R2; garbage collection keeps every blob a row here names. */
+    blobKey: text("blob_key"),
   },
-  (t) => [primaryKey({ columns: [t.snapshotId, t.path] }), index("sandbox_snapshot_files_project").on(t.projectId)],
+  (t) => [
+    primaryKey({ columns: [t.snapshotId, t.path] }),
+    index("sandbox_snapshot_files_project").on(t.projectId),
+    index("sandbox_snapshot_files_project_blob").on(t.projectId, t.blobKey),
+  ],
 );
 
 /**

@@ -5,7 +5,7 @@
 import { type ArchiveFormat, type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, readArchive } from "../archive";
 import { r2File } from "../archive/r2-file";
 import { AppError } from "../errors";
-import { type StageDeps, type StageResult, stageUpload } from "../ingest";
+import { entryReadLimit, type StageDeps, type StageResult, stageUpload } from "../ingest";
 
 export type UploadProject = { projectId: string; orgId: string; maxFileBytes: number };
 
@@ -14,7 +14,8 @@ export function uploadKey(projectId: string, uploadId: string): string {
   return `uploads/${projectId}/${uploadId}`;
 }
 
-const limitsFor = (project: UploadProject): ArchiveLimits => ({ ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: project.maxFileBytes });
+// Entries are read up to the larger of the project's text limit and the bytes kept of a binary file; staging applies each.
+const limitsFor = (project: UploadProject): ArchiveLimits => ({ ...DEFAULT_ARCHIVE_LIMITS, maxFileBytes: entryReadLimit(project.maxFileBytes) });
 
 /** Stages the archive read from `body` (tar or tar.gz), refusing more than `maxBytes` of it. */
 export function ingestArchiveStream(

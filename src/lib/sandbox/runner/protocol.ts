@@ -22,7 +22,14 @@ export const RunLimits = z.object({
 });
 export type RunLimits = z.infer<typeof RunLimits>;
 
-const FileEntry = z.object({ path: z.string().min(1).max(1024), content: z.string() });
+const FileEntry = z.object({
+  path: z.string().min(1).max(1024),
+  /** Text, or a binary file's bytes in base64 when `encoding` is "base64". */
+  content: z.string(),
+  encoding: z.literal("base64").optional(),
+  /** Written 0755 instead of 0644. */
+  executable: z.boolean().optional(),
+});
 const LinkEntry = z.object({ path: z.string().min(1).max(1024), target: z.string().min(1).max(4096) });
 const Commands = z.array(z.string().min(1).max(4096)).min(1).max(20);
 /** A run's id as the API mints it (`run_…`): letters, digits, `_` and `-` only, since it names a runner URL. */

@@ -36,6 +36,7 @@ import { type CommandSpec, type Mount, runCommand } from "./run-command";
 import { seccompArch, seccompProgram } from "./seccomp";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./toolchains";
 import { canMountVolumes, makeVolume, type Volume } from "./volumes";
+import { WorkspaceFull, writeWorkspaceFile } from "./write-file";
 
 export type RunnerOptions = {
   port: number;
@@ -189,12 +190,11 @@ async function writeWorkspace(lines: AsyncIterable<RunLine>, openWorkspace: (hea
       for (const f of line.files) {
         const path = safePath(f.path);
         if (original.has(path)) throw new RequestInvalid(400, "invalid_request", `${path} is sent twice`);
-        original.set(path, hashOf(f.content));
-        await mkdir(dirname(join(workspace, path)), { recursive: true });
-        await writeFile(join(workspace, path), f.content).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== "ENOSPC") throw e;
+        const written = await writeWorkspaceFile(workspace, path, f).catch((e: unknown) => {
+          if (!(e instanceof WorkspaceFull)) throw e;
           throw new RequestInvalid(413, WORKSPACE_TOO_LARGE, `the project does not fit in the run's workspace of ${head?.limits.workspaceMb} MiB`);
         });
+        original.set(path, written);
       }
     } else if (line.type === "links") links.push(...line.links);
     else if (line.files !== original.size)
