@@ -5,6 +5,8 @@ import { openDb } from "../src/lib/storage";
 import { app } from "./api/app";
 import { consumeDeadLetters, consumeIngest } from "./ingest/consumer";
 
+// The container's outbound rules (the install phase's registry allow-list) are applied through this entrypoint.
+export { ContainerProxy } from "@cloudflare/sandbox";
 export { JobWatchdog } from "../durable-objects/job-watchdog";
 export { KeyRateLimiter } from "../durable-objects/key-rate-limiter";
 export { OrgModelGate } from "../durable-objects/org-model-gate";

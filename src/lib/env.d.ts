@@ -8,6 +8,8 @@ declare namespace Cloudflare {
     /** The local sandbox runner (`npm run dev` starts it and writes both to .dev.vars). */
     SANDBOX_RUNNER_URL?: string;
     SANDBOX_RUNNER_SECRET?: string;
+    /** The package registries a container's install phase may reach (JSON as the runner's; default the public ones). */
+    SANDBOX_REGISTRIES?: string;
     /** The model API: key (a secret), base URL (tests point it at a local server) and model id. */
     ANTHROPIC_API_KEY?: string;
     ANTHROPIC_BASE_URL?: string;

@@ -1,18 +1,18 @@
 /**
- * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id), files are
- * written to /workspace (binary ones decoded from base64, executable ones 0755), and every command runs as an unprivileged user under the same rlimits and
- * wall-time and output limits as the local runner; the container has no internet access. An install phase
- * runs its commands with install scripts off, but with no registry to reach (the runner's egress proxy has no
- * counterpart here yet) it fails unless the image already holds what it needs, and then the run fails with
- * the install's output, never with checks run on missing dependencies. No install cache either: each
- * container is fresh.
+ * The Sandbox on Cloudflare Containers. Each run gets its own container (keyed by run id: its own VM),
+ * files are written to /workspace (binary ones decoded from base64, executable ones 0755), and every
+ * command runs as an unprivileged user under the same rlimits and wall-time and output limits as the
+ * local runner. Internet is off. An install phase runs with install scripts off and only the configured
+ * registries' hosts reachable, through the container's own outbound allow-list (`setAllowedHosts`,
+ * enforced by the platform outside the box; the Worker exports `ContainerProxy` for it), emptied before
+ * any check runs. No install cache: each container is fresh.
  */
 import { getSandbox } from "@cloudflare/sandbox";
 import { AppError } from "../errors";
 import { RunCancelled } from "./run-status";
 import { planLinks } from "./runner/links";
 import { type InstallOutcome, MAX_ARTIFACTS, MAX_ARTIFACTS_TOTAL_BYTES } from "./runner/protocol";
-import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv } from "./runner/registries";
+import { DEFAULT_REGISTRIES, DEPENDENCY_ENV, installEnv, type Registries, registryHostnames } from "./runner/registries";
 import { missingToolchainMessage, TOOLCHAIN_MISSING, toolchainsForAll } from "./runner/toolchains";
 import { type ArtifactSink, type CommandResult, type RunEvent, type Sandbox, type SandboxOutcome, type SandboxRun, workspaceOf } from "./sandbox";
 
@@ -20,10 +20,27 @@ const quote = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
 // Links per shell command, to keep each command line well under ARG_MAX.
 const LINKS_PER_EXEC = 200;
 
+/** What `withInstallEgress` needs of a box: the platform's outbound allow-list (internet is off otherwise). */
+export type EgressControl = { setAllowedHosts(hosts: string[]): Promise<void> };
+
+/**
+ * Runs the install phase with the registries' hosts reachable and nothing else (the container's own allow-list,
+ * enforced outside it, with internet off), and empties the list before anything else runs, however the install ends.
+ */
+export async function withInstallEgress<T>(box: EgressControl, hosts: string[], install: () => Promise<T>): Promise<T> {
+  await box.setAllowedHosts(hosts);
+  try {
+    return await install();
+  } finally {
+    await box.setAllowedHosts([]);
+  }
+}
+
 export class ContainerSandbox implements Sandbox {
   constructor(
     private readonly namespace: NonNullable<Env["SANDBOX"]>,
     private readonly runId: string,
+    private readonly registries: Registries = DEFAULT_REGISTRIES,
   ) {}
 
   async run(input: SandboxRun, onEvent: (e: RunEvent) => void, onArtifact?: ArtifactSink, signal?: AbortSignal): Promise<SandboxOutcome> {
@@ -76,16 +93,21 @@ export class ContainerSandbox implements Sandbox {
       if (missing.length > 0) throw new AppError(422, TOOLCHAIN_MISSING, missingToolchainMessage(missing));
       let install: InstallOutcome | null = null;
       if (input.install) {
-        // The container's own egress applies (no runner proxy here); scripts stay off unless the org allows them.
-        const env = Object.entries({ ...installEnvWithoutProxy(input.install.allowScripts), ...DEPENDENCY_ENV, HOME: "/tmp" })
+        // The registries' hosts only, through the container's allow-list (the runner's proxy has no place here);
+        // scripts stay off unless the org allows them.
+        const commands = input.install.commands;
+        const env = Object.entries({ ...installEnvWithoutProxy(this.registries, input.install.allowScripts), ...DEPENDENCY_ENV, HOME: "/tmp" })
           .map(([k, v]) => `${k}=${quote(v)}`)
           .join(" ");
-        const results: CommandResult[] = [];
-        for (const [index, command] of input.install.commands.entries()) {
-          const result = await this.exec(box, input, command, index, "install", env, onEvent);
-          results.push(result);
-          if (result.exitCode !== 0) break;
-        }
+        const results = await withInstallEgress(box, registryHostnames(this.registries), async () => {
+          const done: CommandResult[] = [];
+          for (const [index, command] of commands.entries()) {
+            const result = await this.exec(box, input, command, index, "install", env, onEvent);
+            done.push(result);
+            if (result.exitCode !== 0) break;
+          }
+          return done;
+        });
         const ok = results.length === input.install.commands.length && results.every((r) => r.exitCode === 0);
         install = { cacheKey: "", cached: false, results, ok, refusedHosts: [] };
         if (!ok) {
@@ -186,9 +208,9 @@ export class ContainerSandbox implements Sandbox {
   }
 }
 
-/** The install environment in the container: the public registries, no proxy (the container's egress applies). */
-function installEnvWithoutProxy(allowScripts: boolean): Record<string, string> {
-  const env = installEnv(DEFAULT_REGISTRIES, "", allowScripts);
+/** The install environment in the container: the configured registries, no proxy (the container's allow-list applies). */
+function installEnvWithoutProxy(registries: Registries, allowScripts: boolean): Record<string, string> {
+  const env = installEnv(registries, "", allowScripts);
   for (const k of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "npm_config_proxy", "npm_config_https_proxy", "PIP_PROXY", "CARGO_HTTP_PROXY"])
     delete env[k];
   return env;

@@ -7,6 +7,7 @@ import { LineBuffer } from "../streams/line-buffer";
 import { ContainerSandbox } from "./container-sandbox";
 import { RUN_CANCELLED, RunCancelled } from "./run-status";
 import { type CommandResult, type Install, type InstallOutcome, RunEvent, type RunLimits, type RunLine, WORKSPACE_TOO_LARGE } from "./runner/protocol";
+import { parseRegistries } from "./runner/registries";
 import { TOOLCHAIN_MISSING } from "./runner/toolchains";
 import { inlineBatches, type WorkspaceBatch, type WorkspaceFile, type WorkspaceLink } from "./workspace";
 
@@ -190,10 +191,10 @@ export class LocalRunnerSandbox implements Sandbox {
 
 /** The sandbox the bindings allow: Containers in production, else the local runner when configured. */
 export function sandboxFor(
-  env: { SANDBOX?: NonNullable<Env["SANDBOX"]>; SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string },
+  env: { SANDBOX?: NonNullable<Env["SANDBOX"]>; SANDBOX_REGISTRIES?: string; SANDBOX_RUNNER_URL?: string; SANDBOX_RUNNER_SECRET?: string },
   runId: string,
 ): Sandbox {
-  if (env.SANDBOX) return new ContainerSandbox(env.SANDBOX, runId);
+  if (env.SANDBOX) return new ContainerSandbox(env.SANDBOX, runId, parseRegistries(env.SANDBOX_REGISTRIES));
   if (env.SANDBOX_RUNNER_URL && env.SANDBOX_RUNNER_SECRET) return new LocalRunnerSandbox(env.SANDBOX_RUNNER_URL, env.SANDBOX_RUNNER_SECRET);
   throw new AppError(
     503,

@@ -45,6 +45,11 @@ export function isAllowedHost(registries: Registries, host: string, port: number
   return false;
 }
 
+/** The host names the registries name, each once (a `host:port` entry gives its host): an allow-list by name. */
+export function registryHostnames(registries: Registries): string[] {
+  return [...new Set(Object.values(registries).flatMap((r) => (r?.hosts ?? []).map((h) => splitHostPort(h.toLowerCase())[0])))];
+}
+
 function splitHostPort(entry: string): [string, number | null] {
   const m = /^(.*):(\d+)$/.exec(entry);
   return m?.[1] && m[2] ? [m[1], Number(m[2])] : [entry, null];
