@@ -7,7 +7,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dot, type Embedder, HashingEmbedder, WorkersAiEmbedder } from "../../src/lib/retrieval/embedder";
-import { SqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../../src/lib/retrieval/vector-index";
+import { chooseVectorIndex, SqliteVectorIndex, sqliteVectorIndex, type VectorIndex, VectorizeVectorIndex } from "../../src/lib/retrieval/vector-index";
 import { localAi, localVectorize } from "../support/fake-retrieval";
 
 const embedders: [string, () => Embedder][] = [
@@ -104,5 +104,26 @@ describe.each(indexes)("VectorIndex contract: %s", (_name, factory) => {
       await a.remove(["db"]);
       expect((await a.query(q as Float32Array, 10)).map((h) => h.id)).toEqual(["auth"]);
     }
+  });
+});
+
+describe("the shard's own vector index", () => {
+  it("is one instance per storage: a vector removed by one caller is gone from another's next query", async () => {
+    const stub = env.PROJECT_INDEX.getByName(`shared-index-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      const e = new HashingEmbedder();
+      const [a, b] = await e.embed(["parse the request header", "render the invoice total"]);
+      const reader = sqliteVectorIndex(sql);
+      await reader.upsert([
+        { id: "a", vector: a as Float32Array, path: "a.ts" },
+        { id: "b", vector: b as Float32Array, path: "b.ts" },
+      ]);
+      expect((await reader.query(a as Float32Array, 2)).map((h) => h.id)).toEqual(["a", "b"]);
+      // Another caller of the same storage (a purge, a re-embedding) removes one.
+      await chooseVectorIndex(undefined, "prj_x", sql).remove(["a"]);
+      expect((await reader.query(a as Float32Array, 2)).map((h) => h.id)).toEqual(["b"]);
+      expect(chooseVectorIndex(undefined, "prj_x", sql)).toBe(reader);
+    });
   });
 });

@@ -12,7 +12,7 @@
  * whole), and a file written meanwhile has its old vectors removed from both indexes.
  */
 import { type Embedder, HashingEmbedder, WorkersAiEmbedder } from "../retrieval/embedder";
-import { chooseVectorIndex, SqliteVectorIndex, type VectorHit, type VectorIndex } from "../retrieval/vector-index";
+import { chooseVectorIndex, sqliteVectorIndex, type VectorHit, type VectorIndex } from "../retrieval/vector-index";
 import { readMeta, writeMeta } from "./schema";
 
 export type EmbeddingBindings = { ai?: Ai | undefined; vectorize?: VectorizeIndex | undefined };
@@ -66,7 +66,7 @@ export class ShardEmbeddings {
 
   /** The index that holds an embedder's vectors: the shard's SQLite for the hashing embedder when Workers AI is bound. */
   private indexFor(embedderId: string, projectId: string | undefined): VectorIndex {
-    if (this.workersAi && embedderId === this.hashing.id) return new SqliteVectorIndex(this.sql);
+    if (this.workersAi && embedderId === this.hashing.id) return sqliteVectorIndex(this.sql);
     return chooseVectorIndex(this.bindings.vectorize, projectId, this.sql);
   }
 

@@ -94,5 +94,19 @@ export const VECTORIZE_MAX_TOP_K = 100;
 
 /** Vectorize (namespace = project) when it is bound and the project is known; otherwise the shard's SQLite vectors. */
 export function chooseVectorIndex(vectors: VectorizeIndex | undefined, projectId: string | undefined, sql: SqlStorage): VectorIndex {
-  return vectors && projectId ? new VectorizeVectorIndex(vectors, projectId) : new SqliteVectorIndex(sql);
+  return vectors && projectId ? new VectorizeVectorIndex(vectors, projectId) : sqliteVectorIndex(sql);
+}
+
+// One index per shard's storage: its in-memory copy of the vectors lives as long as the object, and every
+// writer invalidates the copy the queries read.
+const sqliteIndexes = new WeakMap<SqlStorage, SqliteVectorIndex>();
+
+/** The shard's own SQLite vector index, the same instance for every caller of this storage. */
+export function sqliteVectorIndex(sql: SqlStorage): SqliteVectorIndex {
+  let index = sqliteIndexes.get(sql);
+  if (!index) {
+    index = new SqliteVectorIndex(sql);
+    sqliteIndexes.set(sql, index);
+  }
+  return index;
 }
