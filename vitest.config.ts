@@ -32,6 +32,9 @@ export default defineConfig({
     })),
   ],
   test: {
+    // Two files at once: vitest's default on a 2-core machine is one, and a workerd test file spends much of its
+    // time waiting (isolate start, the sandbox runner, queues); the integration suite took 833 s with one, 515 s with two.
+    maxWorkers: 2,
     include: ["test/**/*.test.ts"],
     // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts). Unit tests
     // run in workerd without the Worker (vitest.unit.config.ts).
