@@ -29,7 +29,7 @@ import { listFiles } from "../../../src/lib/projects/list-files";
 import { listProjects } from "../../../src/lib/projects/list-projects";
 import { getProject, projectView, webhookPath } from "../../../src/lib/projects/projects";
 import { storeConversation, storeLogs } from "../../../src/lib/projects/records";
-import { openDb, tables } from "../../../src/lib/storage";
+import { type Db, openDb, tables } from "../../../src/lib/storage";
 import { backfillSummaries, projectSummaryReport, smallModel, summariesDefault } from "../../../src/lib/summaries";
 import { TOKENIZERS, type Tokenizer } from "../../../src/lib/tokenizer";
 import { guardQuota } from "../metering";
@@ -37,6 +37,17 @@ import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 import { jsonOf, queryOf } from "../validate";
+
+/** What the summary routes read: the project's shard, and whether and with which model summaries are made. */
+function summaryDeps(env: Env, db: Db, projectId: string) {
+  return {
+    db,
+    shard: env.PROJECT_INDEX.getByName(projectId),
+    hasKey: Boolean(env.ANTHROPIC_API_KEY),
+    model: smallModel(env),
+    deploymentDefault: summariesDefault(env),
+  };
+}
 
 export const projectRoutes = new Hono<AppEnv>()
   .post(
@@ -104,14 +115,7 @@ export const projectRoutes = new Hono<AppEnv>()
     async (c) => {
       const db = openDb(c.env.DB);
       const p = await getProject(db, c.req.param("projectId"), c.var.key);
-      const deps = {
-        db,
-        shard: c.env.PROJECT_INDEX.getByName(p.projectId),
-        hasKey: Boolean(c.env.ANTHROPIC_API_KEY),
-        model: smallModel(c.env),
-        deploymentDefault: summariesDefault(c.env),
-      };
-      return c.json(await projectSummaryReport(deps, p));
+      return c.json(await projectSummaryReport(summaryDeps(c.env, db, p.projectId), p));
     },
   )
   .post(
@@ -127,14 +131,7 @@ export const projectRoutes = new Hono<AppEnv>()
     async (c) => {
       const db = openDb(c.env.DB);
       const p = await getProject(db, c.req.param("projectId"), c.var.key);
-      const deps = {
-        db,
-        shard: c.env.PROJECT_INDEX.getByName(p.projectId),
-        queue: c.env.INGEST_QUEUE,
-        hasKey: Boolean(c.env.ANTHROPIC_API_KEY),
-        model: smallModel(c.env),
-        deploymentDefault: summariesDefault(c.env),
-      };
+      const deps = { ...summaryDeps(c.env, db, p.projectId), queue: c.env.INGEST_QUEUE };
       return c.json(await backfillSummaries(deps, p.projectId), 202);
     },
   )
