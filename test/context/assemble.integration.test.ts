@@ -2,6 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { safetyMargin } from "../../src/lib/assembly/assemble";
+import { chunkLines } from "../../src/lib/assembly/pieces";
+import { renderPiece } from "../../src/lib/assembly/prompt";
 import { DEFAULT_MODEL } from "../../src/lib/model/anthropic-adapter";
 import { countTokens, tokenizerFor } from "../../src/lib/tokenizer";
 import { ADMIN, api, createProject, ingestTree, json, newOrg, waitForJob } from "../support/api";
@@ -121,7 +123,7 @@ describe("POST /api/context/assemble", () => {
     }
   });
 
-  it("counts excerpts from line segments the shard keeps, exactly, on the first call and on later ones", async () => {
+  it("counts excerpts from line segments the shard keeps from ingestion, exactly, on the first call and on later ones", async () => {
     // Large files whose lines start every way the tokenizers treat differently: indented, blank, spaces only,
     // a comment at column 0 after a brace, CRLF, a marker that needs escaping.
     const odd = (name: string, n: number): string =>
@@ -135,6 +137,37 @@ describe("POST /api/context/assemble", () => {
       { path: "src/run/steps.ts", content: odd("runStep", 300) },
       { path: "src/run/more.ts", content: odd("moreStep", 300) },
     ]);
+    // Ingestion writes every chunk's cl100k counts and segments, each exact: the first assembly encodes none of them.
+    const rows = await runInDurableObject(env.PROJECT_INDEX.getByName(projectId), (_o, state) =>
+      state.storage.sql
+        .exec<{
+          chunk_id: string;
+          path: string;
+          start_line: number;
+          end_line: number;
+          text: string;
+          tokens_cl: number;
+          block_cl: number | null;
+          segs_cl: ArrayBuffer | null;
+        }>("SELECT chunk_id, path, start_line, end_line, text, tokens_cl, block_cl, segs_cl FROM chunks")
+        .toArray(),
+    );
+    expect(rows.length).toBeGreaterThan(4);
+    for (const r of rows) {
+      const piece = { id: r.chunk_id, kind: "chunk" as const, path: r.path, startLine: r.start_line, endLine: r.end_line, text: r.text };
+      expect(r.tokens_cl, r.chunk_id).toBe(countTokens(r.text, "gpt-4"));
+      expect(r.block_cl, r.chunk_id).toBe(countTokens(renderPiece(piece), "gpt-4"));
+      const segs = [...new Int32Array(r.segs_cl ?? new ArrayBuffer(0))];
+      const lines = chunkLines(r.text);
+      expect(segs.length, r.chunk_id).toBe(lines.length);
+      // Each segment's count is its lines' fresh count.
+      segs.forEach((n, i) => {
+        if (n < 0) return;
+        let end = i + 1;
+        while (end < segs.length && (segs[end] as number) < 0) end++;
+        expect(n).toBe(countTokens(`${lines.slice(i, end).join("\n")}\n`, "gpt-4"));
+      });
+    }
     const prompt = "runStep120 returns the wrong scaled value; moreStep7 too";
     for (const model of ["claude-sonnet-4-5", "gpt-4o"]) {
       for (const budget of [6_000, 20_000]) {

@@ -31,10 +31,14 @@ function blockAddsUp(text: string): boolean {
 
 export const isCounted = (p: PackedPiece): p is CountedPiece => "base" in p;
 
+/** A piece's block in the base encoding, given its text's: by addition where that is exact, else by rendering it. */
+export function blockBase(piece: RenderPiece, counter: Pick<Counter, "base">, textBase: number): number {
+  return blockAddsUp(piece.text) ? counter.base(sourceLine(piece)) + textBase : counter.base(renderPiece(piece));
+}
+
 /** Counts a piece: its text once, and its block by addition where that is exact, else by rendering it. */
 export function countPiece(piece: RenderPiece, counter: Counter, base = counter.base(piece.text)): CountedPiece {
-  const block = blockAddsUp(piece.text) ? counter.base(sourceLine(piece)) + base : counter.base(renderPiece(piece));
-  return { piece, block, tokens: counter.toModel(base), base };
+  return { piece, block: blockBase(piece, counter, base), tokens: counter.toModel(base), base };
 }
 
 /**
@@ -43,7 +47,7 @@ export function countPiece(piece: RenderPiece, counter: Counter, base = counter.
  * white space, lines opening with "/"). Entry i is the tokens of the segment opening at line i, or -1 for
  * a line inside one. Any run of whole segments then counts as the sum of theirs, with no text encoded.
  */
-export function lineSegments(lines: readonly string[], counter: Counter): Int32Array {
+export function lineSegments(lines: readonly string[], counter: Pick<Counter, "base">): Int32Array {
   const segs = new Int32Array(lines.length).fill(-1);
   let open = 0;
   const close = (end: number): void => {

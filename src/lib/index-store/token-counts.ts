@@ -3,9 +3,25 @@
  * model's tokenizer and its rendered block in the base encoding (columns of `chunks`), and each
  * summary's rendered block (`block_counts`).
  */
+import { blockBase, chunkLines, lineSegments } from "../assembly/pieces";
 import { type RenderPiece, renderPiece } from "../assembly/prompt";
-import { baseEncoding, countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
+import { baseEncoding, countWith, getEncoding, scaleToClaude, type Tokenizer } from "../tokenizer";
 import type { ChunkRow } from "./types";
+
+/**
+ * A new chunk's cl100k counts, written with its row: its text, its rendered block, and its line segments
+ * (pieces.ts `lineSegments`), so the first assembly that meets the chunk counts its excerpts by addition
+ * instead of encoding it. The segments add up to the text when it ends in a newline, so it is encoded once.
+ */
+export function chunkCountsAtIngest(piece: RenderPiece): { tokens: number; block: number; segments: Int32Array } {
+  const enc = getEncoding("cl100k_base");
+  const counter = { base: (s: string) => enc.count(s) };
+  const segments = lineSegments(chunkLines(piece.text), counter);
+  let tokens = 0;
+  if (piece.text.endsWith("\n")) for (const n of segments) tokens += n > 0 ? n : 0;
+  else tokens = counter.base(piece.text);
+  return { tokens, block: blockBase(piece, counter, tokens), segments };
+}
 
 /** Tokens of a chunk's text in the model's tokenizer, and of its rendered block in the base encoding; cached. */
 export function chunkCounts(sql: SqlStorage, row: ChunkRow, tokenizer: Tokenizer): { tokens: number; block: number } {

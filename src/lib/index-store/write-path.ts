@@ -5,6 +5,7 @@ import type { VectorIndex } from "../retrieval/vector-index";
 import { countWith } from "../tokenizer";
 import { modelSearchTerms } from "./model-summaries";
 import { writeMeta } from "./schema";
+import { chunkCountsAtIngest } from "./token-counts";
 import type { IndexedFile, IndexInput } from "./types";
 
 /** Deletes a file's chunks, terms, symbols and summary row; returns its chunk ids (their vectors go too). */
@@ -25,17 +26,19 @@ export function insertFile(sql: SqlStorage, f: IndexedFile, changedAt: number): 
   const toEmbed: ToEmbed[] = [];
   let tokens = 0;
   for (const c of f.chunks) {
-    const cl = countWith("cl100k_base", c.text);
-    tokens += cl;
+    const counts = chunkCountsAtIngest({ id: c.chunkId, kind: "chunk", path: f.path, startLine: c.startLine, endLine: c.endLine, text: c.text });
+    tokens += counts.tokens;
     const rid = sql
       .exec<{ rid: number }>(
-        "INSERT INTO chunks (chunk_id, path, ordinal, start_line, end_line, tokens_cl, text) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rid",
+        "INSERT INTO chunks (chunk_id, path, ordinal, start_line, end_line, tokens_cl, block_cl, segs_cl, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rid",
         c.chunkId,
         f.path,
         c.ordinal,
         c.startLine,
         c.endLine,
-        cl,
+        counts.tokens,
+        counts.block,
+        counts.segments.buffer,
         c.text,
       )
       .one().rid;
