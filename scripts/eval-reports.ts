@@ -15,7 +15,7 @@
  * the fix changed lies inside a piece. Beside it, the BM25 whole-file baseline. Also checked: the
  * chunks at a budget are all among the chunks at every larger one. With `--write`, results go to
  * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
- * (`WINKY_RANKING_OFF`: vector, mentions, kind-prior, idf-terms, file-aggregate, symbols) and the
+ * (`WINKY_RANKING_OFF`: any of RANKING_FEATURES in src/lib/assembly/types.ts, such as vector, mentions, title) and the
  * run's overall row is written as that ablation's line.
  *
  * Two switches call a small Claude model (they need ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL for another

@@ -21,7 +21,14 @@ export type LocalServer = {
  * Worker's logs), and `reuse` to start on the state a previous run left (acting with that run's key)
  * instead of a fresh one.
  */
-export type LocalServerOptions = { vars?: Record<string, string>; stdoutPath?: string; stderrPath?: string; reuse?: { token: string; orgId: string } };
+export type LocalServerOptions = {
+  vars?: Record<string, string>;
+  stdoutPath?: string;
+  stderrPath?: string;
+  reuse?: { token: string; orgId: string };
+  /** The V8 inspector's port (wrangler's default is 9229, which a second server on the machine may hold). */
+  inspectorPort?: number;
+};
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
@@ -56,6 +63,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
       `WINKY_SEAL_KEY:${randomBytes(32).toString("base64")}`,
       ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       "--show-interactive-dev-session=false",
+      ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
     ],
     {
       stdio: ["ignore", options.stdoutPath ? openSync(options.stdoutPath, "a") : "ignore", options.stderrPath ? openSync(options.stderrPath, "a") : "inherit"],

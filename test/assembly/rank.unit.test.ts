@@ -85,4 +85,27 @@ describe("rank: reciprocal-rank fusion", () => {
     expect(without.fileOrder).toEqual(["tests/test_named.py", "src/named.py"]);
     expect([...(without.ranked.get("m")?.reasons ?? [])]).not.toContain("mentioned path");
   });
+
+  it("lets a report's title find the code its body's logs bury, as its own signal", async () => {
+    const chunks = [
+      body("r", "src/render.ts", 1, ["export function renderFrame(alpha) { return blend(alpha); }"]),
+      body("g", "src/log.ts", 1, ["// writes logger lines: worker queue retry spooler heartbeat shard"]),
+      body("o", "src/other.ts", 1, ["export const unrelated = 1;"]),
+    ];
+    // A small lexical search: chunks holding more of the terms first.
+    const lexical = (terms: string[]) =>
+      chunks
+        .map((c) => ({ chunkId: c.chunkId, score: terms.filter((t) => c.text.toLowerCase().includes(t)).length }))
+        .filter((h) => h.score > 0)
+        .sort((a, b) => b.score - a.score);
+    const store = fakeStore(chunks, { lexical });
+    const report = "renderFrame drops the alpha\n\nlog: worker queue retry spooler heartbeat shard worker queue retry spooler heartbeat shard";
+    const rank = (rankingOff: RankingFeature[]) => rankChunks(store, { prompt: report, hotPaths: [], rankingOff }, [], () => {});
+    const on = await rank([]);
+    expect(on.fileOrder[0]).toBe("src/render.ts");
+    expect([...(on.ranked.get("r")?.reasons ?? [])]).toContain("title match");
+    const off = await rank(["title"]);
+    expect(off.fileOrder[0]).toBe("src/log.ts");
+    expect([...(off.ranked.get("r")?.reasons ?? [])]).not.toContain("title match");
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPathLookup } from "../../src/lib/index-store/path-lookup";
 import { kindWeights, pathKind } from "../../src/lib/retrieval/path-kind";
 import { mentionedPaths } from "../../src/lib/retrieval/prompt-paths";
-import { errorPhrases, weighedQueryTerms } from "../../src/lib/retrieval/terms";
+import { errorPhrases, titleOf, weighedQueryTerms } from "../../src/lib/retrieval/terms";
 
 const lookup = buildPathLookup([
   "astropy/io/fits/card.py",
@@ -93,7 +93,7 @@ describe("path kinds", () => {
 });
 
 describe("a prompt's search terms", () => {
-  it("keeps the terms the index holds, drops common ones, and puts the rarest first", () => {
+  it("keeps the terms the index holds, drops common ones, and weighs the rest by rarity and repeats", () => {
     const df = new Map([
       ["parser", 400],
       ["tokenize_header", 2],
@@ -106,9 +106,26 @@ describe("a prompt's search terms", () => {
       chunks: 1000,
       df,
     }));
-    expect(terms.slice(0, 6)).toEqual(["tokenize_header", "utf8", "timeout", "bytes", "header", "tokenize"].filter((t) => df.has(t)));
+    // "header", said twice, goes before the rarer "timeout" and "bytes".
+    expect(terms).toEqual(["tokenize_header", "utf8", "header", "timeout", "bytes"]);
     expect(terms).not.toContain("parser");
     expect(terms).not.toContain("zyxwv");
+  });
+
+  it("weighs a report's title over its body", () => {
+    const df = new Map([
+      ["xfail", 30],
+      ["marker", 30],
+      ["pyflakes", 1],
+      ["websocket", 1],
+    ]);
+    const report = "Dynamically adding xfail marker no longer ignores failure\n\nMy environment has pyflakes and websocket installed.";
+    const stats = () => ({ chunks: 1000, df });
+    expect(weighedQueryTerms(report, stats, 2).sort()).toEqual(["marker", "xfail"]);
+    // The same words on one line: no title, so the rarest win.
+    expect(weighedQueryTerms(report.replace(/\n/g, " "), stats, 2).sort()).toEqual(["pyflakes", "websocket"]);
+    expect(titleOf(report)).toBe("Dynamically adding xfail marker no longer ignores failure");
+    expect(titleOf("one line only")).toBe("");
   });
 });
 

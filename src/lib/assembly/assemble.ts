@@ -4,6 +4,8 @@
  * left with summaries and remaining lines, and render the prompt in the spec's order. The budget is a
  * hard guarantee: blocks are counted in the base encoding, whose sum is the prompt's exact count.
  */
+
+import { reportText } from "../retrieval/report-text";
 import { TokenBudget } from "./budget";
 import { fill, lazyFileSummaries, SummaryList } from "./fill";
 import { ChunkLoader, packRanked, SnippetList } from "./pack";
@@ -80,7 +82,9 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
   const loader = new ChunkLoader(store, req);
   clock.lap("prepare");
 
-  const ranking = await rankChunks(store, req, warnings, clock.lap);
+  // Retrieval reads the report without its template comments and package listings; the model gets it whole.
+  const query = { ...req, prompt: reportText(req.prompt) };
+  const ranking = await rankChunks(store, query, warnings, clock.lap);
   let rerank: RerankOutcome | undefined;
   if (req.rerank) {
     rerank = deps.reranker
@@ -89,9 +93,9 @@ export async function assembleContext(store: RetrievalStore, req: AssembleReques
     if (rerank.status !== "applied") warnings.push(`rerank ${rerank.status}: ${rerank.reason ?? ""}; the unreranked order was used`);
     clock.lap("rerank");
   }
-  const packed = packRanked(store, req, ranking, budget, snippets, loader);
+  const packed = packRanked(store, query, ranking, budget, snippets, loader);
   clock.lap("pack");
-  fill({ store, req, budget, ranking, packed, snippets, loader, everyFileSummary: lazyFileSummaries(store, req.tokenizer) }, summaries);
+  fill({ store, req: query, budget, ranking, packed, snippets, loader, everyFileSummary: lazyFileSummaries(store, req.tokenizer) }, summaries);
   clock.lap("fill");
 
   const tokenTotal = budget.total();

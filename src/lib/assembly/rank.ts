@@ -4,7 +4,7 @@
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { PathMention } from "../retrieval/prompt-paths";
-import { errorPhrases, promptIdentifiers, queryTerms, weighedQueryTerms } from "../retrieval/terms";
+import { errorPhrases, promptIdentifiers, queryTerms, titleOf, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -16,6 +16,7 @@ export const WEIGHTS: Record<RankSignal, number> = {
   "error message": 1.5,
   "symbol definition": 1.4,
   "lexical match": 1.0,
+  "title match": 2.0,
   "recent change": 0.3,
   "ai feedback": 0.4,
   "vector match": 0.5,
@@ -25,6 +26,9 @@ export const WEIGHTS: Record<RankSignal, number> = {
 const LEXICAL_K = 1000;
 const VECTOR_K = 500;
 const VECTOR_RELATIVE_FLOOR = 0.5;
+// The title's terms (a report's first line names the problem in a few words) and the chunks they find.
+const TITLE_TERMS = 16;
+const TITLE_K = 200;
 // Chunks holding an error message the prompt quotes.
 const ERROR_K = 30;
 // Files whose summaries match the prompt's terms, credited as a signal.
@@ -173,6 +177,14 @@ export async function rankChunks(
     store.lexical(terms, LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
+  // A report's title says the problem in few words; its body may bury them under logs and listings.
+  const title = on("title") ? weighedQueryTerms(titleOf(req.prompt), store.termStats, TITLE_TERMS) : [];
+  if (title.length)
+    creditList(
+      ranked,
+      store.lexical(title, TITLE_K).map((h) => h.chunkId),
+      "title match",
+    );
   // The code that prints an error the prompt quotes.
   if (on("error-messages"))
     creditList(

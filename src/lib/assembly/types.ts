@@ -13,6 +13,7 @@ export type Signal =
   | "recent change"
   | "ai feedback"
   | "lexical match"
+  | "title match"
   | "symbol definition"
   | "symbol link"
   | "vector match"
@@ -78,6 +79,7 @@ export const RANKING_FEATURES = [
   "symbols",
   "summaries",
   "error-messages",
+  "title",
   // Model-written summaries read in place of the extractive ones (src/lib/index-store/model-summaries.ts).
   "model-summaries",
 ] as const;

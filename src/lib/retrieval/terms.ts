@@ -51,8 +51,10 @@ const COMMON_SHARE = 0.2;
 
 /**
  * The prompt's terms worth a search, by what the index knows of them: terms no chunk holds are
- * dropped, common ones too (unless little else is left), and the rest go rarest first — a long bug
+ * dropped, common ones too (unless little else is left), and the rest go by weight — a long bug
  * report names hundreds of words, and the few that are rare in this project say where the bug is.
+ * A term weighs its inverse document frequency, more when the report repeats it, and more again in
+ * the report's title.
  */
 export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { chunks: number; df: Map<string, number> }, max = 64): string[] {
   const candidates = queryTerms(prompt, Number.POSITIVE_INFINITY);
@@ -61,7 +63,21 @@ export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { 
   const present = candidates.filter((t) => (df.get(t) ?? 0) > 0);
   const rare = present.filter((t) => (df.get(t) ?? 0) <= chunks * COMMON_SHARE);
   const pool = rare.length >= 5 ? rare : present;
-  return pool.sort((a, b) => (df.get(a) ?? 0) - (df.get(b) ?? 0) || b.length - a.length).slice(0, max);
+  const seen = new Map<string, number>();
+  for (const t of termsOf(prompt)) seen.set(t, (seen.get(t) ?? 0) + 1);
+  const title = new Set(termsOf(titleOf(prompt)));
+  const weight = (t: string): number => Math.log(chunks / (df.get(t) ?? 1)) * (1 + Math.log(seen.get(t) ?? 1)) * (title.has(t) ? TITLE_WEIGHT : 1);
+  const w = new Map(pool.map((t) => [t, weight(t)]));
+  return pool.sort((a, b) => (w.get(b) ?? 0) - (w.get(a) ?? 0) || b.length - a.length).slice(0, max);
+}
+
+// A term of the title counts as if it were this much rarer.
+const TITLE_WEIGHT = 2;
+
+/** A report's title: its first line, when more follow (a one-line prompt has no title apart from itself). */
+export function titleOf(prompt: string): string {
+  const lines = prompt.trim().split("\n");
+  return lines.length > 1 ? (lines[0] as string) : "";
 }
 
 /** Terms of a path: its directories, file name, stem and their identifier parts. */
