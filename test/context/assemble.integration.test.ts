@@ -61,6 +61,21 @@ const app: TreeFile[] = [
 const ingested = (files: TreeFile[]): Promise<string> => ingestTree(files, { name: "shop" });
 
 describe("POST /api/context/assemble", () => {
+  it("credits the definitions of names few files define, not of names every class has", async () => {
+    const classes = Array.from({ length: 7 }, (_, i) => ({
+      path: `src/models/model${i}.py`,
+      content: `class Model${i}:\n    def __init__(self, a):\n        self.a = a\n\n    def describe(self):\n        return "model ${i}"\n`,
+    }));
+    const projectId = await ingested([...app, ...classes, { path: "src/uml/hints.py", content: "def read_type_hints(node):\n    return node.annotations\n" }]);
+    const res = await json<Assembled>(
+      await post({ projectId, prompt: "read_type_hints ignores the hint of `def __init__(self, a: str = None)`", budget: 8000 }),
+      200,
+    );
+    const reasons = (path: string) => res.contextPieces.filter((p) => p.sourcePath === path).flatMap((p) => p.reasons);
+    expect(reasons("src/uml/hints.py")).toContain("symbol definition");
+    for (const c of classes) expect(reasons(c.path)).not.toContain("symbol definition");
+  });
+
   it("ranks the file that defines the prompt's symbol first and renders the spec's layout with provenance", async () => {
     const projectId = await ingested(app);
     const res = await json<Assembled>(

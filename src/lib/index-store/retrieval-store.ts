@@ -22,6 +22,8 @@ export function ftsAnyOf(terms: string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
 }
 
+// A name defined in more files than this (`__init__`, `new`, `String`) says nothing about which one the prompt means.
+const DEFINING_FILES_MAX = 5;
 /** The column of the chunk's line segment counts in the tokenizer's base encoding. */
 const segsColumn = (tokenizer: Tokenizer): string => (baseEncoding(tokenizer) === "o200k_base" ? "segs_o2" : "segs_cl");
 
@@ -97,7 +99,10 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         ? []
         : sql
             .exec<{ path: string; line: number }>(
-              "SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?)) ORDER BY path, line LIMIT 60",
+              `SELECT path, line FROM symbols WHERE kind = 'def' AND name IN (
+                 SELECT name FROM symbols WHERE kind = 'def' AND name IN (SELECT value FROM json_each(?))
+                 GROUP BY name HAVING count(DISTINCT path) <= ${DEFINING_FILES_MAX}
+               ) ORDER BY path, line LIMIT 60`,
               json(names),
             )
             .toArray(),
