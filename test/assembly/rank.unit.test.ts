@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { rankingOff } from "../../src/lib/assembly/assemble";
-import { closeVectorHits, credit, creditList, type Fused, groupByFile, RRF_K, rankChunks, topPaths, WEIGHTS } from "../../src/lib/assembly/rank";
+import {
+  closeVectorHits,
+  credit,
+  creditList,
+  type Fused,
+  groupByFile,
+  nearestManifests,
+  RRF_K,
+  rankChunks,
+  topPaths,
+  WEIGHTS,
+} from "../../src/lib/assembly/rank";
 import type { ChunkMeta, RankingFeature } from "../../src/lib/assembly/types";
 import { body, fakeStore } from "./support";
 
@@ -107,5 +118,26 @@ describe("rank: reciprocal-rank fusion", () => {
     const off = await rank(["title"]);
     expect(off.fileOrder[0]).toBe("src/log.ts");
     expect([...(off.ranked.get("r")?.reasons ?? [])]).not.toContain("title match");
+  });
+
+  it("finds the nearest package manifest above each top file, once each", () => {
+    const files = new Set(["Cargo.toml", "tokio/Cargo.toml", "go.mod", "web/package.json", "web/src/pyproject.toml"]);
+    const existing = (ps: string[]) => new Set(ps.filter((p) => files.has(p)));
+    expect(nearestManifests(["tokio/src/io/ready.rs", "tokio/src/lib.rs", "web/app/main.ts", "src/main.rs", "README.md"], existing)).toEqual([
+      "tokio/Cargo.toml",
+      "web/package.json",
+      "Cargo.toml",
+    ]);
+    expect(nearestManifests(["web/src/x.py", "web/src/y.py"], existing)).toEqual(["web/src/pyproject.toml"]);
+    expect(nearestManifests(["a/b.ts"], () => new Set())).toEqual([]);
+  });
+
+  it("credits the manifest of the best files' package, unless switched off", async () => {
+    const chunks = [body("r", "crates/printer/src/util.rs", 1, ["fn replace() {}"]), body("m", "crates/printer/Cargo.toml", 1, ["[dependencies]"])];
+    const store = fakeStore(chunks, { lexical: () => [{ chunkId: "r", score: 3 }] });
+    const rank = (rankingOff: RankingFeature[]) => rankChunks(store, { prompt: "replace is wrong", hotPaths: [], rankingOff }, [], () => {});
+    expect((await rank([])).fileOrder).toEqual(["crates/printer/src/util.rs", "crates/printer/Cargo.toml"]);
+    expect([...((await rank([])).ranked.get("m")?.reasons ?? [])]).toEqual(["package manifest"]);
+    expect((await rank(["manifests"])).fileOrder).toEqual(["crates/printer/src/util.rs"]);
   });
 });

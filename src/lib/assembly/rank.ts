@@ -21,6 +21,7 @@ export const WEIGHTS: Record<RankSignal, number> = {
   "ai feedback": 0.4,
   "vector match": 0.5,
   "symbol link": 0.5,
+  "package manifest": 2,
 };
 // Candidate pool sizes per signal (the spec queries the vector index with top-k 500).
 const LEXICAL_K = 1000;
@@ -35,6 +36,29 @@ const ERROR_K = 30;
 const SUMMARY_K = 40;
 // The files whose import and name links join the ranking.
 const LINKED_TOP_FILES = 8;
+// The files whose package manifests join the ranking.
+const MANIFEST_TOP_FILES = 5;
+// What declares a package's dependencies, by ecosystem.
+const MANIFESTS = ["Cargo.toml", "go.mod", "package.json", "pyproject.toml", "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts"];
+
+/**
+ * The nearest package manifest above each of `paths` (a change to a crate, module or package often
+ * touches its dependencies, and the agent needs their versions), in the order of the paths, once each.
+ */
+export function nearestManifests(paths: string[], existing: (candidates: string[]) => Set<string>): string[] {
+  const dirsOf = (path: string): string[] => {
+    const parts = path.split("/").slice(0, -1);
+    return parts.map((_, i) => parts.slice(0, parts.length - i).join("/")).concat("");
+  };
+  const candidates = paths.map((p) => dirsOf(p).map((d) => MANIFESTS.map((m) => (d ? `${d}/${m}` : m))));
+  const found = existing([...new Set(candidates.flat(2))]);
+  const out = new Set<string>();
+  for (const byDir of candidates) {
+    const nearest = byDir.map((ms) => ms.find((m) => found.has(m))).find((m) => m !== undefined);
+    if (nearest) out.add(nearest);
+  }
+  return [...out];
+}
 
 export type Fused = Map<string, { score: number; reasons: Set<Signal> }>;
 
@@ -218,6 +242,13 @@ export async function rankChunks(
       credit(ranked, c.chunkId, "symbol link", i, weights?.[pathKind(c.path)] ?? 1);
       meta.set(c.chunkId, c);
     }
+  if (on("manifests")) {
+    const manifests = nearestManifests(topPaths(ranked, meta, MANIFEST_TOP_FILES), (ps) => store.existingPaths(ps));
+    for (const c of store.chunksOfPaths(manifests)) {
+      credit(ranked, c.chunkId, "package manifest", manifests.indexOf(c.path));
+      meta.set(c.chunkId, c);
+    }
+  }
   lap("symbols");
   return { ranked, hot, namedLines, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
 }

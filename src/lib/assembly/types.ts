@@ -16,6 +16,7 @@ export type Signal =
   | "title match"
   | "symbol definition"
   | "symbol link"
+  | "package manifest"
   | "vector match"
   | "summary fill"
   | "budget fill";
@@ -80,6 +81,7 @@ export const RANKING_FEATURES = [
   "summaries",
   "error-messages",
   "title",
+  "manifests",
   // Model-written summaries read in place of the extractive ones (src/lib/index-store/model-summaries.ts).
   "model-summaries",
 ] as const;
