@@ -169,7 +169,7 @@ export function packRanked(
   loader: ChunkLoader,
 ): Packed {
   const { ranked, hot } = ranking;
-  const focus: FocusTerms = focusTerms(req.prompt, ranking.namedLines);
+  const focus: FocusTerms = focusTerms(req.prompt, ranking.namedLines, ranking.terms);
   const wholeFiles = new Set<string>();
   /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
   const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece }>();

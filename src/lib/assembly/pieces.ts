@@ -167,9 +167,14 @@ export function asPiece(body: ChunkBody): PackedPiece {
   };
 }
 
-/** Query terms and prompt identifiers that make a line worth keeping in an excerpt. */
-export function focusTerms(prompt: string, lines = new Map<string, number[]>()): FocusTerms {
-  return { terms: new Set(queryTerms(prompt)), identifiers: new Set(promptIdentifiers(prompt)), seen: new Map(), lines };
+/** Query terms (the ones the ranking searched with, when given) and prompt identifiers that make a line worth keeping in an excerpt. */
+export function focusTerms(prompt: string, lines = new Map<string, number[]>(), ranked?: { query: string[]; title: string[] }): FocusTerms {
+  return {
+    terms: new Set(ranked ? [...ranked.query, ...ranked.title] : queryTerms(prompt)),
+    identifiers: new Set(promptIdentifiers(prompt)),
+    seen: new Map(),
+    lines,
+  };
 }
 
 /**

@@ -106,6 +106,8 @@ export type Ranking = {
   namedLines: Map<string, number[]>;
   /** Each file's ranked chunk ids, best first. */
   chunksByFile: Map<string, string[]>;
+  /** The query terms the lexical search used, and the title's. */
+  terms: { query: string[]; title: string[] };
 };
 
 // A file's next best chunks add this share of their scores to its best chunk's, up to FILE_AGGREGATE_CHUNKS of them.
@@ -250,5 +252,5 @@ export async function rankChunks(
     }
   }
   lap("symbols");
-  return { ranked, hot, namedLines, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
+  return { ranked, hot, namedLines, terms: { query: terms, title }, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
 }
