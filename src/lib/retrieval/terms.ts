@@ -56,7 +56,7 @@ const COMMON_SHARE = 0.2;
  * A term weighs its inverse document frequency, more when the report repeats it, and more again in
  * the report's title.
  */
-export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { chunks: number; df: Map<string, number> }, max = 64): string[] {
+export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { chunks: number; df: Map<string, number> }, max = 40): string[] {
   const candidates = queryTerms(prompt, Number.POSITIVE_INFINITY);
   if (candidates.length === 0) return [];
   const { chunks, df } = stats(candidates);
