@@ -12,6 +12,7 @@ const roomy = (): TokenBudget => new TokenBudget(100_000, "cl100k_base");
 const ranking = (fileOrder: string[]): Ranking => ({
   ranked: new Map(),
   hot: new Set(),
+  terms: { query: [], title: [] },
   fileOrder,
   chunksByFile: new Map(),
   fileScores: new Map(),

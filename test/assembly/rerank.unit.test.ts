@@ -10,6 +10,7 @@ function ranking(files: [string, number][]): Ranking {
     ranked,
     hot: new Set(),
     namedLines: new Map(),
+    terms: { query: [], title: [] },
     fileOrder: files.map(([p]) => p),
     fileScores: new Map(files),
     chunksByFile: new Map(files.map(([p]) => [p, [`chk_${p}`]])),
