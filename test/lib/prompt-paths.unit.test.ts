@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildPathLookup } from "../../src/lib/index-store/path-lookup";
 import { kindWeights, pathKind } from "../../src/lib/retrieval/path-kind";
 import { mentionedPaths } from "../../src/lib/retrieval/prompt-paths";
-import { errorPhrases, titleOf, weighedQueryTerms } from "../../src/lib/retrieval/terms";
+import { askedOnce, errorPhrases, titleOf, weighedQueryTerms } from "../../src/lib/retrieval/terms";
 
 const lookup = buildPathLookup([
   "astropy/io/fits/card.py",
@@ -110,6 +110,19 @@ describe("a prompt's search terms", () => {
     expect(terms).toEqual(["tokenize_header", "utf8", "header", "timeout", "bytes"]);
     expect(terms).not.toContain("parser");
     expect(terms).not.toContain("zyxwv");
+  });
+
+  it("asks the index about each term once, however many selections read it", () => {
+    const asked: string[][] = [];
+    const stats = askedOnce((terms) => {
+      asked.push(terms);
+      return { chunks: 100, df: new Map(terms.map((t) => [t, 3])) };
+    });
+    const report = "renderFrame drops alpha\n\nthe frame loses its alpha channel in renderFrame";
+    const all = weighedQueryTerms(report, stats);
+    const title = weighedQueryTerms(titleOf(report), stats);
+    expect(title.every((t) => all.includes(t))).toBe(true);
+    expect(asked).toHaveLength(1);
   });
 
   it("weighs a report's title over its body", () => {

@@ -4,7 +4,7 @@
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { PathMention } from "../retrieval/prompt-paths";
-import { errorPhrases, promptIdentifiers, queryTerms, titleOf, weighedQueryTerms } from "../retrieval/terms";
+import { askedOnce, errorPhrases, promptIdentifiers, queryTerms, titleOf, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -197,14 +197,16 @@ export async function rankChunks(
   for (const m of mentions) if (m.line !== undefined) namedLines.set(m.path, [...(namedLines.get(m.path) ?? []), m.line]);
   creditList(ranked, ids(store.chunksOfPaths(store.recentPaths(30))), "recent change");
   creditList(ranked, ids(store.chunksOfPaths(store.approvedPaths(20))), "ai feedback");
-  const terms = on("idf-terms") ? weighedQueryTerms(req.prompt, store.termStats) : queryTerms(req.prompt);
+  // The title's terms are among the report's: their document counts are read once.
+  const termStats = askedOnce((ts) => store.termStats(ts));
+  const terms = on("idf-terms") ? weighedQueryTerms(req.prompt, termStats) : queryTerms(req.prompt);
   creditList(
     ranked,
     store.lexical(terms, LEXICAL_K).map((h) => h.chunkId),
     "lexical match",
   );
   // A report's title says the problem in few words; its body may bury them under logs and listings.
-  const title = on("title") ? weighedQueryTerms(titleOf(req.prompt), store.termStats, TITLE_TERMS) : [];
+  const title = on("title") ? weighedQueryTerms(titleOf(req.prompt), termStats, TITLE_TERMS) : [];
   if (title.length)
     creditList(
       ranked,

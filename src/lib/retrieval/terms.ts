@@ -49,6 +49,28 @@ export function queryTerms(prompt: string, max = 48): string[] {
 // A term in more than this share of chunks says little about where to look.
 const COMMON_SHARE = 0.2;
 
+export type TermStats = (terms: string[]) => { chunks: number; df: Map<string, number> };
+
+/** `stats` asked once per term: a later question about terms already asked (a title's, after its report's) reads no index. */
+export function askedOnce(stats: TermStats): TermStats {
+  const df = new Map<string, number>();
+  const asked = new Set<string>();
+  let chunks = 0;
+  return (terms) => {
+    const fresh = terms.filter((t) => !asked.has(t));
+    if (fresh.length > 0 || asked.size === 0) {
+      const r = stats(fresh);
+      chunks = r.chunks;
+      for (const t of fresh) {
+        asked.add(t);
+        const n = r.df.get(t);
+        if (n !== undefined) df.set(t, n);
+      }
+    }
+    return { chunks, df };
+  };
+}
+
 /**
  * The prompt's terms worth a search, by what the index knows of them: terms no chunk holds are
  * dropped, common ones too (unless little else is left), and the rest go by weight — a long bug
@@ -56,7 +78,7 @@ const COMMON_SHARE = 0.2;
  * A term weighs its inverse document frequency, more when the report repeats it, and more again in
  * the report's title.
  */
-export function weighedQueryTerms(prompt: string, stats: (terms: string[]) => { chunks: number; df: Map<string, number> }, max = 40): string[] {
+export function weighedQueryTerms(prompt: string, stats: TermStats, max = 40): string[] {
   const candidates = queryTerms(prompt, Number.POSITIVE_INFINITY);
   if (candidates.length === 0) return [];
   const { chunks, df } = stats(candidates);
