@@ -106,6 +106,25 @@ describe("the retrieval store over the shard", () => {
     expect(heldRangesOf(undefined)).toEqual(new Map());
   });
 
+  it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {
+    await withShard(async (sql, deps) => {
+      // a.ts is the best file, b.ts the second: x is linked from both, y from a, w links to a, z to b.
+      for (const [from, to] of [
+        ["a.ts", "x.ts"],
+        ["b.ts", "x.ts"],
+        ["a.ts", "y.ts"],
+        ["w.ts", "a.ts"],
+        ["z.ts", "b.ts"],
+      ])
+        sql.exec("INSERT INTO edges (from_path, to_path) VALUES (?, ?)", from, to);
+      const store = createRetrievalStore(sql, { paths: () => deps.paths.get(), embedder: deps.embedder, vectors: () => deps.vectors });
+      expect(store.neighbors(["a.ts", "b.ts"], 40)).toEqual(["x.ts", "w.ts", "y.ts", "z.ts"]);
+      expect(store.neighbors(["b.ts", "a.ts"], 40)).toEqual(["x.ts", "z.ts", "w.ts", "y.ts"]);
+      expect(store.neighbors(["a.ts", "b.ts"], 2)).toEqual(["x.ts", "w.ts"]);
+      expect(store.neighbors([], 40)).toEqual([]);
+    });
+  });
+
   it("answers the assembler's reads: search, chunk order, feedback, and textless loads of held chunks", async () => {
     await withShard(async (sql, deps) => {
       await indexBatch(
@@ -117,7 +136,7 @@ describe("the retrieval store over the shard", () => {
       const store = createRetrievalStore(sql, { paths: () => deps.paths.get(), embedder: deps.embedder, vectors: () => deps.vectors });
       expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
       expect(store.definitions(["parseConfig"])).toEqual([{ path: "src/config.ts", line: 1 }]);
-      expect(store.neighbors(["src/app.ts"])).toEqual(["src/config.ts"]);
+      expect(store.neighbors(["src/app.ts"], 40)).toEqual(["src/config.ts"]);
       expect(store.chunksOfPaths(["src/config.ts", "README.md"]).map((c) => c.chunkId)).toEqual(["chk:src/config.ts", "chk:README.md"]);
       expect(store.existingPaths(["README.md", "gone.ts"])).toEqual(new Set(["README.md"]));
       recordFeedback(sql, "gen_1", ["src/app.ts", "gone.ts"], true, 10);

@@ -34,8 +34,9 @@ const TITLE_K = 200;
 const ERROR_K = 30;
 // Files whose summaries match the prompt's terms, credited as a signal.
 const SUMMARY_K = 40;
-// The files whose import and name links join the ranking.
+// The files whose import and name links join the ranking, and how many linked files join (most linked first).
 const LINKED_TOP_FILES = 8;
+const LINKED_MAX = 40;
 // The files whose package manifests join the ranking.
 const MANIFEST_TOP_FILES = 5;
 // What declares a package's dependencies, by ecosystem.
@@ -241,11 +242,14 @@ export async function rankChunks(
   const weights = on("kind-prior") ? kindWeights(req.prompt) : undefined;
   if (weights) weighByKind(ranked, meta, weights);
   // Files linked to the best files by imports or by the names they use are likely part of the same change.
-  if (on("symbols"))
-    for (const [i, c] of store.chunksOfPaths(store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES))).entries()) {
-      credit(ranked, c.chunkId, "symbol link", i, weights?.[pathKind(c.path)] ?? 1);
+  if (on("symbols")) {
+    const linked = store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES), LINKED_MAX);
+    const rank = new Map(linked.map((p, i) => [p, i]));
+    for (const c of store.chunksOfPaths(linked)) {
+      credit(ranked, c.chunkId, "symbol link", rank.get(c.path) ?? 0, weights?.[pathKind(c.path)] ?? 1);
       meta.set(c.chunkId, c);
     }
+  }
   if (on("manifests")) {
     const manifests = nearestManifests(topPaths(ranked, meta, MANIFEST_TOP_FILES), (ps) => store.existingPaths(ps));
     for (const c of store.chunksOfPaths(manifests)) {

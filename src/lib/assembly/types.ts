@@ -50,7 +50,8 @@ export interface RetrievalStore {
   mentioned(prompt: string): PathMention[];
   vector(prompt: string, limit: number): Promise<{ chunkId: string; score: number }[]>;
   definitions(names: string[]): { path: string; line: number }[];
-  neighbors(paths: string[]): string[];
+  /** Files linked to the paths by imports or the names they use, most linked first (a link to an earlier path weighs more). */
+  neighbors(paths: string[], limit: number): string[];
   recentPaths(limit: number): string[];
   /** Files of the project's most recently approved AI changes, newest first. */
   approvedPaths(limit: number): string[];

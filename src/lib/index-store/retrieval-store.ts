@@ -106,20 +106,21 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
               json(names),
             )
             .toArray(),
-    neighbors: (paths) =>
+    neighbors: (paths, limit) =>
       paths.length === 0
         ? []
-        : [
-            ...new Set(
-              sql
-                .exec<{ p: string }>(
-                  "SELECT to_path AS p FROM edges WHERE from_path IN (SELECT value FROM json_each(?1)) UNION SELECT from_path AS p FROM edges WHERE to_path IN (SELECT value FROM json_each(?1)) LIMIT 40",
-                  json(paths),
-                )
-                .toArray()
-                .map((r) => r.p),
-            ),
-          ],
+        : sql
+            .exec<{ p: string }>(
+              `SELECT p FROM (
+                 SELECT e.to_path AS p, 1.0 / (1 + j.key) AS w FROM edges e JOIN json_each(?1) j ON e.from_path = j.value
+                 UNION ALL
+                 SELECT e.from_path AS p, 1.0 / (1 + j.key) AS w FROM edges e JOIN json_each(?1) j ON e.to_path = j.value
+               ) GROUP BY p ORDER BY sum(w) DESC, p LIMIT ?2`,
+              json(paths),
+              limit,
+            )
+            .toArray()
+            .map((r) => r.p),
     approvedPaths: (limit) => {
       const out = new Set<string>();
       for (const r of sql.exec<{ paths: string }>("SELECT paths FROM ai_feedback WHERE approved = 1 ORDER BY at DESC LIMIT ?", limit)) {
