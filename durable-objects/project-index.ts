@@ -45,6 +45,7 @@ import {
   summaryInput,
   summaryReport,
   summaryWork,
+  TermCountsCache,
   touchSummaries,
   unsettledSummaryPaths,
 } from "../src/lib/index-store";
@@ -71,6 +72,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
   private readonly sql: SqlStorage;
   private readonly embeddings: ShardEmbeddings;
   private readonly paths: PathCache;
+  private readonly termCounts: TermCountsCache;
   private vectors: VectorIndex | undefined;
   // The schema is created at first use, not in the constructor, so a purged shard stays empty.
   private ready = false;
@@ -80,6 +82,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     this.sql = ctx.storage.sql;
     this.embeddings = shardEmbeddings(this.sql, env);
     this.paths = new PathCache(this.sql);
+    this.termCounts = new TermCountsCache(this.sql);
   }
 
   private open(): void {
@@ -105,6 +108,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     const { embedder, vectors } = await this.embeddings.resolve(input.projectId);
     const result = await indexBatch(this.sql, input, { vectors: () => vectors, embedder });
     this.paths.invalidate();
+    this.termCounts.invalidate();
     await this.ctx.storage.setAlarm(Date.now() + DERIVED_DELAY_MS);
     return result;
   }
@@ -148,6 +152,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     if (reembedding && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
     return createRetrievalStore(this.sql, {
       paths: () => this.paths.get(),
+      termCounts: this.termCounts,
       embedder,
       vectors: () => vectors,
       modelSummaries: !rankingOff(this.env.WINKY_RANKING_OFF).includes("model-summaries"),
@@ -246,6 +251,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     this.ready = false;
     this.vectors = undefined;
     this.paths.invalidate();
+    this.termCounts.invalidate();
     return { done: true, vectorsRemoved: 0 };
   }
 

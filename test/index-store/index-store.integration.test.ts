@@ -14,9 +14,11 @@ import {
   rebuildDerived,
   recordFeedback,
   shardStats,
+  TermCountsCache,
 } from "../../src/lib/index-store";
 import { HashingEmbedder } from "../../src/lib/retrieval/embedder";
 import { SqliteVectorIndex } from "../../src/lib/retrieval/vector-index";
+import { fillShard } from "../support/shard";
 
 const file = (path: string, text: string, symbols: IndexedFile["symbols"] = []): IndexedFile => ({
   path,
@@ -41,11 +43,13 @@ const FILES = [
 ];
 
 /** A migrated shard's SQLite in a fresh object, with the modules wired as the object wires them. */
-async function withShard(fn: (sql: SqlStorage, deps: { paths: PathCache; vectors: SqliteVectorIndex; embedder: HashingEmbedder }) => Promise<void>) {
+type ShardDeps = { paths: PathCache; termCounts: TermCountsCache; vectors: SqliteVectorIndex; embedder: HashingEmbedder };
+
+async function withShard(fn: (sql: SqlStorage, deps: ShardDeps) => Promise<void>) {
   await runInDurableObject(env.PROJECT_INDEX.getByName(crypto.randomUUID()), async (_o, state) => {
     migrateIndexStore(state.storage);
     const sql = state.storage.sql;
-    await fn(sql, { paths: new PathCache(sql), vectors: new SqliteVectorIndex(sql), embedder: new HashingEmbedder() });
+    await fn(sql, { paths: new PathCache(sql), termCounts: new TermCountsCache(sql), vectors: new SqliteVectorIndex(sql), embedder: new HashingEmbedder() });
   });
 }
 
@@ -106,6 +110,55 @@ describe("the retrieval store over the shard", () => {
     expect(heldRangesOf(undefined)).toEqual(new Map());
   });
 
+  it("keeps term counts between reads until told the chunks changed, reading only terms it has not seen", async () => {
+    await withShard(async (sql, deps) => {
+      const w = { vectors: () => deps.vectors, embedder: deps.embedder };
+      await indexBatch(sql, { projectId: "prj_t", projectName: "t", files: FILES, removed: [], changedAt: 1 }, w);
+      const vocab = (terms: string[]) =>
+        new Map(
+          sql
+            .exec<{ term: string; doc: number }>("SELECT term, doc FROM chunks_vocab WHERE term IN (SELECT value FROM json_each(?))", JSON.stringify(terms))
+            .toArray()
+            .map((r) => [r.term, r.doc]),
+        );
+      const reads: string[] = [];
+      const counted = { exec: (query: string, ...bindings: unknown[]) => (reads.push(query), sql.exec(query, ...bindings)) } as unknown as SqlStorage;
+      const cache = new TermCountsCache(counted);
+      const terms = ["return", "parseconfig", "demo", "zebraword"];
+      expect(cache.get(terms)).toEqual({ chunks: 3, df: vocab(terms) });
+      expect(cache.get(terms).df.has("zebraword")).toBe(false);
+      expect(reads).toHaveLength(2);
+      // Known terms, absent ones included, are not read again; a new one is read alone.
+      expect(cache.get(["return", "zebraword"]).df).toEqual(vocab(["return"]));
+      expect(reads).toHaveLength(2);
+      cache.get(["return", "project"]);
+      expect(reads).toHaveLength(3);
+      // A write the cache is not told of is not seen; after invalidate it is.
+      await indexBatch(
+        sql,
+        { projectId: "prj_t", projectName: "t", files: [file("src/zebra.ts", "export const zebraword = 1;\n")], removed: [], changedAt: 2 },
+        w,
+      );
+      expect(cache.get(["zebraword"])).toEqual({ chunks: 3, df: new Map() });
+      cache.invalidate();
+      expect(cache.get(["zebraword"])).toEqual({ chunks: 4, df: new Map([["zebraword", 1]]) });
+      // Past its bound the cache starts over rather than grow.
+      const small = new TermCountsCache(sql, 3);
+      expect(small.get(["return", "demo", "parseconfig", "zebraword"]).df).toEqual(vocab(["return", "demo", "parseconfig", "zebraword"]));
+      expect(small.get(["zebraword"]).df).toEqual(new Map([["zebraword", 1]]));
+    });
+  });
+
+  it("the shard's searches see a term its next batch adds", async () => {
+    const projectId = `prj_${crypto.randomUUID()}`;
+    await fillShard(projectId, [{ path: "src/a.ts", text: "export function alpha() {\n  return 1;\n}\n" }]);
+    const shard = env.PROJECT_INDEX.getByName(projectId);
+    const lexical = async () => (await shard.search("zebraword", 10)).filter((h) => h.reasons.includes("lexical match")).map((h) => h.path);
+    expect(await lexical()).toEqual([]);
+    await fillShard(projectId, [{ path: "src/zebra.ts", text: "export const zebraword = 2;\n" }], "claude", 2);
+    expect(await lexical()).toEqual(["src/zebra.ts"]);
+  });
+
   it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {
     await withShard(async (sql, deps) => {
       // a.ts is the best file, b.ts the second: x is linked from both, y from a, w links to a, z to b.
@@ -117,7 +170,12 @@ describe("the retrieval store over the shard", () => {
         ["z.ts", "b.ts"],
       ])
         sql.exec("INSERT INTO edges (from_path, to_path) VALUES (?, ?)", from, to);
-      const store = createRetrievalStore(sql, { paths: () => deps.paths.get(), embedder: deps.embedder, vectors: () => deps.vectors });
+      const store = createRetrievalStore(sql, {
+        paths: () => deps.paths.get(),
+        termCounts: deps.termCounts,
+        embedder: deps.embedder,
+        vectors: () => deps.vectors,
+      });
       expect(store.neighbors(["a.ts", "b.ts"], 40)).toEqual(["x.ts", "w.ts", "y.ts", "z.ts"]);
       expect(store.neighbors(["b.ts", "a.ts"], 40)).toEqual(["x.ts", "z.ts", "w.ts", "y.ts"]);
       expect(store.neighbors(["a.ts", "b.ts"], 2)).toEqual(["x.ts", "w.ts"]);
@@ -133,7 +191,12 @@ describe("the retrieval store over the shard", () => {
         { vectors: () => deps.vectors, embedder: deps.embedder },
       );
       await rebuildDerived(sql, () => deps.paths.get());
-      const store = createRetrievalStore(sql, { paths: () => deps.paths.get(), embedder: deps.embedder, vectors: () => deps.vectors });
+      const store = createRetrievalStore(sql, {
+        paths: () => deps.paths.get(),
+        termCounts: deps.termCounts,
+        embedder: deps.embedder,
+        vectors: () => deps.vectors,
+      });
       expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
       expect(store.definitions(["parseConfig"])).toEqual([{ path: "src/config.ts", line: 1 }]);
       expect(store.neighbors(["src/app.ts"], 40)).toEqual(["src/config.ts"]);

@@ -6,7 +6,7 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { buildPathLookup, createRetrievalStore } from "../../src/lib/index-store";
+import { buildPathLookup, createRetrievalStore, TermCountsCache } from "../../src/lib/index-store";
 import { openDb } from "../../src/lib/storage";
 import type { SummaryMessage } from "../../src/lib/summaries/messages";
 import { CHUNK_SYSTEM, DIR_SYSTEM, FILE_SYSTEM, ROLLUP_SYSTEM } from "../../src/lib/summaries/prompts";
@@ -136,6 +136,7 @@ describe("model-written summaries", () => {
       runInDurableObject(env.PROJECT_INDEX.getByName(projectId), async (_o, state) => {
         const store = createRetrievalStore(state.storage.sql, {
           paths: () => buildPathLookup([]),
+          termCounts: new TermCountsCache(state.storage.sql),
           embedder: {} as never,
           vectors: () => ({}) as never,
           modelSummaries,

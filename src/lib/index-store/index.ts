@@ -31,6 +31,7 @@ export { CURRENT_SCHEMA_VERSION, hasIndexSchema, MIGRATIONS, migrateIndexStore, 
 export { previewOf, type SearchHit, searchChunks } from "./search";
 export { shardStats } from "./stats";
 export { findSymbol, type SymbolHit, type SymbolMatches } from "./symbol-lookup";
+export { type TermCounts, TermCountsCache } from "./term-counts-cache";
 export { chunkCounts, summaryBlock } from "./token-counts";
 export type { ChunkRow, IndexedChunk, IndexedFile, IndexInput, IndexShard, ShardStats } from "./types";
 export { dropFile, indexBatch, insertFile, type ToEmbed } from "./write-path";

@@ -5,6 +5,7 @@ import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
 import { baseEncoding, countWith, scaleToClaude, type Tokenizer } from "../tokenizer";
 import type { PathLookup } from "./path-lookup";
+import type { TermCountsCache } from "./term-counts-cache";
 import { chunkCounts, summaryBlock } from "./token-counts";
 import type { ChunkRow } from "./types";
 
@@ -44,7 +45,14 @@ export function heldRangesOf(keys: string[] | undefined): Map<string, Set<string
 }
 
 /** `modelSummaries`: read model-written summaries where they exist (default); false reads only the extractive ones. */
-export type RetrievalDeps = { paths: () => PathLookup; embedder: Embedder; vectors: () => VectorIndex; modelSummaries?: boolean };
+export type RetrievalDeps = {
+  paths: () => PathLookup;
+  /** The shard's cache of term counts (`new TermCountsCache(sql)` for a store used once). */
+  termCounts: TermCountsCache;
+  embedder: Embedder;
+  vectors: () => VectorIndex;
+  modelSummaries?: boolean;
+};
 
 /** A store for one assembly; it remembers the last held-key list it parsed, so pass the same array each call. */
 export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): RetrievalStore {
@@ -79,16 +87,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         .toArray()
         .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
     },
-    termStats: (terms) => {
-      const chunks = sql.exec<{ n: number }>("SELECT count(*) AS n FROM chunks").one().n;
-      const df = new Map(
-        sql
-          .exec<{ term: string; doc: number }>("SELECT term, doc FROM chunks_vocab WHERE term IN (SELECT value FROM json_each(?))", json(terms))
-          .toArray()
-          .map((r) => [r.term, r.doc]),
-      );
-      return { chunks, df };
-    },
+    termStats: (terms) => deps.termCounts.get(terms),
     mentioned: (prompt) => mentionedPaths(prompt, deps.paths()),
     vector: async (prompt, limit) => {
       const [q] = await deps.embedder.embed([prompt]);
