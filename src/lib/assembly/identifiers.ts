@@ -68,3 +68,29 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
     } else i += width(cp);
   }
 }
+
+const isAsciiWord = (c: number): boolean => isAsciiLetter(c) || isAsciiDigit(c);
+
+/**
+ * For ASCII text: each maximal run of identifier characters (`[A-Za-z0-9_$]`) that holds a match of the
+ * global `pattern`, once, with its line (from 0). Every identifier holding a match lies in one of these
+ * runs, and a run's identifiers are those `forEachIdentifier` finds in it alone; so a scan for names that
+ * contain some term visits only the runs that could, found by the regex engine instead of a scan per character.
+ */
+export function forEachRunMatching(text: string, pattern: RegExp, onRun: (run: string, line: number) => void): void {
+  pattern.lastIndex = 0;
+  let line = 0;
+  let counted = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    let start = m.index;
+    while (start > 0 && isAsciiWord(text.charCodeAt(start - 1))) start--;
+    let end = m.index + Math.max(1, m[0].length);
+    while (end < text.length && isAsciiWord(text.charCodeAt(end))) end++;
+    for (let nl = text.indexOf("\n", counted); nl !== -1 && nl < start; nl = text.indexOf("\n", counted)) {
+      line++;
+      counted = nl + 1;
+    }
+    onRun(text.slice(start, end), line);
+    pattern.lastIndex = end;
+  }
+}

@@ -1,7 +1,7 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
 import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
-import { forEachIdentifier } from "./identifiers";
+import { forEachIdentifier, forEachRunMatching } from "./identifiers";
 import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
 import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
 
@@ -101,6 +101,8 @@ export type FocusTerms = {
   identifiers: Set<string>;
   /** Each identifier seen in a line, with the focus terms it yields: code repeats its names, so each is split once. */
   seen: Map<string, string[]>;
+  /** Any focus term or identifier, case aside (global): only names holding a match can score; none when there is nothing to find. */
+  pattern: RegExp | undefined;
   /** Lines the prompt points at, by path (a traceback frame's line): the window around them comes first. */
   lines: Map<string, number[]>;
 };
@@ -129,34 +131,38 @@ function termsOfName(name: string): string[] {
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
  * One scan of the chunk's text; a term's last line is remembered instead of a set per line.
  */
-function lineScores(text: string, lineCount: number, focus: FocusTerms): number[] {
+export function lineScores(text: string, lineCount: number, focus: FocusTerms): number[] {
   const scores = new Array<number>(lineCount).fill(0);
   const termLine = new Map<string, number>();
   const namedLine = new Map<string, number>();
-  forEachIdentifier(
-    text,
-    (name, line) => {
-      if (line >= lineCount) return;
-      let terms = focus.seen.get(name);
-      if (!terms) {
-        terms = termsOfName(name).filter((t) => focus.terms.has(t));
-        focus.seen.set(name, terms);
-      }
-      for (const t of terms) {
-        if (termLine.get(t) === line) continue;
-        termLine.set(t, line);
-        scores[line] = (scores[line] as number) + 1;
-      }
-      if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
-        namedLine.set(name, line);
-        scores[line] = (scores[line] as number) + 3;
-      }
-      // A one-character name yields no term (termsOf keeps two or more) and is no prompt identifier.
-    },
-    2,
-  );
+  const onName = (name: string, line: number): void => {
+    if (line >= lineCount) return;
+    let terms = focus.seen.get(name);
+    if (!terms) {
+      terms = termsOfName(name).filter((t) => focus.terms.has(t));
+      focus.seen.set(name, terms);
+    }
+    for (const t of terms) {
+      if (termLine.get(t) === line) continue;
+      termLine.set(t, line);
+      scores[line] = (scores[line] as number) + 1;
+    }
+    if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
+      namedLine.set(name, line);
+      scores[line] = (scores[line] as number) + 3;
+    }
+  };
+  if (!focus.pattern) return scores;
+  // A term is a lower-cased piece of a name, so in ASCII text only names holding one (case aside) can score;
+  // other text (where lower-casing may change lengths) is scanned name by name.
+  if (NON_ASCII.test(text)) forEachIdentifier(text, onName, MIN_NAME);
+  else forEachRunMatching(text, focus.pattern, (run, line) => forEachIdentifier(run, (name) => onName(name, line), MIN_NAME));
   return scores;
 }
+
+// A one-character name yields no term (termsOf keeps two or more) and is no prompt identifier.
+const MIN_NAME = 2;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 export function asPiece(body: ChunkBody): PackedPiece {
   return {
@@ -169,11 +175,15 @@ export function asPiece(body: ChunkBody): PackedPiece {
 
 /** Query terms (the ones the ranking searched with, when given) and prompt identifiers that make a line worth keeping in an excerpt. */
 export function focusTerms(prompt: string, lines = new Map<string, number[]>(), ranked?: { query: string[]; title: string[] }): FocusTerms {
+  const terms = new Set(ranked ? [...ranked.query, ...ranked.title] : queryTerms(prompt));
+  const identifiers = new Set(promptIdentifiers(prompt));
+  const sought = [...new Set([...terms, ...identifiers].filter((t) => t.length >= 2).map((t) => t.toLowerCase()))];
   return {
-    terms: new Set(ranked ? [...ranked.query, ...ranked.title] : queryTerms(prompt)),
-    identifiers: new Set(promptIdentifiers(prompt)),
+    terms,
+    identifiers,
     seen: new Map(),
     lines,
+    pattern: sought.length ? new RegExp(sought.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi") : undefined,
   };
 }
 
