@@ -159,6 +159,35 @@ describe("the retrieval store over the shard", () => {
     expect(await lexical()).toEqual(["src/zebra.ts"]);
   });
 
+  it("reads a chunk's metadata once per assembly: what a search or a path lookup returned is not read again", async () => {
+    await withShard(async (sql, deps) => {
+      await indexBatch(
+        sql,
+        { projectId: "prj_m", projectName: "m", files: FILES, removed: [], changedAt: 1 },
+        { vectors: () => deps.vectors, embedder: deps.embedder },
+      );
+      const reads: string[] = [];
+      const counted = { exec: (query: string, ...bindings: unknown[]) => (reads.push(query), sql.exec(query, ...bindings)) } as unknown as SqlStorage;
+      const store = createRetrievalStore(counted, {
+        paths: () => deps.paths.get(),
+        termCounts: deps.termCounts,
+        embedder: deps.embedder,
+        vectors: () => deps.vectors,
+      });
+      expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
+      store.chunksOfPaths(["README.md"]);
+      const before = reads.length;
+      expect(store.chunkMeta(["chk:README.md", "chk:src/config.ts"])).toEqual([
+        { chunkId: "chk:README.md", path: "README.md", ordinal: 0, startLine: 1, endLine: 2 },
+        { chunkId: "chk:src/config.ts", path: "src/config.ts", ordinal: 0, startLine: 1, endLine: 3 },
+      ]);
+      expect(reads.length).toBe(before);
+      // An id it has not seen is read; one no chunk has is left out.
+      expect(store.chunkMeta(["chk:src/app.ts", "chk:gone"]).map((m) => m.path)).toEqual(["src/app.ts"]);
+      expect(reads.length).toBe(before + 1);
+    });
+  });
+
   it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {
     await withShard(async (sql, deps) => {
       // a.ts is the best file, b.ts the second: x is linked from both, y from a, w links to a, z to b.

@@ -54,12 +54,25 @@ export type RetrievalDeps = {
   modelSummaries?: boolean;
 };
 
-/** A store for one assembly; it remembers the last held-key list it parsed, so pass the same array each call. */
+/**
+ * A store for one assembly: it remembers the chunk metadata it has read, and the last held-key list it parsed
+ * (so pass the same array each call).
+ */
 export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): RetrievalStore {
   let heldFor: { keys: string[] | undefined; byId: Map<string, Set<string>> } = { keys: undefined, byId: new Map() };
   const heldRanges = (keys: string[] | undefined): Map<string, Set<string>> => {
     if (keys !== heldFor.keys) heldFor = { keys, byId: heldRangesOf(keys) };
     return heldFor.byId;
+  };
+  // Chunk metadata this store has read (searches and path lookups return it), so `chunkMeta` reads only the rest.
+  const known = new Map<string, ChunkMeta>();
+  const remember = (r: MetaRow): ChunkMeta => {
+    let m = known.get(r.chunk_id);
+    if (!m) {
+      m = metaOf(r);
+      known.set(r.chunk_id, m);
+    }
+    return m;
   };
   const model = deps.modelSummaries !== false;
   // A model-written summary of the file's current content replaces its extractive one.
@@ -79,13 +92,13 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     lexical: (terms, limit) => {
       if (terms.length === 0) return [];
       return sql
-        .exec<{ chunk_id: string; s: number }>(
-          "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s, c.path, c.ordinal LIMIT ?",
+        .exec<MetaRow & { s: number }>(
+          "SELECT c.chunk_id, c.path, c.ordinal, c.start_line, c.end_line, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s, c.path, c.ordinal LIMIT ?",
           ftsAnyOf(terms),
           limit,
         )
         .toArray()
-        .map((r) => ({ chunkId: r.chunk_id, score: -r.s }));
+        .map((r) => ({ chunkId: remember(r).chunkId, score: -r.s }));
     },
     termStats: (terms) => deps.termCounts.get(terms),
     mentioned: (prompt) => mentionedPaths(prompt, deps.paths()),
@@ -146,15 +159,18 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
         .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE path IN (SELECT value FROM json_each(?))", json(paths))
         .toArray();
       const order = new Map(paths.map((p, i) => [p, i]));
-      return rows.map(metaOf).sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.ordinal - b.ordinal);
+      return rows.map(remember).sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.ordinal - b.ordinal);
     },
-    chunkMeta: (ids) =>
-      ids.length === 0
-        ? []
-        : sql
-            .exec<MetaRow>("SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))", json(ids))
-            .toArray()
-            .map(metaOf),
+    chunkMeta: (ids) => {
+      const unknown = ids.filter((id) => !known.has(id));
+      if (unknown.length > 0)
+        for (const r of sql.exec<MetaRow>(
+          "SELECT chunk_id, path, ordinal, start_line, end_line FROM chunks WHERE chunk_id IN (SELECT value FROM json_each(?))",
+          json(unknown),
+        ))
+          remember(r);
+      return ids.flatMap((id) => known.get(id) ?? []);
+    },
     fileTokens: (paths, tokenizer) =>
       new Map(
         sql
