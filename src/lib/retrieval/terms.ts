@@ -47,7 +47,7 @@ export function queryTerms(prompt: string, max = 48): string[] {
 }
 
 // A term in more than this share of chunks says little about where to look.
-const COMMON_SHARE = 0.2;
+const COMMON_SHARE = 0.1;
 
 export type TermStats = (terms: string[]) => { chunks: number; df: Map<string, number> };
 
