@@ -53,6 +53,15 @@ async function withShard(fn: (sql: SqlStorage, deps: ShardDeps) => Promise<void>
   });
 }
 
+/** The shard's SQL with every query it is asked written to `reads`. */
+function countingSql(sql: SqlStorage, reads: string[]): SqlStorage {
+  const exec = (query: string, ...bindings: unknown[]) => {
+    reads.push(query);
+    return sql.exec(query, ...bindings);
+  };
+  return { exec } as unknown as SqlStorage;
+}
+
 describe("the index store's write path", () => {
   it("indexes a batch, replaces a file on re-index and drops removed paths with their chunk ids", async () => {
     await withShard(async (sql, deps) => {
@@ -122,7 +131,7 @@ describe("the retrieval store over the shard", () => {
             .map((r) => [r.term, r.doc]),
         );
       const reads: string[] = [];
-      const counted = { exec: (query: string, ...bindings: unknown[]) => (reads.push(query), sql.exec(query, ...bindings)) } as unknown as SqlStorage;
+      const counted = countingSql(sql, reads);
       const cache = new TermCountsCache(counted);
       const terms = ["return", "parseconfig", "demo", "zebraword"];
       expect(cache.get(terms)).toEqual({ chunks: 3, df: vocab(terms) });
@@ -167,7 +176,7 @@ describe("the retrieval store over the shard", () => {
         { vectors: () => deps.vectors, embedder: deps.embedder },
       );
       const reads: string[] = [];
-      const counted = { exec: (query: string, ...bindings: unknown[]) => (reads.push(query), sql.exec(query, ...bindings)) } as unknown as SqlStorage;
+      const counted = countingSql(sql, reads);
       const store = createRetrievalStore(counted, {
         paths: () => deps.paths.get(),
         termCounts: deps.termCounts,
