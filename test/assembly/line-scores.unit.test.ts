@@ -41,7 +41,28 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = ["parse", "Config", "HTTP", "request", "read_file", "$el", "x", "v2", "utf8", "Token", "node", "emit", "get", "_private", "ÄÖ", "naïve"];
+// Non-ASCII names: letters, a letter beyond the BMP (a surrogate pair) inside a name, and the Kelvin sign (lower-cased, "k").
+const WORDS = [
+  "parse",
+  "Config",
+  "HTTP",
+  "request",
+  "read_file",
+  "$el",
+  "x",
+  "v2",
+  "utf8",
+  "Token",
+  "node",
+  "emit",
+  "get",
+  "_private",
+  "key",
+  "ÄÖ",
+  "naïve",
+  "ab\u{1d4b3}parse",
+  "\u212aey",
+];
 const GLUE = [" ", ".", "(", ")", "\n", "_", "", "123", "\r\n", " = ", "$", "\t"];
 
 function randomCode(next: () => number, words: number, ascii: boolean): string {

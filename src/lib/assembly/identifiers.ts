@@ -70,22 +70,58 @@ export function forEachIdentifier(text: string, onName: (name: string, line: num
 }
 
 const isAsciiWord = (c: number): boolean => isAsciiLetter(c) || isAsciiDigit(c);
+const isWordPoint = (cp: number): boolean => (cp < 128 ? isAsciiWord(cp) : isLetter(cp) || isNumber(cp));
+
+/** Where the run of identifier characters (`[\p{L}\p{N}_$]`) holding `at` starts: code points, surrogate pairs whole. */
+function runStart(text: string, at: number): number {
+  let start = at;
+  while (start > 0) {
+    const c = text.charCodeAt(start - 1);
+    if (c < 128) {
+      if (!isAsciiWord(c)) break;
+      start--;
+      continue;
+    }
+    // A low surrogate after a high one is the second half of one code point.
+    const pair = c >= 0xdc00 && c <= 0xdfff && start > 1 && (text.charCodeAt(start - 2) & 0xfc00) === 0xd800;
+    const cp = pair ? (text.codePointAt(start - 2) as number) : c;
+    if (!isWordPoint(cp)) break;
+    start -= pair ? 2 : 1;
+  }
+  return start;
+}
+
+/** Where the run of identifier characters holding or starting at `at` ends (exclusive). */
+function runEnd(text: string, at: number): number {
+  let end = at;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c < 128) {
+      if (!isAsciiWord(c)) break;
+      end++;
+      continue;
+    }
+    const cp = text.codePointAt(end) as number;
+    if (!isWordPoint(cp)) break;
+    end += width(cp);
+  }
+  return end;
+}
 
 /**
- * For ASCII text: each maximal run of identifier characters (`[A-Za-z0-9_$]`) that holds a match of the
- * global `pattern`, once, with its line (from 0). Every identifier holding a match lies in one of these
- * runs, and a run's identifiers are those `forEachIdentifier` finds in it alone; so a scan for names that
- * contain some term visits only the runs that could, found by the regex engine instead of a scan per character.
+ * Each maximal run of identifier characters (`[\p{L}\p{N}_$]`) that holds a match of the global `pattern`,
+ * once, with its line (from 0). A run's identifiers are those `forEachIdentifier` finds in it alone, and
+ * every identifier lies in one run; so a scan for names that contain a term matching `pattern` visits only
+ * the runs that could, found by the regex engine instead of a scan per character. `pattern` must match only
+ * identifier characters.
  */
 export function forEachRunMatching(text: string, pattern: RegExp, onRun: (run: string, line: number) => void): void {
   pattern.lastIndex = 0;
   let line = 0;
   let counted = 0;
   for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-    let start = m.index;
-    while (start > 0 && isAsciiWord(text.charCodeAt(start - 1))) start--;
-    let end = m.index + Math.max(1, m[0].length);
-    while (end < text.length && isAsciiWord(text.charCodeAt(end))) end++;
+    const start = runStart(text, m.index);
+    const end = Math.max(runEnd(text, m.index), m.index + 1);
     for (let nl = text.indexOf("\n", counted); nl !== -1 && nl < start; nl = text.indexOf("\n", counted)) {
       line++;
       counted = nl + 1;

@@ -103,6 +103,8 @@ export type FocusTerms = {
   seen: Map<string, string[]>;
   /** Any focus term or identifier, case aside (global): only names holding a match can score; none when there is nothing to find. */
   pattern: RegExp | undefined;
+  /** Whether every term and identifier sought is ASCII (only then does `pattern` find every name that scores). */
+  ascii: boolean;
   /** Lines the prompt points at, by path (a traceback frame's line): the window around them comes first. */
   lines: Map<string, number[]>;
 };
@@ -153,15 +155,18 @@ export function lineScores(text: string, lineCount: number, focus: FocusTerms): 
     }
   };
   if (!focus.pattern) return scores;
-  // A term is a lower-cased piece of a name, so in ASCII text only names holding one (case aside) can score;
-  // other text (where lower-casing may change lengths) is scanned name by name.
-  if (NON_ASCII.test(text)) forEachIdentifier(text, onName, MIN_NAME);
-  else forEachRunMatching(text, focus.pattern, (run, line) => forEachIdentifier(run, (name) => onName(name, line), MIN_NAME));
+  // A term is a lower-cased piece of a name. An ASCII one is the lower case of ASCII letters only (the
+  // Kelvin sign aside, which lower-cases to "k"), so only names holding a match of the case-blind pattern
+  // can score. Other terms (where lower-casing may change lengths) need every name scanned.
+  if (focus.ascii && !text.includes(KELVIN))
+    forEachRunMatching(text, focus.pattern, (run, line) => forEachIdentifier(run, (name) => onName(name, line), MIN_NAME));
+  else forEachIdentifier(text, onName, MIN_NAME);
   return scores;
 }
 
 // A one-character name yields no term (termsOf keeps two or more) and is no prompt identifier.
 const MIN_NAME = 2;
+const KELVIN = "\u212a";
 const NON_ASCII = /[\u0080-\uffff]/;
 
 export function asPiece(body: ChunkBody): PackedPiece {
@@ -184,6 +189,7 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>(), 
     seen: new Map(),
     lines,
     pattern: sought.length ? new RegExp(sought.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi") : undefined,
+    ascii: sought.every((t) => !NON_ASCII.test(t)),
   };
 }
 
