@@ -63,7 +63,8 @@ const WORDS = [
   "ab\u{1d4b3}parse",
   "\u212aey",
 ];
-const GLUE = [" ", ".", "(", ")", "\n", "_", "", "123", "\r\n", " = ", "$", "\t"];
+// " 42" opens a run with digits ("42parse"): a number, then a name.
+const GLUE = [" ", ".", "(", ")", "\n", "_", "", "123", " 42", "\r\n", " = ", "$", "\t"];
 
 function randomCode(next: () => number, words: number, ascii: boolean): string {
   let out = "";
