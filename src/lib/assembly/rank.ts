@@ -33,7 +33,7 @@ const TITLE_K = 200;
 // Chunks holding an error message the prompt quotes.
 const ERROR_K = 30;
 // Files whose summaries match the prompt's terms, credited as a signal.
-const SUMMARY_K = 40;
+const SUMMARY_K = 120;
 // The files whose import and name links join the ranking, and how many linked files join (most linked first).
 const LINKED_TOP_FILES = 8;
 const LINKED_MAX = 40;
