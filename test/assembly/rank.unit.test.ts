@@ -41,7 +41,7 @@ describe("rank: reciprocal-rank fusion", () => {
     expect(closeVectorHits([])).toEqual([]);
   });
 
-  it("orders files by their best chunk plus a share of their next ones, chunks best first with ties by id, and drops chunks without metadata", () => {
+  it("orders files by their best chunk, chunks best first with ties by path and position, and drops chunks without metadata", () => {
     const ranked: Fused = new Map([
       ["b2", { score: 1, reasons: new Set() }],
       ["a1", { score: 2, reasons: new Set() }],
@@ -53,10 +53,10 @@ describe("rank: reciprocal-rank fusion", () => {
     ]);
     const m = new Map(["a1", "b1", "b2", "c1", "c2", "c3"].map((id) => [id, meta(id, `${id[0]}.ts`)]));
     const { fileOrder, chunksByFile, fileScores } = groupByFile(ranked, m);
-    // c.ts: 1.5 + 0.25 × (1.5 + 1.5) = 2.25 passes a.ts's single chunk of 2.
-    expect(fileOrder).toEqual(["c.ts", "a.ts", "b.ts"]);
-    expect(fileScores.get("c.ts")).toBeCloseTo(2.25);
-    expect(fileScores.get("b.ts")).toBeCloseTo(1.25);
+    // c.ts's three chunks of 1.5 do not pass a.ts's single chunk of 2: a file is as good as its best chunk.
+    expect(fileOrder).toEqual(["a.ts", "c.ts", "b.ts"]);
+    expect(fileScores.get("c.ts")).toBe(1.5);
+    expect(fileScores.get("b.ts")).toBe(1);
     expect(chunksByFile).toEqual(
       new Map([
         ["a.ts", ["a1"]],

@@ -101,7 +101,7 @@ export type Ranking = {
   hot: Set<string>;
   /** Files best first, by their file scores. */
   fileOrder: string[];
-  /** A file's score: its best chunk's, plus a share of its next best chunks' (a file matching in several places ranks higher). */
+  /** A file's score: its best chunk's (a rerank may reorder them). */
   fileScores: Map<string, number>;
   /** Lines the prompt names, by path (traceback frames, path:line). */
   namedLines: Map<string, number[]>;
@@ -111,20 +111,13 @@ export type Ranking = {
   terms: { query: string[]; title: string[] };
 };
 
-// A file's next best chunks add this share of their scores to its best chunk's, up to FILE_AGGREGATE_CHUNKS of them.
-const FILE_AGGREGATE_SHARE = 0.25;
-const FILE_AGGREGATE_CHUNKS = 3;
-
 /**
- * Ranked chunks (those with known metadata) best first, grouped by file, files in order of their
- * scores. Ties go by path and position, not by chunk id (which is derived from the project id), so two
- * projects holding the same tree assemble the same context.
+ * Ranked chunks (those with known metadata) best first, grouped by file, files in order of their best
+ * chunks. Ties go by path and position, not by chunk id (which is derived from the project id), so two
+ * projects holding the same tree assemble the same context. (A file's next chunks adding a share of
+ * their scores to its own was measured and dropped: docs/benchmarks.md.)
  */
-export function groupByFile(
-  ranked: Fused,
-  meta: Map<string, ChunkMeta>,
-  aggregate = FILE_AGGREGATE_SHARE,
-): Pick<Ranking, "fileOrder" | "chunksByFile" | "fileScores"> {
+export function groupByFile(ranked: Fused, meta: Map<string, ChunkMeta>): Pick<Ranking, "fileOrder" | "chunksByFile" | "fileScores"> {
   const at = (id: string): ChunkMeta => meta.get(id) as ChunkMeta;
   const order = [...ranked.entries()]
     .filter(([id]) => meta.has(id))
@@ -139,15 +132,7 @@ export function groupByFile(
     }
     chunksByFile.get(m.path)?.push(id);
   }
-  const score = (id: string): number => ranked.get(id)?.score ?? 0;
-  const fileScores = new Map(
-    fileOrder.map((path) => {
-      const [best = "", ...next] = chunksByFile.get(path) ?? [];
-      return [path, score(best) + aggregate * next.slice(0, FILE_AGGREGATE_CHUNKS - 1).reduce((n, id) => n + score(id), 0)];
-    }),
-  );
-  // A stable sort: equal file scores keep the order of their best chunks.
-  fileOrder.sort((a, b) => (fileScores.get(b) ?? 0) - (fileScores.get(a) ?? 0));
+  const fileScores = new Map(fileOrder.map((path) => [path, ranked.get(chunksByFile.get(path)?.[0] ?? "")?.score ?? 0]));
   return { fileOrder, chunksByFile, fileScores };
 }
 
@@ -258,5 +243,5 @@ export async function rankChunks(
     }
   }
   lap("symbols");
-  return { ranked, hot, namedLines, terms: { query: terms, title }, ...groupByFile(ranked, meta, on("file-aggregate") ? undefined : 0) };
+  return { ranked, hot, namedLines, terms: { query: terms, title }, ...groupByFile(ranked, meta) };
 }

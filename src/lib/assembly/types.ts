@@ -77,7 +77,6 @@ export const RANKING_FEATURES = [
   "mentions",
   "kind-prior",
   "idf-terms",
-  "file-aggregate",
   "symbols",
   "summaries",
   "error-messages",
