@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { RetrievalStore } from "../../src/lib/assembly/types";
 import {
   createRetrievalStore,
   directoryTree,
@@ -51,6 +52,11 @@ async function withShard(fn: (sql: SqlStorage, deps: ShardDeps) => Promise<void>
     const sql = state.storage.sql;
     await fn(sql, { paths: new PathCache(sql), termCounts: new TermCountsCache(sql), vectors: new SqliteVectorIndex(sql), embedder: new HashingEmbedder() });
   });
+}
+
+/** The retrieval store over the shard's SQL (or a wrapper of it), wired to the shard's modules. */
+function storeOf(sql: SqlStorage, deps: ShardDeps): RetrievalStore {
+  return createRetrievalStore(sql, { paths: () => deps.paths.get(), termCounts: deps.termCounts, embedder: deps.embedder, vectors: () => deps.vectors });
 }
 
 /** The shard's SQL with every query it is asked written to `reads`. */
@@ -177,12 +183,7 @@ describe("the retrieval store over the shard", () => {
       );
       const reads: string[] = [];
       const counted = countingSql(sql, reads);
-      const store = createRetrievalStore(counted, {
-        paths: () => deps.paths.get(),
-        termCounts: deps.termCounts,
-        embedder: deps.embedder,
-        vectors: () => deps.vectors,
-      });
+      const store = storeOf(counted, deps);
       expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
       store.chunksOfPaths(["README.md"]);
       const before = reads.length;
@@ -208,12 +209,7 @@ describe("the retrieval store over the shard", () => {
         ["z.ts", "b.ts"],
       ])
         sql.exec("INSERT INTO edges (from_path, to_path) VALUES (?, ?)", from, to);
-      const store = createRetrievalStore(sql, {
-        paths: () => deps.paths.get(),
-        termCounts: deps.termCounts,
-        embedder: deps.embedder,
-        vectors: () => deps.vectors,
-      });
+      const store = storeOf(sql, deps);
       expect(store.neighbors(["a.ts", "b.ts"], 40)).toEqual(["x.ts", "w.ts", "y.ts", "z.ts"]);
       expect(store.neighbors(["b.ts", "a.ts"], 40)).toEqual(["x.ts", "z.ts", "w.ts", "y.ts"]);
       expect(store.neighbors(["a.ts", "b.ts"], 2)).toEqual(["x.ts", "w.ts"]);
@@ -229,12 +225,7 @@ describe("the retrieval store over the shard", () => {
         { vectors: () => deps.vectors, embedder: deps.embedder },
       );
       await rebuildDerived(sql, () => deps.paths.get());
-      const store = createRetrievalStore(sql, {
-        paths: () => deps.paths.get(),
-        termCounts: deps.termCounts,
-        embedder: deps.embedder,
-        vectors: () => deps.vectors,
-      });
+      const store = storeOf(sql, deps);
       expect(store.lexical(["return"], 10).map((h) => h.chunkId)).toEqual(["chk:src/config.ts"]);
       expect(store.definitions(["parseConfig"])).toEqual([{ path: "src/config.ts", line: 1 }]);
       expect(store.neighbors(["src/app.ts"], 40)).toEqual(["src/config.ts"]);
