@@ -6,8 +6,9 @@
  */
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { AppError } from "../errors";
+import { allInOrder } from "../resilience/all-in-order";
 import { type Db, tables } from "../storage";
-import { type OrgLimits, readLimits } from "./limits";
+import { readLimits } from "./limits";
 import { usageTotals, utcDay } from "./meter";
 
 export const WARN_AT = 0.8;
@@ -33,48 +34,63 @@ function judge(measures: Measure[]): string[] {
 
 const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString("en-US") : n.toFixed(2));
 
-/** Throws when a quota of `kind` is used up; returns the warnings of quotas at 80% or more. */
+/**
+ * Throws when a quota of `kind` is used up; returns the warnings of quotas at 80% or more. The limits and
+ * the usage they are held against are read at once (one round trip to D1 in the request's path, not two).
+ */
 export async function checkQuota(db: Db, orgId: string, kind: QuotaKind, opts: { projectId?: string; now?: number } = {}): Promise<string[]> {
-  const now = opts.now ?? Date.now();
-  const limits = await readLimits(db, orgId);
-  const today = utcDay(now);
+  const today = utcDay(opts.now ?? Date.now());
   if (kind === "projects") {
-    const p = tables.projects;
-    const row = await db
-      .select({ n: count() })
-      .from(p)
-      .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
-      .get();
-    return judge([{ name: "projects", used: row?.n ?? 0, limit: limits.projects, unit: "projects" }]);
+    const [limits, projects] = await allInOrder([readLimits(db, orgId), liveProjects(db, orgId)] as const);
+    return judge([{ name: "projects", used: projects, limit: limits.projects, unit: "projects" }]);
   }
-  if (kind === "storage") return judge([{ name: "stored bytes", used: await storedBytes(db, orgId), limit: limits.storedBytes, unit: "bytes" }]);
-  const day = await usageTotals(db, orgId, today, today);
+  if (kind === "storage") {
+    const [limits, bytes] = await allInOrder([readLimits(db, orgId), storedBytes(db, orgId)] as const);
+    return judge([{ name: "stored bytes", used: bytes, limit: limits.storedBytes, unit: "bytes" }]);
+  }
+  const none = Promise.resolve(undefined);
+  // The project's own day is read whenever a project is named: whether its limit is set is known only with the limits.
+  const [limits, day, project, month, running] = await allInOrder([
+    readLimits(db, orgId),
+    usageTotals(db, orgId, today, today),
+    opts.projectId && kind !== "sandbox" ? usageTotals(db, orgId, today, today, opts.projectId) : none,
+    kind === "spend" ? usageTotals(db, orgId, `${today.slice(0, 7)}-01`, today) : none,
+    kind === "sandbox" ? runningSandboxes(db, orgId) : none,
+  ] as const);
   if (kind === "tokens") {
     const measures: Measure[] = [{ name: "daily assembled tokens", used: day.tokensAssembled, limit: limits.tokensAssembledPerDay, unit: "tokens" }];
     const perProject = limits.perProject.tokensAssembledPerDay;
-    if (opts.projectId && perProject !== null) {
-      const p = await usageTotals(db, orgId, today, today, opts.projectId);
-      measures.push({ name: "project's daily assembled tokens", used: p.tokensAssembled, limit: perProject, unit: "tokens" });
-    }
+    if (project && perProject !== null)
+      measures.push({ name: "project's daily assembled tokens", used: project.tokensAssembled, limit: perProject, unit: "tokens" });
     return judge(measures);
   }
-  if (kind === "spend") return judge(await spendMeasures(db, orgId, limits, day.costUsd, today, opts.projectId));
-  await requireFreeSandboxSlot(db, orgId, limits);
+  if (kind === "spend") {
+    const measures: Measure[] = [
+      { name: "daily model spend", used: day.costUsd, limit: limits.spendUsdPerDay, unit: "USD" },
+      { name: "monthly model spend", used: month?.costUsd ?? 0, limit: limits.spendUsdPerMonth, unit: "USD" },
+    ];
+    const perProject = limits.perProject.spendUsdPerDay;
+    if (project && perProject !== null) measures.push({ name: "project's daily model spend", used: project.costUsd, limit: perProject, unit: "USD" });
+    return judge(measures);
+  }
+  if ((running ?? 0) >= limits.concurrentSandboxRuns) {
+    throw new AppError(
+      429,
+      "sandbox_concurrency_limit",
+      `the org already has ${running} sandbox runs going (its limit is ${limits.concurrentSandboxRuns}); try again when one ends`,
+    );
+  }
   return judge([{ name: "daily sandbox minutes", used: day.sandboxMs / 60_000, limit: limits.sandboxMinutesPerDay, unit: "minutes" }]);
 }
 
-async function spendMeasures(db: Db, orgId: string, limits: OrgLimits, todayUsd: number, today: string, projectId?: string): Promise<Measure[]> {
-  const month = await usageTotals(db, orgId, `${today.slice(0, 7)}-01`, today);
-  const measures: Measure[] = [
-    { name: "daily model spend", used: todayUsd, limit: limits.spendUsdPerDay, unit: "USD" },
-    { name: "monthly model spend", used: month.costUsd, limit: limits.spendUsdPerMonth, unit: "USD" },
-  ];
-  const perProject = limits.perProject.spendUsdPerDay;
-  if (projectId && perProject !== null) {
-    const p = await usageTotals(db, orgId, today, today, projectId);
-    measures.push({ name: "project's daily model spend", used: p.costUsd, limit: perProject, unit: "USD" });
-  }
-  return measures;
+async function liveProjects(db: Db, orgId: string): Promise<number> {
+  const p = tables.projects;
+  const row = await db
+    .select({ n: count() })
+    .from(p)
+    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
+    .get();
+  return row?.n ?? 0;
 }
 
 /** Bytes of the files the org's live projects hold: one sum over the org's projects' file rows. */
@@ -90,19 +106,12 @@ async function storedBytes(db: Db, orgId: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** 429 when the org already has as many sandbox runs going as it may. */
-async function requireFreeSandboxSlot(db: Db, orgId: string, limits: OrgLimits): Promise<void> {
+async function runningSandboxes(db: Db, orgId: string): Promise<number> {
   const r = tables.sandboxRuns;
   const row = await db
     .select({ n: count() })
     .from(r)
     .where(and(eq(r.orgId, orgId), eq(r.status, "running")))
     .get();
-  if ((row?.n ?? 0) >= limits.concurrentSandboxRuns) {
-    throw new AppError(
-      429,
-      "sandbox_concurrency_limit",
-      `the org already has ${row?.n} sandbox runs going (its limit is ${limits.concurrentSandboxRuns}); try again when one ends`,
-    );
-  }
+  return row?.n ?? 0;
 }
