@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { TokenBudget } from "../../src/lib/assembly/budget";
-import { type CountedPiece, chunkLines, countLines, countPiece, excerptRest, lineSegments, startsCleanly } from "../../src/lib/assembly/pieces";
+import {
+  type CountedPiece,
+  chunkLines,
+  countLines,
+  countPiece,
+  excerptRest,
+  linePrefixWithin,
+  lineSegments,
+  startsCleanly,
+} from "../../src/lib/assembly/pieces";
 import { renderPiece } from "../../src/lib/assembly/prompt";
 import type { ChunkBody } from "../../src/lib/assembly/types";
 import type { Tokenizer } from "../../src/lib/tokenizer";
@@ -112,6 +121,26 @@ describe("counting pieces by addition", () => {
               const cut = countPiece({ ...whole.piece, startLine: a + 1, endLine: b, text: `${lines.slice(a, b).join("\n")}\n` }, budget);
               for (const rest of excerptRest(body, cut, budget)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
             }
+          }
+        }
+      }
+    });
+
+    it(`finds the longest line prefix within a count exactly, counting it by addition (${tokenizer})`, () => {
+      const budget = new TokenBudget(500_000, tokenizer);
+      const lines = SOURCE.split("\n");
+      for (let from = 0; from < lines.length; from += 3) {
+        // Ending at every line, with and without a final newline.
+        const texts = lines.slice(from).flatMap((_, i) => [`${lines.slice(from, from + i + 1).join("\n")}\n`, lines.slice(from, from + i + 1).join("\n")]);
+        for (const text of texts) {
+          const ends = [...text.matchAll(/\n/g)].map((m) => (m.index as number) + 1);
+          if (!text.endsWith("\n")) ends.push(text.length);
+          const counts = ends.map((e) => budget.base(text.slice(0, e)));
+          for (let max = 0; max <= (counts[counts.length - 1] as number) + 1; max++) {
+            // What a fresh encoding of every prefix says: the most lines whose prefix counts within max.
+            const n = counts.filter((c) => c <= max).length;
+            const expected = n === 0 || max === 0 ? undefined : { text: text.slice(0, ends[n - 1]), lines: n, tokens: counts[n - 1] };
+            expect(linePrefixWithin(text, max, budget.base), `${max} tokens from line ${from}`).toEqual(expected);
           }
         }
       }

@@ -189,19 +189,28 @@ export function packRanked(
   };
   const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
 
+  // A file taken whole at its first turn: a small one, or one the session holds.
+  const takenWhole = (t: Turn): boolean => t.kind === "first" && ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= WHOLE_FILE_TOKENS || hot.has(t.path));
+
   // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
-  // reads few): one query per batch, not per turn.
+  // reads few): one query for the chunks of the files taken whole and one for every chunk a batch wants,
+  // not two per turn.
   const turns = turnsOf(ranking);
   const bodies = new Map<string, ChunkBody>();
+  const wholeChunks = new Map<string, string[]>();
   let readUpTo = 0;
   let batch = READ_AHEAD_FIRST;
+  const readAhead = (at: number): void => {
+    const window = turns.slice(at, at + batch);
+    const whole = store.chunksOfPaths([...new Set(window.filter((t) => takenWhole(t) && !wholeChunks.has(t.path)).map((t) => t.path))]);
+    for (const c of whole) wholeChunks.set(c.path, [...(wholeChunks.get(c.path) ?? []), c.chunkId]);
+    const wanted = [...window.filter((t) => t.kind !== "rest" && !takenWhole(t)).map((t) => t.chunkId), ...whole.map((c) => c.chunkId)];
+    for (const b of loader.load([...new Set(wanted)].filter((id) => !bodies.has(id)))) bodies.set(b.chunkId, b);
+    readUpTo = at + batch;
+    batch = Math.min(READ_AHEAD_MAX, batch * 2);
+  };
   const bodyOf = (at: number, id: string): ChunkBody | undefined => {
-    if (!bodies.has(id) && readUpTo <= at) {
-      const ahead = [...new Set(turns.slice(at, at + batch).flatMap((t) => (t.kind === "rest" || bodies.has(t.chunkId) ? [] : [t.chunkId])))];
-      for (const b of loader.load(ahead)) bodies.set(b.chunkId, b);
-      readUpTo = at + batch;
-      batch = Math.min(READ_AHEAD_MAX, batch * 2);
-    }
+    if (!bodies.has(id) && readUpTo <= at) readAhead(at);
     return bodies.get(id) ?? loader.load([id])[0];
   };
 
@@ -210,9 +219,10 @@ export function packRanked(
     const score = ranked.get(turn.chunkId)?.score ?? 0;
     let pieces: PackedPiece[];
     if (turn.kind === "first") {
-      const total = fileTokens.get(turn.path) ?? Number.POSITIVE_INFINITY;
-      if (total <= WHOLE_FILE_TOKENS || hot.has(turn.path)) {
-        pieces = wholeFile(loader.load(store.chunksOfPaths([turn.path]).map((c) => c.chunkId)), (b) => loader.withText(b), budget);
+      if (takenWhole(turn)) {
+        if (readUpTo <= at) readAhead(at);
+        const chunks = (wholeChunks.get(turn.path) ?? []).flatMap((id) => bodyOf(at, id) ?? []);
+        pieces = wholeFile(chunks, (b) => loader.withText(b), budget);
         wholeFiles.add(turn.path);
       } else {
         const read = bodyOf(at, turn.chunkId);

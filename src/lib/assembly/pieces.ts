@@ -292,21 +292,40 @@ export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter
   return counted.filter((c) => c.piece.text.trim());
 }
 
-/** The longest whole-line prefix of `text` that counts within `maxTokens`, or undefined if not even one line fits. */
+/**
+ * The longest whole-line prefix of `text` that counts within `maxTokens`, or undefined if not even one line fits.
+ * Prefixes are counted by addition over the text's line segments (`lineSegments`: each encoded once), so
+ * only the segment a prefix cuts is encoded again, not the whole prefix at every step of the search.
+ */
 export function linePrefixWithin(text: string, maxTokens: number, count: (s: string) => number): { text: string; lines: number; tokens: number } | undefined {
   if (maxTokens <= 0) return undefined;
   const ends: number[] = [];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) ends.push(i + 1);
   if (ends.length === 0 || ends[ends.length - 1] !== text.length) ends.push(text.length);
+  const lines = chunkLines(text);
+  const segs = lineSegments(lines, { base: count });
+  // Tokens of the whole segments before each segment's first line.
+  const before = new Float64Array(lines.length + 1);
+  for (let i = 0, sum = 0; i <= lines.length; i++) {
+    before[i] = sum;
+    if (i < lines.length && (segs[i] as number) >= 0) sum += segs[i] as number;
+  }
+  const prefixTokens = (n: number): number => {
+    // A last line without its newline is not what its segment counted.
+    if (lines.length === 0 || (n === lines.length && !text.endsWith("\n"))) return count(text.slice(0, ends[n - 1]));
+    let open = n - 1;
+    while ((segs[open] as number) < 0) open--;
+    const whole = n === lines.length || (segs[n] as number) >= 0;
+    return (before[open] as number) + (whole ? (segs[open] as number) : count(`${lines.slice(open, n).join("\n")}\n`));
+  };
   let lo = 0;
   let hi = ends.length;
   let best: { text: string; lines: number; tokens: number } | undefined;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    const candidate = text.slice(0, ends[mid - 1]);
-    const tokens = count(candidate);
+    const tokens = prefixTokens(mid);
     if (tokens <= maxTokens) {
-      best = { text: candidate, lines: mid, tokens };
+      best = { text: text.slice(0, ends[mid - 1]), lines: mid, tokens };
       lo = mid;
     } else hi = mid - 1;
   }
