@@ -1,5 +1,5 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
-import { promptIdentifiers, queryTerms, termsOf } from "../retrieval/terms";
+import { promptIdentifiers, queryTerms, termsOfName } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
 import { forEachIdentifier, forEachRunMatching } from "./identifiers";
 import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
@@ -113,21 +113,6 @@ export type FocusTerms = {
 const NAMED_LINE_SCORE = 50;
 const NEAR_LINE_SCORE = 10;
 const NAMED_LINE_REACH = 3;
-
-// Identifiers whose terms are kept between assemblies: an isolate's later prompts meet the same names.
-const NAME_TERMS_MAX = 100_000;
-const nameTerms = new Map<string, string[]>();
-
-/** `termsOf` one identifier, from the isolate's cache when it was split before (emptied when full). */
-function termsOfName(name: string): string[] {
-  let terms = nameTerms.get(name);
-  if (!terms) {
-    if (nameTerms.size >= NAME_TERMS_MAX) nameTerms.clear();
-    terms = termsOf(name);
-    nameTerms.set(name, terms);
-  }
-  return terms;
-}
 
 /**
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.

@@ -26,23 +26,39 @@ export function splitIdentifier(id: string): string[] {
     .filter((p) => p.length > 1);
 }
 
+// Identifiers whose terms are kept between calls: prompts repeat their names (a traceback's frames), and
+// an isolate's later prompts and excerpts meet the same ones. Emptied when full.
+const NAME_TERMS_MAX = 100_000;
+const nameTerms = new Map<string, readonly string[]>();
+
+/** The terms of one identifier (one match of IDENT): itself lower-cased, and its parts when it has several. */
+export function termsOfName(id: string): readonly string[] {
+  let terms = nameTerms.get(id);
+  if (!terms) {
+    const whole = id.toLowerCase();
+    const parts = splitIdentifier(id);
+    terms = [...(whole.length > 1 ? [whole] : []), ...(parts.length > 1 ? parts : [])];
+    if (nameTerms.size >= NAME_TERMS_MAX) nameTerms.clear();
+    nameTerms.set(id, terms);
+  }
+  return terms;
+}
+
 /** Every term of `text`, whole identifiers and their parts, lower-cased, in order (with repeats). */
 export function termsOf(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(IDENT)) {
-    const id = m[0];
-    const whole = id.toLowerCase();
-    if (whole.length > 1) out.push(whole);
-    const parts = splitIdentifier(id);
-    if (parts.length > 1) for (const p of parts) out.push(p);
-  }
+  for (const m of text.matchAll(IDENT)) for (const t of termsOfName(m[0])) out.push(t);
   return out;
 }
 
 /** Distinct query terms of a prompt, without stop words, most specific (longest) first. */
 export function queryTerms(prompt: string, max = 48): string[] {
+  return distinctQueryTerms(termsOf(prompt), max);
+}
+
+function distinctQueryTerms(terms: readonly string[], max: number): string[] {
   const seen = new Set<string>();
-  for (const t of termsOf(prompt)) if (!STOP.has(t) && t.length > 1 && !/^\d+$/.test(t)) seen.add(t);
+  for (const t of terms) if (!STOP.has(t) && t.length > 1 && !/^\d+$/.test(t)) seen.add(t);
   return [...seen].sort((a, b) => b.length - a.length).slice(0, max);
 }
 
@@ -79,14 +95,15 @@ export function askedOnce(stats: TermStats): TermStats {
  * the report's title.
  */
 export function weighedQueryTerms(prompt: string, stats: TermStats, max = 40): string[] {
-  const candidates = queryTerms(prompt, Number.POSITIVE_INFINITY);
+  const all = termsOf(prompt);
+  const candidates = distinctQueryTerms(all, Number.POSITIVE_INFINITY);
   if (candidates.length === 0) return [];
   const { chunks, df } = stats(candidates);
   const present = candidates.filter((t) => (df.get(t) ?? 0) > 0);
   const rare = present.filter((t) => (df.get(t) ?? 0) <= chunks * COMMON_SHARE);
   const pool = rare.length >= 5 ? rare : present;
   const seen = new Map<string, number>();
-  for (const t of termsOf(prompt)) seen.set(t, (seen.get(t) ?? 0) + 1);
+  for (const t of all) seen.set(t, (seen.get(t) ?? 0) + 1);
   const title = new Set(termsOf(titleOf(prompt)));
   const weight = (t: string): number => Math.log(chunks / (df.get(t) ?? 1)) * (1 + Math.log(seen.get(t) ?? 1)) * (title.has(t) ? TITLE_WEIGHT : 1);
   const w = new Map(pool.map((t) => [t, weight(t)]));
