@@ -245,18 +245,17 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
  * subtraction from the chunk's cached count instead of being encoded again.
  */
 export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): PackedPiece[] {
-  const lines = body.text.split("\n");
+  const chunk = chunkLines(body.text);
   const part = (from: number, to: number): RenderPiece => ({
     ...cut.piece,
     startLine: from,
     endLine: to,
-    text: `${lines.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
+    text: `${chunk.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
   });
   const parts: RenderPiece[] = [];
   if (cut.piece.startLine > body.startLine) parts.push(part(body.startLine, cut.piece.startLine - 1));
   if (cut.piece.endLine < body.endLine) parts.push(part(cut.piece.endLine + 1, body.endLine));
   if (parts.length === 0) return [];
-  const chunk = chunkLines(body.text);
   if (segs?.length === chunk.length) {
     const at = (p: RenderPiece): CountedPiece => countLines(p, chunk, segs, p.startLine - body.startLine, p.endLine - body.startLine, counter);
     return parts.map(at).filter((c) => c.piece.text.trim());
