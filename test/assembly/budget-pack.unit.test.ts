@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
 import { ChunkLoader, SnippetList } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
@@ -62,5 +63,38 @@ describe("pack", () => {
     expect(prefix?.piece.endLine).toBeLessThan(50);
     expect(long.text.startsWith(prefix?.piece.text ?? "-")).toBe(true);
     expect(budget.fits(0)).toBe(true);
+  });
+});
+
+describe("reading ahead", () => {
+  it("reads chunks about as far as the budget reaches, not a doubled batch past it", async () => {
+    // 300 files of three chunks of about 900 tokens each, every chunk a lexical hit, best files first.
+    const chunks = Array.from({ length: 300 }, (_, f) =>
+      Array.from({ length: 3 }, (_, o) =>
+        body(
+          `c${f}_${o}`,
+          `src/f${String(f).padStart(3, "0")}.ts`,
+          1 + o * 100,
+          Array.from({ length: 100 }, (_, l) => `const value${l} = parseRequest(header${f}, ${l});`),
+          o,
+        ),
+      ),
+    ).flat();
+    const read = new Set<string>();
+    const store = fakeStore(chunks, {
+      lexical: () => chunks.map((c, i) => ({ chunkId: c.chunkId, score: chunks.length - i })),
+      loadChunks: (ids) => {
+        for (const id of ids) read.add(id);
+        return ids.flatMap((id) => chunks.filter((c) => c.chunkId === id));
+      },
+    });
+    for (let budget = 20_000; budget <= 400_000; budget += 20_000) {
+      read.clear();
+      const res = await assembleContext(store, { ...request, prompt: "parseRequest fails on header", budget, includeText: false });
+      const packed = new Set(res.contextPieces.filter((p) => p.kind === "chunk").map((p) => p.chunkId));
+      for (const id of packed) expect(read.has(id)).toBe(true);
+      // Doubling batches (16, 32, 64, 128, 256 turns) read up to twice what packing took.
+      expect(read.size, `chunks read at ${budget}`).toBeLessThanOrEqual(Math.ceil(packed.size * 1.25) + 16);
+    }
   });
 });

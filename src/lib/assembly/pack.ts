@@ -41,6 +41,9 @@ export const DEEPEN = 0.5;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
 const READ_AHEAD_FIRST = 16;
 const READ_AHEAD_MAX = 256;
+// How far past the turns the room left is expected to hold a batch reads.
+const READ_AHEAD_MARGIN = 1.25;
+const READ_AHEAD_SLACK = 8;
 // Slack for where a prefix meets its source line: counted apart, the two may tokenize differently when joined.
 const PREFIX_BLOCK_SLACK = 4;
 
@@ -200,13 +203,18 @@ export function packRanked(
   const wholeChunks = new Map<string, string[]>();
   let readUpTo = 0;
   let batch = READ_AHEAD_FIRST;
+  const usedBefore = budget.used;
   const readAhead = (at: number): void => {
-    const window = turns.slice(at, at + batch);
+    // Once some turns are in, a batch holds about as many turns as the room left would take at the rate
+    // they took it (with a margin): a doubled batch read past where packing stops is read for nothing.
+    const rate = at > 0 ? (budget.used - usedBefore) / at : 0;
+    const size = rate > 0 ? Math.min(batch, Math.ceil((budget.roomAfter(0) / rate) * READ_AHEAD_MARGIN) + READ_AHEAD_SLACK) : batch;
+    const window = turns.slice(at, at + size);
     const whole = store.chunksOfPaths([...new Set(window.filter((t) => takenWhole(t) && !wholeChunks.has(t.path)).map((t) => t.path))]);
     for (const c of whole) wholeChunks.set(c.path, [...(wholeChunks.get(c.path) ?? []), c.chunkId]);
     const wanted = [...window.filter((t) => t.kind !== "rest" && !takenWhole(t)).map((t) => t.chunkId), ...whole.map((c) => c.chunkId)];
     for (const b of loader.load([...new Set(wanted)].filter((id) => !bodies.has(id)))) bodies.set(b.chunkId, b);
-    readUpTo = at + batch;
+    readUpTo = at + size;
     batch = Math.min(READ_AHEAD_MAX, batch * 2);
   };
   const bodyOf = (at: number, id: string): ChunkBody | undefined => {
