@@ -10,7 +10,11 @@ import type { AppEnv } from "./types";
  * (a header, and returned for a session to send as a `quota` event).
  */
 export async function guardQuota(c: Context<AppEnv>, kind: QuotaKind, projectId?: string): Promise<string[]> {
-  const warnings = await checkQuota(openDb(c.env.DB), c.var.orgId, kind, projectId ? { projectId } : {});
+  return passOnWarnings(c, await checkQuota(openDb(c.env.DB), c.var.orgId, kind, projectId ? { projectId } : {}));
+}
+
+/** Passes on the warnings of a quota check read with others (`quotaRead`). */
+export function passOnWarnings(c: Context<AppEnv>, warnings: string[]): string[] {
   if (warnings.length > 0) c.header("x-winky-quota-warning", warnings.join("; "));
   return warnings;
 }

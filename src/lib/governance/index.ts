@@ -18,6 +18,7 @@ export {
   type GenerationDefault,
   GovernancePatch,
   type GovernanceSettings,
+  governanceRead,
   isProjectInComplianceMode,
   MIN_CONTEXT_LIMIT,
   MODEL_SUMMARY_SETTINGS,

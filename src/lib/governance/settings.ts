@@ -1,7 +1,7 @@
 /** An org's governance settings: context budget limit, allowed models, generation default, compliance mode, install scripts. */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, tables } from "../storage";
+import { type Db, type Read, read, readNow, tables } from "../storage";
 
 /** The largest budget the API takes at all; an org or project limit can only lower it. */
 export const API_MAX_CONTEXT_TOKENS = 1_000_000;
@@ -48,8 +48,13 @@ export type GovernancePatch = Partial<z.infer<typeof GovernancePatch>>;
 const StoredModels = z.array(z.string());
 
 export async function readGovernance(db: Db, orgId: string): Promise<GovernanceSettings> {
+  return readNow(db, governanceRead(db, orgId));
+}
+
+/** The org's settings as a read to send with others (`readAtOnce`). */
+export function governanceRead(db: Db, orgId: string): Read<GovernanceSettings> {
   const o = tables.orgSettings;
-  const row = await db
+  const query = db
     .select({
       max: o.maxContextTokens,
       models: o.allowedModels,
@@ -61,19 +66,20 @@ export async function readGovernance(db: Db, orgId: string): Promise<GovernanceS
       scripts: o.allowInstallScripts,
     })
     .from(o)
-    .where(eq(o.orgId, orgId))
-    .get();
-  const models = row?.models ? StoredModels.safeParse(JSON.parse(row.models)) : undefined;
-  return {
-    maxContextTokens: row?.max ?? null,
-    allowedModels: models?.success ? models.data : null,
-    generationDefault: row?.generation === "off" ? "off" : "on",
-    complianceMode: row?.compliance === 1,
-    modelSummaries: row?.modelSummaries === "on" || row?.modelSummaries === "off" ? row.modelSummaries : null,
-    summaryBudgetUsd: row?.summaryBudgetUsd ?? DEFAULT_SUMMARY_BUDGET_USD,
-    rerank: row?.rerank === 1,
-    allowInstallScripts: row?.scripts === 1,
-  };
+    .where(eq(o.orgId, orgId));
+  return read(query, ([row]) => {
+    const models = row?.models ? StoredModels.safeParse(JSON.parse(row.models)) : undefined;
+    return {
+      maxContextTokens: row?.max ?? null,
+      allowedModels: models?.success ? models.data : null,
+      generationDefault: row?.generation === "off" ? "off" : "on",
+      complianceMode: row?.compliance === 1,
+      modelSummaries: row?.modelSummaries === "on" || row?.modelSummaries === "off" ? row.modelSummaries : null,
+      summaryBudgetUsd: row?.summaryBudgetUsd ?? DEFAULT_SUMMARY_BUDGET_USD,
+      rerank: row?.rerank === 1,
+      allowInstallScripts: row?.scripts === 1,
+    };
+  });
 }
 
 /** Writes the fields given; a field left out keeps its value. */

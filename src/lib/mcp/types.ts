@@ -14,6 +14,8 @@ export type McpDeps = {
   requestId: string;
   /** Refuses the call when a quota of `kind` is used up; answers the warnings of quotas at 80% or more. */
   guardQuota(kind: QuotaKind, projectId: string): Promise<string[]>;
+  /** Passes on the warnings of a quota check read with others (`quotaRead`), as `guardQuota` does its own. */
+  passOnWarnings(warnings: string[]): void;
   /** Adds to the caller's usage after the answer. */
   meter(use: Omit<Use, "orgId" | "keyId">): void;
   /** Records metric events after the answer, as the REST routes do. */

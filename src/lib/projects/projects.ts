@@ -6,20 +6,26 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { type Access, mayTouch } from "../auth/access";
 import { notFound } from "../errors";
-import { type Db, tables } from "../storage";
+import { type Db, type Read, read, readNow, tables } from "../storage";
 
 export type ProjectRow = typeof tables.projects.$inferSelect;
 
 export async function getProject(db: Db, projectId: string, access: Access): Promise<ProjectRow> {
+  return readNow(db, projectRead(db, projectId, access));
+}
+
+/** The project as a read to send with others (`readAtOnce`); a project the key may not touch is refused before any query. */
+export function projectRead(db: Db, projectId: string, access: Access): Read<ProjectRow> {
   if (!mayTouch(access, projectId)) throw notFound("project");
-  const { orgId } = access;
-  const p = await db
+  const p = tables.projects;
+  const query = db
     .select()
-    .from(tables.projects)
-    .where(and(eq(tables.projects.projectId, projectId), eq(tables.projects.orgId, orgId), isNull(tables.projects.deletedAt)))
-    .get();
-  if (!p) throw notFound("project");
-  return p;
+    .from(p)
+    .where(and(eq(p.projectId, projectId), eq(p.orgId, access.orgId), isNull(p.deletedAt)));
+  return read(query, ([row]) => {
+    if (!row) throw notFound("project");
+    return row;
+  });
 }
 
 /** Where GitHub delivers the project's pushes: each project has its own URL, so one secret checks a delivery. */

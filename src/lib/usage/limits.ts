@@ -5,7 +5,7 @@
  */
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, tables } from "../storage";
+import { type Db, type Read, read, readNow, tables } from "../storage";
 
 export const LIMIT_DEFAULTS = {
   /** Context tokens assembled per UTC day (assemblies, session assemblies and generation passes). */
@@ -53,7 +53,15 @@ export type LimitsPatch = z.infer<typeof LimitsPatch>;
 const Stored = z.looseObject({}).transform((o) => o as Partial<Record<string, unknown>>);
 
 export async function readLimits(db: Db, orgId: string): Promise<OrgLimits> {
-  const row = await db.select().from(tables.orgLimits).where(eq(tables.orgLimits.orgId, orgId)).get();
+  return readNow(db, limitsRead(db, orgId));
+}
+
+/** The org's limits as a read to send with others (`readAtOnce`). */
+export function limitsRead(db: Db, orgId: string): Read<OrgLimits> {
+  return read(db.select().from(tables.orgLimits).where(eq(tables.orgLimits.orgId, orgId)), ([row]) => limitsOf(row));
+}
+
+function limitsOf(row: typeof tables.orgLimits.$inferSelect | undefined): OrgLimits {
   const stored = row ? Stored.parse(JSON.parse(row.limits)) : {};
   const num = (k: keyof typeof LIMIT_DEFAULTS): number => (typeof stored[k] === "number" ? (stored[k] as number) : LIMIT_DEFAULTS[k]);
   const per = (stored.perProject ?? {}) as Record<string, unknown>;

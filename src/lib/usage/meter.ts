@@ -4,7 +4,7 @@
  */
 import { and, eq, gte, lte, sql } from "drizzle-orm";
 import { z } from "zod";
-import { type Db, tables } from "../storage";
+import { type Db, type Read, read, readNow, tables } from "../storage";
 
 export type Use = {
   orgId: string;
@@ -51,8 +51,13 @@ export type Totals = { tokensAssembled: number; costUsd: number; sandboxMs: numb
 
 /** The org's (or one project's; or one kind's) totals from `fromDay` to `toDay` inclusive. */
 export async function usageTotals(db: Db, orgId: string, fromDay: string, toDay: string, projectId?: string, kind?: UseKind): Promise<Totals> {
+  return readNow(db, usageTotalsRead(db, orgId, fromDay, toDay, projectId, kind));
+}
+
+/** The totals as a read to send with others (`readAtOnce`). */
+export function usageTotalsRead(db: Db, orgId: string, fromDay: string, toDay: string, projectId?: string, kind?: UseKind): Read<Totals> {
   const u = tables.usageDaily;
-  const row = await db
+  const query = db
     .select({
       tokens: sql<number>`coalesce(sum(${u.tokensAssembled}), 0)`,
       cost: sql<number>`coalesce(sum(${u.costMicroUsd}), 0)`,
@@ -61,9 +66,8 @@ export async function usageTotals(db: Db, orgId: string, fromDay: string, toDay:
     .from(u)
     .where(
       and(eq(u.orgId, orgId), gte(u.day, fromDay), lte(u.day, toDay), projectId ? eq(u.projectId, projectId) : undefined, kind ? eq(u.kind, kind) : undefined),
-    )
-    .get();
-  return { tokensAssembled: row?.tokens ?? 0, costUsd: (row?.cost ?? 0) / 1e6, sandboxMs: row?.sandbox ?? 0 };
+    );
+  return read(query, ([row]) => ({ tokensAssembled: row?.tokens ?? 0, costUsd: (row?.cost ?? 0) / 1e6, sandboxMs: row?.sandbox ?? 0 }));
 }
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");

@@ -6,10 +6,9 @@
  */
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { AppError } from "../errors";
-import { allInOrder } from "../resilience/all-in-order";
-import { type Db, tables } from "../storage";
-import { readLimits } from "./limits";
-import { usageTotals, utcDay } from "./meter";
+import { type Db, type Read, read, readNow, tables, together } from "../storage";
+import { limitsRead } from "./limits";
+import { usageTotalsRead, utcDay } from "./meter";
 
 export const WARN_AT = 0.8;
 
@@ -36,82 +35,86 @@ const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString("en-U
 
 /**
  * Throws when a quota of `kind` is used up; returns the warnings of quotas at 80% or more. The limits and
- * the usage they are held against are read at once (one round trip to D1 in the request's path, not two).
+ * the usage they are held against go to D1 as one batch.
  */
 export async function checkQuota(db: Db, orgId: string, kind: QuotaKind, opts: { projectId?: string; now?: number } = {}): Promise<string[]> {
-  const today = utcDay(opts.now ?? Date.now());
-  if (kind === "projects") {
-    const [limits, projects] = await allInOrder([readLimits(db, orgId), liveProjects(db, orgId)] as const);
-    return judge([{ name: "projects", used: projects, limit: limits.projects, unit: "projects" }]);
-  }
-  if (kind === "storage") {
-    const [limits, bytes] = await allInOrder([readLimits(db, orgId), storedBytes(db, orgId)] as const);
-    return judge([{ name: "stored bytes", used: bytes, limit: limits.storedBytes, unit: "bytes" }]);
-  }
-  const none = Promise.resolve(undefined);
-  // The project's own day is read whenever a project is named: whether its limit is set is known only with the limits.
-  const [limits, day, project, month, running] = await allInOrder([
-    readLimits(db, orgId),
-    usageTotals(db, orgId, today, today),
-    opts.projectId && kind !== "sandbox" ? usageTotals(db, orgId, today, today, opts.projectId) : none,
-    kind === "spend" ? usageTotals(db, orgId, `${today.slice(0, 7)}-01`, today) : none,
-    kind === "sandbox" ? runningSandboxes(db, orgId) : none,
-  ] as const);
-  if (kind === "tokens") {
-    const measures: Measure[] = [{ name: "daily assembled tokens", used: day.tokensAssembled, limit: limits.tokensAssembledPerDay, unit: "tokens" }];
-    const perProject = limits.perProject.tokensAssembledPerDay;
-    if (project && perProject !== null)
-      measures.push({ name: "project's daily assembled tokens", used: project.tokensAssembled, limit: perProject, unit: "tokens" });
-    return judge(measures);
-  }
-  if (kind === "spend") {
-    const measures: Measure[] = [
-      { name: "daily model spend", used: day.costUsd, limit: limits.spendUsdPerDay, unit: "USD" },
-      { name: "monthly model spend", used: month?.costUsd ?? 0, limit: limits.spendUsdPerMonth, unit: "USD" },
-    ];
-    const perProject = limits.perProject.spendUsdPerDay;
-    if (project && perProject !== null) measures.push({ name: "project's daily model spend", used: project.costUsd, limit: perProject, unit: "USD" });
-    return judge(measures);
-  }
-  if ((running ?? 0) >= limits.concurrentSandboxRuns) {
-    throw new AppError(
-      429,
-      "sandbox_concurrency_limit",
-      `the org already has ${running} sandbox runs going (its limit is ${limits.concurrentSandboxRuns}); try again when one ends`,
-    );
-  }
-  return judge([{ name: "daily sandbox minutes", used: day.sandboxMs / 60_000, limit: limits.sandboxMinutesPerDay, unit: "minutes" }]);
+  return readNow(db, quotaRead(db, orgId, kind, opts));
 }
 
-async function liveProjects(db: Db, orgId: string): Promise<number> {
+const nothing: Read<undefined> = { queries: [], meaning: () => undefined };
+
+/** The quota check as a read to send with others (`readAtOnce`): it throws or warns once the rows are in. */
+export function quotaRead(db: Db, orgId: string, kind: QuotaKind, opts: { projectId?: string; now?: number } = {}): Read<string[]> {
+  const today = utcDay(opts.now ?? Date.now());
+  const orgLimits = limitsRead(db, orgId);
+  if (kind === "projects")
+    return together([orgLimits, liveProjects(db, orgId)], ([l, projects]) =>
+      judge([{ name: "projects", used: projects, limit: l.projects, unit: "projects" }]),
+    );
+  if (kind === "storage")
+    return together([orgLimits, storedBytes(db, orgId)], ([l, bytes]) => judge([{ name: "stored bytes", used: bytes, limit: l.storedBytes, unit: "bytes" }]));
+  // The project's own day is read whenever a project is named: whether its limit is set is known only with the limits.
+  const reads = [
+    orgLimits,
+    usageTotalsRead(db, orgId, today, today),
+    opts.projectId && kind !== "sandbox" ? usageTotalsRead(db, orgId, today, today, opts.projectId) : nothing,
+    kind === "spend" ? usageTotalsRead(db, orgId, `${today.slice(0, 7)}-01`, today) : nothing,
+    kind === "sandbox" ? runningSandboxes(db, orgId) : nothing,
+  ] as const;
+  return together(reads, ([limits, day, project, month, running]) => {
+    if (kind === "tokens") {
+      const measures: Measure[] = [{ name: "daily assembled tokens", used: day.tokensAssembled, limit: limits.tokensAssembledPerDay, unit: "tokens" }];
+      const perProject = limits.perProject.tokensAssembledPerDay;
+      if (project && perProject !== null)
+        measures.push({ name: "project's daily assembled tokens", used: project.tokensAssembled, limit: perProject, unit: "tokens" });
+      return judge(measures);
+    }
+    if (kind === "spend") {
+      const measures: Measure[] = [
+        { name: "daily model spend", used: day.costUsd, limit: limits.spendUsdPerDay, unit: "USD" },
+        { name: "monthly model spend", used: month?.costUsd ?? 0, limit: limits.spendUsdPerMonth, unit: "USD" },
+      ];
+      const perProject = limits.perProject.spendUsdPerDay;
+      if (project && perProject !== null) measures.push({ name: "project's daily model spend", used: project.costUsd, limit: perProject, unit: "USD" });
+      return judge(measures);
+    }
+    if ((running ?? 0) >= limits.concurrentSandboxRuns) {
+      throw new AppError(
+        429,
+        "sandbox_concurrency_limit",
+        `the org already has ${running} sandbox runs going (its limit is ${limits.concurrentSandboxRuns}); try again when one ends`,
+      );
+    }
+    return judge([{ name: "daily sandbox minutes", used: day.sandboxMs / 60_000, limit: limits.sandboxMinutesPerDay, unit: "minutes" }]);
+  });
+}
+
+function liveProjects(db: Db, orgId: string): Read<number> {
   const p = tables.projects;
-  const row = await db
+  const query = db
     .select({ n: count() })
     .from(p)
-    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
-    .get();
-  return row?.n ?? 0;
+    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)));
+  return read(query, ([row]) => row?.n ?? 0);
 }
 
 /** Bytes of the files the org's live projects hold: one sum over the org's projects' file rows. */
-async function storedBytes(db: Db, orgId: string): Promise<number> {
+function storedBytes(db: Db, orgId: string): Read<number> {
   const f = tables.files;
   const p = tables.projects;
-  const row = await db
+  const query = db
     .select({ n: sql<number>`coalesce(sum(${f.sizeBytes}), 0)` })
     .from(f)
     .innerJoin(p, eq(p.projectId, f.projectId))
-    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)))
-    .get();
-  return row?.n ?? 0;
+    .where(and(eq(p.orgId, orgId), isNull(p.deletedAt)));
+  return read(query, ([row]) => row?.n ?? 0);
 }
 
-async function runningSandboxes(db: Db, orgId: string): Promise<number> {
+function runningSandboxes(db: Db, orgId: string): Read<number> {
   const r = tables.sandboxRuns;
-  const row = await db
+  const query = db
     .select({ n: count() })
     .from(r)
-    .where(and(eq(r.orgId, orgId), eq(r.status, "running")))
-    .get();
-  return row?.n ?? 0;
+    .where(and(eq(r.orgId, orgId), eq(r.status, "running")));
+  return read(query, ([row]) => row?.n ?? 0);
 }

@@ -3,14 +3,14 @@ import { Hono } from "hono";
 import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
 import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
 import { AppError } from "../../../src/lib/errors";
-import { assertModelAllowed, decideRerank, type GovernanceSettings, policyOf, readGovernance, resolveBudget } from "../../../src/lib/governance";
+import { assertModelAllowed, decideRerank, governanceRead, policyOf, resolveBudget } from "../../../src/lib/governance";
 import { assemblyEvents } from "../../../src/lib/metrics";
-import { getProject } from "../../../src/lib/projects/projects";
-import { allInOrder } from "../../../src/lib/resilience/all-in-order";
-import { openDb } from "../../../src/lib/storage";
+import { projectRead } from "../../../src/lib/projects/projects";
+import { openDb, readAtOnce } from "../../../src/lib/storage";
 import { smallModel } from "../../../src/lib/summaries";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { guardQuota, measure, meter } from "../metering";
+import { quotaRead } from "../../../src/lib/usage";
+import { guardQuota, measure, meter, passOnWarnings } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
@@ -32,12 +32,13 @@ export const contextRoutes = new Hono<AppEnv>().post(
   async (c) => {
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
-    // Independent reads at once (each is a round trip to D1); the quota read names only the caller's org.
-    const [project, governance] = await allInOrder<[Awaited<ReturnType<typeof getProject>>, GovernanceSettings, string[]]>([
-      getProject(db, body.projectId, c.var.key),
-      readGovernance(db, c.var.orgId),
-      guardQuota(c, "tokens", body.projectId),
+    // Independent reads as one batch (one round trip to D1); the quota read names only the caller's org.
+    const [project, governance, warnings] = await readAtOnce(db, [
+      projectRead(db, body.projectId, c.var.key),
+      governanceRead(db, c.var.orgId),
+      quotaRead(db, c.var.orgId, "tokens", { projectId: body.projectId }),
     ]);
+    passOnWarnings(c, warnings);
     const policy = policyOf(governance, project);
     assertModelAllowed(body.model, policy);
     const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);

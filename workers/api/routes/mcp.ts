@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createMcpServer } from "../../../src/lib/mcp";
 import { openDb } from "../../../src/lib/storage";
-import { guardQuota, measure, meter } from "../metering";
+import { guardQuota, measure, meter, passOnWarnings } from "../metering";
 import { describe } from "../openapi";
 import type { AppEnv } from "../types";
 
@@ -39,6 +39,7 @@ export const mcpRoutes = new Hono<AppEnv>()
         key: c.var.key,
         requestId: c.var.requestId,
         guardQuota: (kind, projectId) => guardQuota(c, kind, projectId),
+        passOnWarnings: (warnings) => passOnWarnings(c, warnings),
         meter: (use) => meter(c, use),
         measure: (events) => measure(c, events),
       });

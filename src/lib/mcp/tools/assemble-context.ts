@@ -6,11 +6,13 @@ import { z } from "zod";
 import { assembleForProject } from "../../assembly/assemble-for-project";
 import { SECTION } from "../../assembly/prompt";
 import { AppError } from "../../errors";
-import { readPolicy, resolveBudget } from "../../governance";
+import { governanceRead, policyOf, resolveBudget } from "../../governance";
 import { assemblyEvents } from "../../metrics";
 import { DEFAULT_MODEL } from "../../model/anthropic-adapter";
-import { getProject } from "../../projects/projects";
+import { projectRead } from "../../projects/projects";
+import { readAtOnce } from "../../storage";
 import { countWith, tokenizerFor } from "../../tokenizer";
+import { quotaRead } from "../../usage";
 import { pageBlocks } from "../pages";
 import { PAGE_TOKENS } from "../text";
 import type { ToolDef } from "../types";
@@ -66,9 +68,14 @@ export const assembleContextTool: ToolDef<typeof Input, typeof Output> = {
   input: Input,
   output: Output,
   async run(deps, args) {
-    const project = await getProject(deps.db, args.projectId, deps.key);
-    const budget = resolveBudget(args.budget, PAGE_TOKENS, await readPolicy(deps.db, deps.key.orgId, project));
-    const warnings = await deps.guardQuota("tokens", project.projectId);
+    // The project, the org's settings and the quota as one batch (one round trip to D1), as the REST route reads them.
+    const [project, governance, warnings] = await readAtOnce(deps.db, [
+      projectRead(deps.db, args.projectId, deps.key),
+      governanceRead(deps.db, deps.key.orgId),
+      quotaRead(deps.db, deps.key.orgId, "tokens", { projectId: args.projectId }),
+    ]);
+    deps.passOnWarnings(warnings);
+    const budget = resolveBudget(args.budget, PAGE_TOKENS, policyOf(governance, project));
     const model = DEFAULT_MODEL;
     const tokenizer = tokenizerFor(model);
     // `cachedKeys: []` holds nothing, so every block comes back with its text, as blocks that page exactly.
