@@ -152,9 +152,8 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
       const stages = new Map<string, number[]>(STAGES.map((s) => [s, []]));
       const util: number[] = [];
       for (const p of prompts) {
-        const t0 = performance.now();
         const r = await assemble(p);
-        ms.push(performance.now() - t0);
+        ms.push(server.lastMs ?? Number.NaN);
         worker.push(Number(/app;dur=(\d+)/.exec(server.lastHeaders?.get("server-timing") ?? "")?.[1] ?? Number.NaN));
         shard.push(r.timings.shard ?? 0);
         for (const s of STAGES) stages.get(s)?.push(r.timings[s] ?? 0);
@@ -169,7 +168,7 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
   writeSection("bench:assembly", [
     "## Context assembly (issues 3 and 13)",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` at each budget (model \`${DEFAULT_MODEL}\`), timed from the client over loopback after 3 warm-up calls, with ${PROMPTS} bug reports of 4–6 kB per project (a traceback through the corpus's own functions, the error, steps, log lines naming the same functions: scripts/soak/bug-report.ts). The 1M project is the ingest corpus above (${small.tokens.toLocaleString("en-US")} tokens, ${small.files.length} files); the 10M one is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens, ${large.files.length} files). \`Worker\` is the API Worker's own time (its \`Server-Timing\`: from the request's arrival to its answer, waits for D1, the rate limiter and the shard included), so \`client\` less \`Worker\` is loopback plus wrangler's dev proxy, which a deployed Worker does not have; \`shard\` is the call to the project's shard as the API Worker times it; the stages are the shard's own laps.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` at each budget (model \`${DEFAULT_MODEL}\`), timed from the client over loopback (from sending the request to the answer's last byte) after 3 warm-up calls, with ${PROMPTS} bug reports of 4–6 kB per project (a traceback through the corpus's own functions, the error, steps, log lines naming the same functions: scripts/soak/bug-report.ts). The 1M project is the ingest corpus above (${small.tokens.toLocaleString("en-US")} tokens, ${small.files.length} files); the 10M one is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens, ${large.files.length} files). \`Worker\` is the API Worker's own time (its \`Server-Timing\`: from the request's arrival to its answer, waits for D1, the rate limiter and the shard included), so \`client\` less \`Worker\` is loopback, wrangler's dev proxy (which a deployed Worker does not have), workerd's own handling and the Worker's work after its last wait (workerd's clock moves only across I/O); \`shard\` is the call to the project's shard as the API Worker times it; the stages are the shard's own laps.`,
     "",
     `| project | budget | client p50 / p95 | Worker p95 | shard p95 | p95 ${STAGES.join(" / ")} | mean utilization |`,
     "| --- | --- | --- | --- | --- | --- | --- |",

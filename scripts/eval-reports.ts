@@ -232,7 +232,6 @@ async function runCase(
     }),
   );
   for (const budget of budgets) {
-    const t0 = performance.now();
     // A report longer than the budget is refused (400 prompt_too_long): nothing is found at that budget.
     const res = await retrying("assemble", () =>
       server
@@ -246,7 +245,8 @@ async function runCase(
           throw e;
         }),
     );
-    const ms = performance.now() - t0;
+    // The last try's exchange: a retry's waits and the parse are the harness's, not the API's.
+    const ms = server.lastMs ?? Number.NaN;
     const chunks = res.contextPieces.filter((p) => p.kind === "chunk");
     const paths = new Set(chunks.map((p) => p.sourcePath));
     const covered = (path: string, line: number): boolean => chunks.some((p) => p.sourcePath === path && p.startLine <= line && line <= p.endLine);

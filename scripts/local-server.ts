@@ -13,6 +13,11 @@ export type LocalServer = {
   call<T>(path: string, init?: RequestInit): Promise<T>;
   /** The headers of the last answer `call` returned (a benchmark reads the Worker's Server-Timing from them). */
   lastHeaders?: Headers;
+  /**
+   * Milliseconds of the last answer `call` had: from sending the request to its body's last byte. A client's
+   * latency, without `call`'s own turn through the timers before sending, or the parse after.
+   */
+  lastMs?: number;
   stop(): void;
 };
 
@@ -85,6 +90,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
       await new Promise((resolve) => setTimeout(resolve, 1));
       for (let attempt = 1; ; attempt++) {
         let res: Response;
+        const sent = performance.now();
         try {
           res = await answerOf(`${base}${path}`, method, path, {
             ...init,
@@ -96,6 +102,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
           continue;
         }
         const text = await res.text();
+        server.lastMs = performance.now() - sent;
         // wrangler's dev proxy lost its connection to the Worker: a read is sent again; a write is not, since
         // the Worker may have acted on it.
         if (isDevProxyLoss(res.status, text) && method === "GET" && attempt < CALL_ATTEMPTS) continue;
