@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { governanceRead, readGovernance } from "../../src/lib/governance";
-import { getProject, projectRead } from "../../src/lib/projects/projects";
+import { getProject, projectRead, sessionProjectRead } from "../../src/lib/projects/projects";
 import { openDb, readAtOnce } from "../../src/lib/storage";
 import { checkQuota, quotaRead } from "../../src/lib/usage";
 import { api, createProject, json, newOrg } from "../support/api";
@@ -111,5 +111,64 @@ describe("readAtOnce", () => {
     expect(() => projectRead(db, org.projectId, { orgId: org.orgId, projectIds: ["prj_other"] })).toThrow(expect.objectContaining({ status: 404 }));
     await expect(getProject(db, org.projectId, { orgId: org.orgId, projectIds: ["prj_other"] })).rejects.toMatchObject({ status: 404 });
     expect(sent).toEqual({ batches: [], alone: 0 });
+  });
+
+  it("reads a session's project joined to the org's session row: none for another org's session", async () => {
+    const mine = await orgWithProject("sessions");
+    const theirs = await newOrg("sessions-other");
+    const session = await json<{ sessionId: string }>(
+      await api("/api/sessions", {
+        method: "POST",
+        token: mine.apiKey,
+        body: JSON.stringify({ projectId: mine.projectId }),
+        headers: { "content-type": "application/json" },
+      }),
+      201,
+    );
+    const { db, sent } = counted(env.DB);
+    const [own, foreign] = await readAtOnce(db, [
+      sessionProjectRead(db, session.sessionId, mine.orgId),
+      sessionProjectRead(db, session.sessionId, theirs.orgId),
+    ]);
+    expect(sent).toEqual({ batches: [2], alone: 0 });
+    expect(own).toEqual(await getProject(openDb(env.DB), mine.projectId, { orgId: mine.orgId, projectIds: null }));
+    expect(foreign).toBeUndefined();
+  });
+
+  it("judges a session assembly's model before its quota, and passes the quota's warning on", async () => {
+    const org = await orgWithProject("session-order");
+    const session = await json<{ sessionId: string }>(
+      await api("/api/sessions", {
+        method: "POST",
+        token: org.apiKey,
+        body: JSON.stringify({ projectId: org.projectId }),
+        headers: { "content-type": "application/json" },
+      }),
+      201,
+    );
+    await json(
+      await api(`/api/orgs/${org.orgId}/settings`, {
+        method: "PATCH",
+        token: org.apiKey,
+        body: JSON.stringify({ allowedModels: ["claude-opus-4-7"] }),
+        headers: { "content-type": "application/json" },
+      }),
+      200,
+    );
+    await setLimits(org.orgId, org.apiKey, { tokensAssembledPerDay: 100_000 });
+    await spendTokens(org.orgId, org.projectId, 100_000);
+    const ask = (model?: string) =>
+      api(`/api/sessions/${session.sessionId}/assemble`, {
+        method: "POST",
+        token: org.apiKey,
+        body: JSON.stringify({ prompt: "where is add", budget: 4096, ...(model ? { model } : {}) }),
+        headers: { "content-type": "application/json" },
+      });
+    expect((await json<{ error: { code: string } }>(await ask(), 400)).error.code).toBe("model_not_allowed");
+    expect((await json<{ error: { code: string } }>(await ask("claude-opus-4-7"), 402)).error.code).toBe("quota_exceeded");
+    await env.DB.prepare("UPDATE usage_daily SET tokens_assembled = 85000 WHERE org_id = ?").bind(org.orgId).run();
+    const warned = await ask("claude-opus-4-7");
+    expect(warned.status).toBe(200);
+    expect(warned.headers.get("x-winky-quota-warning")).toContain("daily assembled tokens: 85%");
   });
 });

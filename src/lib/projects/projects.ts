@@ -28,6 +28,20 @@ export function projectRead(db: Db, projectId: string, access: Access): Read<Pro
   });
 }
 
+/**
+ * The project a session of the org works on, as a read (its limits join the org's): none for a session with no
+ * registry row, older than the registry or another org's. Access to the session is its object's to check.
+ */
+export function sessionProjectRead(db: Db, sessionId: string, orgId: string): Read<ProjectRow | undefined> {
+  const s = tables.sessions;
+  const query = db
+    .select({ project: tables.projects })
+    .from(s)
+    .innerJoin(tables.projects, eq(tables.projects.projectId, s.projectId))
+    .where(and(eq(s.sessionId, sessionId), eq(s.orgId, orgId)));
+  return read(query, ([row]) => row?.project);
+}
+
 /** Where GitHub delivers the project's pushes: each project has its own URL, so one secret checks a delivery. */
 export const webhookPath = (projectId: string): string => `/api/webhooks/github/${projectId}`;
 

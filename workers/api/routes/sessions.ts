@@ -9,12 +9,13 @@ import { ASSEMBLE_BUDGET } from "../../../src/lib/contract/context";
 import { CreateSession, SessionAssemble, SessionAssembleResponse, SessionInfo } from "../../../src/lib/contract/sessions";
 import { newId } from "../../../src/lib/crypto/hash";
 import { AppError, unwrap } from "../../../src/lib/errors";
-import { assertModelAllowed, readPolicy, resolveBudget } from "../../../src/lib/governance";
-import { getProject } from "../../../src/lib/projects/projects";
+import { assertModelAllowed, governanceRead, policyOf, resolveBudget } from "../../../src/lib/governance";
+import { getProject, sessionProjectRead } from "../../../src/lib/projects/projects";
 import { socketCallerHeaders } from "../../../src/lib/session";
-import { openDb, tables } from "../../../src/lib/storage";
+import { openDb, readAtOnce, tables, together } from "../../../src/lib/storage";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { guardQuota, meter } from "../metering";
+import { quotaRead } from "../../../src/lib/usage";
+import { meter, passOnWarnings } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
 import { sessionStub } from "../session-stub";
@@ -76,19 +77,18 @@ export const sessionRoutes = new Hono<AppEnv>()
       const sessionId = c.req.param("sessionId");
       const stub = sessionStub(c.env, sessionId);
       const db = openDb(c.env.DB);
-      // The session's project sets the limit with the org's; a session with no registry row (older than the
-      // registry, or not the caller's: the object then refuses it) has the org's policy alone.
-      const row = await db
-        .select({ projectId: tables.sessions.projectId })
-        .from(tables.sessions)
-        .where(and(eq(tables.sessions.sessionId, sessionId), eq(tables.sessions.orgId, c.var.orgId)))
-        .get();
-      // Access to the session (and its project) is the object's to check; here only its limits are read.
-      const project = row ? await db.select().from(tables.projects).where(eq(tables.projects.projectId, row.projectId)).get() : undefined;
-      const policy = await readPolicy(db, c.var.orgId, project);
-      assertModelAllowed(body.model, policy);
-      const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
-      const quotaWarnings = await guardQuota(c, "tokens");
+      // One batch: the session's project (its limit joins the org's; a session with no registry row has the
+      // org's policy alone), the org's settings and the quota. The policy is judged first, as it was when
+      // these were read in turn: a refused model or budget answers before a used-up quota.
+      const [budget, quotaWarnings] = await readAtOnce(db, [
+        together([sessionProjectRead(db, sessionId, c.var.orgId), governanceRead(db, c.var.orgId)], ([project, governance]) => {
+          const policy = policyOf(governance, project);
+          assertModelAllowed(body.model, policy);
+          return resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
+        }),
+        quotaRead(db, c.var.orgId, "tokens"),
+      ]);
+      passOnWarnings(c, quotaWarnings);
       const result = unwrap(
         await stub.assemble(c.var.key, {
           prompt: body.prompt,
