@@ -43,16 +43,20 @@ function counted(d1: D1Database) {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+const send = (method: string, path: string, token: string, body: unknown) =>
+  api(path, { method, token, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+async function newSession(token: string, projectId: string): Promise<string> {
+  return (await json<{ sessionId: string }>(await send("POST", "/api/sessions", token, { projectId }), 201)).sessionId;
+}
+
 async function orgWithProject(name: string) {
   const org = await newOrg(name);
   return { ...org, projectId: await createProject(org.apiKey) };
 }
 
 async function setLimits(orgId: string, token: string, limits: Record<string, unknown>) {
-  await json(
-    await api(`/api/orgs/${orgId}/limits`, { method: "PUT", token, body: JSON.stringify(limits), headers: { "content-type": "application/json" } }),
-    200,
-  );
+  await json(await send("PUT", `/api/orgs/${orgId}/limits`, token, limits), 200);
 }
 
 async function spendTokens(orgId: string, projectId: string, tokens: number) {
@@ -94,13 +98,7 @@ describe("readAtOnce", () => {
     await expect(reads(theirs.projectId)).rejects.toMatchObject({ status: 404, code: "not_found" });
     await expect(reads(mine.projectId)).rejects.toMatchObject({ status: 402, code: "quota_exceeded" });
     // Through the API: another org's project is missing to this key, used-up quota or not.
-    const ask = (projectId: string) =>
-      api("/api/context/assemble", {
-        method: "POST",
-        token: mine.apiKey,
-        body: JSON.stringify({ projectId, prompt: "where is add", budget: 4096 }),
-        headers: { "content-type": "application/json" },
-      });
+    const ask = (projectId: string) => send("POST", "/api/context/assemble", mine.apiKey, { projectId, prompt: "where is add", budget: 4096 });
     expect((await ask(theirs.projectId)).status).toBe(404);
     expect((await ask(mine.projectId)).status).toBe(402);
   });
@@ -116,20 +114,9 @@ describe("readAtOnce", () => {
   it("reads a session's project joined to the org's session row: none for another org's session", async () => {
     const mine = await orgWithProject("sessions");
     const theirs = await newOrg("sessions-other");
-    const session = await json<{ sessionId: string }>(
-      await api("/api/sessions", {
-        method: "POST",
-        token: mine.apiKey,
-        body: JSON.stringify({ projectId: mine.projectId }),
-        headers: { "content-type": "application/json" },
-      }),
-      201,
-    );
+    const sessionId = await newSession(mine.apiKey, mine.projectId);
     const { db, sent } = counted(env.DB);
-    const [own, foreign] = await readAtOnce(db, [
-      sessionProjectRead(db, session.sessionId, mine.orgId),
-      sessionProjectRead(db, session.sessionId, theirs.orgId),
-    ]);
+    const [own, foreign] = await readAtOnce(db, [sessionProjectRead(db, sessionId, mine.orgId), sessionProjectRead(db, sessionId, theirs.orgId)]);
     expect(sent).toEqual({ batches: [2], alone: 0 });
     expect(own).toEqual(await getProject(openDb(env.DB), mine.projectId, { orgId: mine.orgId, projectIds: null }));
     expect(foreign).toBeUndefined();
@@ -137,33 +124,12 @@ describe("readAtOnce", () => {
 
   it("judges a session assembly's model before its quota, and passes the quota's warning on", async () => {
     const org = await orgWithProject("session-order");
-    const session = await json<{ sessionId: string }>(
-      await api("/api/sessions", {
-        method: "POST",
-        token: org.apiKey,
-        body: JSON.stringify({ projectId: org.projectId }),
-        headers: { "content-type": "application/json" },
-      }),
-      201,
-    );
-    await json(
-      await api(`/api/orgs/${org.orgId}/settings`, {
-        method: "PATCH",
-        token: org.apiKey,
-        body: JSON.stringify({ allowedModels: ["claude-opus-4-7"] }),
-        headers: { "content-type": "application/json" },
-      }),
-      200,
-    );
+    const sessionId = await newSession(org.apiKey, org.projectId);
+    await json(await send("PATCH", `/api/orgs/${org.orgId}/settings`, org.apiKey, { allowedModels: ["claude-opus-4-7"] }), 200);
     await setLimits(org.orgId, org.apiKey, { tokensAssembledPerDay: 100_000 });
     await spendTokens(org.orgId, org.projectId, 100_000);
     const ask = (model?: string) =>
-      api(`/api/sessions/${session.sessionId}/assemble`, {
-        method: "POST",
-        token: org.apiKey,
-        body: JSON.stringify({ prompt: "where is add", budget: 4096, ...(model ? { model } : {}) }),
-        headers: { "content-type": "application/json" },
-      });
+      send("POST", `/api/sessions/${sessionId}/assemble`, org.apiKey, { prompt: "where is add", budget: 4096, ...(model ? { model } : {}) });
     expect((await json<{ error: { code: string } }>(await ask(), 400)).error.code).toBe("model_not_allowed");
     expect((await json<{ error: { code: string } }>(await ask("claude-opus-4-7"), 402)).error.code).toBe("quota_exceeded");
     await env.DB.prepare("UPDATE usage_daily SET tokens_assembled = 85000 WHERE org_id = ?").bind(org.orgId).run();
