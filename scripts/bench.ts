@@ -149,6 +149,8 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
       const ms: number[] = [];
       const worker: number[] = [];
       const shard: number[] = [];
+      const reads: number[] = [];
+      const audit: number[] = [];
       const stages = new Map<string, number[]>(STAGES.map((s) => [s, []]));
       const util: number[] = [];
       for (const p of prompts) {
@@ -156,21 +158,23 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
         ms.push(server.lastMs ?? Number.NaN);
         worker.push(Number(/app;dur=(\d+)/.exec(server.lastHeaders?.get("server-timing") ?? "")?.[1] ?? Number.NaN));
         shard.push(r.timings.shard ?? 0);
+        reads.push(r.timings.reads ?? 0);
+        audit.push(r.timings.audit ?? 0);
         for (const s of STAGES) stages.get(s)?.push(r.timings[s] ?? 0);
         util.push(r.utilization);
       }
       console.log(`${label} ${budget}: p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms`);
       rows.push(
-        `| ${label} | ${(budget / 1000).toFixed(0)}k | ${percentile(ms, 50).toFixed(0)} / ${percentile(ms, 95).toFixed(0)} ms | ${percentile(worker, 95).toFixed(0)} ms | ${percentile(shard, 95).toFixed(0)} ms | ${STAGES.map((s) => percentile(stages.get(s) ?? [], 95).toFixed(0)).join(" / ")} | ${(util.reduce((a, b) => a + b, 0) / util.length).toFixed(3)} |`,
+        `| ${label} | ${(budget / 1000).toFixed(0)}k | ${percentile(ms, 50).toFixed(0)} / ${percentile(ms, 95).toFixed(0)} ms | ${percentile(worker, 95).toFixed(0)} ms | ${percentile(reads, 95).toFixed(0)} / ${percentile(shard, 95).toFixed(0)} / ${percentile(audit, 95).toFixed(0)} ms | ${STAGES.map((s) => percentile(stages.get(s) ?? [], 95).toFixed(0)).join(" / ")} | ${(util.reduce((a, b) => a + b, 0) / util.length).toFixed(3)} |`,
       );
     }
   }
   writeSection("bench:assembly", [
     "## Context assembly (issues 3 and 13)",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` at each budget (model \`${DEFAULT_MODEL}\`), timed from the client over loopback (from sending the request to the answer's last byte) after 3 warm-up calls, with ${PROMPTS} bug reports of 4–6 kB per project (a traceback through the corpus's own functions, the error, steps, log lines naming the same functions: scripts/soak/bug-report.ts). The 1M project is the ingest corpus above (${small.tokens.toLocaleString("en-US")} tokens, ${small.files.length} files); the 10M one is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens, ${large.files.length} files). \`Worker\` is the API Worker's own time (its \`Server-Timing\`: from the request's arrival to its answer, waits for D1, the rate limiter and the shard included), so \`client\` less \`Worker\` is loopback, wrangler's dev proxy (which a deployed Worker does not have), workerd's own handling and the Worker's work after its last wait (workerd's clock moves only across I/O); \`shard\` is the call to the project's shard as the API Worker times it; the stages are the shard's own laps.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on the same machine and server as above. \`POST /api/context/assemble\` at each budget (model \`${DEFAULT_MODEL}\`), timed from the client over loopback (from sending the request to the answer's last byte) after 3 warm-up calls, with ${PROMPTS} bug reports of 4–6 kB per project (a traceback through the corpus's own functions, the error, steps, log lines naming the same functions: scripts/soak/bug-report.ts). The 1M project is the ingest corpus above (${small.tokens.toLocaleString("en-US")} tokens, ${small.files.length} files); the 10M one is ingested first (${(largeIngest.ms / 1000).toFixed(1)} s for ${large.tokens.toLocaleString("en-US")} tokens, ${large.files.length} files). \`Worker\` is the API Worker's own time (its \`Server-Timing\`: from the request's arrival to its answer, waits for D1, the rate limiter and the shard included), so \`client\` less \`Worker\` is loopback, wrangler's dev proxy (which a deployed Worker does not have), workerd's own handling and the Worker's work after its last wait (workerd's clock moves only across I/O); the Worker's own waits are \`reads\` (its one batch of D1 reads before the shard: the project, the org's settings, the quota), \`shard\` (the call to the project's shard) and \`audit\` (the audit row's insert), as it times them; the stages are the shard's own laps.`,
     "",
-    `| project | budget | client p50 / p95 | Worker p95 | shard p95 | p95 ${STAGES.join(" / ")} | mean utilization |`,
+    `| project | budget | client p50 / p95 | Worker p95 | p95 reads / shard / audit | p95 ${STAGES.join(" / ")} | mean utilization |`,
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",

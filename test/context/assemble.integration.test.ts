@@ -249,6 +249,19 @@ describe("POST /api/context/assemble", () => {
     expect(bad.headers.get("server-timing")).toMatch(/^app;dur=\d+$/);
   });
 
+  it("says where the Worker's waits went: its reads before the shard, the shard, the audit row; the row keeps the first two", async () => {
+    const projectId = await ingested(app);
+    const res = await post({ projectId, prompt: "login", budget: 4096 });
+    const worker = Number(/^app;dur=(\d+)$/.exec(res.headers.get("server-timing") ?? "")?.[1]);
+    const { callId, timings } = await json<{ callId: string; timings: Record<string, number> }>(res, 200);
+    for (const lap of ["reads", "shard", "audit"]) expect(timings[lap], lap).toBeGreaterThanOrEqual(0);
+    expect((timings.reads ?? 0) + (timings.shard ?? 0) + (timings.audit ?? 0)).toBeLessThanOrEqual(worker);
+    const row = await env.DB.prepare("SELECT result_meta FROM context_sessions WHERE session_id = ?").bind(callId).first<{ result_meta: string }>();
+    const stored = (JSON.parse(row?.result_meta ?? "{}") as { timings?: Record<string, number> }).timings;
+    expect(stored).toMatchObject({ reads: timings.reads, shard: timings.shard });
+    expect(stored).not.toHaveProperty("audit");
+  });
+
   it("answers bad input with clear 4xx errors", async () => {
     const projectId = await createProject();
     const other = await newOrg("other");

@@ -1,7 +1,8 @@
 /**
  * An assembly as the API serves it: the project's shard assembles, and the call is audited. The
  * shard's stage timings are read off its clock, which a deployed Worker advances only across I/O; the
- * `shard` timing is measured here, around the call to the shard (itself I/O), so it is real everywhere.
+ * `shard` timing is measured here, around the call to the shard (itself I/O), so it is real everywhere,
+ * and so is `audit`, around the audit row's insert (the row holds the timings before it).
  */
 
 import { recordContextCall } from "../audit/context-calls";
@@ -14,13 +15,15 @@ export type ShardAssembler = { getByName(name: string): { assemble(req: Assemble
 
 export async function assembleForProject(
   deps: { db: Db; shards: ShardAssembler },
-  call: { projectId: string; orgId: string; model: string } & AssembleRequest,
+  /** `waited`: the caller's own waits before the call (the route's reads), kept with the shard's timings. */
+  call: { projectId: string; orgId: string; model: string; waited?: Record<string, number> } & AssembleRequest,
 ): Promise<AssembleResult & { callId: string }> {
-  const { projectId, orgId, model, ...request } = call;
+  const { projectId, orgId, model, waited, ...request } = call;
   const started = Date.now();
   const assembled = unwrap(await deps.shards.getByName(projectId).assemble(request));
-  const result = { ...assembled, timings: { ...assembled.timings, shard: Date.now() - started } };
+  const result = { ...assembled, timings: { ...assembled.timings, ...waited, shard: Date.now() - started } };
   const callId = newId("ctx");
+  const auditStarted = Date.now();
   await recordContextCall(deps.db, {
     callId,
     projectId,
@@ -36,5 +39,5 @@ export async function assembleForProject(
       ...(result.rerank ? { rerank: { status: result.rerank.status, model: result.rerank.model, costUsd: result.rerank.costUsd } } : {}),
     },
   });
-  return { callId, ...result };
+  return { callId, ...result, timings: { ...result.timings, audit: Date.now() - auditStarted } };
 }

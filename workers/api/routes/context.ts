@@ -33,12 +33,14 @@ export const contextRoutes = new Hono<AppEnv>().post(
     const body = c.req.valid("json");
     const db = openDb(c.env.DB);
     // Independent reads as one batch (one round trip to D1); the quota read names only the caller's org.
+    const readsStarted = Date.now();
     const [project, governance, warnings] = await readAtOnce(db, [
       projectRead(db, body.projectId, c.var.key),
       governanceRead(db, c.var.orgId),
       quotaRead(db, c.var.orgId, "tokens", { projectId: body.projectId }),
     ]);
     passOnWarnings(c, warnings);
+    const reads = Date.now() - readsStarted;
     const policy = policyOf(governance, project);
     assertModelAllowed(body.model, policy);
     const budget = resolveBudget(body.budget, ASSEMBLE_BUDGET, policy);
@@ -65,6 +67,7 @@ export const contextRoutes = new Hono<AppEnv>().post(
         tokenizer: tokenizerFor(body.model),
         conversation: body.conversation,
         includeText: body.includeText,
+        waited: { reads },
         rerank: rerank.run ? { orgId: c.var.orgId, model: rerankModel, topK: body.rerankTopK, timeoutMs: RERANK_TIMEOUT_MS } : undefined,
       },
     );
