@@ -6,10 +6,25 @@
  */
 
 import { recordContextCall } from "../audit/context-calls";
+import type { Access } from "../auth/access";
 import { newId } from "../crypto/hash";
 import { type ErrorResult, unwrap } from "../errors";
-import type { Db } from "../storage";
+import { type GovernanceSettings, governanceRead } from "../governance";
+import { type ProjectRow, projectRead } from "../projects/projects";
+import { type Db, type Read, together } from "../storage";
+import { quotaRead } from "../usage";
 import type { AssembleRequest, AssembleResult } from "./assemble";
+
+/**
+ * What an assembly reads before its shard, as one read to send as one batch (`readNow`): the project (404
+ * outside the key's reach), the org's settings, and the tokens quota (402 when used up, else its warnings).
+ */
+export function readsBeforeAssembly(db: Db, access: Access, projectId: string): Read<[ProjectRow, GovernanceSettings, string[]]> {
+  return together(
+    [projectRead(db, projectId, access), governanceRead(db, access.orgId), quotaRead(db, access.orgId, "tokens", { projectId })],
+    (values) => values,
+  );
+}
 
 export type ShardAssembler = { getByName(name: string): { assemble(req: AssembleRequest): Promise<AssembleResult | ErrorResult> } };
 

@@ -211,7 +211,11 @@ export function packRanked(
     const size = rate > 0 ? Math.min(batch, Math.ceil((budget.roomAfter(0) / rate) * READ_AHEAD_MARGIN) + READ_AHEAD_SLACK) : batch;
     const window = turns.slice(at, at + size);
     const whole = store.chunksOfPaths([...new Set(window.filter((t) => takenWhole(t) && !wholeChunks.has(t.path)).map((t) => t.path))]);
-    for (const c of whole) wholeChunks.set(c.path, [...(wholeChunks.get(c.path) ?? []), c.chunkId]);
+    for (const c of whole) {
+      const ids = wholeChunks.get(c.path);
+      if (ids) ids.push(c.chunkId);
+      else wholeChunks.set(c.path, [c.chunkId]);
+    }
     const wanted = [...window.filter((t) => t.kind !== "rest" && !takenWhole(t)).map((t) => t.chunkId), ...whole.map((c) => c.chunkId)];
     for (const b of loader.load([...new Set(wanted)].filter((id) => !bodies.has(id)))) bodies.set(b.chunkId, b);
     readUpTo = at + size;

@@ -1,15 +1,13 @@
 /** Context assembly: the best context for a prompt within a token budget, with provenance. */
 import { Hono } from "hono";
-import { assembleForProject } from "../../../src/lib/assembly/assemble-for-project";
+import { assembleForProject, readsBeforeAssembly } from "../../../src/lib/assembly/assemble-for-project";
 import { ASSEMBLE_BUDGET, Assemble, AssembleResponse } from "../../../src/lib/contract/context";
 import { AppError } from "../../../src/lib/errors";
-import { assertModelAllowed, decideRerank, governanceRead, policyOf, resolveBudget } from "../../../src/lib/governance";
+import { assertModelAllowed, decideRerank, policyOf, resolveBudget } from "../../../src/lib/governance";
 import { assemblyEvents } from "../../../src/lib/metrics";
-import { projectRead } from "../../../src/lib/projects/projects";
-import { openDb, readAtOnce } from "../../../src/lib/storage";
+import { openDb, readNow } from "../../../src/lib/storage";
 import { smallModel } from "../../../src/lib/summaries";
 import { tokenizerFor } from "../../../src/lib/tokenizer";
-import { quotaRead } from "../../../src/lib/usage";
 import { guardQuota, measure, meter, passOnWarnings } from "../metering";
 import { need } from "../middleware/auth";
 import { describe } from "../openapi";
@@ -34,11 +32,7 @@ export const contextRoutes = new Hono<AppEnv>().post(
     const db = openDb(c.env.DB);
     // Independent reads as one batch (one round trip to D1); the quota read names only the caller's org.
     const readsStarted = Date.now();
-    const [project, governance, warnings] = await readAtOnce(db, [
-      projectRead(db, body.projectId, c.var.key),
-      governanceRead(db, c.var.orgId),
-      quotaRead(db, c.var.orgId, "tokens", { projectId: body.projectId }),
-    ]);
+    const [project, governance, warnings] = await readNow(db, readsBeforeAssembly(db, c.var.key, body.projectId));
     passOnWarnings(c, warnings);
     const reads = Date.now() - readsStarted;
     const policy = policyOf(governance, project);

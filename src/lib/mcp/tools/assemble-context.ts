@@ -3,16 +3,14 @@
  * audit record, quota guard and metering — answering one page of the context text at a time.
  */
 import { z } from "zod";
-import { assembleForProject } from "../../assembly/assemble-for-project";
+import { assembleForProject, readsBeforeAssembly } from "../../assembly/assemble-for-project";
 import { SECTION } from "../../assembly/prompt";
 import { AppError } from "../../errors";
-import { governanceRead, policyOf, resolveBudget } from "../../governance";
+import { policyOf, resolveBudget } from "../../governance";
 import { assemblyEvents } from "../../metrics";
 import { DEFAULT_MODEL } from "../../model/anthropic-adapter";
-import { projectRead } from "../../projects/projects";
-import { readAtOnce } from "../../storage";
+import { readNow } from "../../storage";
 import { countWith, tokenizerFor } from "../../tokenizer";
-import { quotaRead } from "../../usage";
 import { pageBlocks } from "../pages";
 import { PAGE_TOKENS } from "../text";
 import type { ToolDef } from "../types";
@@ -69,11 +67,7 @@ export const assembleContextTool: ToolDef<typeof Input, typeof Output> = {
   output: Output,
   async run(deps, args) {
     // The project, the org's settings and the quota as one batch (one round trip to D1), as the REST route reads them.
-    const [project, governance, warnings] = await readAtOnce(deps.db, [
-      projectRead(deps.db, args.projectId, deps.key),
-      governanceRead(deps.db, deps.key.orgId),
-      quotaRead(deps.db, deps.key.orgId, "tokens", { projectId: args.projectId }),
-    ]);
+    const [project, governance, warnings] = await readNow(deps.db, readsBeforeAssembly(deps.db, deps.key, args.projectId));
     deps.passOnWarnings(warnings);
     const budget = resolveBudget(args.budget, PAGE_TOKENS, policyOf(governance, project));
     const model = DEFAULT_MODEL;
