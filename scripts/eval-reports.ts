@@ -1,13 +1,15 @@
 /**
- * npm run eval -- --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
+ * npm run eval -- --from <dir> | --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
  *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--no-baseline]
  *                 [--model-summaries [--summary-budget USD]] [--rerank] [--fresh] [--debug] [--write]
  *
  * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
  * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
  * that fixed it (public data sets such as SWE-bench and Multi-SWE-bench; see scripts/eval/cases.ts).
- * Data and repositories are brought in for the run and never committed: `--repos` holds
- * `owner+name/repo` or `owner/name` git directories (bare or not).
+ * Data and repositories are brought in for the run and never committed: `npm run eval:data -- <dir>`
+ * fetches the set of docs/benchmarks.md (scripts/eval/fetch-data.ts), which `--from <dir>` then reads;
+ * or `--data` names case files and `--repos` holds `owner+name/repo` or `owner/name` git directories
+ * (bare or not).
  *
  * For each case the tree is ingested into its own project (kept between runs unless `--fresh`), the
  * report is sent to `POST /api/context/assemble` at every budget, and the case counts as found when
@@ -34,6 +36,7 @@ import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { writeSection } from "./benchmarks-doc";
 import { Bm25Files } from "./eval/bm25-baseline";
 import { type Case, perRepository, readCases } from "./eval/cases";
+import { evalInputs } from "./eval/fetch-data";
 import { goldOf } from "./eval/gold";
 import { fileTokens, gitDirOf, hasCommit, treeAt } from "./eval/repo-tree";
 import { createProject, ingestArchive, type LocalServer, liftQuotas, startLocalServer } from "./local-server";
@@ -339,6 +342,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {
+      from: { type: "string" },
       data: { type: "string", multiple: true },
       repos: { type: "string" },
       "per-repo": { type: "string" },
@@ -363,7 +367,9 @@ async function main(): Promise<void> {
   const off = values.off?.split(",").filter(Boolean) ?? [];
   const unknown = off.filter((f) => !(RANKING_FEATURES as readonly string[]).includes(f));
   if (unknown.length > 0) throw new Error(`unknown ranking feature(s) ${unknown.join(", ")}; known: ${RANKING_FEATURES.join(", ")}`);
-  if (!values.data?.length || !values.repos) throw new Error("usage: npm run eval -- --data <cases.json[l]> [--data …] --repos <dir> [--per-repo N]");
+  if (values.from) Object.assign(values, evalInputs(values.from));
+  if (!values.data?.length || !values.repos)
+    throw new Error("usage: npm run eval -- --from <dir of npm run eval:data> | --data <cases.json[l]> [--data …] --repos <dir> [--per-repo N]");
   const budgets = values.budgets ? values.budgets.split(",").map(Number) : DEFAULT_BUDGETS;
   const only = values.only ? new Set(values.only.split(",")) : undefined;
   const skipped: Record<string, number> = {};
