@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { ChunkLoader, SnippetList } from "../../src/lib/assembly/pack";
+import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import { AppError } from "../../src/lib/errors";
 import { body, fakeStore } from "./support";
@@ -96,5 +96,55 @@ describe("reading ahead", () => {
       // Doubling batches (16, 32, 64, 128, 256 turns) read up to twice what packing took.
       expect(read.size, `chunks read at ${budget}`).toBeLessThanOrEqual(Math.ceil(packed.size * 1.25) + 16);
     }
+  });
+});
+
+describe("bounded pieces past the best files", () => {
+  it("deepens the best files in whole pieces, and past them takes the lines around the excerpt first and the far lines last", async () => {
+    // DEEP_FILES + 5 files of one chunk each (about 6,000 tokens), best first; one line of each names the prompt's term.
+    const files = DEEP_FILES + 5;
+    const chunks = Array.from({ length: files }, (_, f) =>
+      body(
+        `c${f}`,
+        `src/f${String(f).padStart(2, "0")}.ts`,
+        1,
+        Array.from({ length: 500 }, (_, l) =>
+          l === 250 ? `export function parseRequest${f}(header) { return header; }` : `const value${l} = compute(input${f}, ${l});`,
+        ),
+      ),
+    );
+    const store = fakeStore(chunks, { lexical: () => chunks.map((c, i) => ({ chunkId: c.chunkId, score: files - i })) });
+    const res = await assembleContext(store, { ...request, prompt: "parseRequest fails", budget: 400_000, includeText: false });
+    const pieces = res.contextPieces.filter((p) => p.kind === "chunk");
+    const of = (path: string) => pieces.map((p, at) => ({ ...p, at })).filter((p) => p.sourcePath === path);
+    for (const c of chunks) {
+      // Everything fits: every line of every file is in, once.
+      const lines = of(c.path).flatMap((p) => Array.from({ length: p.endLine - p.startLine + 1 }, (_, i) => p.startLine + i));
+      expect(lines.sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    }
+    // A best file: its excerpt, then the rest of its chunk at once (the lines before and after it).
+    const top = of(chunks[0]?.path as string);
+    expect(top).toHaveLength(3);
+    expect(top[1]?.at).toBe((top[2]?.at as number) - 1);
+    // A file past them: its excerpt; then about BOUNDED_PIECE_TOKENS around it; then the far lines, after every
+    // other file's nearer lines.
+    const [first, ...later] = of(chunks[DEEP_FILES + 2]?.path as string);
+    expect(first?.startLine).toBeLessThanOrEqual(251);
+    expect(first?.endLine).toBeGreaterThanOrEqual(251);
+    expect(later).toHaveLength(4);
+    const near = later.slice(0, 2);
+    const far = later.slice(2);
+    expect(near.reduce((n, p) => n + p.tokenCount, 0)).toBeLessThanOrEqual(BOUNDED_PIECE_TOKENS);
+    expect(near.reduce((n, p) => n + p.tokenCount, 0)).toBeGreaterThan(BOUNDED_PIECE_TOKENS / 2);
+    expect(Math.min(...far.map((p) => p.startLine))).toBe(1);
+    expect(Math.max(...far.map((p) => p.endLine))).toBe(500);
+    const lastNear = Math.max(
+      ...chunks.slice(DEEP_FILES).flatMap((c) =>
+        of(c.path)
+          .slice(1, 3)
+          .map((p) => p.at),
+      ),
+    );
+    expect(Math.min(...far.map((p) => p.at))).toBeGreaterThan(lastNear);
   });
 });

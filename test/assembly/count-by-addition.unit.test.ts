@@ -7,6 +7,7 @@ import { TokenBudget } from "../../src/lib/assembly/budget";
 import {
   type CountedPiece,
   chunkLines,
+  chunkParts,
   countLines,
   countPiece,
   excerptRest,
@@ -120,6 +121,10 @@ describe("counting pieces by addition", () => {
             for (let b = a + 1; b <= to; b++) {
               const cut = countPiece({ ...whole.piece, startLine: a + 1, endLine: b, text: `${lines.slice(a, b).join("\n")}\n` }, budget);
               for (const rest of excerptRest(body, cut, budget)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
+              // Any lines of the chunk as one part: counted by addition over its segments, or encoded without them.
+              for (const segs of [lineSegments(chunkLines(text), budget), undefined])
+                for (const part of chunkParts(body, [{ startLine: a + 1, endLine: b }], budget, segs))
+                  expect({ block: part.block, tokens: part.tokens }).toEqual(fresh(budget, part));
             }
           }
         }

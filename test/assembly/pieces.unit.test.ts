@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asPiece, excerpt, excerptRest, focusTerms, isCounted, linePrefixWithin, wholeFile } from "../../src/lib/assembly/pieces";
+import { asPiece, chunkParts, excerpt, excerptRest, focusTerms, isCounted, linePrefixWithin, wholeFile, widened } from "../../src/lib/assembly/pieces";
 import { body, charCounter } from "./support";
 
 describe("pieces", () => {
@@ -24,6 +24,35 @@ describe("pieces", () => {
     expect(excerptRest(b, cut, charCounter).map(({ piece: p }) => [p.startLine, p.endLine, p.text])).toEqual([
       [10, 11, "alpha\nbeta\n"],
       [13, 14, "gamma\ndelta\n"],
+    ]);
+  });
+
+  it("widens an excerpt evenly to a cap, the other side taking what an edge leaves, and cuts a chunk's lines into parts", () => {
+    // Lines of 15 characters: 5 tokens each by the estimate (16 / 3.2).
+    const b = body(
+      "c",
+      "f.ts",
+      10,
+      Array.from({ length: 20 }, (_, i) => `line number ${String(i).padStart(3, "0")}`),
+    );
+    const cut = { id: "c", kind: "chunk" as const, path: "f.ts", startLine: 15, endLine: 16, text: "" };
+    expect(widened(b, cut, 20, "cl100k_base")).toEqual({ startLine: 13, endLine: 18 });
+    expect(widened(b, cut, 19, "cl100k_base")).toEqual({ startLine: 13, endLine: 17 });
+    // Near the chunk's start, the lines after take what the lines before cannot.
+    expect(widened(b, { ...cut, startLine: 11, endLine: 11 }, 40, "cl100k_base")).toEqual({ startLine: 10, endLine: 18 });
+    expect(widened(b, cut, Number.POSITIVE_INFINITY, "cl100k_base")).toEqual({ startLine: 10, endLine: 29 });
+    const parts = chunkParts(
+      b,
+      [
+        { startLine: 10, endLine: 11 },
+        { startLine: 20, endLine: 19 },
+        { startLine: 29, endLine: 29 },
+      ],
+      charCounter,
+    );
+    expect(parts.map(({ piece: p }) => [p.id, p.startLine, p.endLine, p.text])).toEqual([
+      ["c", 10, 11, "line number 000\nline number 001\n"],
+      ["c", 29, 29, "line number 019\n"],
     ]);
   });
 

@@ -7,7 +7,9 @@
  * The sequence: each ranked file's first turn (the whole file when it is small, else its best chunk
  * cut to a window around the prompt's terms) at the file's score; a file's later pieces (the rest of
  * that chunk, its other ranked chunks) at a share of their chunks' scores — so the best files deepen
- * after the first turns of files nearly as good, not before every other file is seen.
+ * after the first turns of files nearly as good, not before every other file is seen. Past the best
+ * files, the rest of the best chunk is bounded to the lines around the excerpt, and its far lines come
+ * later still: one file's far lines give way to more files.
  */
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
@@ -16,6 +18,7 @@ import {
   type CountedPiece,
   type Counter,
   chunkLines,
+  chunkParts,
   countPiece,
   excerpt,
   excerptRest,
@@ -25,6 +28,7 @@ import {
   linePrefixWithin,
   lineSegments,
   wholeFile,
+  widened,
 } from "./pieces";
 import { type RenderPiece, sourceLine } from "./prompt";
 import type { Ranking } from "./rank";
@@ -38,6 +42,12 @@ export const FIRST_PIECE_TOKENS = 600;
 export const PIECE_TOKENS = 8000;
 // A file's later pieces rank at this share of their chunk's score.
 export const DEEPEN = 0.5;
+// The files ranked first deepen in whole pieces. Past them the rest of the best chunk is bounded to this many
+// tokens around the excerpt. What a later piece leaves out (that rest's far lines, a chunk's lines past
+// PIECE_TOKENS) comes at LEFT_OUT of its priority.
+export const DEEP_FILES = 20;
+export const BOUNDED_PIECE_TOKENS = 3000;
+export const LEFT_OUT = 0.5;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
 const READ_AHEAD_FIRST = 16;
 const READ_AHEAD_MAX = 256;
@@ -145,19 +155,28 @@ export type Packed = {
   complete: boolean;
 };
 
-/** One turn of the sequence: a file's first piece, the rest of its first chunk, or another of its chunks. */
-type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk"; chunkId: string };
+/**
+ * One turn of the sequence: a file's first piece, the rest of its first chunk (`cap` tokens of it around the
+ * excerpt), another of its chunks (cut to `cap`), or what one of the last two left out.
+ */
+type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk" | "left out"; chunkId: string; cap: number };
 
 /** The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their chunk's. */
 export function turnsOf(ranking: Ranking): Turn[] {
   const turns: Turn[] = [];
   const score = (id: string): number => ranking.ranked.get(id)?.score ?? 0;
-  for (const path of ranking.fileOrder) {
+  const later = (path: string, kind: "rest" | "chunk", chunkId: string, cap: number): void => {
+    turns.push({ priority: score(chunkId) * DEEPEN, order: turns.length, path, kind, chunkId, cap });
+    // A piece without a bound leaves nothing out.
+    if (Number.isFinite(cap)) turns.push({ priority: score(chunkId) * DEEPEN * LEFT_OUT, order: turns.length, path, kind: "left out", chunkId, cap: 0 });
+  };
+  for (const [rank, path] of ranking.fileOrder.entries()) {
     const [best, ...others] = ranking.chunksByFile.get(path) ?? [];
     if (!best) continue;
-    turns.push({ priority: ranking.fileScores.get(path) ?? score(best), order: turns.length, path, kind: "first", chunkId: best });
-    turns.push({ priority: score(best) * DEEPEN, order: turns.length, path, kind: "rest", chunkId: best });
-    for (const id of others) turns.push({ priority: score(id) * DEEPEN, order: turns.length, path, kind: "chunk", chunkId: id });
+    const bounded = rank >= DEEP_FILES;
+    turns.push({ priority: ranking.fileScores.get(path) ?? score(best), order: turns.length, path, kind: "first", chunkId: best, cap: FIRST_PIECE_TOKENS });
+    later(path, "rest", best, bounded ? BOUNDED_PIECE_TOKENS : Number.POSITIVE_INFINITY);
+    for (const id of others) later(path, "chunk", id, PIECE_TOKENS);
   }
   return turns.sort((a, b) => b.priority - a.priority || a.order - b.order);
 }
@@ -176,6 +195,8 @@ export function packRanked(
   const wholeFiles = new Set<string>();
   /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
   const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece }>();
+  /** By chunk: what a "rest" or "chunk" turn left out of it, for its "left out" turn. */
+  const leftOut = new Map<string, () => PackedPiece[]>();
   const reasons = new Map<string, Signal[]>();
   const reasonsOf = (path: string): Signal[] => {
     let r = reasons.get(path);
@@ -216,7 +237,10 @@ export function packRanked(
       if (ids) ids.push(c.chunkId);
       else wholeChunks.set(c.path, [c.chunkId]);
     }
-    const wanted = [...window.filter((t) => t.kind !== "rest" && !takenWhole(t)).map((t) => t.chunkId), ...whole.map((c) => c.chunkId)];
+    const wanted = [
+      ...window.filter((t) => (t.kind === "first" || t.kind === "chunk") && !takenWhole(t)).map((t) => t.chunkId),
+      ...whole.map((c) => c.chunkId),
+    ];
     for (const b of loader.load([...new Set(wanted)].filter((id) => !bodies.has(id)))) bodies.set(b.chunkId, b);
     readUpTo = at + size;
     batch = Math.min(READ_AHEAD_MAX, batch * 2);
@@ -249,12 +273,42 @@ export function packRanked(
     } else if (turn.kind === "rest") {
       const first = firstExcerpts.get(turn.path);
       if (!first) continue;
-      pieces = excerptRest(first.body, first.cut, budget, loader.segments(first.body, budget));
-    } else {
+      const { body, cut: excerpted } = first;
+      const segs = loader.segments(body, budget);
+      const near = widened(body, excerpted.piece, turn.cap, req.tokenizer);
+      pieces = chunkParts(
+        body,
+        [
+          { startLine: near.startLine, endLine: excerpted.piece.startLine - 1 },
+          { startLine: excerpted.piece.endLine + 1, endLine: near.endLine },
+        ],
+        budget,
+        segs,
+      );
+      leftOut.set(turn.chunkId, () =>
+        chunkParts(
+          body,
+          [
+            { startLine: body.startLine, endLine: near.startLine - 1 },
+            { startLine: near.endLine + 1, endLine: body.endLine },
+          ],
+          budget,
+          segs,
+        ),
+      );
+    } else if (turn.kind === "chunk") {
       if (snippets.included.has(turn.chunkId)) continue;
-      const body = bodyOf(at, turn.chunkId);
-      if (!body) continue;
-      pieces = [cut(body, PIECE_TOKENS)];
+      const read = bodyOf(at, turn.chunkId);
+      if (!read) continue;
+      const body = read.tokens > turn.cap ? loader.withText(read) : read;
+      const piece = cut(body, turn.cap);
+      if (isCounted(piece) && (piece.piece.startLine !== body.startLine || piece.piece.endLine !== body.endLine))
+        leftOut.set(turn.chunkId, () => excerptRest(body, piece, budget, loader.segments(body, budget)));
+      pieces = [piece];
+    } else {
+      const rest = leftOut.get(turn.chunkId);
+      if (!rest) continue;
+      pieces = rest();
     }
     for (const p of pieces) if (!snippets.addOrCut(p, score, reasonsOf(turn.path), loader)) return { wholeFiles, complete: false };
   }

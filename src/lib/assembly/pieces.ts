@@ -62,12 +62,19 @@ export function lineSegments(lines: readonly string[], counter: Pick<Counter, "b
   return segs;
 }
 
-/** A chunk's lines as excerpts see them: split at line breaks, without the empty string after a final one. */
-export function chunkLines(text: string): string[] {
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
+/**
+ * A chunk's lines as excerpts see them: split at line breaks, without the empty string after a final one.
+ * The last text's lines are kept: a chunk's excerpt, the lines around it and the rest split it in turn.
+ */
+export function chunkLines(text: string): readonly string[] {
+  if (text !== lastSplit.text) {
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    lastSplit = { text, lines };
+  }
+  return lastSplit.lines;
 }
+let lastSplit: { text: string | undefined; lines: readonly string[] } = { text: undefined, lines: [] };
 
 /**
  * Counts the piece made of the chunk's lines `from`..`to` (0-based, as `chunkLines` gives them) by adding
@@ -274,6 +281,53 @@ export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter
     counted.sort((a, b) => a.piece.startLine - b.piece.startLine);
   } else for (const p of parts) counted.push(countPiece(p, counter));
   return counted.filter((c) => c.piece.text.trim());
+}
+
+/**
+ * The lines around an excerpt worth about `cap` more model tokens: its window widened by the estimate
+ * `excerpt` uses, a line at a time on the side that has taken less, until the cap or the chunk's edges.
+ * Absolute line numbers, within the chunk.
+ */
+export function widened(body: ChunkBody, cut: RenderPiece, cap: number, tokenizer: Tokenizer): { startLine: number; endLine: number } {
+  const lines = chunkLines(body.text);
+  const cost = (i: number): number => Math.ceil(((lines[i] as string).length + 1) / EST_CHARS_PER_TOKEN);
+  let left = tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
+  let from = cut.startLine - body.startLine;
+  let to = cut.endLine - body.startLine;
+  let before = 0;
+  let after = 0;
+  while (from > 0 || to < lines.length - 1) {
+    const down = from > 0 && (before <= after || to >= lines.length - 1);
+    const c = cost(down ? from - 1 : to + 1);
+    if (c > left) break;
+    left -= c;
+    if (down) {
+      from--;
+      before += c;
+    } else {
+      to++;
+      after += c;
+    }
+  }
+  return { startLine: body.startLine + from, endLine: body.startLine + to };
+}
+
+/**
+ * The chunk's lines in each of `ranges` (absolute, inside the chunk) as counted pieces of it, by addition
+ * over its line segments where they match its lines; empty ranges and parts of only white space are left out.
+ */
+export function chunkParts(body: ChunkBody, ranges: { startLine: number; endLine: number }[], counter: Counter, segs?: Int32Array): CountedPiece[] {
+  const chunk = chunkLines(body.text);
+  const out: CountedPiece[] = [];
+  for (const { startLine, endLine } of ranges) {
+    if (startLine > endLine) continue;
+    const from = startLine - body.startLine;
+    const to = endLine - body.startLine;
+    const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine, endLine, text: `${chunk.slice(from, to + 1).join("\n")}\n` };
+    if (!piece.text.trim()) continue;
+    out.push(segs?.length === chunk.length ? countLines(piece, chunk, segs, from, to, counter) : countPiece(piece, counter));
+  }
+  return out;
 }
 
 /**
