@@ -36,9 +36,9 @@ export default defineConfig({
     // time waiting (isolate start, the sandbox runner, queues); the integration suite took 833 s with one, 515 s with two.
     maxWorkers: 2,
     include: ["test/**/*.test.ts"],
-    // The CLI tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts). Unit tests
+    // The CLI and scripts tests spawn processes, which workerd cannot: they run in Node (vitest.cli.config.ts). Unit tests
     // run in workerd without the Worker (vitest.unit.config.ts).
-    exclude: ["test/cli/**", "test/ui/**", "test/**/*.unit.test.ts", "**/node_modules/**"],
+    exclude: ["test/cli/**", "test/scripts/**", "test/ui/**", "test/**/*.unit.test.ts", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     setupFiles: ["./test/setup/apply-migrations.ts"],
     // Every test file imports the Worker's whole module graph into a fresh workerd isolate, one module per

@@ -22,7 +22,7 @@ export default defineConfig({
     maxWorkers: 2,
     include: ["test/**/*.unit.test.ts"],
     // The CLI and browser suites run in Node (their own configs).
-    exclude: ["test/cli/**", "test/ui/**", "**/node_modules/**"],
+    exclude: ["test/cli/**", "test/scripts/**", "test/ui/**", "**/node_modules/**"],
     globalSetup: ["./test/node/global-setup.ts"],
     testTimeout: 180_000,
     hookTimeout: 180_000,
