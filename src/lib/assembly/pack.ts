@@ -264,8 +264,8 @@ export function packRanked(
         const read = bodyOf(at, turn.chunkId);
         if (!read) continue;
         // An excerpt needs the text (a held chunk comes without it): read once, for the cut and the rest.
-        const body = read.tokens > FIRST_PIECE_TOKENS ? loader.withText(read) : read;
-        const first = cut(body, FIRST_PIECE_TOKENS);
+        const body = read.tokens > turn.cap ? loader.withText(read) : read;
+        const first = cut(body, turn.cap);
         if (isCounted(first) && (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine))
           firstExcerpts.set(turn.path, { body, cut: first });
         pieces = [first];

@@ -247,40 +247,18 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
 
 /**
  * The lines of a chunk before and after an excerpt of it, as counted pieces (none where the excerpt
- * reaches the chunk's edge, or where only white space is left). When the chunk and each of its parts
- * start cleanly, the chunk's text counts as the sum of its parts, so the last part is counted by
- * subtraction from the chunk's cached count instead of being encoded again.
+ * reaches the chunk's edge, or where only white space is left).
  */
-export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): PackedPiece[] {
-  const chunk = chunkLines(body.text);
-  const part = (from: number, to: number): RenderPiece => ({
-    ...cut.piece,
-    startLine: from,
-    endLine: to,
-    text: `${chunk.slice(from - body.startLine, to - body.startLine + 1).join("\n")}\n`,
-  });
-  const parts: RenderPiece[] = [];
-  if (cut.piece.startLine > body.startLine) parts.push(part(body.startLine, cut.piece.startLine - 1));
-  if (cut.piece.endLine < body.endLine) parts.push(part(cut.piece.endLine + 1, body.endLine));
-  if (parts.length === 0) return [];
-  if (segs?.length === chunk.length) {
-    const at = (p: RenderPiece): CountedPiece => countLines(p, chunk, segs, p.startLine - body.startLine, p.endLine - body.startLine, counter);
-    return parts.map(at).filter((c) => c.piece.text.trim());
-  }
-  const whole = { ...cut.piece, startLine: body.startLine, endLine: body.endLine, text: body.text };
-  const additive = blockAddsUp(body.text) && startsCleanly(cut.piece.text) && parts.every((p) => startsCleanly(p.text));
-  const counted: CountedPiece[] = [];
-  if (additive) {
-    let left = body.block - counter.base(sourceLine(whole)) - cut.base;
-    const [first, second] = [...parts].sort((a, b) => a.text.length - b.text.length);
-    if (second && first) {
-      counted.push(countPiece(first, counter));
-      left -= counted[0]?.base ?? 0;
-      counted.push(countPiece(second, counter, left));
-    } else if (first) counted.push(countPiece(first, counter, left));
-    counted.sort((a, b) => a.piece.startLine - b.piece.startLine);
-  } else for (const p of parts) counted.push(countPiece(p, counter));
-  return counted.filter((c) => c.piece.text.trim());
+export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): CountedPiece[] {
+  return chunkParts(
+    body,
+    [
+      { startLine: body.startLine, endLine: cut.piece.startLine - 1 },
+      { startLine: cut.piece.endLine + 1, endLine: body.endLine },
+    ],
+    counter,
+    segs,
+  );
 }
 
 /**
