@@ -36,7 +36,7 @@ ValueError: bad`;
 });
 
 describe("path kinds", () => {
-  it("tells code from tests, docs, changelogs, repository meta and CI, examples, generated and vendored files, translation catalogs and config", () => {
+  it("tells code from tests, manuals, docs, changelogs, repository meta and CI, examples, generated and vendored files, translation catalogs and config", () => {
     const kinds = Object.fromEntries(
       [
         "src/lib/x.ts",
@@ -59,6 +59,13 @@ describe("path kinds", () => {
         ".travis.yml",
         ".circleci/config.yml",
         "src/locale/es.js",
+        "doc/fd.1",
+        "doc/rg.1.md",
+        "assets/manual/bat.1.in",
+        "doc/long-help.txt",
+        "doc/man/sphinx-build.rst",
+        "doc/en/announce/release-2.0.1.rst",
+        "resolver/manual/manual.go",
       ].map((p) => [p, pathKind(p)]),
     );
     expect(kinds).toEqual({
@@ -82,6 +89,13 @@ describe("path kinds", () => {
       ".travis.yml": "meta",
       ".circleci/config.yml": "meta",
       "src/locale/es.js": "code",
+      "doc/fd.1": "manual",
+      "doc/rg.1.md": "manual",
+      "assets/manual/bat.1.in": "manual",
+      "doc/long-help.txt": "manual",
+      "doc/man/sphinx-build.rst": "manual",
+      "doc/en/announce/release-2.0.1.rst": "docs",
+      "resolver/manual/manual.go": "code",
     });
   });
 
@@ -89,6 +103,14 @@ describe("path kinds", () => {
     expect(kindWeights("the parser crashes on empty input").docs).toBeLessThan(0.5);
     expect(kindWeights("fix the typo in the docs for parse()").docs).toBeGreaterThanOrEqual(0.8);
     expect(kindWeights("please add a regression test for the parser").test).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("keeps a command's manual whole when the prompt names a command-line option", () => {
+    expect(kindWeights("results come back in a random order").manual).toBeLessThan(0.5);
+    for (const prompt of ["Add --min-depth like find has", "`fd -u` should search everything", "an option to limit the results"])
+      expect(kindWeights(prompt).manual).toBe(1);
+    // Naming an option asks for the manual, not for documentation at large.
+    expect(kindWeights("Add --min-depth like find has").docs).toBeLessThan(0.5);
   });
 });
 

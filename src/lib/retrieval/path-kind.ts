@@ -1,10 +1,11 @@
 /**
- * What a path holds, by the conventions repositories follow: tests, documentation, changelogs,
+ * What a path holds, by the conventions repositories follow: tests, a command's manual (man pages and
+ * help texts, which change with its options), documentation, changelogs,
  * repository meta (issue templates, contributing guides, CI), examples, vendored or generated code,
  * translation catalogs (which repeat every message a program prints), configuration, or code. Bug reports share their words with all of them; the fix is nearly always
  * in code, so the ranking weighs the others down unless the prompt asks for them.
  */
-export type PathKind = "code" | "test" | "docs" | "changelog" | "meta" | "example" | "generated" | "translation" | "config";
+export type PathKind = "code" | "test" | "manual" | "docs" | "changelog" | "meta" | "example" | "generated" | "translation" | "config";
 
 const RULES: [PathKind, RegExp][] = [
   [
@@ -25,6 +26,11 @@ const RULES: [PathKind, RegExp][] = [
     /(^|\/)(tests?|__tests__|testing|spec|specs|testdata|test_data|fixtures|__fixtures__|__snapshots__|regrtest_data|e2e|integration-tests)\/|(^|\/)test_[^/]*\.py$|_tests?\.(py|go|rb|exs?|cc|cpp|c)$|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)conftest\.py$|Tests?\.(java|kt|cs|swift)$|_spec\.rb$/i,
   ],
   ["example", /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|tutorials?|playground)\//i],
+  // A man page (`doc/fd.1`, `assets/manual/bat.1.in`, `doc/rg.1.md`; not `release-2.0.1.rst`) or a help text (`doc/long-help.txt`).
+  [
+    "manual",
+    /(^|\/)(docs?|documentation|man|manual)\/(.*\/)?[^/]*([a-z]\.[1-9](\.(in|md|txt|ronn|adoc|rst|xml))?|[-_.]help\.(txt|md))$|(^|\/)man\/[^/]+\.(rst|md|txt|adoc)$/i,
+  ],
   ["docs", /(^|\/)(docs?|documentation|site|website|man)\/|\.(md|mdx|rst|adoc|txt|texi)$|(^|\/)readme(\.\w+)?$/i],
   ["config", /(^|\/)\.[^/]+rc(\.\w+)?$|(^|\/)[^/]*\.(conf|config)\.[cm]?[jt]s$|\.(ya?ml|toml|ini|cfg)$|(^|\/)(makefile|dockerfile|pylintrc|tox\.ini)$/i],
 ];
@@ -38,6 +44,7 @@ export function pathKind(path: string): PathKind {
 const PRIOR: Record<PathKind, number> = {
   code: 1,
   test: 0.35,
+  manual: 0.3,
   docs: 0.3,
   changelog: 0.15,
   meta: 0.1,
@@ -50,6 +57,8 @@ const PRIOR: Record<PathKind, number> = {
 // Prompts that ask for a kind: then it keeps most of its weight.
 const ASKS: Partial<Record<PathKind, RegExp>> = {
   test: /\b(add|write|fix|update|missing|failing|flaky)\s+(an?\s+|the\s+)?(unit\s+|regression\s+)?tests?\b|\btest (suite|case|coverage)\b/i,
+  // A command-line option (`-s`, `--squeeze-blank`) or the words for one.
+  manual: /(^|[\s`'"([])--?[a-zA-Z][\w-]*|\b(options?|flags?|command[- ]line)\b/,
   docs: /\b(docs|documentation|docstring|readme|typo|tutorial)\b/i,
   changelog: /\b(changelog|release notes)\b/i,
   example: /\b(examples?|demo|sample)\b/i,
@@ -58,9 +67,14 @@ const ASKS: Partial<Record<PathKind, RegExp>> = {
   translation: /\b(locales?|translations?|translated|i18n|l10n|gettext)\b/i,
 };
 
+// An asked kind keeps this much; a manual keeps all: it documents each option a prompt about one names.
+const ASKED = 0.8;
+const ASKED_MANUAL = 1;
+
 /** The weight each kind keeps for this prompt. */
 export function kindWeights(prompt: string): Record<PathKind, number> {
   const out = { ...PRIOR };
-  for (const [kind, re] of Object.entries(ASKS) as [PathKind, RegExp][]) if (re.test(prompt)) out[kind] = Math.max(out[kind], 0.8);
+  for (const [kind, re] of Object.entries(ASKS) as [PathKind, RegExp][])
+    if (re.test(prompt)) out[kind] = Math.max(out[kind], kind === "manual" ? ASKED_MANUAL : ASKED);
   return out;
 }
