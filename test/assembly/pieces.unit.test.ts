@@ -65,6 +65,24 @@ describe("pieces", () => {
     expect(excerpt(b, focusTerms("parseConfig fails"), 12, charCounter).piece.startLine).toBeLessThanOrEqual(5);
   });
 
+  it("leans an excerpt to where the prompt's identifier is defined over lines that only call it", () => {
+    const lines = [
+      "x = parseConfig(a)",
+      "y = parseConfig(b)",
+      ...Array.from({ length: 10 }, (_, i) => `filler ${i}`),
+      "def parseConfig(path):",
+      "    return load(path)",
+    ];
+    const b = body("c", "pkg/conf.py", 1, lines);
+    // A cap of 12 holds the two calls (about 6 tokens each) or the definition's line alone.
+    const cut = excerpt(b, focusTerms("parseConfig fails on an empty file"), 12, charCounter);
+    expect(cut.piece.endLine).toBe(13);
+    expect(cut.piece.text).toMatch(/^(filler 9\n)?def parseConfig\(path\):\n$/);
+    // A line that only mentions a term of the identifier is no definition of it.
+    const loose = body("d", "pkg/conf.py", 1, ["x = parseConfig(a)", "y = parseConfig(b)", "filler", "def config_path():"]);
+    expect(excerpt(loose, focusTerms("parseConfig fails on an empty file"), 12, charCounter).piece.startLine).toBe(1);
+  });
+
   it("finds the longest whole-line prefix within a count, or none", () => {
     expect(linePrefixWithin("ab\ncd\nef", 6, (s) => s.length)).toEqual({ text: "ab\ncd\n", lines: 2, tokens: 6 });
     expect(linePrefixWithin("ab\ncd\nef", 8, (s) => s.length)).toEqual({ text: "ab\ncd\nef", lines: 3, tokens: 8 });

@@ -120,6 +120,13 @@ export type FocusTerms = {
 const NAMED_LINE_SCORE = 50;
 const NEAR_LINE_SCORE = 10;
 const NAMED_LINE_REACH = 3;
+// A line that defines what the prompt names (it names a prompt identifier and opens a definition) counts
+// this much more: the window leans to the definition's body rather than to its callers.
+const DEFINITION_SCORE = 10;
+const DEFINES =
+  /^\s*(?:pub(?:\([^)]*\))?\s+|export\s+|async\s+)*(?:def|class|fn|func|function|struct|enum|trait|interface|type|impl|public|private|protected|static)\b/;
+// A line scoring this much names a prompt identifier (3) or holds three focus terms.
+const NAMES_IDENTIFIER = 3;
 
 /**
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
@@ -198,7 +205,8 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const named = focus.lines.get(body.path) ?? [];
   const nearness = (line: number): number =>
     named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
-  const score = lineScores(body.text, lines.length, focus).map((n, i) => n + nearness(body.startLine + i));
+  const defines = (n: number, i: number): number => (n >= NAMES_IDENTIFIER && DEFINES.test(lines[i] as string) ? DEFINITION_SCORE : 0);
+  const score = lineScores(body.text, lines.length, focus).map((n, i) => n + nearness(body.startLine + i) + defines(n, i));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
