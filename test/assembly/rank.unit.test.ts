@@ -97,6 +97,24 @@ describe("rank: reciprocal-rank fusion", () => {
     expect([...(without.ranked.get("m")?.reasons ?? [])]).not.toContain("mentioned path");
   });
 
+  it("ranks a command's manual with the code when the prompt names an option, and with the docs otherwise", async () => {
+    const chunks = [
+      body("man", "doc/fd.1", 1, [".B \\-\\-max\\-depth"]),
+      body("doc", "docs/guide.md", 1, ["depth"]),
+      body("code", "src/walk.rs", 1, ["max_depth"]),
+    ];
+    const store = fakeStore(chunks, {
+      lexical: () => [
+        { chunkId: "man", score: 3 },
+        { chunkId: "doc", score: 2 },
+        { chunkId: "code", score: 1 },
+      ],
+    });
+    const rank = (prompt: string) => rankChunks(store, { prompt, hotPaths: [], rankingOff: [] }, [], () => {});
+    expect((await rank("Add a --min-depth counterpart to --max-depth")).fileOrder).toEqual(["doc/fd.1", "src/walk.rs", "docs/guide.md"]);
+    expect((await rank("results come back in a random depth order")).fileOrder[0]).toBe("src/walk.rs");
+  });
+
   it("lets a report's title find the code its body's logs bury, as its own signal", async () => {
     const chunks = [
       body("r", "src/render.ts", 1, ["export function renderFrame(alpha) { return blend(alpha); }"]),
