@@ -66,6 +66,13 @@ describe("path kinds", () => {
         "doc/man/sphinx-build.rst",
         "doc/en/announce/release-2.0.1.rst",
         "resolver/manual/manual.go",
+        "tokio/src/macros/support.rs",
+        "sphinx/builders/changes.py",
+        "crates/core/flags/doc/help.rs",
+        "docs/conf.py",
+        "SECURITY.md",
+        "COPYING.LESSER",
+        "CHANGES",
       ].map((p) => [p, pathKind(p)]),
     );
     expect(kinds).toEqual({
@@ -96,6 +103,14 @@ describe("path kinds", () => {
       "doc/man/sphinx-build.rst": "manual",
       "doc/en/announce/release-2.0.1.rst": "docs",
       "resolver/manual/manual.go": "code",
+      // Source code is prose only under a project's documentation tree, not by its name or a nested doc/.
+      "tokio/src/macros/support.rs": "code",
+      "sphinx/builders/changes.py": "code",
+      "crates/core/flags/doc/help.rs": "code",
+      "docs/conf.py": "docs",
+      "SECURITY.md": "meta",
+      "COPYING.LESSER": "meta",
+      "CHANGES": "changelog",
     });
   });
 

@@ -7,36 +7,51 @@
  */
 export type PathKind = "code" | "test" | "manual" | "docs" | "changelog" | "meta" | "example" | "generated" | "translation" | "config";
 
-const RULES: [PathKind, RegExp][] = [
+// Source code by its extension: a convention of names or of a nested directory (`support.rs`, `changes.py`,
+// `crates/core/flags/doc/help.rs`) does not make it prose.
+const CODE = /\.(py|pyx|rs|go|[cm]?[jt]sx?|java|kt|scala|groovy|rb|php|cs|swift|c|cc|cpp|cxx|h|hh|hpp|m|mm|lua|ex|exs|dart|zig)$/i;
+
+// Each rule: a kind, its pattern, and whether it holds for source code too (else only for other files).
+const RULES: [PathKind, RegExp, "any" | "not code"][] = [
   [
     "generated",
     /(^|\/)(vendor|vendored|third_party|thirdparty|node_modules|bower_components|dist|build|out|target|\.yarn)\/|\.min\.(js|css)$|(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml|cargo\.lock|poetry\.lock|uv\.lock|go\.sum|composer\.lock|gemfile\.lock)$|-configuration\.d\.ts$|_pb2\.py$|\.pb\.go$|\.generated\.\w+$|(^|\/)generated\/|[-.]v?\d+\.\d+(\.\d+)?(\.min)?\.(js|css)$/i,
+    "any",
   ],
-  ["translation", /\.(po|pot|mo|xlf|xliff)$|(^|\/)(locales?|i18n|l10n|translations?|lang)\/[^/]*\.(json|ya?ml|properties|strings)$/i],
+  ["translation", /\.(po|pot|mo|xlf|xliff)$|(^|\/)(locales?|i18n|l10n|translations?|lang)\/[^/]*\.(json|ya?ml|properties|strings)$/i, "any"],
   [
     "meta",
-    /(^|\/)\.github\/|(^|\/)(\.circleci|\.buildkite)\/|(^|\/)(\.travis\.yml|\.?appveyor\.yml|\.gitlab-ci\.yml|azure-pipelines\.yml|jenkinsfile|\.cirrus\.yml)$|(^|\/)(contributing|code_of_conduct|security|support|governance|maintainers|authors|contributors|codeowners|license|licence|copying|notice)(\.\w+)?$/i,
+    /(^|\/)\.github\/|(^|\/)(\.circleci|\.buildkite)\/|(^|\/)(\.travis\.yml|\.?appveyor\.yml|\.gitlab-ci\.yml|azure-pipelines\.yml|jenkinsfile|\.cirrus\.yml)$/i,
+    "any",
   ],
   [
-    "changelog",
-    /(^|\/)(changelog|changes|history|news|release[-_]?notes|releases)(\.\w+)?$|(^|\/)(whatsnew|changelog\.d|changes|\.changeset|changelogs|newsfragments|release-notes)\//i,
+    "meta",
+    /(^|\/)(contributing|code_of_conduct|security|support|governance|maintainers|authors|contributors|codeowners|license|licence|copying|notice)(\.\w+)?$/i,
+    "not code",
   ],
+  ["changelog", /(^|\/)(whatsnew|changelog\.d|changes|\.changeset|changelogs|newsfragments|release-notes)\//i, "any"],
+  ["changelog", /(^|\/)(changelog|changes|history|news|release[-_]?notes|releases)(\.\w+)?$/i, "not code"],
   [
     "test",
     /(^|\/)(tests?|__tests__|testing|spec|specs|testdata|test_data|fixtures|__fixtures__|__snapshots__|regrtest_data|e2e|integration-tests)\/|(^|\/)test_[^/]*\.py$|_tests?\.(py|go|rb|exs?|cc|cpp|c)$|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)conftest\.py$|Tests?\.(java|kt|cs|swift)$|_spec\.rb$/i,
+    "any",
   ],
-  ["example", /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|tutorials?|playground)\//i],
+  ["example", /(^|\/)(examples?|samples?|demos?|benchmarks?|bench|tutorials?|playground)\//i, "any"],
   // A man page (`doc/fd.1`, `assets/manual/bat.1.in`, `doc/rg.1.md`; not `release-2.0.1.rst`) or a help text (`doc/long-help.txt`).
   [
     "manual",
     /(^|\/)(docs?|documentation|man|manual)\/(.*\/)?[^/]*([a-z]\.[1-9](\.(in|md|txt|ronn|adoc|rst|xml))?|[-_.]help\.(txt|md))$|(^|\/)man\/[^/]+\.(rst|md|txt|adoc)$/i,
+    "any",
   ],
-  ["docs", /(^|\/)(docs?|documentation|site|website|man)\/|\.(md|mdx|rst|adoc|txt|texi)$|(^|\/)readme(\.\w+)?$/i],
-  ["config", /(^|\/)\.[^/]+rc(\.\w+)?$|(^|\/)[^/]*\.(conf|config)\.[cm]?[jt]s$|\.(ya?ml|toml|ini|cfg)$|(^|\/)(makefile|dockerfile|pylintrc|tox\.ini)$/i],
+  // A project's documentation tree holds its code too (`docs/conf.py`, gallery scripts); a `doc/` inside the source is code.
+  ["docs", /^(docs?|documentation|site|website|man)\//i, "any"],
+  ["docs", /(^|\/)(docs?|documentation|site|website|man)\/|\.(md|mdx|rst|adoc|txt|texi)$|(^|\/)readme(\.\w+)?$/i, "not code"],
+  ["config", /(^|\/)\.[^/]+rc(\.\w+)?$|(^|\/)[^/]*\.(conf|config)\.[cm]?[jt]s$|\.(ya?ml|toml|ini|cfg)$|(^|\/)(makefile|dockerfile|pylintrc|tox\.ini)$/i, "any"],
 ];
 
 export function pathKind(path: string): PathKind {
-  for (const [kind, re] of RULES) if (re.test(path)) return kind;
+  const code = CODE.test(path);
+  for (const [kind, re, holds] of RULES) if ((holds === "any" || !code) && re.test(path)) return kind;
   return "code";
 }
 
