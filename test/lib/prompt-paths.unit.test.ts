@@ -110,7 +110,7 @@ describe("path kinds", () => {
       "docs/conf.py": "docs",
       "SECURITY.md": "meta",
       "COPYING.LESSER": "meta",
-      "CHANGES": "changelog",
+      CHANGES: "changelog",
     });
   });
 
