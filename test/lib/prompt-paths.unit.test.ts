@@ -118,6 +118,10 @@ describe("path kinds", () => {
     expect(kindWeights("the parser crashes on empty input").docs).toBeLessThan(0.5);
     expect(kindWeights("fix the typo in the docs for parse()").docs).toBeGreaterThanOrEqual(0.8);
     expect(kindWeights("please add a regression test for the parser").test).toBeGreaterThanOrEqual(0.8);
+    // A reporter's own example asks for nothing; the project's examples do.
+    expect(kindWeights("Minimal example: for example, parse('') raises").example).toBeLessThan(0.5);
+    expect(kindWeights("the code in examples/hello.rs no longer builds").example).toBeGreaterThanOrEqual(0.8);
+    expect(kindWeights("none of the examples compile").example).toBeGreaterThanOrEqual(0.8);
   });
 
   it("keeps a command's manual whole when the prompt names a command-line option", () => {

@@ -76,7 +76,9 @@ const ASKS: Partial<Record<PathKind, RegExp>> = {
   manual: /(^|[\s`'"([])--?[a-zA-Z][\w-]*|\b(options?|flags?|command[- ]line)\b/,
   docs: /\b(docs|documentation|docstring|readme|typo|tutorial)\b/i,
   changelog: /\b(changelog|release notes)\b/i,
-  example: /\b(examples?|demo|sample)\b/i,
+  // "Example" in a report is mostly the reporter's own ("a minimal example", "for example"): only the
+  // project's examples, as a path or as "the examples", ask for them.
+  example: /(^|[\s`'"(])(examples?|demos?|samples?)\/|\b(the|our|your|its) (examples|demos|samples)\b/i,
   config: /\b(config(uration)?|settings?)\b/i,
   meta: /\b(github actions|ci (workflow|pipeline|config(uration)?|job|build)|workflow file|issue template)\b/i,
   translation: /\b(locales?|translations?|translated|i18n|l10n|gettext)\b/i,
