@@ -27,6 +27,7 @@ import {
   isCounted,
   linePrefixWithin,
   lineSegments,
+  linesOutside,
   wholeFile,
   widened,
 } from "./pieces";
@@ -285,17 +286,7 @@ export function packRanked(
         budget,
         segs,
       );
-      leftOut.set(turn.chunkId, () =>
-        chunkParts(
-          body,
-          [
-            { startLine: body.startLine, endLine: near.startLine - 1 },
-            { startLine: near.endLine + 1, endLine: body.endLine },
-          ],
-          budget,
-          segs,
-        ),
-      );
+      leftOut.set(turn.chunkId, () => linesOutside(body, near, budget, segs));
     } else if (turn.kind === "chunk") {
       if (snippets.included.has(turn.chunkId)) continue;
       const read = bodyOf(at, turn.chunkId);

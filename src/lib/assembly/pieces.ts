@@ -8,6 +8,11 @@ import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./ty
 const PREVIEW_CHARS = 200;
 const EST_CHARS_PER_TOKEN = 3.2;
 
+/** A line's base tokens by the estimate windows are chosen with (code runs about 3.5 characters a token). */
+const estimatedBase = (line: string): number => Math.ceil((line.length + 1) / EST_CHARS_PER_TOKEN);
+/** A cap in model tokens as base tokens of the counter's tokenizer. */
+const baseCap = (cap: number, tokenizer: Tokenizer): number => (tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap);
+
 /** How pieces are counted: base-encoding tokens of a block, model tokens of a text. */
 export type Counter = { readonly tokenizer: Tokenizer; base(s: string): number; modelCount(s: string): number; toModel(n: number): number };
 
@@ -199,9 +204,9 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>(), 
  */
 export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter, segs?: Int32Array): PackedPiece | CountedPiece {
   const lines = chunkLines(body.text);
-  const capBase = counter.tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
+  const capBase = baseCap(cap, counter.tokenizer);
   // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
-  const cost = lines.map((l) => Math.ceil((l.length + 1) / EST_CHARS_PER_TOKEN));
+  const cost = lines.map(estimatedBase);
   const named = focus.lines.get(body.path) ?? [];
   const nearness = (line: number): number =>
     named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
@@ -236,6 +241,9 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
 }
 
+/** Absolute lines of a chunk, both ends included. */
+export type LineRange = { startLine: number; endLine: number };
+
 /** A whole file as consecutive chunks, each without the lines it repeats from the one before. */
 export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => ChunkBody, counter: Counter): PackedPiece[] {
   const out: PackedPiece[] = [];
@@ -258,11 +266,16 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
  * reaches the chunk's edge, or where only white space is left).
  */
 export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): CountedPiece[] {
+  return linesOutside(body, cut.piece, counter, segs);
+}
+
+/** The chunk's lines before and after `inner` (absolute lines within it), as `chunkParts`. */
+export function linesOutside(body: ChunkBody, inner: LineRange, counter: Counter, segs?: Int32Array): CountedPiece[] {
   return chunkParts(
     body,
     [
-      { startLine: body.startLine, endLine: cut.piece.startLine - 1 },
-      { startLine: cut.piece.endLine + 1, endLine: body.endLine },
+      { startLine: body.startLine, endLine: inner.startLine - 1 },
+      { startLine: inner.endLine + 1, endLine: body.endLine },
     ],
     counter,
     segs,
@@ -274,10 +287,10 @@ export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter
  * `excerpt` uses, a line at a time on the side that has taken less, until the cap or the chunk's edges.
  * Absolute line numbers, within the chunk.
  */
-export function widened(body: ChunkBody, cut: RenderPiece, cap: number, tokenizer: Tokenizer): { startLine: number; endLine: number } {
+export function widened(body: ChunkBody, cut: LineRange, cap: number, tokenizer: Tokenizer): LineRange {
   const lines = chunkLines(body.text);
-  const cost = (i: number): number => Math.ceil(((lines[i] as string).length + 1) / EST_CHARS_PER_TOKEN);
-  let left = tokenizer === "claude" ? Math.floor(cap / CLAUDE_TOKEN_FACTOR) : cap;
+  const cost = (i: number): number => estimatedBase(lines[i] as string);
+  let left = baseCap(cap, tokenizer);
   let from = cut.startLine - body.startLine;
   let to = cut.endLine - body.startLine;
   let before = 0;
@@ -302,7 +315,7 @@ export function widened(body: ChunkBody, cut: RenderPiece, cap: number, tokenize
  * The chunk's lines in each of `ranges` (absolute, inside the chunk) as counted pieces of it, by addition
  * over its line segments where they match its lines; empty ranges and parts of only white space are left out.
  */
-export function chunkParts(body: ChunkBody, ranges: { startLine: number; endLine: number }[], counter: Counter, segs?: Int32Array): CountedPiece[] {
+export function chunkParts(body: ChunkBody, ranges: LineRange[], counter: Counter, segs?: Int32Array): CountedPiece[] {
   const chunk = chunkLines(body.text);
   const out: CountedPiece[] = [];
   for (const { startLine, endLine } of ranges) {

@@ -84,14 +84,14 @@ const ASKS: Partial<Record<PathKind, RegExp>> = {
   translation: /\b(locales?|translations?|translated|i18n|l10n|gettext)\b/i,
 };
 
-// An asked kind keeps this much; a manual keeps all: it documents each option a prompt about one names.
+// An asked kind keeps this much, unless it keeps more here: a manual keeps all, since it documents each option a
+// prompt about one names.
 const ASKED = 0.8;
-const ASKED_MANUAL = 1;
+const ASKED_KEEPS: Partial<Record<PathKind, number>> = { manual: 1 };
 
 /** The weight each kind keeps for this prompt. */
 export function kindWeights(prompt: string): Record<PathKind, number> {
   const out = { ...PRIOR };
-  for (const [kind, re] of Object.entries(ASKS) as [PathKind, RegExp][])
-    if (re.test(prompt)) out[kind] = Math.max(out[kind], kind === "manual" ? ASKED_MANUAL : ASKED);
+  for (const [kind, re] of Object.entries(ASKS) as [PathKind, RegExp][]) if (re.test(prompt)) out[kind] = Math.max(out[kind], ASKED_KEEPS[kind] ?? ASKED);
   return out;
 }
