@@ -198,6 +198,26 @@ describe("the retrieval store over the shard", () => {
     });
   });
 
+  it("keeps a search's best chunks up to its limit, ties at the limit by path, whatever order the files came in", async () => {
+    // Four copies score alike; the one naming the term twice scores best. Indexed in reverse path order, so
+    // the order rows were written in is not the order the answer keeps.
+    const copies = ["dup/d.ts", "dup/c.ts", "dup/b.ts", "dup/a.ts"].map((p) => file(p, "export const widget = 1;\n"));
+    const files = [...copies, file("best.ts", "export const widget = widget2(widget);\n"), file("other.ts", "export const gadget = 1;\n")];
+    await withShard(async (sql, deps) => {
+      await indexBatch(
+        sql,
+        { projectId: "prj_t", projectName: "t", files, removed: [], changedAt: 1 },
+        { vectors: () => deps.vectors, embedder: deps.embedder },
+      );
+      const store = storeOf(sql, deps);
+      const hits = (limit: number) => store.lexical(["widget"], limit).map((h) => h.chunkId);
+      expect(hits(10)).toEqual(["chk:best.ts", "chk:dup/a.ts", "chk:dup/b.ts", "chk:dup/c.ts", "chk:dup/d.ts"]);
+      expect(hits(3)).toEqual(["chk:best.ts", "chk:dup/a.ts", "chk:dup/b.ts"]);
+      expect(hits(1)).toEqual(["chk:best.ts"]);
+      const [best, tied] = store.lexical(["widget"], 2);
+      expect(best?.score).toBeGreaterThan(tied?.score ?? Number.POSITIVE_INFINITY);
+    });
+  });
   it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {
     await withShard(async (sql, deps) => {
       // a.ts is the best file, b.ts the second: x is linked from both, y from a, w links to a, z to b.

@@ -91,9 +91,14 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
   return {
     lexical: (terms, limit) => {
       if (terms.length === 0) return [];
+      // Matches are scored once; only those scoring at least the limit-th best (ties included, so the order
+      // by path stays exact) are joined to their chunks' rows.
       return sql
         .exec<MetaRow & { s: number }>(
-          "SELECT c.chunk_id, c.path, c.ordinal, c.start_line, c.end_line, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts JOIN chunks c ON c.rid = chunks_fts.rowid WHERE chunks_fts MATCH ? ORDER BY s, c.path, c.ordinal LIMIT ?",
+          `WITH f AS MATERIALIZED (SELECT rowid AS r, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ?1)
+           SELECT c.chunk_id, c.path, c.ordinal, c.start_line, c.end_line, f.s FROM f JOIN chunks c ON c.rid = f.r
+           WHERE f.s <= coalesce((SELECT s FROM f ORDER BY s LIMIT 1 OFFSET ?2 - 1), 1e308)
+           ORDER BY f.s, c.path, c.ordinal LIMIT ?2`,
           ftsAnyOf(terms),
           limit,
         )
