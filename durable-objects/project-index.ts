@@ -152,6 +152,7 @@ export class ProjectIndex extends DurableObject<Env> implements IndexShard {
     if (reembedding && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
     return createRetrievalStore(this.sql, {
       paths: () => this.paths.get(),
+      fileTokens: () => this.paths.tokens(),
       termCounts: this.termCounts,
       embedder,
       vectors: () => vectors,

@@ -56,7 +56,13 @@ async function withShard(fn: (sql: SqlStorage, deps: ShardDeps) => Promise<void>
 
 /** The retrieval store over the shard's SQL (or a wrapper of it), wired to the shard's modules. */
 function storeOf(sql: SqlStorage, deps: ShardDeps): RetrievalStore {
-  return createRetrievalStore(sql, { paths: () => deps.paths.get(), termCounts: deps.termCounts, embedder: deps.embedder, vectors: () => deps.vectors });
+  return createRetrievalStore(sql, {
+    paths: () => deps.paths.get(),
+    fileTokens: () => deps.paths.tokens(),
+    termCounts: deps.termCounts,
+    embedder: deps.embedder,
+    vectors: () => deps.vectors,
+  });
 }
 
 /** The shard's SQL with every query it is asked written to `reads`. */
@@ -174,6 +180,23 @@ describe("the retrieval store over the shard", () => {
     expect(await lexical()).toEqual(["src/zebra.ts"]);
   });
 
+  it("the shard's assembly sizes a file by its last batch: a file grown past whole-file size comes as an excerpt", async () => {
+    const projectId = `prj_${crypto.randomUUID()}`;
+    const shard = env.PROJECT_INDEX.getByName(projectId);
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => `export const zebraword${i} = "zebraword ${i}";\n`).join("");
+    const assemble = async () => {
+      const res = await shard.assemble({ prompt: "zebraword", budget: 20_000, tokenizer: "cl100k_base", hotPaths: [], conversation: [], includeText: false });
+      if ("error" in res) throw new Error(res.error.message);
+      return res.contextPieces.filter((p) => p.sourcePath === "src/zebra.ts").map((p) => [p.startLine, p.endLine]);
+    };
+    await fillShard(projectId, [{ path: "src/zebra.ts", text: lines(20) }], "cl100k_base");
+    expect(await assemble()).toEqual([[1, 20]]);
+    // Past 2,000 tokens the file's first piece is its best chunk cut to about 600 tokens.
+    await fillShard(projectId, [{ path: "src/zebra.ts", text: lines(400) }], "cl100k_base", 2);
+    const [first] = await assemble();
+    expect((first?.[1] ?? 0) - (first?.[0] ?? 0)).toBeLessThan(100);
+  });
+
   it("reads a chunk's metadata once per assembly: what a search or a path lookup returned is not read again", async () => {
     await withShard(async (sql, deps) => {
       await indexBatch(
@@ -198,11 +221,15 @@ describe("the retrieval store over the shard", () => {
     });
   });
 
-  it("keeps a search's best chunks up to its limit, ties at the limit by path, whatever order the files came in", async () => {
+  it("keeps a search's best chunks (and files by summary) up to its limit, ties at the limit by path, whatever order the files came in", async () => {
     // Four copies score alike; the one naming the term twice scores best. Indexed in reverse path order, so
     // the order rows were written in is not the order the answer keeps.
-    const copies = ["dup/d.ts", "dup/c.ts", "dup/b.ts", "dup/a.ts"].map((p) => file(p, "export const widget = 1;\n"));
-    const files = [...copies, file("best.ts", "export const widget = widget2(widget);\n"), file("other.ts", "export const gadget = 1;\n")];
+    const copies = ["dup/d.ts", "dup/c.ts", "dup/b.ts", "dup/a.ts"].map((p) => ({ ...file(p, "export const widget = 1;\n"), summary: "widget" }));
+    const files = [
+      ...copies,
+      { ...file("best.ts", "export const widget = widget2(widget);\n"), summary: "widget widget" },
+      file("other.ts", "export const gadget = 1;\n"),
+    ];
     await withShard(async (sql, deps) => {
       await indexBatch(
         sql,
@@ -216,6 +243,10 @@ describe("the retrieval store over the shard", () => {
       expect(hits(1)).toEqual(["chk:best.ts"]);
       const [best, tied] = store.lexical(["widget"], 2);
       expect(best?.score).toBeGreaterThan(tied?.score ?? Number.POSITIVE_INFINITY);
+      // The same for files whose summaries match.
+      const summaries = (limit: number) => store.summaryMatches(["widget"], limit).map((m) => m.path);
+      expect(summaries(10)).toEqual(["best.ts", "dup/a.ts", "dup/b.ts", "dup/c.ts", "dup/d.ts"]);
+      expect(summaries(3)).toEqual(["best.ts", "dup/a.ts", "dup/b.ts"]);
     });
   });
   it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {

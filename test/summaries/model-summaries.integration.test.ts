@@ -136,6 +136,7 @@ describe("model-written summaries", () => {
       runInDurableObject(env.PROJECT_INDEX.getByName(projectId), async (_o, state) => {
         const store = createRetrievalStore(state.storage.sql, {
           paths: () => buildPathLookup([]),
+          fileTokens: () => new Map(),
           termCounts: new TermCountsCache(state.storage.sql),
           embedder: {} as never,
           vectors: () => ({}) as never,

@@ -21,9 +21,10 @@ export function buildPathLookup(list: string[]): PathLookup {
   return { list, set: new Set(list), bySuffix };
 }
 
-/** The shard's lookup, read from `files` on first use and kept until the files change. */
+/** The shard's lookup and its files' sizes, each read from `files` on first use and kept until the files change. */
 export class PathCache {
   private lookup: PathLookup | undefined;
+  private sizes: Map<string, number> | undefined;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -37,8 +38,20 @@ export class PathCache {
     return this.lookup;
   }
 
+  /** Each file's tokens (cl100k_base), by path. */
+  tokens(): Map<string, number> {
+    this.sizes ??= new Map(
+      this.sql
+        .exec<{ path: string; tokens_cl: number }>("SELECT path, tokens_cl FROM files")
+        .toArray()
+        .map((r) => [r.path, r.tokens_cl]),
+    );
+    return this.sizes;
+  }
+
   invalidate(): void {
     this.lookup = undefined;
+    this.sizes = undefined;
   }
 }
 

@@ -32,6 +32,18 @@ function metaOf(r: MetaRow): ChunkMeta {
   return { chunkId: r.chunk_id, path: r.path, ordinal: r.ordinal, startLine: r.start_line, endLine: r.end_line };
 }
 
+/**
+ * The query for the best `?2` matches of an FTS query `?1` by `score` (lower is better), ties in `order`.
+ * Matches are scored once, and only those scoring at least the `?2`-th best (ties kept, so the order stays
+ * exact) are joined to their `rows` (joined on `f.r`, the match's rowid).
+ */
+function bestMatches(fts: string, score: string, rows: string, columns: string, order: string): string {
+  return `WITH f AS MATERIALIZED (SELECT rowid AS r, ${score} AS s FROM ${fts} WHERE ${fts} MATCH ?1)
+    SELECT ${columns}, f.s FROM f JOIN ${rows}
+    WHERE f.s <= coalesce((SELECT s FROM f ORDER BY s LIMIT 1 OFFSET ?2 - 1), 1e308)
+    ORDER BY f.s, ${order} LIMIT ?2`;
+}
+
 /** Held block keys ("chunkId:start-end") grouped by chunk id. */
 export function heldRangesOf(keys: string[] | undefined): Map<string, Set<string>> {
   const byId = new Map<string, Set<string>>();
@@ -47,6 +59,8 @@ export function heldRangesOf(keys: string[] | undefined): Map<string, Set<string
 /** `modelSummaries`: read model-written summaries where they exist (default); false reads only the extractive ones. */
 export type RetrievalDeps = {
   paths: () => PathLookup;
+  /** Each file's tokens (cl100k_base) by path: the shard's cache of them. */
+  fileTokens: () => Map<string, number>;
   /** The shard's cache of term counts (`new TermCountsCache(sql)` for a store used once). */
   termCounts: TermCountsCache;
   embedder: Embedder;
@@ -91,14 +105,15 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
   return {
     lexical: (terms, limit) => {
       if (terms.length === 0) return [];
-      // Matches are scored once; only those scoring at least the limit-th best (ties included, so the order
-      // by path stays exact) are joined to their chunks' rows.
       return sql
         .exec<MetaRow & { s: number }>(
-          `WITH f AS MATERIALIZED (SELECT rowid AS r, bm25(chunks_fts, 1.0, 4.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ?1)
-           SELECT c.chunk_id, c.path, c.ordinal, c.start_line, c.end_line, f.s FROM f JOIN chunks c ON c.rid = f.r
-           WHERE f.s <= coalesce((SELECT s FROM f ORDER BY s LIMIT 1 OFFSET ?2 - 1), 1e308)
-           ORDER BY f.s, c.path, c.ordinal LIMIT ?2`,
+          bestMatches(
+            "chunks_fts",
+            "bm25(chunks_fts, 1.0, 4.0)",
+            "chunks c ON c.rid = f.r",
+            "c.chunk_id, c.path, c.ordinal, c.start_line, c.end_line",
+            "c.path, c.ordinal",
+          ),
           ftsAnyOf(terms),
           limit,
         )
@@ -176,13 +191,10 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
           remember(r);
       return ids.flatMap((id) => known.get(id) ?? []);
     },
-    fileTokens: (paths, tokenizer) =>
-      new Map(
-        sql
-          .exec<{ path: string; tokens_cl: number }>("SELECT path, tokens_cl FROM files WHERE path IN (SELECT value FROM json_each(?))", json(paths))
-          .toArray()
-          .map((r) => [r.path, scale(tokenizer, r.tokens_cl)]),
-      ),
+    fileTokens: (paths, tokenizer) => {
+      const sizes = deps.fileTokens();
+      return new Map(paths.flatMap((p) => (sizes.has(p) ? [[p, scale(tokenizer, sizes.get(p) as number)]] : [])));
+    },
     loadChunks: (ids, tokenizer, heldKeys): ChunkBody[] => {
       if (ids.length === 0) return [];
       // A chunk whose whole block the caller holds, with its counts already known, is read without its text.
@@ -234,7 +246,13 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       if (terms.length === 0) return [];
       return sql
         .exec<{ level: "file" | "directory"; path: string }>(
-          `SELECT level, path FROM summaries_fts WHERE summaries_fts MATCH ? ORDER BY bm25(summaries_fts, 0, 0, 1.0, 2.0, ${model ? 1.0 : 0}), path LIMIT ?`,
+          bestMatches(
+            "summaries_fts",
+            `bm25(summaries_fts, 0, 0, 1.0, 2.0, ${model ? 1.0 : 0})`,
+            "summaries_fts t ON t.rowid = f.r",
+            "t.level, t.path",
+            "t.path",
+          ),
           // Without model summaries their terms (model_body) are not searched.
           model ? ftsAnyOf(terms) : `{body path_terms} : (${ftsAnyOf(terms)})`,
           limit,
