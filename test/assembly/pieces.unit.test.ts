@@ -89,4 +89,15 @@ describe("pieces", () => {
     expect(linePrefixWithin("abc\n", 2, (s) => s.length)).toBeUndefined();
     expect(linePrefixWithin("abc\n", 0, (s) => s.length)).toBeUndefined();
   });
+
+  it("counts a text's lines no further than the one that passes the count", () => {
+    const counted: string[] = [];
+    const count = (s: string): number => {
+      counted.push(s);
+      return s.length;
+    };
+    const text = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join("");
+    expect(linePrefixWithin(text, 20, count)).toEqual({ text: "line 0\nline 1\n", lines: 2, tokens: 14 });
+    expect(counted).toEqual(["line 0\n", "line 1\n", "line 2\n"]);
+  });
 });

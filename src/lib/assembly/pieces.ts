@@ -51,16 +51,20 @@ export function countPiece(piece: RenderPiece, counter: Counter, base = counter.
  * starts cleanly (and at the first line) and takes the lines after it that do not (blank lines, lines of
  * white space, lines opening with "/"). Entry i is the tokens of the segment opening at line i, or -1 for
  * a line inside one. Any run of whole segments then counts as the sum of theirs, with no text encoded.
+ * Given a `limit`, counting stops at the segment whose sum passes it: the entries end before the next one.
  */
-export function lineSegments(lines: readonly string[], counter: Pick<Counter, "base">): Int32Array {
+export function lineSegments(lines: readonly string[], counter: Pick<Counter, "base">, limit = Number.POSITIVE_INFINITY): Int32Array {
   const segs = new Int32Array(lines.length).fill(-1);
   let open = 0;
+  let sum = 0;
   const close = (end: number): void => {
     segs[open] = counter.base(`${lines.slice(open, end).join("\n")}\n`);
+    sum += segs[open] as number;
   };
   for (let i = 1; i < lines.length; i++) {
     if (!startsCleanly(lines[i] as string)) continue;
     close(i);
+    if (sum > limit) return segs.subarray(0, i);
     open = i;
   }
   if (lines.length > 0) close(lines.length);
@@ -340,23 +344,26 @@ export function linePrefixWithin(text: string, maxTokens: number, count: (s: str
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) ends.push(i + 1);
   if (ends.length === 0 || ends[ends.length - 1] !== text.length) ends.push(text.length);
   const lines = chunkLines(text);
-  const segs = lineSegments(lines, { base: count });
+  // No prefix reaching past the segment whose sum passes maxTokens fits, so the lines after it are not counted.
+  const segs = lineSegments(lines, { base: count }, maxTokens);
+  const counted = segs.length;
   // Tokens of the whole segments before each segment's first line.
-  const before = new Float64Array(lines.length + 1);
-  for (let i = 0, sum = 0; i <= lines.length; i++) {
+  const before = new Float64Array(counted + 1);
+  for (let i = 0, sum = 0; i <= counted; i++) {
     before[i] = sum;
-    if (i < lines.length && (segs[i] as number) >= 0) sum += segs[i] as number;
+    if (i < counted && (segs[i] as number) >= 0) sum += segs[i] as number;
   }
   const prefixTokens = (n: number): number => {
     // A last line without its newline is not what its segment counted.
     if (lines.length === 0 || (n === lines.length && !text.endsWith("\n"))) return count(text.slice(0, ends[n - 1]));
     let open = n - 1;
     while ((segs[open] as number) < 0) open--;
-    const whole = n === lines.length || (segs[n] as number) >= 0;
+    // The counted lines end where a segment ends.
+    const whole = n === counted || (segs[n] as number) >= 0;
     return (before[open] as number) + (whole ? (segs[open] as number) : count(`${lines.slice(open, n).join("\n")}\n`));
   };
   let lo = 0;
-  let hi = ends.length;
+  let hi = counted < lines.length ? counted : ends.length;
   let best: { text: string; lines: number; tokens: number } | undefined;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
