@@ -249,6 +249,7 @@ describe("the retrieval store over the shard", () => {
       expect(summaries(3)).toEqual(["best.ts", "dup/a.ts", "dup/b.ts"]);
     });
   });
+
   it("ranks linked files by how strongly the best files link to them, a link to a better file weighing more", async () => {
     await withShard(async (sql, deps) => {
       // a.ts is the best file, b.ts the second: x is linked from both, y from a, w links to a, z to b.
