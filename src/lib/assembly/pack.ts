@@ -46,7 +46,7 @@ export const DEEPEN = 0.5;
 // The files ranked first deepen in whole pieces. Past them the rest of the best chunk is bounded to this many
 // tokens around the excerpt. What a later piece leaves out (that rest's far lines, a chunk's lines past
 // PIECE_TOKENS) comes at LEFT_OUT of its priority.
-export const DEEP_FILES = 20;
+export const DEEP_FILES = 30;
 export const BOUNDED_PIECE_TOKENS = 3000;
 export const LEFT_OUT = 0.5;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
