@@ -10,9 +10,9 @@ import {
   chunkParts,
   countLines,
   countPiece,
-  excerptRest,
   linePrefixWithin,
   lineSegments,
+  linesOutside,
   startsCleanly,
 } from "../../src/lib/assembly/pieces";
 import { renderPiece } from "../../src/lib/assembly/prompt";
@@ -101,7 +101,8 @@ describe("counting pieces by addition", () => {
             const counted = countLines(piece, chunk, segs, a, b, budget);
             expect({ block: counted.block, tokens: counted.tokens }, `lines ${a}-${b} of a chunk from ${from}`).toEqual(fresh(budget, counted));
             if (a > 0 || b < chunk.length - 1)
-              for (const rest of excerptRest(body, counted, budget, segs)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
+              for (const rest of linesOutside(body, counted.piece, budget, segs))
+                expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
           }
         }
       }
@@ -120,7 +121,7 @@ describe("counting pieces by addition", () => {
           for (let a = from; a < to; a++) {
             for (let b = a + 1; b <= to; b++) {
               const cut = countPiece({ ...whole.piece, startLine: a + 1, endLine: b, text: `${lines.slice(a, b).join("\n")}\n` }, budget);
-              for (const rest of excerptRest(body, cut, budget)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
+              for (const rest of linesOutside(body, cut.piece, budget)) expect({ block: rest.block, tokens: rest.tokens }).toEqual(fresh(budget, rest));
               // Any lines of the chunk as one part: counted by addition over its segments, or encoded without them.
               for (const segs of [lineSegments(chunkLines(text), budget), undefined])
                 for (const part of chunkParts(body, [{ startLine: a + 1, endLine: b }], budget, segs))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asPiece, chunkParts, excerpt, excerptRest, focusTerms, isCounted, linePrefixWithin, wholeFile, widened } from "../../src/lib/assembly/pieces";
+import { asPiece, chunkParts, excerpt, focusTerms, isCounted, linePrefixWithin, linesOutside, wholeFile, widened } from "../../src/lib/assembly/pieces";
 import { body, charCounter } from "./support";
 
 describe("pieces", () => {
@@ -21,7 +21,7 @@ describe("pieces", () => {
     expect([cut.piece.startLine, cut.piece.endLine]).toEqual([12, 12]);
     expect(cut.piece.text).toBe("parseConfig here\n");
     if (!isCounted(cut)) throw new Error("an excerpt is counted");
-    expect(excerptRest(b, cut, charCounter).map(({ piece: p }) => [p.startLine, p.endLine, p.text])).toEqual([
+    expect(linesOutside(b, cut.piece, charCounter).map(({ piece: p }) => [p.startLine, p.endLine, p.text])).toEqual([
       [10, 11, "alpha\nbeta\n"],
       [13, 14, "gamma\ndelta\n"],
     ]);

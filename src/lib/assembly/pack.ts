@@ -21,7 +21,6 @@ import {
   chunkParts,
   countPiece,
   excerpt,
-  excerptRest,
   type FocusTerms,
   focusTerms,
   isCounted,
@@ -294,7 +293,7 @@ export function packRanked(
       const body = read.tokens > turn.cap ? loader.withText(read) : read;
       const piece = cut(body, turn.cap);
       if (isCounted(piece) && (piece.piece.startLine !== body.startLine || piece.piece.endLine !== body.endLine))
-        leftOut.set(turn.chunkId, () => excerptRest(body, piece, budget, loader.segments(body, budget)));
+        leftOut.set(turn.chunkId, () => linesOutside(body, piece.piece, budget, loader.segments(body, budget)));
       pieces = [piece];
     } else {
       const rest = leftOut.get(turn.chunkId);

@@ -266,14 +266,9 @@ export function wholeFile(chunks: ChunkBody[], withText: (c: ChunkBody) => Chunk
 }
 
 /**
- * The lines of a chunk before and after an excerpt of it, as counted pieces (none where the excerpt
- * reaches the chunk's edge, or where only white space is left).
+ * The chunk's lines before and after `inner` (absolute lines within it: an excerpt, a window around one) as
+ * counted pieces, as `chunkParts` (none where `inner` reaches the chunk's edge, or where only white space is left).
  */
-export function excerptRest(body: ChunkBody, cut: CountedPiece, counter: Counter, segs?: Int32Array): CountedPiece[] {
-  return linesOutside(body, cut.piece, counter, segs);
-}
-
-/** The chunk's lines before and after `inner` (absolute lines within it), as `chunkParts`. */
 export function linesOutside(body: ChunkBody, inner: LineRange, counter: Counter, segs?: Int32Array): CountedPiece[] {
   return chunkParts(
     body,

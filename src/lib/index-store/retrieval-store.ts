@@ -193,7 +193,12 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     },
     fileTokens: (paths, tokenizer) => {
       const sizes = deps.fileTokens();
-      return new Map(paths.flatMap((p) => (sizes.has(p) ? [[p, scale(tokenizer, sizes.get(p) as number)]] : [])));
+      return new Map(
+        paths.flatMap((p) => {
+          const tokens = sizes.get(p);
+          return tokens === undefined ? [] : [[p, scale(tokenizer, tokens)]];
+        }),
+      );
     },
     loadChunks: (ids, tokenizer, heldKeys): ChunkBody[] => {
       if (ids.length === 0) return [];
