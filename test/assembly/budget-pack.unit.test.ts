@@ -148,3 +148,32 @@ describe("bounded pieces past the best files", () => {
     expect(Math.min(...far.map((p) => p.at))).toBeGreaterThan(lastNear);
   });
 });
+
+describe("a line longer than a first piece", () => {
+  it("takes no first turn: the files after it come first, and the line comes whole later", async () => {
+    // The best file is one minified line of about 8,000 tokens; the three after it are small.
+    const line = `var parseRequest=function(h){${Array.from({ length: 2500 }, (_, i) => `h.v${i}=${i};`).join("")}};`;
+    const chunks = [
+      body("m", "src/request.js", 1, [line]),
+      ...[1, 2, 3].map((f) => body(`s${f}`, `src/s${f}.ts`, 1, [`export function parseRequest${f}(header) {`, "  return header;", "}"])),
+    ];
+    const store = fakeStore(chunks, { lexical: () => chunks.map((c, i) => ({ chunkId: c.chunkId, score: 10 - i })) });
+    const paths = async (budget: number) =>
+      (await assembleContext(store, { ...request, prompt: "parseRequest fails", budget, includeText: false })).contextPieces
+        .filter((p) => p.kind === "chunk")
+        .map((p) => [p.sourcePath, p.startLine, p.endLine]);
+    // Where the line would not fit whole, the small files still come (a cut of it as a first piece stopped packing).
+    expect(await paths(4000)).toEqual([
+      ["src/s1.ts", 1, 3],
+      ["src/s2.ts", 1, 3],
+      ["src/s3.ts", 1, 3],
+    ]);
+    // With room for it, it comes whole, after them.
+    expect(await paths(40_000)).toEqual([
+      ["src/s1.ts", 1, 3],
+      ["src/s2.ts", 1, 3],
+      ["src/s3.ts", 1, 3],
+      ["src/request.js", 1, 1],
+    ]);
+  });
+});

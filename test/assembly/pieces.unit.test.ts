@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
+import type { FocusTerms } from "../../src/lib/assembly/pieces";
 import { asPiece, chunkParts, excerpt, focusTerms, isCounted, linePrefixWithin, linesOutside, wholeFile, widened } from "../../src/lib/assembly/pieces";
+import type { ChunkBody } from "../../src/lib/assembly/types";
 import { body, charCounter } from "./support";
+
+/** An excerpt the test expects to exist. */
+function cutOf(b: ChunkBody, focus: FocusTerms, cap: number) {
+  const cut = excerpt(b, focus, cap, charCounter);
+  if (!cut) throw new Error("no excerpt");
+  return cut;
+}
 
 describe("pieces", () => {
   it("takes a whole file as its chunks without the lines a chunk repeats from the one before", () => {
@@ -17,14 +26,21 @@ describe("pieces", () => {
   it("cuts a chunk to the window with the most prompt terms, and gives the lines it left out", () => {
     const b = body("c", "f.ts", 10, ["alpha", "beta", "parseConfig here", "gamma", "delta"]);
     // About 3.2 characters a token: a cap of 6 holds the 17-character line and nothing beside it.
-    const cut = excerpt(b, focusTerms("where is parseConfig"), 6, charCounter);
+    const cut = cutOf(b, focusTerms("where is parseConfig"), 6);
     expect([cut.piece.startLine, cut.piece.endLine]).toEqual([12, 12]);
     expect(cut.piece.text).toBe("parseConfig here\n");
-    if (!isCounted(cut)) throw new Error("an excerpt is counted");
+    expect(isCounted(cut)).toBe(true);
     expect(linesOutside(b, cut.piece, charCounter).map(({ piece: p }) => [p.startLine, p.endLine, p.text])).toEqual([
       [10, 11, "alpha\nbeta\n"],
       [13, 14, "gamma\ndelta\n"],
     ]);
+  });
+
+  it("gives no excerpt of a chunk none of whose lines fits the cap (a minified line), and skips such lines in one that has others", () => {
+    const minified = `var parseConfig=function(a){${"a=a+1;".repeat(40)}};`;
+    expect(excerpt(body("m", "dist/app.min.js", 1, [minified]), focusTerms("parseConfig fails"), 50, charCounter)).toBeUndefined();
+    const mixed = cutOf(body("n", "dist/app.js", 1, [minified, "parseConfig(a)", minified]), focusTerms("parseConfig fails"), 50);
+    expect([mixed.piece.startLine, mixed.piece.endLine]).toEqual([2, 2]);
   });
 
   it("widens an excerpt evenly to a cap, the other side taking what an edge leaves, and cuts a chunk's lines into parts", () => {
@@ -59,10 +75,10 @@ describe("pieces", () => {
   it("centres an excerpt on a line the prompt points at (a traceback frame) over lines rich in its terms", () => {
     const lines = Array.from({ length: 40 }, (_, i) => (i < 5 ? "parseConfig parseConfig here" : `filler line ${i}`));
     const b = body("c", "pkg/conf.py", 1, lines);
-    const cut = excerpt(b, focusTerms("parseConfig fails", new Map([["pkg/conf.py", [30]]])), 12, charCounter);
+    const cut = cutOf(b, focusTerms("parseConfig fails", new Map([["pkg/conf.py", [30]]])), 12);
     expect(cut.piece.startLine).toBeLessThanOrEqual(30);
     expect(cut.piece.endLine).toBeGreaterThanOrEqual(30);
-    expect(excerpt(b, focusTerms("parseConfig fails"), 12, charCounter).piece.startLine).toBeLessThanOrEqual(5);
+    expect(cutOf(b, focusTerms("parseConfig fails"), 12).piece.startLine).toBeLessThanOrEqual(5);
   });
 
   it("leans an excerpt to where the prompt's identifier is defined over lines that only call it", () => {
@@ -75,12 +91,12 @@ describe("pieces", () => {
     ];
     const b = body("c", "pkg/conf.py", 1, lines);
     // A cap of 12 holds the two calls (about 6 tokens each) or the definition's line alone.
-    const cut = excerpt(b, focusTerms("parseConfig fails on an empty file"), 12, charCounter);
+    const cut = cutOf(b, focusTerms("parseConfig fails on an empty file"), 12);
     expect(cut.piece.endLine).toBe(13);
     expect(cut.piece.text).toMatch(/^(filler 9\n)?def parseConfig\(path\):\n$/);
     // A line that only mentions a term of the identifier is no definition of it.
     const loose = body("d", "pkg/conf.py", 1, ["x = parseConfig(a)", "y = parseConfig(b)", "filler", "def config_path():"]);
-    expect(excerpt(loose, focusTerms("parseConfig fails on an empty file"), 12, charCounter).piece.startLine).toBe(1);
+    expect(cutOf(loose, focusTerms("parseConfig fails on an empty file"), 12).piece.startLine).toBe(1);
   });
 
   it("finds the longest whole-line prefix within a count, or none", () => {

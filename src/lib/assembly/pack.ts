@@ -193,8 +193,11 @@ export function packRanked(
   const { ranked, hot } = ranking;
   const focus: FocusTerms = focusTerms(req.prompt, ranking.namedLines, ranking.terms);
   const wholeFiles = new Set<string>();
-  /** The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds. */
-  const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece }>();
+  /**
+   * The excerpt each file's first turn took from its best chunk, whose other lines its "rest" turn adds
+   * (all of them when the first turn took none: no line fit).
+   */
+  const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece | undefined }>();
   /** By chunk: what a "rest" or "chunk" turn left out of it, for its "left out" turn. */
   const leftOut = new Map<string, () => PackedPiece[]>();
   const reasons = new Map<string, Signal[]>();
@@ -206,7 +209,8 @@ export function packRanked(
     }
     return r;
   };
-  const cut = (body: ChunkBody, cap: number): PackedPiece => {
+  /** The chunk within `cap`: whole, or an excerpt; undefined when no line of it fits (`excerpt`). */
+  const cut = (body: ChunkBody, cap: number): PackedPiece | undefined => {
     if (body.tokens <= cap) return asPiece(body);
     const read = loader.withText(body);
     return excerpt(read, focus, cap, budget, loader.segments(read, budget));
@@ -266,35 +270,43 @@ export function packRanked(
         // An excerpt needs the text (a held chunk comes without it): read once, for the cut and the rest.
         const body = read.tokens > turn.cap ? loader.withText(read) : read;
         const first = cut(body, turn.cap);
-        if (isCounted(first) && (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine))
+        if (!first || (isCounted(first) && (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine)))
           firstExcerpts.set(turn.path, { body, cut: first });
-        pieces = [first];
+        pieces = first ? [first] : [];
       }
     } else if (turn.kind === "rest") {
       const first = firstExcerpts.get(turn.path);
       if (!first) continue;
       const { body, cut: excerpted } = first;
-      const segs = loader.segments(body, budget);
-      const near = widened(body, excerpted.piece, turn.cap, req.tokenizer);
-      pieces = chunkParts(
-        body,
-        [
-          { startLine: near.startLine, endLine: excerpted.piece.startLine - 1 },
-          { startLine: excerpted.piece.endLine + 1, endLine: near.endLine },
-        ],
-        budget,
-        segs,
-      );
-      leftOut.set(turn.chunkId, () => linesOutside(body, near, budget, segs));
+      if (excerpted) {
+        const segs = loader.segments(body, budget);
+        const near = widened(body, excerpted.piece, turn.cap, req.tokenizer);
+        pieces = chunkParts(
+          body,
+          [
+            { startLine: near.startLine, endLine: excerpted.piece.startLine - 1 },
+            { startLine: excerpted.piece.endLine + 1, endLine: near.endLine },
+          ],
+          budget,
+          segs,
+        );
+        leftOut.set(turn.chunkId, () => linesOutside(body, near, budget, segs));
+      } else if (body.tokens <= turn.cap) pieces = [asPiece(body)];
+      else {
+        // Nothing of the chunk came first and it is past this turn's cap: it comes whole with what is left out.
+        leftOut.set(turn.chunkId, () => [asPiece(body)]);
+        continue;
+      }
     } else if (turn.kind === "chunk") {
       if (snippets.included.has(turn.chunkId)) continue;
       const read = bodyOf(at, turn.chunkId);
       if (!read) continue;
       const body = read.tokens > turn.cap ? loader.withText(read) : read;
       const piece = cut(body, turn.cap);
-      if (isCounted(piece) && (piece.piece.startLine !== body.startLine || piece.piece.endLine !== body.endLine))
+      if (!piece) leftOut.set(turn.chunkId, () => [asPiece(body)]);
+      else if (isCounted(piece) && (piece.piece.startLine !== body.startLine || piece.piece.endLine !== body.endLine))
         leftOut.set(turn.chunkId, () => linesOutside(body, piece.piece, budget, loader.segments(body, budget)));
-      pieces = [piece];
+      pieces = piece ? [piece] : [];
     } else {
       const rest = leftOut.get(turn.chunkId);
       if (!rest) continue;

@@ -204,9 +204,10 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>(), 
 /**
  * The window of whole lines of a chunk, within about `cap` model tokens, that holds the most prompt terms
  * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
- * and narrows its line range.
+ * and narrows its line range. Undefined when no line fits the cap (a minified or data line longer than it):
+ * the chunk is then no excerpt's worth, and comes whole or not at all.
  */
-export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter, segs?: Int32Array): PackedPiece | CountedPiece {
+export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter, segs?: Int32Array): CountedPiece | undefined {
   const lines = chunkLines(body.text);
   const capBase = baseCap(cap, counter.tokenizer);
   // The window is chosen by an estimate (code runs about 3.5 characters a token); the piece's block is then counted exactly.
@@ -239,7 +240,7 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
       bestTo = to;
     }
   }
-  if (bestScore < 0) return asPiece(body);
+  if (bestScore < 0) return undefined;
   const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
   const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
   return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
