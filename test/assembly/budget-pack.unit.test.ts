@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList } from "../../src/lib/assembly/pack";
+import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList, TOP_CHUNK_FILES, TOP_CHUNK_SHARE, turnsOf } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
+import type { Ranking } from "../../src/lib/assembly/rank";
 import { AppError } from "../../src/lib/errors";
 import { body, fakeStore } from "./support";
 
@@ -96,6 +97,39 @@ describe("reading ahead", () => {
       // Doubling batches (16, 32, 64, 128, 256 turns) read up to twice what packing took.
       expect(read.size, `chunks read at ${budget}`).toBeLessThanOrEqual(Math.ceil(packed.size * 1.25) + 16);
     }
+  });
+});
+
+describe("the best files' other chunks", () => {
+  it("come no later than a share of their file's score; past the best files, at half their own", () => {
+    // TOP_CHUNK_FILES + 1 files, each with a strong chunk and a weak one; then a file whose one chunk scores
+    // below TOP_CHUNK_SHARE of theirs and above half a weak chunk's.
+    const top = Array.from({ length: TOP_CHUNK_FILES + 1 }, (_, i) => ({ path: `f${i}.py`, best: 1 - i / 100, weak: 0.01 }));
+    const late = (TOP_CHUNK_SHARE * 0.9) / 2;
+    const files: [string, [string, number][]][] = [
+      ...top.map(({ path, best, weak }): [string, [string, number][]] => [
+        path,
+        [
+          [`${path}#best`, best],
+          [`${path}#weak`, weak],
+        ],
+      ]),
+      ["late.py", [["late.py#best", late]]],
+    ];
+    const ranking: Ranking = {
+      ranked: new Map(files.flatMap(([, chunks]) => chunks.map(([id, score]) => [id, { score, reasons: new Set<never>() }]))),
+      hot: new Set(),
+      namedLines: new Map(),
+      terms: { query: [], title: [] },
+      fileOrder: files.map(([path]) => path),
+      fileScores: new Map(files.map(([path, chunks]) => [path, chunks[0]?.[1] ?? 0])),
+      chunksByFile: new Map(files.map(([path, chunks]) => [path, chunks.map(([id]) => id)])),
+    };
+    const turns = turnsOf(ranking).filter((t) => t.kind !== "left out");
+    const at = (id: string, kind: string) => turns.findIndex((t) => t.chunkId === id && t.kind === kind);
+    const lateFirst = at("late.py#best", "first");
+    for (const { path } of top.slice(0, TOP_CHUNK_FILES)) expect(at(`${path}#weak`, "chunk"), path).toBeLessThan(lateFirst);
+    expect(at(`f${TOP_CHUNK_FILES}.py#weak`, "chunk")).toBeGreaterThan(lateFirst);
   });
 });
 

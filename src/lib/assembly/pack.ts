@@ -7,8 +7,8 @@
  * The sequence: each ranked file's first turn (the whole file when it is small, else its best chunk
  * cut to a window around the prompt's terms) at the file's score; a file's later pieces (the rest of
  * that chunk, its other ranked chunks) at a share of their chunks' scores — so the best files deepen
- * after the first turns of files nearly as good, not before every other file is seen. Past the best
- * files, the rest of the best chunk is bounded to the lines around the excerpt, and its far lines come
+ * after the first turns of files nearly as good, not before every other file is seen; the other chunks
+ * of the very best files come no later than a share of their file's score. Past the best files, the rest of the best chunk is bounded to the lines around the excerpt, and its far lines come
  * later still: one file's far lines give way to more files.
  */
 import type { Tokenizer } from "../tokenizer";
@@ -48,6 +48,10 @@ export const DEEPEN = 0.5;
 export const DEEP_FILES = 30;
 export const BOUNDED_PIECE_TOKENS = 3000;
 export const LEFT_OUT = 0.5;
+// The other chunks of the files ranked first come no later than this share of their file's score: a weak
+// chunk of the best file is worth more than the first piece of a file far below it.
+export const TOP_CHUNK_FILES = 3;
+export const TOP_CHUNK_SHARE = 0.4;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
 const READ_AHEAD_FIRST = 16;
 const READ_AHEAD_MAX = 256;
@@ -161,14 +165,18 @@ export type Packed = {
  */
 type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk" | "left out"; chunkId: string; cap: number };
 
-/** The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their chunk's. */
+/**
+ * The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their
+ * chunk's (the other chunks of the TOP_CHUNK_FILES best files at TOP_CHUNK_SHARE of their file's score at least).
+ */
 export function turnsOf(ranking: Ranking): Turn[] {
   const turns: Turn[] = [];
   const score = (id: string): number => ranking.ranked.get(id)?.score ?? 0;
-  const later = (path: string, kind: "rest" | "chunk", chunkId: string, cap: number): void => {
-    turns.push({ priority: score(chunkId) * DEEPEN, order: turns.length, path, kind, chunkId, cap });
+  const later = (path: string, kind: "rest" | "chunk", chunkId: string, cap: number, floor = 0): void => {
+    const priority = Math.max(score(chunkId) * DEEPEN, floor);
+    turns.push({ priority, order: turns.length, path, kind, chunkId, cap });
     // A piece without a bound leaves nothing out.
-    if (Number.isFinite(cap)) turns.push({ priority: score(chunkId) * DEEPEN * LEFT_OUT, order: turns.length, path, kind: "left out", chunkId, cap: 0 });
+    if (Number.isFinite(cap)) turns.push({ priority: priority * LEFT_OUT, order: turns.length, path, kind: "left out", chunkId, cap: 0 });
   };
   for (const [rank, path] of ranking.fileOrder.entries()) {
     const [best, ...others] = ranking.chunksByFile.get(path) ?? [];
@@ -176,7 +184,8 @@ export function turnsOf(ranking: Ranking): Turn[] {
     const bounded = rank >= DEEP_FILES;
     turns.push({ priority: ranking.fileScores.get(path) ?? score(best), order: turns.length, path, kind: "first", chunkId: best, cap: FIRST_PIECE_TOKENS });
     later(path, "rest", best, bounded ? BOUNDED_PIECE_TOKENS : Number.POSITIVE_INFINITY);
-    for (const id of others) later(path, "chunk", id, PIECE_TOKENS);
+    const floor = rank < TOP_CHUNK_FILES ? (ranking.fileScores.get(path) ?? score(best)) * TOP_CHUNK_SHARE : 0;
+    for (const id of others) later(path, "chunk", id, PIECE_TOKENS, floor);
   }
   return turns.sort((a, b) => b.priority - a.priority || a.order - b.order);
 }
