@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import type { FocusTerms } from "../../src/lib/assembly/pieces";
-import { asPiece, chunkParts, excerpt, focusTerms, isCounted, linePrefixWithin, linesOutside, wholeFile, widened } from "../../src/lib/assembly/pieces";
+import {
+  asPiece,
+  chunkParts,
+  excerpt,
+  type FocusTerms,
+  focusTerms,
+  isCounted,
+  linePrefixWithin,
+  linesOutside,
+  wholeFile,
+  widened,
+} from "../../src/lib/assembly/pieces";
 import type { ChunkBody } from "../../src/lib/assembly/types";
 import { body, charCounter } from "./support";
 

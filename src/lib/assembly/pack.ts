@@ -8,8 +8,9 @@
  * cut to a window around the prompt's terms) at the file's score; a file's later pieces (the rest of
  * that chunk, its other ranked chunks) at a share of their chunks' scores — so the best files deepen
  * after the first turns of files nearly as good, not before every other file is seen; the other chunks
- * of the very best files come no later than a share of their file's score. Past the best files, the rest of the best chunk is bounded to the lines around the excerpt, and its far lines come
- * later still: one file's far lines give way to more files.
+ * of the very best files come no later than a share of their file's score. Past the best files, the rest
+ * of the best chunk is bounded to the lines around the excerpt, and its far lines come later still: one
+ * file's far lines give way to more files.
  */
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
