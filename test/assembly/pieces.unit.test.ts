@@ -91,6 +91,20 @@ describe("pieces", () => {
     expect(cutOf(b, focusTerms("parseConfig fails"), 12).piece.startLine).toBeLessThanOrEqual(5);
   });
 
+  it("keeps a few lines before its first scoring line and gives the rest of its room to the lines after", () => {
+    // Lines of equal length (5 tokens each by the estimate): a cap of 30 holds six of them.
+    const lines = [
+      ...Array.from({ length: 10 }, (_, i) => `filler line ${String(i).padStart(2, "0")}`),
+      "parseConfig(0);",
+      ...Array.from({ length: 10 }, (_, i) => `bodyof line ${String(i).padStart(2, "0")}`),
+    ];
+    const cut = cutOf(body("c", "pkg/conf.py", 1, lines), focusTerms("parseConfig fails"), 30);
+    // The scoring line is line 11: the window opens just before it and runs on after it.
+    expect(cut.piece.startLine).toBeGreaterThanOrEqual(8);
+    expect(cut.piece.startLine).toBeLessThanOrEqual(11);
+    expect(cut.piece.endLine - cut.piece.startLine).toBe(5);
+  });
+
   it("leans an excerpt to where the prompt's identifier is defined over lines that only call it", () => {
     const lines = [
       "x = parseConfig(a)",

@@ -134,6 +134,8 @@ const NAMED_LINE_REACH = 3;
 const DEFINITION_SCORE = 10;
 const DEFINES =
   /^\s*(?:pub(?:\([^)]*\))?\s+|export\s+|async\s+)*(?:def|class|fn|func|function|struct|enum|trait|interface|type|impl|public|private|protected|static)\b/;
+// Lines of context an excerpt keeps before its first scoring line.
+const LEAD_LINES = 3;
 // A line scoring this much names a prompt identifier (3) or holds three focus terms.
 const NAMES_IDENTIFIER = 3;
 
@@ -241,6 +243,18 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
     }
   }
   if (bestScore < 0) return undefined;
+  // Lines before the window's first scoring line (past a few of context) give way to lines after its end:
+  // the lines a change touches tend to follow the ones that name what the prompt names (a body after its signature).
+  if (bestScore > 0) {
+    let firstHit = bestFrom;
+    while ((score[firstHit] as number) === 0) firstHit++;
+    const from = Math.max(bestFrom, firstHit - LEAD_LINES);
+    if (from > bestFrom) {
+      for (let i = bestFrom; i < from; i++) bestUsed -= cost[i] as number;
+      bestFrom = from;
+      while (bestTo + 1 < lines.length && bestUsed + (cost[bestTo + 1] as number) <= capBase) bestUsed += cost[++bestTo] as number;
+    }
+  }
   const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
   const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
   return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
