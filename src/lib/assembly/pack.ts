@@ -64,6 +64,10 @@ const PREFIX_BLOCK_SLACK = 4;
 
 export type Snippet = { piece: RenderPiece; score: number; reasons: Signal[]; tokens: number; textless?: boolean };
 
+/** Whether a cut of a chunk is an excerpt narrower than the chunk (whose other lines a later turn adds). */
+const isNarrowed = (p: PackedPiece, body: ChunkBody): p is CountedPiece =>
+  isCounted(p) && (p.piece.startLine !== body.startLine || p.piece.endLine !== body.endLine);
+
 /** Pieces are keyed by chunk and first line: an excerpt and, later, the rest of its chunk are distinct pieces. */
 const pieceKey = (p: RenderPiece): string => `${p.id}:${p.startLine}`;
 
@@ -280,8 +284,7 @@ export function packRanked(
         // An excerpt needs the text (a held chunk comes without it): read once, for the cut and the rest.
         const body = read.tokens > turn.cap ? loader.withText(read) : read;
         const first = cut(body, turn.cap);
-        if (!first || (isCounted(first) && (first.piece.startLine !== body.startLine || first.piece.endLine !== body.endLine)))
-          firstExcerpts.set(turn.path, { body, cut: first });
+        if (!first || isNarrowed(first, body)) firstExcerpts.set(turn.path, { body, cut: first });
         pieces = first ? [first] : [];
       }
     } else if (turn.kind === "rest") {
@@ -314,8 +317,7 @@ export function packRanked(
       const body = read.tokens > turn.cap ? loader.withText(read) : read;
       const piece = cut(body, turn.cap);
       if (!piece) leftOut.set(turn.chunkId, () => [asPiece(body)]);
-      else if (isCounted(piece) && (piece.piece.startLine !== body.startLine || piece.piece.endLine !== body.endLine))
-        leftOut.set(turn.chunkId, () => linesOutside(body, piece.piece, budget, loader.segments(body, budget)));
+      else if (isNarrowed(piece, body)) leftOut.set(turn.chunkId, () => linesOutside(body, piece.piece, budget, loader.segments(body, budget)));
       pieces = piece ? [piece] : [];
     } else {
       const rest = leftOut.get(turn.chunkId);
