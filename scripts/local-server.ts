@@ -112,11 +112,18 @@ export async function startLocalServer(port: number, state: string, options: Loc
       }
     },
     stop() {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
+      if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGTERM");
     },
   };
+  // wrangler gives up at once on a bad configuration (a missing assets directory, before `npm run build`):
+  // its exit is the answer, not two minutes of polling.
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => {
+    exited = signal ? `signal ${signal}` : `code ${code}`;
+  });
   const deadline = Date.now() + 120_000;
   for (;;) {
+    if (exited) throw new Error(`wrangler dev exited (${exited}) before the local server answered; its errors are above`);
     const up = await fetch(`${base}/health`).then(
       (r) => r.ok,
       () => false,
