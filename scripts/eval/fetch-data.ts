@@ -6,6 +6,10 @@
  * and bare clones of the repositories in `<dir>/repos/owner+name` (whole history: each case needs the
  * commit its report was filed against). What is already there and sound is kept; nothing is committed.
  * Then `npm run eval -- --from <dir>` runs on it.
+ *
+ * npm run eval:data -- <dir> --mirror <mirrors> does the same without the network, from bare copies of the
+ * same repositories on this machine (`<mirrors>/owner+name[/repo]`, as a fetch of GitHub snapshots lays them
+ * out): the case files are read at their pinned commits and checked against the same digests.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -79,9 +83,35 @@ export const EVAL_SOURCES: EvalSources = {
   ],
 };
 
-/** Where files and repositories come from: GitHub, or any host laid out the same way. */
-export type Hosts = { raw: string; git: string };
+/** Where files and repositories come from: GitHub, any host laid out the same way, or local bare mirrors. */
+export type Hosts = { raw: string; git: string } | { mirror: string };
 export const GITHUB: Hosts = { raw: "https://raw.githubusercontent.com", git: "https://github.com" };
+
+/** A repository's bare mirror under `root`: `owner+name/repo`, `owner+name` or `owner/name.git`. */
+export function mirrorOf(root: string, repo: string): string | undefined {
+  const flat = join(root, repo.replace("/", "+"));
+  return [join(flat, "repo"), flat, join(root, `${repo}.git`)].find((d) => git(["--git-dir", d, "rev-parse", "--is-bare-repository"]).ok);
+}
+
+/** A case file's bytes at its pinned commit, from the host. */
+async function fileBytes(f: DataFile, hosts: Hosts): Promise<Uint8Array> {
+  if ("mirror" in hosts) {
+    const mirror = mirrorOf(hosts.mirror, f.repo);
+    if (!mirror) throw new Error(`no mirror of ${f.repo} under ${hosts.mirror}`);
+    const shown = spawnSync("git", ["--git-dir", mirror, "show", `${f.commit}:${f.path}`], { maxBuffer: 1 << 30 });
+    if (shown.status !== 0) throw new Error(`${f.path} is not at ${f.commit} in ${mirror}: ${shown.stderr.toString().trim()}`);
+    return new Uint8Array(shown.stdout);
+  }
+  const url = `${hosts.raw}/${f.repo}/${f.commit}/${f.path}`;
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Where a repository is cloned from; undefined when a mirror directory lacks it. */
+function cloneSource(repo: string, hosts: Hosts): string | undefined {
+  return "mirror" in hosts ? mirrorOf(hosts.mirror, repo) : `${hosts.git}/${repo}.git`;
+}
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
@@ -121,13 +151,10 @@ export async function fetchEvalData(
       report.kept.push(f.name);
       continue;
     }
-    const url = `${hosts.raw}/${f.repo}/${f.commit}/${f.path}`;
     try {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`HTTP ${res.status} from ${url}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = await fileBytes(f, hosts);
       const got = sha256(bytes);
-      if (got !== f.sha256) throw new Error(`${url} has SHA-256 ${got}, not the pinned ${f.sha256}`);
+      if (got !== f.sha256) throw new Error(`${f.repo}@${f.commit}:${f.path} has SHA-256 ${got}, not the pinned ${f.sha256}`);
       writeFileSync(`${target}.part`, bytes);
       renameSync(`${target}.part`, target);
       report.fetched.push(f.name);
@@ -146,8 +173,13 @@ export async function fetchEvalData(
     }
     const part = `${target}.part`;
     rmSync(part, { recursive: true, force: true });
+    const from = cloneSource(repo, hosts);
+    if (!from) {
+      report.failed.push({ what: repo, why: `no bare mirror of ${repo}` });
+      continue;
+    }
     log(`cloning ${repo}`);
-    const cloned = git(["clone", "--bare", "--quiet", `${hosts.git}/${repo}.git`, part]);
+    const cloned = git(["clone", "--bare", "--quiet", from, part]);
     if (!cloned.ok) {
       rmSync(part, { recursive: true, force: true });
       report.failed.push({ what: repo, why: cloned.stderr.trim() || "git clone failed" });
@@ -166,10 +198,10 @@ function git(args: string[]): { ok: boolean; stderr: string } {
 }
 
 async function main(): Promise<void> {
-  const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true });
+  const { positionals, values } = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { mirror: { type: "string" } } });
   const dir = positionals[0];
-  if (!dir) throw new Error("usage: npm run eval:data -- <dir>");
-  const report = await fetchEvalData(dir, EVAL_SOURCES, GITHUB, console.log);
+  if (!dir) throw new Error("usage: npm run eval:data -- <dir> [--mirror <directory of bare repositories>]");
+  const report = await fetchEvalData(dir, EVAL_SOURCES, values.mirror ? { mirror: values.mirror } : GITHUB, console.log);
   console.log(`${report.fetched.length} fetched, ${report.kept.length} already there`);
   for (const f of report.failed) console.error(`not fetched: ${f.what}: ${f.why}`);
   if (report.failed.length > 0) process.exit(1);

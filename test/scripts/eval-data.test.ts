@@ -133,4 +133,42 @@ describe("npm run eval:data", () => {
     expect(readdirSync(join(dir, "repos"))).toEqual(["acme+widget"]);
     expect(existsSync(join(dir, "repos", "acme+missing"))).toBe(false);
   });
+
+  it("reads the same cases and clones the same repositories from local bare mirrors, checked against the same digests", async () => {
+    // Mirrors as a fetch of GitHub snapshots lays them out (owner+name/repo), or flat (owner+name).
+    const mirrors = join(root, "mirrors");
+    const cases = join(root, "cases-work");
+    mkdirSync(join(cases, "data"), { recursive: true });
+    git(cases, "init", "-q", "-b", "main");
+    writeFileSync(join(cases, "data", "acme__widget_dataset.jsonl"), served.get("/acme/cases/0123abcd/data/acme__widget_dataset.jsonl") as Buffer);
+    writeFileSync(join(cases, "data", "tampered.jsonl"), "not what was pinned\n");
+    git(cases, "add", ".");
+    git(cases, "commit", "-qm", "cases");
+    const casesCommit = git(cases, "rev-parse", "HEAD");
+    git(root, "clone", "-q", "--bare", cases, join(mirrors, "acme+cases", "repo"));
+    git(root, "clone", "-q", "--bare", join(root, "host", "acme", "widget.git"), join(mirrors, "acme+widget"));
+    const pinned = sources.files[0]?.sha256 as string;
+    const file = (name: string, path = `data/${name}`) => ({ name, repo: "acme/cases", commit: casesCommit, path, sha256: pinned });
+
+    const dir = join(root, "eval-5");
+    const before = requests.length;
+    const report = await fetchEvalData(
+      dir,
+      { files: [file("acme__widget_dataset.jsonl"), file("tampered.jsonl"), file("gone.jsonl")], repos: ["acme/widget", "acme/missing"] },
+      { mirror: mirrors },
+    );
+    expect(requests.length).toBe(before);
+    expect(report.fetched.sort()).toEqual(["acme+widget", "acme__widget_dataset.jsonl"]);
+    expect(report.failed.map((f) => f.what)).toEqual(["tampered.jsonl", "gone.jsonl", "acme/missing"]);
+    expect(report.failed[0]?.why).toContain(`not the pinned ${pinned}`);
+    expect(report.failed[1]?.why).toContain(`data/gone.jsonl is not at ${casesCommit}`);
+    expect(report.failed[2]?.why).toBe("no bare mirror of acme/missing");
+    expect(readdirSync(join(dir, "data"))).toEqual(["acme__widget_dataset.jsonl"]);
+    expect(readdirSync(join(dir, "repos"))).toEqual(["acme+widget"]);
+
+    const inputs = evalInputs(dir);
+    const { cases: read } = readCases(inputs.data[0] as string);
+    expect(read.map((c) => [c.id, c.commit])).toEqual([["acme__widget-7", commit]]);
+    expect(git(join(inputs.repos, "acme+widget"), "show", `${commit}:widget/core.py`)).toContain("return x[0]");
+  });
 });
