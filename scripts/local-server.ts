@@ -112,7 +112,12 @@ export async function startLocalServer(port: number, state: string, options: Loc
       }
     },
     stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGTERM");
+      // The whole group (wrangler, workerd); one that is gone already is no error.
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGTERM");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+      }
     },
   };
   // wrangler gives up at once on a bad configuration (a missing assets directory, before `npm run build`):

@@ -97,7 +97,7 @@ export function mirrorOf(root: string, repo: string): string | undefined {
 async function fileBytes(f: DataFile, hosts: Hosts): Promise<Uint8Array> {
   if ("mirror" in hosts) {
     const mirror = mirrorOf(hosts.mirror, f.repo);
-    if (!mirror) throw new Error(`no mirror of ${f.repo} under ${hosts.mirror}`);
+    if (!mirror) throw new Error(`no bare mirror of ${f.repo}`);
     const shown = spawnSync("git", ["--git-dir", mirror, "show", `${f.commit}:${f.path}`], { maxBuffer: 1 << 30 });
     if (shown.status !== 0) throw new Error(`${f.path} is not at ${f.commit} in ${mirror}: ${shown.stderr.toString().trim()}`);
     return new Uint8Array(shown.stdout);
