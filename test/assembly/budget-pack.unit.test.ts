@@ -211,3 +211,37 @@ describe("a line longer than a first piece", () => {
     ]);
   });
 });
+
+describe("directory neighbours", () => {
+  it("bring the small files no signal ranked from the best files' directories, whole and labelled; not big ones, not other directories", async () => {
+    // Two ranked files; beside the best, a small file and a big one no signal ranked; a small one elsewhere.
+    const chunks = [
+      body("a", "src/parse.ts", 1, ["export function parseHeader(h) {", "  return h;", "}"]),
+      body("b", "lib/util.ts", 1, ["export function parseHeaderValue(v) {", "  return v;", "}"]),
+      body("n", "src/flags.ts", 1, ["export const STRICT = true;"]),
+      body(
+        "big",
+        "src/tables.ts",
+        1,
+        Array.from({ length: 100 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
+      ),
+      body("far", "docs/notes.md", 1, ["Release notes."]),
+    ];
+    const store = fakeStore(chunks, {
+      lexical: () => [
+        { chunkId: "a", score: 10 },
+        { chunkId: "b", score: 5 },
+      ],
+    });
+    const pieces = async (budget: number) =>
+      (await assembleContext(store, { ...request, prompt: "parseHeader fails", budget, includeText: false })).contextPieces
+        .filter((p) => p.kind === "chunk")
+        .map((p) => [p.sourcePath, p.reasons.join(",")]);
+    const all = await pieces(16_000);
+    // The neighbour comes after the ranked files, labelled; the big file beside them and the small one elsewhere
+    // come only with fill, labelled as fill.
+    expect(all.slice(0, 3).map(([path]) => path)).toEqual(["src/parse.ts", "lib/util.ts", "src/flags.ts"]);
+    expect(all[2]?.[1]).toBe("directory neighbour");
+    for (const [path, reasons] of all.slice(3)) expect([path, reasons]).toEqual([path, "budget fill"]);
+  });
+});

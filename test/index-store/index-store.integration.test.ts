@@ -283,6 +283,10 @@ describe("the retrieval store over the shard", () => {
       expect(store.neighbors(["src/app.ts"], 40)).toEqual(["src/config.ts"]);
       expect(store.chunksOfPaths(["src/config.ts", "README.md"]).map((c) => c.chunkId)).toEqual(["chk:src/config.ts", "chk:README.md"]);
       expect(store.existingPaths(["README.md", "gone.ts"])).toEqual(new Set(["README.md"]));
+      // Files directly in a directory, "" being the root: not those of its subdirectories.
+      expect(store.filesIn(["src"])).toEqual(["src/app.ts", "src/config.ts"]);
+      expect(store.filesIn([""])).toEqual(["README.md"]);
+      expect(store.filesIn(["lib", "sr"])).toEqual([]);
       recordFeedback(sql, "gen_1", ["src/app.ts", "gone.ts"], true, 10);
       recordFeedback(sql, "gen_2", ["README.md"], false, 11);
       expect(store.approvedPaths(20)).toEqual(["src/app.ts"]);

@@ -10,8 +10,10 @@
  * after the first turns of files nearly as good, not before every other file is seen; the other chunks
  * of the very best files come no later than a share of their file's score. Past the best files, the rest
  * of the best chunk is bounded to the lines around the excerpt, and its far lines come later still: one
- * file's far lines give way to more files.
+ * file's far lines give way to more files. Small files the ranking missed beside the best files come whole
+ * at a share of the score of the best file in their directory.
  */
+import { directoryOf } from "../retrieval/directory";
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
 import {
@@ -53,6 +55,11 @@ export const LEFT_OUT = 0.5;
 // chunk of the best file is worth more than the first piece of a file far below it.
 export const TOP_CHUNK_FILES = 3;
 export const TOP_CHUNK_SHARE = 0.4;
+// Small files (taken whole) that no signal ranked, in the directories of the files ranked first, come at this share
+// of the score of the best file in their directory: a root's .gitignore beside its manifest, a module beside the
+// ones the report names.
+export const NEIGHBOUR_FILES = 10;
+export const NEIGHBOUR_SHARE = 0.3;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
 const READ_AHEAD_FIRST = 16;
 const READ_AHEAD_MAX = 256;
@@ -170,11 +177,33 @@ export type Packed = {
  */
 type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk" | "left out"; chunkId: string; cap: number };
 
+/** An unranked file's first turn: its first chunk, at `priority`. */
+export type Neighbour = { path: string; chunkId: string; priority: number };
+
+/**
+ * The small files no signal ranked in the directories of the NEIGHBOUR_FILES best files, each at NEIGHBOUR_SHARE
+ * of the best ranked file's score in its directory.
+ */
+export function directoryNeighbours(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer): Neighbour[] {
+  const dirScores = new Map<string, number>();
+  for (const path of ranking.fileOrder.slice(0, NEIGHBOUR_FILES)) {
+    const dir = directoryOf(path);
+    if (!dirScores.has(dir)) dirScores.set(dir, ranking.fileScores.get(path) ?? 0);
+  }
+  const ranked = new Set(ranking.fileOrder);
+  const unranked = store.filesIn([...dirScores.keys()]).filter((p) => !ranked.has(p));
+  const tokens = store.fileTokens(unranked, tokenizer);
+  const small = unranked.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= WHOLE_FILE_TOKENS);
+  const first = new Map<string, string>();
+  for (const c of store.chunksOfPaths(small)) if (!first.has(c.path)) first.set(c.path, c.chunkId);
+  return [...first].map(([path, chunkId]) => ({ path, chunkId, priority: NEIGHBOUR_SHARE * (dirScores.get(directoryOf(path)) ?? 0) }));
+}
+
 /**
  * The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their
  * chunk's (the other chunks of the TOP_CHUNK_FILES best files at TOP_CHUNK_SHARE of their file's score at least).
  */
-export function turnsOf(ranking: Ranking): Turn[] {
+export function turnsOf(ranking: Ranking, neighbours: Neighbour[] = []): Turn[] {
   const turns: Turn[] = [];
   const score = (id: string): number => ranking.ranked.get(id)?.score ?? 0;
   const later = (path: string, kind: "rest" | "chunk", chunkId: string, cap: number, floor = 0): void => {
@@ -192,6 +221,7 @@ export function turnsOf(ranking: Ranking): Turn[] {
     const floor = rank < TOP_CHUNK_FILES ? (ranking.fileScores.get(path) ?? score(best)) * TOP_CHUNK_SHARE : 0;
     for (const id of others) later(path, "chunk", id, PIECE_TOKENS, floor);
   }
+  for (const n of neighbours) turns.push({ ...n, order: turns.length, kind: "first", cap: FIRST_PIECE_TOKENS });
   return turns.sort((a, b) => b.priority - a.priority || a.order - b.order);
 }
 
@@ -214,7 +244,8 @@ export function packRanked(
   const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece | undefined }>();
   /** By chunk: what a "rest" or "chunk" turn left out of it, for its "left out" turn. */
   const leftOut = new Map<string, () => PackedPiece[]>();
-  const reasons = new Map<string, Signal[]>();
+  const neighbours = directoryNeighbours(store, ranking, req.tokenizer);
+  const reasons = new Map<string, Signal[]>(neighbours.map((n) => [n.path, ["directory neighbour"]]));
   const reasonsOf = (path: string): Signal[] => {
     let r = reasons.get(path);
     if (!r) {
@@ -229,7 +260,7 @@ export function packRanked(
     const read = loader.withText(body);
     return excerpt(read, focus, cap, budget, loader.segments(read, budget));
   };
-  const fileTokens = store.fileTokens(ranking.fileOrder, req.tokenizer);
+  const fileTokens = store.fileTokens([...ranking.fileOrder, ...neighbours.map((n) => n.path)], req.tokenizer);
 
   // A file taken whole at its first turn: a small one, or one the session holds.
   const takenWhole = (t: Turn): boolean => t.kind === "first" && ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= WHOLE_FILE_TOKENS || hot.has(t.path));
@@ -237,7 +268,7 @@ export function packRanked(
   // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
   // reads few): one query for the chunks of the files taken whole and one for every chunk a batch wants,
   // not two per turn.
-  const turns = turnsOf(ranking);
+  const turns = turnsOf(ranking, neighbours);
   const bodies = new Map<string, ChunkBody>();
   const wholeChunks = new Map<string, string[]>();
   let readUpTo = 0;

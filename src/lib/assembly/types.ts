@@ -18,11 +18,12 @@ export type Signal =
   | "symbol link"
   | "package manifest"
   | "vector match"
+  | "directory neighbour"
   | "summary fill"
   | "budget fill";
 
-/** The signals that rank chunks (the other two only label what fill added). */
-export type RankSignal = Exclude<Signal, "summary fill" | "budget fill">;
+/** The signals that rank chunks (the others label what packing and fill added past the ranking). */
+export type RankSignal = Exclude<Signal, "directory neighbour" | "summary fill" | "budget fill">;
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
@@ -56,6 +57,8 @@ export interface RetrievalStore {
   /** Files of the project's most recently approved AI changes, newest first. */
   approvedPaths(limit: number): string[];
   existingPaths(paths: string[]): Set<string>;
+  /** Every file directly in one of the directories ("" is the root), in path order. */
+  filesIn(dirs: string[]): string[];
   chunksOfPaths(paths: string[]): ChunkMeta[];
   chunkMeta(ids: string[]): ChunkMeta[];
   fileTokens(paths: string[], tokenizer: Tokenizer): Map<string, number>;

@@ -1,5 +1,6 @@
 /** The assembler's `RetrievalStore` over the shard's SQLite: searches, chunk and summary reads, cached counts. */
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/assemble";
+import { directoryOf } from "../retrieval/directory";
 import type { Embedder } from "../retrieval/embedder";
 import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
@@ -173,6 +174,10 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       return out.slice(0, limit);
     },
     existingPaths: (paths) => new Set(paths.filter((p) => deps.paths().set.has(p))),
+    filesIn: (dirs) => {
+      const wanted = new Set(dirs);
+      return deps.paths().list.filter((p) => wanted.has(directoryOf(p)));
+    },
     chunksOfPaths: (paths) => {
       if (paths.length === 0) return [];
       const rows = sql

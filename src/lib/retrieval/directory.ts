@@ -1,0 +1,5 @@
+/** The directory a project path is in, without its final slash: "" for a file at the root. */
+export function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
