@@ -233,11 +233,9 @@ describe("directory neighbours", () => {
         { chunkId: "b", score: 5 },
       ],
     });
-    const pieces = async (budget: number) =>
-      (await assembleContext(store, { ...request, prompt: "parseHeader fails", budget, includeText: false })).contextPieces
-        .filter((p) => p.kind === "chunk")
-        .map((p) => [p.sourcePath, p.reasons.join(",")]);
-    const all = await pieces(16_000);
+    const all = (await assembleContext(store, { ...request, prompt: "parseHeader fails", budget: 16_000, includeText: false })).contextPieces
+      .filter((p) => p.kind === "chunk")
+      .map((p) => [p.sourcePath, p.reasons.join(",")]);
     // The neighbour comes after the ranked files, labelled; the big file beside them and the small one elsewhere
     // come only with fill, labelled as fill.
     expect(all.slice(0, 3).map(([path]) => path)).toEqual(["src/parse.ts", "lib/util.ts", "src/flags.ts"]);

@@ -248,10 +248,10 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   if (bestScore > 0) {
     let firstHit = bestFrom;
     while ((score[firstHit] as number) === 0) firstHit++;
-    const from = Math.max(bestFrom, firstHit - LEAD_LINES);
-    if (from > bestFrom) {
-      for (let i = bestFrom; i < from; i++) bestUsed -= cost[i] as number;
-      bestFrom = from;
+    const lead = Math.max(bestFrom, firstHit - LEAD_LINES);
+    if (lead > bestFrom) {
+      for (let i = bestFrom; i < lead; i++) bestUsed -= cost[i] as number;
+      bestFrom = lead;
       while (bestTo + 1 < lines.length && bestUsed + (cost[bestTo + 1] as number) <= capBase) bestUsed += cost[++bestTo] as number;
     }
   }
