@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
+import { NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf } from "../../src/lib/assembly/neighbours";
 import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList, TOP_CHUNK_FILES, TOP_CHUNK_SHARE, turnsOf } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import type { Ranking } from "../../src/lib/assembly/rank";
@@ -241,5 +242,67 @@ describe("directory neighbours", () => {
     expect(all.slice(0, 3).map(([path]) => path)).toEqual(["src/parse.ts", "lib/util.ts", "src/flags.ts"]);
     expect(all[2]?.[1]).toBe("directory neighbour");
     for (const [path, reasons] of all.slice(3)) expect([path, reasons]).toEqual([path, "budget fill"]);
+  });
+});
+
+describe("the files beside the best files", () => {
+  // The best file src/parse.ts; beside it a file a weak signal ranked, two small files no signal ranked and a big one;
+  // files named like it elsewhere: code, a test, and a name too common to mean anything.
+  const small = (id: string, path: string) => body(id, path, 1, [`export const ${id.replaceAll(/\W/g, "_")} = 1;`]);
+  const chunks = [
+    small("parse", "src/parse.ts"),
+    small("weak", "src/weak.ts"),
+    small("a", "src/a.ts"),
+    small("b", "src/b.ts"),
+    body(
+      "big",
+      "src/big.ts",
+      1,
+      Array.from({ length: 200 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
+    ),
+    small("other", "server/parse.ts"),
+    small("test", "test/parse.ts"),
+    ...Array.from({ length: NAMESAKES_MAX + 1 }, (_, i) => small(`index${i}`, `m${i}/index.ts`)),
+  ];
+  const files: [string, number][] = [
+    ["src/parse.ts", 1],
+    ["m0/index.ts", 0.5],
+    ["src/weak.ts", 0.01],
+  ];
+  const ranking: Ranking = {
+    ranked: new Map(files.map(([path, score]) => [chunks.find((c) => c.path === path)?.chunkId ?? "", { score, reasons: new Set<never>() }])),
+    hot: new Set(),
+    namedLines: new Map(),
+    terms: { query: [], title: [] },
+    fileOrder: files.map(([path]) => path),
+    fileScores: new Map(files),
+    chunksByFile: new Map(files.map(([path]) => [path, [chunks.find((c) => c.path === path)?.chunkId ?? ""]])),
+  };
+  const eased = (nth: number) => (NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
+
+  it("come at a share of the best file's score beside them, less for each one more in a directory; namesakes of the same kind", () => {
+    const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000);
+    expect(Object.fromEntries(neighbours.map((n) => [n.path, [n.priority, n.reason]]))).toEqual({
+      // Ranked ones by score first (the best file itself is the first), then the others by path.
+      "src/weak.ts": [eased(1), "directory neighbour"],
+      "src/a.ts": [eased(2), "directory neighbour"],
+      "src/b.ts": [eased(3), "directory neighbour"],
+      "server/parse.ts": [NEIGHBOUR_SHARE, "namesake"],
+    });
+    // A ranked neighbour's first turn is its best chunk.
+    expect(neighbours.find((n) => n.path === "src/weak.ts")?.chunkId).toBe("weak");
+  });
+
+  it("raise a ranked file's first turn to their share, once, and bring an unranked one with its first chunk", () => {
+    const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000);
+    const firsts = turnsOf(ranking, neighbours).filter((t) => t.kind === "first");
+    expect(firsts.map((t) => [t.path, t.priority])).toEqual([
+      ["src/parse.ts", 1],
+      ["m0/index.ts", 0.5],
+      ["server/parse.ts", NEIGHBOUR_SHARE],
+      ["src/weak.ts", eased(1)],
+      ["src/a.ts", eased(2)],
+      ["src/b.ts", eased(3)],
+    ]);
   });
 });

@@ -287,6 +287,9 @@ describe("the retrieval store over the shard", () => {
       expect(store.filesIn(["src"])).toEqual(["src/app.ts", "src/config.ts"]);
       expect(store.filesIn([""])).toEqual(["README.md"]);
       expect(store.filesIn(["lib", "sr"])).toEqual([]);
+      // Files by their name, wherever they are: the whole last part of the path.
+      expect(store.filesNamed(["config.ts", "README.md"])).toEqual(["README.md", "src/config.ts"]);
+      expect(store.filesNamed(["config", "src"])).toEqual([]);
       recordFeedback(sql, "gen_1", ["src/app.ts", "gone.ts"], true, 10);
       recordFeedback(sql, "gen_2", ["README.md"], false, 11);
       expect(store.approvedPaths(20)).toEqual(["src/app.ts"]);

@@ -10,12 +10,12 @@
  * after the first turns of files nearly as good, not before every other file is seen; the other chunks
  * of the very best files come no later than a share of their file's score. Past the best files, the rest
  * of the best chunk is bounded to the lines around the excerpt, and its far lines come later still: one
- * file's far lines give way to more files. Small files the ranking missed beside the best files come whole
- * at a share of the score of the best file in their directory.
+ * file's far lines give way to more files. Files beside the best files come at a share of their score
+ * when that is more than their own (`neighbours.ts`).
  */
-import { directoryOf } from "../retrieval/directory";
 import type { Tokenizer } from "../tokenizer";
 import type { TokenBudget } from "./budget";
+import { type Neighbour, neighboursOf } from "./neighbours";
 import {
   asPiece,
   type CountedPiece,
@@ -55,11 +55,6 @@ export const LEFT_OUT = 0.5;
 // chunk of the best file is worth more than the first piece of a file far below it.
 export const TOP_CHUNK_FILES = 3;
 export const TOP_CHUNK_SHARE = 0.4;
-// Small files (taken whole) that no signal ranked, in the directories of the files ranked first, come at this share
-// of the score of the best file in their directory: a root's .gitignore beside its manifest, a module beside the
-// ones the report names.
-export const NEIGHBOUR_FILES = 10;
-export const NEIGHBOUR_SHARE = 0.3;
 // Turns whose chunks are read in one query: the first batch, and the most a batch grows to.
 const READ_AHEAD_FIRST = 16;
 const READ_AHEAD_MAX = 256;
@@ -177,28 +172,6 @@ export type Packed = {
  */
 type Turn = { priority: number; order: number; path: string; kind: "first" | "rest" | "chunk" | "left out"; chunkId: string; cap: number };
 
-/** An unranked file's first turn: its first chunk, at `priority`. */
-export type Neighbour = { path: string; chunkId: string; priority: number };
-
-/**
- * The small files no signal ranked in the directories of the NEIGHBOUR_FILES best files, each at NEIGHBOUR_SHARE
- * of the best ranked file's score in its directory.
- */
-export function directoryNeighbours(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer): Neighbour[] {
-  const dirScores = new Map<string, number>();
-  for (const path of ranking.fileOrder.slice(0, NEIGHBOUR_FILES)) {
-    const dir = directoryOf(path);
-    if (!dirScores.has(dir)) dirScores.set(dir, ranking.fileScores.get(path) ?? 0);
-  }
-  const ranked = new Set(ranking.fileOrder);
-  const unranked = store.filesIn([...dirScores.keys()]).filter((p) => !ranked.has(p));
-  const tokens = store.fileTokens(unranked, tokenizer);
-  const small = unranked.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= WHOLE_FILE_TOKENS);
-  const first = new Map<string, string>();
-  for (const c of store.chunksOfPaths(small)) if (!first.has(c.path)) first.set(c.path, c.chunkId);
-  return [...first].map(([path, chunkId]) => ({ path, chunkId, priority: NEIGHBOUR_SHARE * (dirScores.get(directoryOf(path)) ?? 0) }));
-}
-
 /**
  * The budget-independent order of turns: first turns at their file's score, later ones at DEEPEN of their
  * chunk's (the other chunks of the TOP_CHUNK_FILES best files at TOP_CHUNK_SHARE of their file's score at least).
@@ -212,16 +185,21 @@ export function turnsOf(ranking: Ranking, neighbours: Neighbour[] = []): Turn[] 
     // A piece without a bound leaves nothing out.
     if (Number.isFinite(cap)) turns.push({ priority: priority * LEFT_OUT, order: turns.length, path, kind: "left out", chunkId, cap: 0 });
   };
+  // A ranked neighbour's first turn comes at the higher of its own score and its neighbour's share.
+  const raised = new Map(neighbours.map((n) => [n.path, n.priority]));
   for (const [rank, path] of ranking.fileOrder.entries()) {
     const [best, ...others] = ranking.chunksByFile.get(path) ?? [];
     if (!best) continue;
     const bounded = rank >= DEEP_FILES;
-    turns.push({ priority: ranking.fileScores.get(path) ?? score(best), order: turns.length, path, kind: "first", chunkId: best, cap: FIRST_PIECE_TOKENS });
+    const priority = Math.max(ranking.fileScores.get(path) ?? score(best), raised.get(path) ?? 0);
+    raised.delete(path);
+    turns.push({ priority, order: turns.length, path, kind: "first", chunkId: best, cap: FIRST_PIECE_TOKENS });
     later(path, "rest", best, bounded ? BOUNDED_PIECE_TOKENS : Number.POSITIVE_INFINITY);
     const floor = rank < TOP_CHUNK_FILES ? (ranking.fileScores.get(path) ?? score(best)) * TOP_CHUNK_SHARE : 0;
     for (const id of others) later(path, "chunk", id, PIECE_TOKENS, floor);
   }
-  for (const n of neighbours) turns.push({ ...n, order: turns.length, kind: "first", cap: FIRST_PIECE_TOKENS });
+  for (const { path, chunkId, priority } of neighbours)
+    if (raised.has(path)) turns.push({ priority, order: turns.length, path, kind: "first", chunkId, cap: FIRST_PIECE_TOKENS });
   return turns.sort((a, b) => b.priority - a.priority || a.order - b.order);
 }
 
@@ -244,12 +222,15 @@ export function packRanked(
   const firstExcerpts = new Map<string, { body: ChunkBody; cut: CountedPiece | undefined }>();
   /** By chunk: what a "rest" or "chunk" turn left out of it, for its "left out" turn. */
   const leftOut = new Map<string, () => PackedPiece[]>();
-  const neighbours = directoryNeighbours(store, ranking, req.tokenizer);
-  const reasons = new Map<string, Signal[]>(neighbours.map((n) => [n.path, ["directory neighbour"]]));
+  const neighbours = neighboursOf(store, ranking, req.tokenizer, WHOLE_FILE_TOKENS);
+  const beside = new Map(neighbours.map((n) => [n.path, n.reason]));
+  const reasons = new Map<string, Signal[]>();
   const reasonsOf = (path: string): Signal[] => {
     let r = reasons.get(path);
     if (!r) {
       r = [...new Set((ranking.chunksByFile.get(path) ?? []).flatMap((id) => [...(ranked.get(id)?.reasons ?? [])]))];
+      const neighbour = beside.get(path);
+      if (neighbour) r.push(neighbour);
       reasons.set(path, r);
     }
     return r;

@@ -19,11 +19,12 @@ export type Signal =
   | "package manifest"
   | "vector match"
   | "directory neighbour"
+  | "namesake"
   | "summary fill"
   | "budget fill";
 
 /** The signals that rank chunks (the others label what packing and fill added past the ranking). */
-export type RankSignal = Exclude<Signal, "directory neighbour" | "summary fill" | "budget fill">;
+export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "summary fill" | "budget fill">;
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
@@ -59,6 +60,8 @@ export interface RetrievalStore {
   existingPaths(paths: string[]): Set<string>;
   /** Every file directly in one of the directories ("" is the root), in path order. */
   filesIn(dirs: string[]): string[];
+  /** Every file whose name (its path's last part) is one of `names`, in path order. */
+  filesNamed(names: string[]): string[];
   chunksOfPaths(paths: string[]): ChunkMeta[];
   chunkMeta(ids: string[]): ChunkMeta[];
   fileTokens(paths: string[], tokenizer: Tokenizer): Map<string, number>;

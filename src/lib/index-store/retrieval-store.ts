@@ -1,6 +1,6 @@
 /** The assembler's `RetrievalStore` over the shard's SQLite: searches, chunk and summary reads, cached counts. */
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/assemble";
-import { directoryOf } from "../retrieval/directory";
+import { directoryOf, nameOf } from "../retrieval/directory";
 import type { Embedder } from "../retrieval/embedder";
 import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
@@ -177,6 +177,10 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
     filesIn: (dirs) => {
       const wanted = new Set(dirs);
       return deps.paths().list.filter((p) => wanted.has(directoryOf(p)));
+    },
+    filesNamed: (names) => {
+      const wanted = new Set(names);
+      return deps.paths().list.filter((p) => wanted.has(nameOf(p)));
     },
     chunksOfPaths: (paths) => {
       if (paths.length === 0) return [];

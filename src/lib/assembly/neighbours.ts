@@ -1,0 +1,74 @@
+/**
+ * Neighbours: files beside the best files that the ranking missed or put far down. The small files in a best
+ * file's directory (a root's .gitignore beside its manifest, a module beside the ones the report names) and the
+ * files named like a best file elsewhere (`adapters/toctree.py` beside `collectors/toctree.py`, `balancer/base/
+ * balancer.go` beside `balancer/balancer.go`) get a first turn at a share of that best file's score, when that
+ * is more than their own.
+ */
+import { directoryOf, nameOf } from "../retrieval/directory";
+import { type PathKind, pathKind } from "../retrieval/path-kind";
+import type { Tokenizer } from "../tokenizer";
+import type { Ranking } from "./rank";
+import type { RetrievalStore } from "./types";
+
+// The best files whose directories and names bring neighbours.
+export const NEIGHBOUR_FILES = 10;
+// A neighbour's share of the score of the best file it is beside.
+export const NEIGHBOUR_SHARE = 0.3;
+// In a directory, the n-th small file (ranked ones by score first, then the others by path) gets
+// NEIGHBOUR_SHARE * EASE / (EASE + n): a directory of many small files does not flood the context.
+export const NEIGHBOUR_EASE = 8;
+// A name more files have than this (mod.rs, __init__.py, index.ts) says nothing.
+export const NAMESAKES_MAX = 4;
+
+/** A file's first turn beside the best files: its best ranked chunk or else its first, at `priority`. */
+export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" };
+
+/** The neighbours of the NEIGHBOUR_FILES best files; `smallTokens`: the most a directory neighbour holds. */
+export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer, smallTokens: number): Neighbour[] {
+  const dirScores = new Map<string, number>();
+  const names = new Map<string, { score: number; kind: PathKind }>();
+  for (const path of ranking.fileOrder.slice(0, NEIGHBOUR_FILES)) {
+    const score = ranking.fileScores.get(path) ?? 0;
+    if (!dirScores.has(directoryOf(path))) dirScores.set(directoryOf(path), score);
+    if (!names.has(nameOf(path))) names.set(nameOf(path), { score, kind: pathKind(path) });
+  }
+  const own = (path: string): number => ranking.fileScores.get(path) ?? 0;
+  const raised = new Map<string, { priority: number; reason: Neighbour["reason"] }>();
+  const raise = (path: string, priority: number, reason: Neighbour["reason"]): void => {
+    if (priority > Math.max(own(path), raised.get(path)?.priority ?? 0)) raised.set(path, { priority, reason });
+  };
+
+  const beside = store.filesIn([...dirScores.keys()]);
+  const tokens = store.fileTokens(beside, tokenizer);
+  const small = beside
+    .filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens)
+    .map((path, i) => ({ path, i }))
+    .sort((a, b) => own(b.path) - own(a.path) || a.i - b.i);
+  const nth = new Map<string, number>();
+  for (const { path } of small) {
+    const dir = directoryOf(path);
+    const n = nth.get(dir) ?? 0;
+    nth.set(dir, n + 1);
+    raise(path, ((NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * (dirScores.get(dir) ?? 0), "directory neighbour");
+  }
+
+  const named = store.filesNamed([...names.keys()]);
+  const counts = new Map<string, number>();
+  for (const p of named) counts.set(nameOf(p), (counts.get(nameOf(p)) ?? 0) + 1);
+  for (const path of named) {
+    const like = names.get(nameOf(path));
+    if (like && (counts.get(nameOf(path)) ?? 0) <= NAMESAKES_MAX && pathKind(path) === like.kind) raise(path, NEIGHBOUR_SHARE * like.score, "namesake");
+  }
+
+  const first = new Map<string, string>();
+  for (const path of raised.keys()) {
+    const best = ranking.chunksByFile.get(path)?.[0];
+    if (best) first.set(path, best);
+  }
+  for (const c of store.chunksOfPaths([...raised.keys()].filter((p) => !first.has(p)))) if (!first.has(c.path)) first.set(c.path, c.chunkId);
+  return [...first].flatMap(([path, chunkId]) => {
+    const r = raised.get(path);
+    return r ? [{ path, chunkId, ...r }] : [];
+  });
+}
