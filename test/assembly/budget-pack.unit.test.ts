@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf } from "../../src/lib/assembly/neighbours";
+import { NAMESAKE_SHARE, NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf } from "../../src/lib/assembly/neighbours";
 import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList, TOP_CHUNK_FILES, TOP_CHUNK_SHARE, turnsOf } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import type { Ranking } from "../../src/lib/assembly/rank";
@@ -266,7 +266,7 @@ describe("the files beside the best files", () => {
   ];
   const files: [string, number][] = [
     ["src/parse.ts", 1],
-    ["m0/index.ts", 0.5],
+    ["m0/index.ts", 0.6],
     ["src/weak.ts", 0.01],
   ];
   const ranking: Ranking = {
@@ -287,7 +287,7 @@ describe("the files beside the best files", () => {
       "src/weak.ts": [eased(1), "directory neighbour"],
       "src/a.ts": [eased(2), "directory neighbour"],
       "src/b.ts": [eased(3), "directory neighbour"],
-      "server/parse.ts": [NEIGHBOUR_SHARE, "namesake"],
+      "server/parse.ts": [NAMESAKE_SHARE, "namesake"],
     });
     // A ranked neighbour's first turn is its best chunk.
     expect(neighbours.find((n) => n.path === "src/weak.ts")?.chunkId).toBe("weak");
@@ -298,8 +298,8 @@ describe("the files beside the best files", () => {
     const firsts = turnsOf(ranking, neighbours).filter((t) => t.kind === "first");
     expect(firsts.map((t) => [t.path, t.priority])).toEqual([
       ["src/parse.ts", 1],
-      ["m0/index.ts", 0.5],
-      ["server/parse.ts", NEIGHBOUR_SHARE],
+      ["m0/index.ts", 0.6],
+      ["server/parse.ts", NAMESAKE_SHARE],
       ["src/weak.ts", eased(1)],
       ["src/a.ts", eased(2)],
       ["src/b.ts", eased(3)],

@@ -13,8 +13,10 @@ import type { RetrievalStore } from "./types";
 
 // The best files whose directories and names bring neighbours.
 export const NEIGHBOUR_FILES = 10;
-// A neighbour's share of the score of the best file it is beside.
+// A directory neighbour's share of the score of the best file it is beside, and a namesake's of the file it is named
+// like (a file of the same name and kind says more than a small file beside it).
 export const NEIGHBOUR_SHARE = 0.3;
+export const NAMESAKE_SHARE = 0.5;
 // In a directory, the n-th small file (ranked ones by score first, then the others by path) gets
 // NEIGHBOUR_SHARE * EASE / (EASE + n): a directory of many small files does not flood the context.
 export const NEIGHBOUR_EASE = 8;
@@ -58,7 +60,7 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
   for (const p of named) counts.set(nameOf(p), (counts.get(nameOf(p)) ?? 0) + 1);
   for (const path of named) {
     const like = names.get(nameOf(path));
-    if (like && (counts.get(nameOf(path)) ?? 0) <= NAMESAKES_MAX && pathKind(path) === like.kind) raise(path, NEIGHBOUR_SHARE * like.score, "namesake");
+    if (like && (counts.get(nameOf(path)) ?? 0) <= NAMESAKES_MAX && pathKind(path) === like.kind) raise(path, NAMESAKE_SHARE * like.score, "namesake");
   }
 
   const first = new Map<string, string>();
