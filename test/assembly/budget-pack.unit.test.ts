@@ -283,10 +283,10 @@ describe("the files beside the best files", () => {
   it("come at a share of the best file's score beside them, less for each one more in a directory; namesakes of the same kind", () => {
     const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000);
     expect(Object.fromEntries(neighbours.map((n) => [n.path, [n.priority, n.reason]]))).toEqual({
-      // Ranked ones by score first (the best file itself is the first), then the others by path.
-      "src/weak.ts": [eased(1), "directory neighbour"],
-      "src/a.ts": [eased(2), "directory neighbour"],
-      "src/b.ts": [eased(3), "directory neighbour"],
+      // In path order: a.ts, b.ts, (big.ts is not small), parse.ts (the best file itself), weak.ts.
+      "src/a.ts": [eased(0), "directory neighbour"],
+      "src/b.ts": [eased(1), "directory neighbour"],
+      "src/weak.ts": [eased(3), "directory neighbour"],
       "server/parse.ts": [NAMESAKE_SHARE, "namesake"],
     });
     // A ranked neighbour's first turn is its best chunk.
@@ -300,9 +300,9 @@ describe("the files beside the best files", () => {
       ["src/parse.ts", 1],
       ["m0/index.ts", 0.6],
       ["server/parse.ts", NAMESAKE_SHARE],
-      ["src/weak.ts", eased(1)],
-      ["src/a.ts", eased(2)],
-      ["src/b.ts", eased(3)],
+      ["src/a.ts", eased(0)],
+      ["src/b.ts", eased(1)],
+      ["src/weak.ts", eased(3)],
     ]);
   });
 });

@@ -17,8 +17,8 @@ export const NEIGHBOUR_FILES = 10;
 // like (a file of the same name and kind says more than a small file beside it).
 export const NEIGHBOUR_SHARE = 0.3;
 export const NAMESAKE_SHARE = 0.5;
-// In a directory, the n-th small file (ranked ones by score first, then the others by path) gets
-// NEIGHBOUR_SHARE * EASE / (EASE + n): a directory of many small files does not flood the context.
+// In a directory, the n-th small file in path order (counting from 0) gets NEIGHBOUR_SHARE * EASE / (EASE + n): a
+// directory of many small files does not flood the context.
 export const NEIGHBOUR_EASE = 8;
 // A name more files have than this (mod.rs, __init__.py, index.ts) says nothing.
 export const NAMESAKES_MAX = 4;
@@ -43,12 +43,9 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
 
   const beside = store.filesIn([...dirScores.keys()]);
   const tokens = store.fileTokens(beside, tokenizer);
-  const small = beside
-    .filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens)
-    .map((path, i) => ({ path, i }))
-    .sort((a, b) => own(b.path) - own(a.path) || a.i - b.i);
+  const small = beside.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens);
   const nth = new Map<string, number>();
-  for (const { path } of small) {
+  for (const path of small) {
     const dir = directoryOf(path);
     const n = nth.get(dir) ?? 0;
     nth.set(dir, n + 1);
