@@ -60,14 +60,12 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
     if (like && (counts.get(nameOf(path)) ?? 0) <= NAMESAKES_MAX && pathKind(path) === like.kind) raise(path, NAMESAKE_SHARE * like.score, "namesake");
   }
 
-  const first = new Map<string, string>();
-  for (const path of raised.keys()) {
-    const best = ranking.chunksByFile.get(path)?.[0];
-    if (best) first.set(path, best);
-  }
-  for (const c of store.chunksOfPaths([...raised.keys()].filter((p) => !first.has(p)))) if (!first.has(c.path)) first.set(c.path, c.chunkId);
-  return [...first].flatMap(([path, chunkId]) => {
-    const r = raised.get(path);
-    return r ? [{ path, chunkId, ...r }] : [];
+  // A ranked file's first turn is its best chunk; an unranked one's, its first.
+  const bestOf = (path: string): string | undefined => ranking.chunksByFile.get(path)?.[0];
+  const firstChunks = new Map<string, string>();
+  for (const c of store.chunksOfPaths([...raised.keys()].filter((p) => !bestOf(p)))) if (!firstChunks.has(c.path)) firstChunks.set(c.path, c.chunkId);
+  return [...raised].flatMap(([path, r]) => {
+    const chunkId = bestOf(path) ?? firstChunks.get(path);
+    return chunkId ? [{ path, chunkId, ...r }] : [];
   });
 }

@@ -2,6 +2,7 @@
  * Data derived from the indexed files, rebuilt once ingestion goes quiet: directory and project
  * summaries (with their search rows) and the file graph.
  */
+import { directoryOf, nameOf } from "../retrieval/directory";
 import { summarizeDirectory, summarizeProject, summaryId } from "../retrieval/summaries";
 import { pathTerms, termsOf } from "../retrieval/terms";
 import { countWith } from "../tokenizer";
@@ -19,13 +20,13 @@ export function directoryTree<F extends { path: string }>(files: F[]): { byDir: 
   const byDir = new Map<string, F[]>();
   const subdirs = new Map<string, Set<string>>();
   for (const f of files) {
-    const dir = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "";
+    const dir = directoryOf(f.path);
     byDir.set(dir, [...(byDir.get(dir) ?? []), f]);
     let d = dir;
     while (d !== "") {
-      const parent = d.includes("/") ? d.slice(0, d.lastIndexOf("/")) : "";
+      const parent = directoryOf(d);
       if (!subdirs.has(parent)) subdirs.set(parent, new Set());
-      subdirs.get(parent)?.add(d.slice(d.lastIndexOf("/") + 1));
+      subdirs.get(parent)?.add(nameOf(d));
       if (!byDir.has(parent)) byDir.set(parent, []);
       d = parent;
     }

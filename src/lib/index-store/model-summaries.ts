@@ -6,6 +6,7 @@
  * read path prefers the model's where one exists for the current content.
  */
 import { sha256Hex } from "../crypto/hash";
+import { nameOf } from "../retrieval/directory";
 import { pathTerms, termsOf } from "../retrieval/terms";
 import { countWith } from "../tokenizer";
 import { directoryTree } from "./derived";
@@ -153,7 +154,7 @@ export async function dirSummaryWork(sql: SqlStorage, limit: number): Promise<{ 
     const lines = [`Directory ${dir || "(project root)"}/`];
     const subs = [...(subdirs.get(dir) ?? [])].sort();
     if (subs.length) lines.push(`Subdirectories: ${subs.join(", ")}`);
-    for (const f of list) lines.push(`- ${f.path.slice(f.path.lastIndexOf("/") + 1)}: ${(f.model ?? f.summary).replace(/\s+/g, " ").slice(0, 400)}`);
+    for (const f of list) lines.push(`- ${nameOf(f.path)}: ${(f.model ?? f.summary).replace(/\s+/g, " ").slice(0, 400)}`);
     const input = lines.join("\n").slice(0, DIR_INPUT_CHARS);
     const inputSha = await sha256Hex(input);
     if (current.get(dir) === inputSha) continue;

@@ -4,6 +4,7 @@
  * files and subdirectories; the project's README opening, languages and layout.
  */
 import { sha256Hex } from "../crypto/hash";
+import { nameOf } from "./directory";
 import type { FileSymbol } from "./symbols";
 
 /** Stable id of a summary: the same level and path of the same project always get the same id. */
@@ -56,7 +57,7 @@ export function headerComment(path: string, text: string): string {
 export function summarizeDirectory(dir: string, files: { path: string; head: string }[], subdirs: string[]): string {
   const lines = [`${dir || "."}/ — ${files.length} files${subdirs.length ? `, ${subdirs.length} subdirectories` : ""}`];
   if (subdirs.length) lines.push(`subdirectories: ${subdirs.slice(0, 30).join(", ")}`);
-  for (const f of files.slice(0, 40)) lines.push(`- ${f.path.slice(f.path.lastIndexOf("/") + 1)}${f.head ? `: ${clip(f.head, 100)}` : ""}`);
+  for (const f of files.slice(0, 40)) lines.push(`- ${nameOf(f.path)}${f.head ? `: ${clip(f.head, 100)}` : ""}`);
   return clip(lines.join("\n"), DIR_SUMMARY_CHARS);
 }
 

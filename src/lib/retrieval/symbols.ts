@@ -3,6 +3,7 @@
  * JavaScript, Python, Go, Rust and Java, and from line patterns (definitions and imports) for every
  * other language and for files too large to parse.
  */
+import { directoryOf } from "./directory";
 import { extractWithTreeSitter } from "./tree-sitter/extract";
 
 export type SymbolKind = "def" | "import" | "ref";
@@ -111,7 +112,7 @@ const KEYWORDS = new Set(["if", "for", "while", "switch", "catch", "return", "fu
  * Relative specifiers resolve against the importing file; package-style ones by path suffix.
  */
 export function importTargets(fromPath: string, spec: string, lang: Language): { exact: string[]; suffixes: string[] } {
-  const dir = fromPath.includes("/") ? fromPath.slice(0, fromPath.lastIndexOf("/")) : "";
+  const dir = directoryOf(fromPath);
   if (lang === "ts") {
     if (!spec.startsWith(".")) return { exact: [], suffixes: [] };
     const base = normalize(`${dir}/${spec}`).replace(/\.(js|mjs|cjs|jsx)$/, "");
