@@ -3,7 +3,9 @@ import { rankingOff } from "../../src/lib/assembly/assemble";
 import {
   closeVectorHits,
   credit,
+  creditFiles,
   creditList,
+  FILE_REST_SHARE,
   type Fused,
   groupByFile,
   nearestManifests,
@@ -15,7 +17,7 @@ import {
 import type { ChunkMeta, RankingFeature } from "../../src/lib/assembly/types";
 import { body, fakeStore } from "./support";
 
-const meta = (chunkId: string, path: string): ChunkMeta => ({ chunkId, path, ordinal: 0, startLine: 1, endLine: 1 });
+const meta = (chunkId: string, path: string, ordinal = 0): ChunkMeta => ({ chunkId, path, ordinal, startLine: 1, endLine: 1 });
 
 describe("rank: reciprocal-rank fusion", () => {
   it("adds weight / (RRF_K + rank) per signal and records each signal once", () => {
@@ -26,6 +28,30 @@ describe("rank: reciprocal-rank fusion", () => {
     expect(ranked.get("a")?.score).toBeCloseTo(WEIGHTS["lexical match"] / RRF_K + WEIGHTS["hot path"] / RRF_K + WEIGHTS["hot path"] / (RRF_K + 3));
     expect([...(ranked.get("a")?.reasons ?? [])]).toEqual(["lexical match", "hot path"]);
     expect(ranked.get("b")?.score).toBeCloseTo(1 / (RRF_K + 1));
+  });
+
+  it("credits a signal that ranks files to each file's best chunk so far, and to its other chunks at a share", () => {
+    const ranked: Fused = new Map([["b2", { score: 0.01, reasons: new Set(["lexical match"]) }]]);
+    const chunks = [meta("a2", "a.ts", 1), meta("a1", "a.ts", 0), meta("b1", "b.ts", 0), meta("b2", "b.ts", 1)];
+    creditFiles(
+      ranked,
+      chunks,
+      "symbol link",
+      new Map([
+        ["a.ts", 0],
+        ["b.ts", 1],
+      ]),
+      (p) => (p === "b.ts" ? 0.5 : 1),
+    );
+    const link = (place: number): number => WEIGHTS["symbol link"] / (RRF_K + place);
+    // No other signal ranked a chunk of a.ts: its first chunk takes the whole credit, wherever it is listed.
+    expect(ranked.get("a1")?.score).toBeCloseTo(link(0));
+    expect(ranked.get("a2")?.score).toBeCloseTo(link(0) * FILE_REST_SHARE);
+    expect(ranked.get("a2")?.score ?? 1).toBeLessThan(ranked.get("a1")?.score ?? 0);
+    // b.ts's second chunk is the one the lexical search found: it leads, each at the file's place and factor.
+    expect(ranked.get("b2")?.score).toBeCloseTo(0.01 + link(1) * 0.5);
+    expect(ranked.get("b1")?.score).toBeCloseTo(link(1) * 0.5 * FILE_REST_SHARE);
+    expect([...(ranked.get("b1")?.reasons ?? [])]).toEqual(["symbol link"]);
   });
 
   it("keeps vector hits within half the best score, each at its rank in the full list", () => {

@@ -37,6 +37,8 @@ const SUMMARY_K = 120;
 // The files whose import and name links join the ranking, and how many linked files join (most linked first).
 const LINKED_TOP_FILES = 8;
 const LINKED_MAX = 40;
+// A file-ranking signal's share for a file's chunks other than the best so far (`creditFiles`).
+export const FILE_REST_SHARE = 0.5;
 // The files whose package manifests join the ranking.
 const MANIFEST_TOP_FILES = 5;
 // What declares a package's dependencies, by ecosystem.
@@ -74,6 +76,27 @@ export function credit(ranked: Fused, id: string, signal: RankSignal, rank: numb
 /** Credits a list in order: its first item at rank 0. */
 export function creditList(ranked: Fused, ids: string[], signal: RankSignal): void {
   for (const [i, id] of ids.entries()) credit(ranked, id, signal, i);
+}
+
+/**
+ * Credits a signal that ranks files (a summary match, a link) to their chunks, each at its file's `place`: fully to
+ * the chunk the other signals rank best so far (else the file's first), at FILE_REST_SHARE to the others. Every
+ * chunk of a large file credited alike had its far chunks outrank the next files' best ones.
+ */
+export function creditFiles(
+  ranked: Fused,
+  chunks: ChunkMeta[],
+  signal: RankSignal,
+  place: Map<string, number>,
+  factor: (path: string) => number = () => 1,
+): void {
+  const score = (c: ChunkMeta): number => ranked.get(c.chunkId)?.score ?? 0;
+  const lead = new Map<string, ChunkMeta>();
+  for (const c of chunks) {
+    const l = lead.get(c.path);
+    if (!l || score(c) > score(l) || (score(c) === score(l) && c.ordinal < l.ordinal)) lead.set(c.path, c);
+  }
+  for (const c of chunks) credit(ranked, c.chunkId, signal, place.get(c.path) ?? 0, factor(c.path) * (lead.get(c.path) === c ? 1 : FILE_REST_SHARE));
 }
 
 /** Vector hits reasonably close to the best (within VECTOR_RELATIVE_FLOOR of its score), each keeping its rank. */
@@ -209,8 +232,7 @@ export async function rankChunks(
   // Files whose summaries (what they define, their header comments) match: a first pick among files.
   if (on("summaries")) {
     const files = store.summaryMatches(terms, SUMMARY_K).flatMap((m) => (m.level === "file" ? [m.path] : []));
-    const rank = new Map(files.map((p, i) => [p, i]));
-    for (const c of store.chunksOfPaths(files)) credit(ranked, c.chunkId, "summary match", rank.get(c.path) ?? 0);
+    creditFiles(ranked, store.chunksOfPaths(files), "summary match", new Map(files.map((p, i) => [p, i])));
   }
   lap("lexical");
   if (on("vector")) for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
@@ -229,11 +251,9 @@ export async function rankChunks(
   // Files linked to the best files by imports or by the names they use are likely part of the same change.
   if (on("symbols")) {
     const linked = store.neighbors(topPaths(ranked, meta, LINKED_TOP_FILES), LINKED_MAX);
-    const rank = new Map(linked.map((p, i) => [p, i]));
-    for (const c of store.chunksOfPaths(linked)) {
-      credit(ranked, c.chunkId, "symbol link", rank.get(c.path) ?? 0, weights?.[pathKind(c.path)] ?? 1);
-      meta.set(c.chunkId, c);
-    }
+    const chunks = store.chunksOfPaths(linked);
+    creditFiles(ranked, chunks, "symbol link", new Map(linked.map((p, i) => [p, i])), (p) => weights?.[pathKind(p)] ?? 1);
+    for (const c of chunks) meta.set(c.chunkId, c);
   }
   if (on("manifests")) {
     const manifests = nearestManifests(topPaths(ranked, meta, MANIFEST_TOP_FILES), (ps) => store.existingPaths(ps));
