@@ -78,6 +78,17 @@ export function creditList(ranked: Fused, ids: string[], signal: RankSignal): vo
   for (const [i, id] of ids.entries()) credit(ranked, id, signal, i);
 }
 
+/** Each file's lead among `chunks`: the chunk ranked best so far, a tie (or none ranked) going to the first in the file. */
+function leadChunks(ranked: Fused, chunks: ChunkMeta[]): Map<string, ChunkMeta> {
+  const score = (c: ChunkMeta): number => ranked.get(c.chunkId)?.score ?? 0;
+  const lead = new Map<string, ChunkMeta>();
+  for (const c of chunks) {
+    const l = lead.get(c.path);
+    if (!l || score(c) > score(l) || (score(c) === score(l) && c.ordinal < l.ordinal)) lead.set(c.path, c);
+  }
+  return lead;
+}
+
 /**
  * Credits a signal that ranks files (a summary match, a link) to their chunks, each at its file's `place`: fully to
  * the chunk the other signals rank best so far (else the file's first), at FILE_REST_SHARE to the others. Every
@@ -90,12 +101,7 @@ export function creditFiles(
   place: Map<string, number>,
   factor: (path: string) => number = () => 1,
 ): void {
-  const score = (c: ChunkMeta): number => ranked.get(c.chunkId)?.score ?? 0;
-  const lead = new Map<string, ChunkMeta>();
-  for (const c of chunks) {
-    const l = lead.get(c.path);
-    if (!l || score(c) > score(l) || (score(c) === score(l) && c.ordinal < l.ordinal)) lead.set(c.path, c);
-  }
+  const lead = leadChunks(ranked, chunks);
   for (const c of chunks) credit(ranked, c.chunkId, signal, place.get(c.path) ?? 0, factor(c.path) * (lead.get(c.path) === c ? 1 : FILE_REST_SHARE));
 }
 
@@ -174,12 +180,12 @@ export function weighByKind(ranked: Fused, meta: Map<string, ChunkMeta>, weights
  */
 function mentionedChunks(store: RetrievalStore, mentions: PathMention[], ranked: Fused): { chunkId: string; rank: number }[] {
   const out: { chunkId: string; rank: number }[] = [];
+  const chunks = store.chunksOfPaths([...new Set(mentions.map((m) => m.path))]);
+  const lead = leadChunks(ranked, chunks);
   for (const [i, m] of mentions.entries()) {
-    const chunks = store.chunksOfPaths([m.path]);
     const line = m.line;
-    const named = line === undefined ? undefined : chunks.find((c) => c.startLine <= line && line <= c.endLine);
-    const best = [...chunks].sort((a, b) => (ranked.get(b.chunkId)?.score ?? 0) - (ranked.get(a.chunkId)?.score ?? 0) || a.ordinal - b.ordinal)[0];
-    const chosen = named ?? best;
+    const named = line === undefined ? undefined : chunks.find((c) => c.path === m.path && c.startLine <= line && line <= c.endLine);
+    const chosen = named ?? lead.get(m.path);
     if (chosen) out.push({ chunkId: chosen.chunkId, rank: i });
   }
   return out;
