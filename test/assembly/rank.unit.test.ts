@@ -164,6 +164,40 @@ describe("rank: reciprocal-rank fusion", () => {
     expect([...(off.ranked.get("r")?.reasons ?? [])]).not.toContain("title match");
   });
 
+  it("looks up the definition of a plain-word member the prompt calls, not of a path's or a host's part", async () => {
+    const chunks = [
+      body("where", "xarray/core/computation.py", 1, ["def where(cond, x, y):"]),
+      body("spawn", "tokio/src/task/spawn.rs", 1, ["pub fn spawn<F>(future: F) {}"]),
+      body("lib", "src/lib.py", 1, ["def cfg(): pass", "def com(): pass"]),
+      body("other", "xarray/core/ops.py", 1, ["def where_method(self): pass"]),
+    ];
+    const defined = new Map([
+      ["where", "where"],
+      ["spawn", "spawn"],
+      ["cfg", "lib"],
+      ["com", "lib"],
+    ]);
+    const asked: string[][] = [];
+    const store = fakeStore(chunks, {
+      definitions: (names) => {
+        asked.push(names);
+        return names.flatMap((n) => {
+          const id = defined.get(n);
+          const c = chunks.find((x) => x.chunkId === id);
+          return c ? [{ path: c.path, line: c.startLine }] : [];
+        });
+      },
+    });
+    const prompt = "`xr.where(cond, a, b)` drops attrs and tokio::spawn hangs; see setup.cfg and https://example.com/where";
+    const ranking = await rankChunks(store, { prompt, hotPaths: [], rankingOff: [] }, [], () => {});
+    expect(asked[0]).toEqual(expect.arrayContaining(["where", "spawn"]));
+    expect(asked[0]).not.toContain("cfg");
+    expect(asked[0]).not.toContain("com");
+    expect(ranking.fileOrder.slice(0, 2).sort()).toEqual(["tokio/src/task/spawn.rs", "xarray/core/computation.py"]);
+    expect([...(ranking.ranked.get("where")?.reasons ?? [])]).toContain("symbol definition");
+    expect(ranking.chunksByFile.has("src/lib.py")).toBe(false);
+  });
+
   it("finds the nearest package manifest above each top file, once each", () => {
     const files = new Set(["Cargo.toml", "tokio/Cargo.toml", "go.mod", "web/package.json", "web/src/pyproject.toml"]);
     const existing = (ps: string[]) => new Set(ps.filter((p) => files.has(p)));

@@ -136,6 +136,26 @@ export function promptIdentifiers(prompt: string): string[] {
   return [...out];
 }
 
+// A lower-case name reached through a value or a module (`xr.where`, `tokio::spawn`, `foo().bar`), not a path's
+// part or a host's (`src/lib.rs`, `example.com`).
+const MEMBER = /(?<=[\w$)\]](?:\.|::))[a-z_$][\w$]*(?![\w$]|\/)/g;
+const NOT_MEMBER = new Set(
+  (
+    "py pyi ipynb js mjs cjs ts tsx jsx rs go java kt md rst txt toml yaml yml json cfg ini html htm css csv lock sh xml " +
+    "gradle log pdf png jpg svg com org net io dev edu gov www"
+  ).split(" "),
+);
+
+/**
+ * Members the prompt calls or reads that read as plain words (`xr.where`, `tokio::spawn`): symbols
+ * `promptIdentifiers` leaves out, worth a definition lookup (which passes over names many files define).
+ */
+export function memberNames(prompt: string): string[] {
+  const out = new Set<string>();
+  for (const [member] of prompt.matchAll(MEMBER)) if (member.length > 2 && !NOT_MEMBER.has(member)) out.add(member);
+  return [...out];
+}
+
 // Error lines as programs print them: `ValueError: cannot convert 'x' to float`, `error[E0277]: …`, `panic: …`.
 const ERROR_LINE = /^\s*(?:[\w.]*(?:Error|Exception|Warning|Failure)|error(?:\[\w+\])?|panic|fatal|FATAL|ERROR)\s*:\s*(.+)$/gm;
 const MIN_PHRASE_WORDS = 3;
