@@ -15,6 +15,7 @@ const lookup = buildPathLookup([
   "src/plugin/timezone/index.js",
   "src/plugin/duration/index.js",
   "src/plugin/week/index.js",
+  "src/main/java/org/acme/util/Widget.java",
 ]);
 
 describe("files a prompt names", () => {
@@ -31,6 +32,13 @@ ValueError: bad`;
       { path: "src/plugin/utc/index.js", line: 42 },
       { path: "astropy/units/core.py" },
       { path: "astropy/io/fits/__init__.py" },
+    ]);
+  });
+
+  it("reads a dotted name that goes on past its module to what the module holds", () => {
+    expect(mentionedPaths("`astropy.units.core.Unit.to` and org.acme.util.Widget.build() fail; xr.where too", lookup)).toEqual([
+      { path: "astropy/units/core.py" },
+      { path: "src/main/java/org/acme/util/Widget.java" },
     ]);
   });
 });

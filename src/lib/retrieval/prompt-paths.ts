@@ -30,6 +30,15 @@ function bySuffix(lookup: SuffixIndex, written: string): string[] {
   return [];
 }
 
+/** The files a module's path stands for (`a/b` → `a/b.py`, `a/b/__init__.py`, `a/b/mod.rs`…), when few do. */
+function moduleFile(lookup: SuffixIndex, stem: string): string[] | undefined {
+  for (const ext of MODULE_EXTENSIONS) {
+    const hit = lookup.bySuffix.get(`${stem}${ext}`) ?? lookup.bySuffix.get(`${stem}/__init__.py`) ?? lookup.bySuffix.get(`${stem}/mod.rs`);
+    if (hit && hit.length <= MAX_BARE_MATCHES) return hit;
+  }
+  return undefined;
+}
+
 /** Files named in the prompt, in order of first mention, each with the first line number given for it. */
 export function mentionedPaths(prompt: string, lookup: SuffixIndex): PathMention[] {
   const out = new Map<string, PathMention>();
@@ -42,11 +51,13 @@ export function mentionedPaths(prompt: string, lookup: SuffixIndex): PathMention
   };
   for (const m of prompt.matchAll(FILE_PATH)) add(bySuffix(lookup, m[0].replace(/["']?,? line \d+$|:\d+$/, "")), m[1] ?? m[2]);
   for (const m of prompt.matchAll(BARE_FILE)) add(bySuffix(lookup, m[0].replace(/["']?,? line \d+$|:\d+$/, "")), m[1] ?? m[2]);
+  // A dotted name may go on past its module to what it holds (`sympy.core.mod.Mod`, `org.acme.Widget.build`): its
+  // longest leading part that names a module does.
   for (const m of prompt.matchAll(MODULE)) {
-    const stem = m[0].replace(/\./g, "/");
-    for (const ext of MODULE_EXTENSIONS) {
-      const hit = lookup.bySuffix.get(`${stem}${ext}`) ?? lookup.bySuffix.get(`${stem}/__init__.py`) ?? lookup.bySuffix.get(`${stem}/mod.rs`);
-      if (hit && hit.length <= MAX_BARE_MATCHES) {
+    const parts = m[0].split(".");
+    for (let n = parts.length; n >= 2; n--) {
+      const hit = moduleFile(lookup, parts.slice(0, n).join("/"));
+      if (hit) {
         add(hit, undefined);
         break;
       }
