@@ -164,16 +164,20 @@ describe("rank: reciprocal-rank fusion", () => {
     expect([...(off.ranked.get("r")?.reasons ?? [])]).not.toContain("title match");
   });
 
-  it("looks up the definition of a plain-word member the prompt calls, not of a path's or a host's part", async () => {
+  it("looks up the definitions of plain-word members, macros and attributes the prompt uses, not of a path's or a host's part", async () => {
     const chunks = [
       body("where", "xarray/core/computation.py", 1, ["def where(cond, x, y):"]),
       body("spawn", "tokio/src/task/spawn.rs", 1, ["pub fn spawn<F>(future: F) {}"]),
       body("lib", "src/lib.py", 1, ["def cfg(): pass", "def com(): pass"]),
       body("other", "xarray/core/ops.py", 1, ["def where_method(self): pass"]),
+      body("select", "tokio/src/macros/select.rs", 1, ["macro_rules! select {"]),
+      body("instrument", "tracing-attributes/src/lib.rs", 1, ["pub fn instrument(args: TokenStream) {}"]),
     ];
     const defined = new Map([
       ["where", "where"],
       ["spawn", "spawn"],
+      ["select", "select"],
+      ["instrument", "instrument"],
       ["cfg", "lib"],
       ["com", "lib"],
     ]);
@@ -188,12 +192,18 @@ describe("rank: reciprocal-rank fusion", () => {
         });
       },
     });
-    const prompt = "`xr.where(cond, a, b)` drops attrs and tokio::spawn hangs; see setup.cfg and https://example.com/where";
+    const prompt =
+      "`xr.where(cond, a, b)` drops attrs and tokio::spawn hangs in select! { .. } under #[tracing::instrument]; see setup.cfg and https://example.com/where";
     const ranking = await rankChunks(store, { prompt, hotPaths: [], rankingOff: [] }, [], () => {});
-    expect(asked[0]).toEqual(expect.arrayContaining(["where", "spawn"]));
+    expect(asked[0]).toEqual(expect.arrayContaining(["where", "spawn", "select", "instrument"]));
     expect(asked[0]).not.toContain("cfg");
     expect(asked[0]).not.toContain("com");
-    expect(ranking.fileOrder.slice(0, 2).sort()).toEqual(["tokio/src/task/spawn.rs", "xarray/core/computation.py"]);
+    expect(ranking.fileOrder.slice(0, 4).sort()).toEqual([
+      "tokio/src/macros/select.rs",
+      "tokio/src/task/spawn.rs",
+      "tracing-attributes/src/lib.rs",
+      "xarray/core/computation.py",
+    ]);
     expect([...(ranking.ranked.get("where")?.reasons ?? [])]).toContain("symbol definition");
     expect(ranking.chunksByFile.has("src/lib.py")).toBe(false);
   });

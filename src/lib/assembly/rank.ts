@@ -4,7 +4,7 @@
  */
 import { kindWeights, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { PathMention } from "../retrieval/prompt-paths";
-import { askedOnce, errorPhrases, memberNames, promptIdentifiers, queryTerms, titleOf, weighedQueryTerms } from "../retrieval/terms";
+import { askedOnce, errorPhrases, plainWordSymbols, promptIdentifiers, queryTerms, titleOf, weighedQueryTerms } from "../retrieval/terms";
 import type { ChunkMeta, RankingFeature, RankSignal, RetrievalStore, Signal } from "./types";
 
 // Reciprocal-rank fusion: score = sum over signals of weight / (RRF_K + rank). 60 is the usual constant.
@@ -244,7 +244,7 @@ export async function rankChunks(
   if (on("vector")) for (const h of closeVectorHits(await store.vector(req.prompt, VECTOR_K))) credit(ranked, h.chunkId, "vector match", h.rank);
   lap("vector");
   if (on("symbols")) {
-    const defs = store.definitions([...new Set([...promptIdentifiers(req.prompt), ...memberNames(req.prompt)])]);
+    const defs = store.definitions([...new Set([...promptIdentifiers(req.prompt), ...plainWordSymbols(req.prompt)])]);
     const defChunks = store
       .chunksOfPaths([...new Set(defs.map((d) => d.path))])
       .filter((c) => defs.some((d) => d.path === c.path && d.line >= c.startLine && d.line <= c.endLine));

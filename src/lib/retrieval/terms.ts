@@ -145,15 +145,20 @@ const NOT_MEMBER = new Set(
     "gradle log pdf png jpg svg com org net io dev edu gov www"
   ).split(" "),
 );
+// A macro called (`select!(`, `vec![`) and an attribute's name, its path aside (`#[instrument]`, `#[tokio::main]`).
+const MACRO = /(?<![\w$])([a-z_]\w*)!\s*[([{]/g;
+const ATTRIBUTE = /#!?\[(?:\w+::)*([a-z_]\w*)/g;
 
 /**
- * Members the prompt calls or reads that read as plain words (`xr.where`, `tokio::spawn`): symbols
- * `promptIdentifiers` leaves out, worth a definition lookup (which passes over names many files define).
+ * Symbols the prompt uses as code that read as plain words, which `promptIdentifiers` leaves out: members it calls
+ * or reads (`xr.where`, `tokio::spawn`), macros it calls (`select!`) and attributes (`#[instrument]`). Worth a
+ * definition lookup, which passes over names many files define.
  */
-export function memberNames(prompt: string): string[] {
+export function plainWordSymbols(prompt: string): string[] {
   const out = new Set<string>();
-  for (const [member] of prompt.matchAll(MEMBER)) if (member.length > 2 && !NOT_MEMBER.has(member)) out.add(member);
-  return [...out];
+  for (const [member] of prompt.matchAll(MEMBER)) if (!NOT_MEMBER.has(member)) out.add(member);
+  for (const m of [...prompt.matchAll(MACRO), ...prompt.matchAll(ATTRIBUTE)]) out.add(m[1] as string);
+  return [...out].filter((name) => name.length > 2);
 }
 
 // Error lines as programs print them: `ValueError: cannot convert 'x' to float`, `error[E0277]: …`, `panic: …`.
