@@ -164,7 +164,7 @@ describe("rank: reciprocal-rank fusion", () => {
     expect([...(off.ranked.get("r")?.reasons ?? [])]).not.toContain("title match");
   });
 
-  it("looks up the definitions of plain-word members, macros and attributes the prompt uses, not of a path's or a host's part", async () => {
+  it("looks up the definitions of plain-word members, macros and attributes the prompt's prose uses, not of a path's or a host's part", async () => {
     const chunks = [
       body("where", "xarray/core/computation.py", 1, ["def where(cond, x, y):"]),
       body("spawn", "tokio/src/task/spawn.rs", 1, ["pub fn spawn<F>(future: F) {}"]),
@@ -179,6 +179,7 @@ describe("rank: reciprocal-rank fusion", () => {
       ["select", "select"],
       ["instrument", "instrument"],
       ["cfg", "lib"],
+      ["send", "lib"],
       ["com", "lib"],
     ]);
     const asked: string[][] = [];
@@ -193,11 +194,13 @@ describe("rank: reciprocal-rank fusion", () => {
       },
     });
     const prompt =
-      "`xr.where(cond, a, b)` drops attrs and tokio::spawn hangs in select! { .. } under #[tracing::instrument]; see setup.cfg and https://example.com/where";
+      "`xr.where(cond, a, b)` drops attrs and tokio::spawn hangs in select! { .. } under #[tracing::instrument]; see setup.cfg and https://example.com/where\n\n```js\nres.send(await thing());\n```\n";
     const ranking = await rankChunks(store, { prompt, hotPaths: [], rankingOff: [] }, [], () => {});
     expect(asked[0]).toEqual(expect.arrayContaining(["where", "spawn", "select", "instrument"]));
     expect(asked[0]).not.toContain("cfg");
     expect(asked[0]).not.toContain("com");
+    // A call in the report's example code is not looked up.
+    expect(asked[0]).not.toContain("send");
     expect(ranking.fileOrder.slice(0, 4).sort()).toEqual([
       "tokio/src/macros/select.rs",
       "tokio/src/task/spawn.rs",

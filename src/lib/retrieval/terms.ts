@@ -150,14 +150,16 @@ const MACRO = /(?<![\w$])([a-z_]\w*)!\s*[([{]/g;
 const ATTRIBUTE = /#!?\[(?:\w+::)*([a-z_]\w*)/g;
 
 /**
- * Symbols the prompt uses as code that read as plain words, which `promptIdentifiers` leaves out: members it calls
- * or reads (`xr.where`, `tokio::spawn`), macros it calls (`select!`) and attributes (`#[instrument]`). Worth a
- * definition lookup, which passes over names many files define.
+ * Symbols the prompt's prose uses as code that read as plain words, which `promptIdentifiers` leaves out: members
+ * it calls or reads (`xr.where`, `tokio::spawn`), macros it calls (`select!`) and attributes (`#[instrument]`). Worth
+ * a definition lookup, which passes over names many files define. Not from its code blocks: an example's every
+ * call (`res.send(result)`) would outrank the code the report is about.
  */
 export function plainWordSymbols(prompt: string): string[] {
   const out = new Set<string>();
-  for (const [member] of prompt.matchAll(MEMBER)) if (!NOT_MEMBER.has(member)) out.add(member);
-  for (const m of [...prompt.matchAll(MACRO), ...prompt.matchAll(ATTRIBUTE)]) out.add(m[1] as string);
+  const prose = prompt.replace(/```[\s\S]*?(?:```|$)/g, " ");
+  for (const [member] of prose.matchAll(MEMBER)) if (!NOT_MEMBER.has(member)) out.add(member);
+  for (const m of [...prose.matchAll(MACRO), ...prose.matchAll(ATTRIBUTE)]) out.add(m[1] as string);
   return [...out].filter((name) => name.length > 2);
 }
 
