@@ -169,7 +169,6 @@ describe("rank: reciprocal-rank fusion", () => {
       body("where", "xarray/core/computation.py", 1, ["def where(cond, x, y):"]),
       body("spawn", "tokio/src/task/spawn.rs", 1, ["pub fn spawn<F>(future: F) {}"]),
       body("lib", "src/lib.py", 1, ["def cfg(): pass", "def com(): pass"]),
-      body("other", "xarray/core/ops.py", 1, ["def where_method(self): pass"]),
       body("select", "tokio/src/macros/select.rs", 1, ["macro_rules! select {"]),
       body("instrument", "tracing-attributes/src/lib.rs", 1, ["pub fn instrument(args: TokenStream) {}"]),
     ];
