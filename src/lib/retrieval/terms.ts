@@ -148,6 +148,8 @@ const NOT_MEMBER = new Set(
 // A macro called (`select!(`, `vec![`) and an attribute's name, its path aside (`#[instrument]`, `#[tokio::main]`).
 const MACRO = /(?<![\w$])([a-z_]\w*)!\s*[([{]/g;
 const ATTRIBUTE = /#!?\[(?:\w+::)*([a-z_]\w*)/g;
+// A fenced code block (to the prompt's end when unclosed).
+const CODE_BLOCK = /```[\s\S]*?(?:```|$)/g;
 
 /**
  * Symbols the prompt's prose uses as code that read as plain words, which `promptIdentifiers` leaves out: members
@@ -157,7 +159,7 @@ const ATTRIBUTE = /#!?\[(?:\w+::)*([a-z_]\w*)/g;
  */
 export function plainWordSymbols(prompt: string): string[] {
   const out = new Set<string>();
-  const prose = prompt.replace(/```[\s\S]*?(?:```|$)/g, " ");
+  const prose = prompt.replace(CODE_BLOCK, " ");
   for (const [member] of prose.matchAll(MEMBER)) if (!NOT_MEMBER.has(member)) out.add(member);
   for (const m of [...prose.matchAll(MACRO), ...prose.matchAll(ATTRIBUTE)]) out.add(m[1] as string);
   return [...out].filter((name) => name.length > 2);
