@@ -38,7 +38,7 @@ import type { Ranking } from "./rank";
 import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
 
 // A file up to this many tokens is taken whole at its first turn.
-export const WHOLE_FILE_TOKENS = 1200;
+export const WHOLE_FILE_TOKENS = 2000;
 // Otherwise its first turn is its best chunk cut to this many tokens around the prompt's terms.
 export const FIRST_PIECE_TOKENS = 600;
 // A later piece (another ranked chunk) is cut to at most this many.
