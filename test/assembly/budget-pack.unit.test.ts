@@ -2,7 +2,19 @@ import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
 import { NAMESAKE_SHARE, NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf } from "../../src/lib/assembly/neighbours";
-import { BOUNDED_PIECE_TOKENS, ChunkLoader, DEEP_FILES, SnippetList, TOP_CHUNK_FILES, TOP_CHUNK_SHARE, turnsOf } from "../../src/lib/assembly/pack";
+import {
+  BOUNDED_PIECE_TOKENS,
+  ChunkLoader,
+  DEEP_FILES,
+  FIRST_PIECE_TOKENS,
+  SnippetList,
+  TOP_CHUNK_FILES,
+  TOP_CHUNK_SHARE,
+  TOP_WHOLE_FILE_TOKENS,
+  TOP_WHOLE_FILES,
+  turnsOf,
+  WHOLE_FILE_TOKENS,
+} from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import type { Ranking } from "../../src/lib/assembly/rank";
 import { AppError } from "../../src/lib/errors";
@@ -181,6 +193,44 @@ describe("bounded pieces past the best files", () => {
       ),
     );
     expect(Math.min(...far.map((p) => p.at))).toBeGreaterThan(lastNear);
+  });
+});
+
+describe("small files among the best files", () => {
+  it("come as their best lines first and the rest later; past the best files, whole", async () => {
+    // TOP_WHOLE_FILES + 2 files of one chunk each, between TOP_WHOLE_FILE_TOKENS and WHOLE_FILE_TOKENS (a token a
+    // character here), best first;
+    // one line of each names the prompt's term.
+    const files = TOP_WHOLE_FILES + 2;
+    const chunks = Array.from({ length: files }, (_, f) =>
+      body(
+        `c${f}`,
+        `src/f${String(f).padStart(2, "0")}.ts`,
+        1,
+        Array.from({ length: 45 }, (_, l) =>
+          l === 30 ? `export function parseRequest${f}(header) { return header; }` : `const value${l} = compute(input${f}, ${l});`,
+        ),
+      ),
+    );
+    for (const c of chunks) {
+      expect(c.tokens).toBeGreaterThan(TOP_WHOLE_FILE_TOKENS);
+      expect(c.tokens).toBeLessThanOrEqual(WHOLE_FILE_TOKENS);
+    }
+    const store = fakeStore(chunks, { lexical: () => chunks.map((c, i) => ({ chunkId: c.chunkId, score: files - i })) });
+    const res = await assembleContext(store, { ...request, prompt: "parseRequest fails", budget: 400_000, includeText: false });
+    const pieces = res.contextPieces.filter((p) => p.kind === "chunk");
+    const of = (path: string) => pieces.filter((p) => p.sourcePath === path);
+    // The best file: the window around its term line first, then its other lines.
+    const [first, ...rest] = of(chunks[0]?.path as string);
+    expect(first?.startLine).toBeGreaterThan(1);
+    expect(first?.startLine).toBeLessThanOrEqual(31);
+    expect(first?.endLine).toBeGreaterThanOrEqual(31);
+    expect(first?.tokenCount).toBeLessThanOrEqual(FIRST_PIECE_TOKENS);
+    const lines = [first, ...rest].flatMap((p) => Array.from({ length: (p?.endLine ?? 0) - (p?.startLine ?? 1) + 1 }, (_, i) => (p?.startLine ?? 0) + i));
+    expect(rest.length).toBeGreaterThan(0);
+    expect(lines.sort((a, b) => a - b)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+    // A file past the best files: whole, in one piece.
+    expect(of(chunks[files - 1]?.path as string).map((p) => [p.startLine, p.endLine])).toEqual([[1, 45]]);
   });
 });
 
