@@ -10,7 +10,6 @@ import {
   SnippetList,
   TOP_CHUNK_FILES,
   TOP_CHUNK_SHARE,
-  TOP_WHOLE_FILE_TOKENS,
   TOP_WHOLE_FILES,
   turnsOf,
   WHOLE_FILE_TOKENS,
@@ -197,40 +196,42 @@ describe("bounded pieces past the best files", () => {
 });
 
 describe("small files among the best files", () => {
-  it("come as their best lines first and the rest later; past the best files, whole", async () => {
-    // TOP_WHOLE_FILES + 2 files of one chunk each, between TOP_WHOLE_FILE_TOKENS and WHOLE_FILE_TOKENS (a token a
-    // character here), best first;
-    // one line of each names the prompt's term.
-    const files = TOP_WHOLE_FILES + 2;
+  const tiers = TOP_WHOLE_FILES.map((tier, i) => ({ ...tier, next: TOP_WHOLE_FILES[i + 1]?.tokens ?? WHOLE_FILE_TOKENS }));
+  it.each(tiers)("among the $files best, one over $tokens tokens comes as its best lines first and the rest later; past them, whole", async (tier) => {
+    // tier.files + 1 files of one chunk each, between the tier's size and the next one's (a token a character
+    // here), best first; one line of each names the prompt's term.
+    const files = tier.files + 1;
+    const lineCount = Math.round((tier.tokens + tier.next) / 2 / 37);
+    const term = Math.floor(lineCount / 2);
     const chunks = Array.from({ length: files }, (_, f) =>
       body(
         `c${f}`,
         `src/f${String(f).padStart(2, "0")}.ts`,
         1,
-        Array.from({ length: 45 }, (_, l) =>
-          l === 30 ? `export function parseRequest${f}(header) { return header; }` : `const value${l} = compute(input${f}, ${l});`,
+        Array.from({ length: lineCount }, (_, l) =>
+          l === term ? `export function parseRequest${f}(header) { return header; }` : `const value${String(l).padStart(3, "0")} = compute(input${f});`,
         ),
       ),
     );
     for (const c of chunks) {
-      expect(c.tokens).toBeGreaterThan(TOP_WHOLE_FILE_TOKENS);
-      expect(c.tokens).toBeLessThanOrEqual(WHOLE_FILE_TOKENS);
+      expect(c.tokens).toBeGreaterThan(tier.tokens);
+      expect(c.tokens).toBeLessThanOrEqual(tier.next);
     }
     const store = fakeStore(chunks, { lexical: () => chunks.map((c, i) => ({ chunkId: c.chunkId, score: files - i })) });
     const res = await assembleContext(store, { ...request, prompt: "parseRequest fails", budget: 400_000, includeText: false });
     const pieces = res.contextPieces.filter((p) => p.kind === "chunk");
     const of = (path: string) => pieces.filter((p) => p.sourcePath === path);
-    // The best file: the window around its term line first, then its other lines.
-    const [first, ...rest] = of(chunks[0]?.path as string);
+    // The last of the tier's files: the window around its term line first, then its other lines.
+    const [first, ...rest] = of(chunks[files - 2]?.path as string);
     expect(first?.startLine).toBeGreaterThan(1);
-    expect(first?.startLine).toBeLessThanOrEqual(31);
-    expect(first?.endLine).toBeGreaterThanOrEqual(31);
+    expect(first?.startLine).toBeLessThanOrEqual(term + 1);
+    expect(first?.endLine).toBeGreaterThanOrEqual(term + 1);
     expect(first?.tokenCount).toBeLessThanOrEqual(FIRST_PIECE_TOKENS);
     const lines = [first, ...rest].flatMap((p) => Array.from({ length: (p?.endLine ?? 0) - (p?.startLine ?? 1) + 1 }, (_, i) => (p?.startLine ?? 0) + i));
     expect(rest.length).toBeGreaterThan(0);
-    expect(lines.sort((a, b) => a - b)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
-    // A file past the best files: whole, in one piece.
-    expect(of(chunks[files - 1]?.path as string).map((p) => [p.startLine, p.endLine])).toEqual([[1, 45]]);
+    expect(lines.sort((a, b) => a - b)).toEqual(Array.from({ length: lineCount }, (_, i) => i + 1));
+    // The file past them: whole, in one piece.
+    expect(of(chunks[files - 1]?.path as string).map((p) => [p.startLine, p.endLine])).toEqual([[1, lineCount]]);
   });
 });
 

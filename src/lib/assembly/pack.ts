@@ -39,11 +39,13 @@ import type { ChunkBody, PackedPiece, RetrievalStore, Signal } from "./types";
 
 // A file up to this many tokens is taken whole at its first turn;
 export const WHOLE_FILE_TOKENS = 2000;
-// among the TOP_WHOLE_FILES ranked first, only up to this many: a larger one's first turn is its best lines, so
-// a small budget holds more of the best files' best lines. Past them a file of up to WHOLE_FILE_TOKENS comes in
-// one piece, not in two or three (each counted and placed), which keeps a large budget's packing fast.
-export const TOP_WHOLE_FILE_TOKENS = 1200;
-export const TOP_WHOLE_FILES = 60;
+// among the `files` ranked first, only up to `tokens`: a larger one's first turn is its best lines, so a small
+// budget holds more of the best files' best lines. Past them a file of up to WHOLE_FILE_TOKENS comes in one
+// piece, not in two or three (each counted and placed), which keeps a large budget's packing fast.
+export const TOP_WHOLE_FILES = [
+  { files: 15, tokens: 800 },
+  { files: 60, tokens: 1200 },
+] as const;
 // Otherwise its first turn is its best chunk cut to this many tokens around the prompt's terms.
 export const FIRST_PIECE_TOKENS = 600;
 // A later piece (another ranked chunk) is cut to at most this many.
@@ -249,10 +251,12 @@ export function packRanked(
   const fileTokens = store.fileTokens([...ranking.fileOrder, ...neighbours.map((n) => n.path)], req.tokenizer);
 
   // A file taken whole at its first turn: a small one (smaller among the best files), or one the session holds.
-  const topFiles = new Set(ranking.fileOrder.slice(0, TOP_WHOLE_FILES));
-  const takenWhole = (t: Turn): boolean =>
-    t.kind === "first" &&
-    ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= (topFiles.has(t.path) ? TOP_WHOLE_FILE_TOKENS : WHOLE_FILE_TOKENS) || hot.has(t.path));
+  const rankOf = new Map(ranking.fileOrder.map((path, rank) => [path, rank]));
+  const wholeUpTo = (path: string): number => {
+    const rank = rankOf.get(path) ?? Number.POSITIVE_INFINITY;
+    return TOP_WHOLE_FILES.find((tier) => rank < tier.files)?.tokens ?? WHOLE_FILE_TOKENS;
+  };
+  const takenWhole = (t: Turn): boolean => t.kind === "first" && ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= wholeUpTo(t.path) || hot.has(t.path));
 
   // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
   // reads few): one query for the chunks of the files taken whole and one for every chunk a batch wants,
