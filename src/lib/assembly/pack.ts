@@ -46,6 +46,7 @@ export const TOP_WHOLE_FILES = [
   { files: 15, tokens: 800 },
   { files: 60, tokens: 1200 },
 ] as const;
+const TIERED_FILES = Math.max(...TOP_WHOLE_FILES.map((t) => t.files));
 // Otherwise its first turn is its best chunk cut to this many tokens around the prompt's terms.
 export const FIRST_PIECE_TOKENS = 600;
 // A later piece (another ranked chunk) is cut to at most this many.
@@ -251,12 +252,9 @@ export function packRanked(
   const fileTokens = store.fileTokens([...ranking.fileOrder, ...neighbours.map((n) => n.path)], req.tokenizer);
 
   // A file taken whole at its first turn: a small one (smaller among the best files), or one the session holds.
-  const rankOf = new Map(ranking.fileOrder.map((path, rank) => [path, rank]));
-  const wholeUpTo = (path: string): number => {
-    const rank = rankOf.get(path) ?? Number.POSITIVE_INFINITY;
-    return TOP_WHOLE_FILES.find((tier) => rank < tier.files)?.tokens ?? WHOLE_FILE_TOKENS;
-  };
-  const takenWhole = (t: Turn): boolean => t.kind === "first" && ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= wholeUpTo(t.path) || hot.has(t.path));
+  const tierLimits = new Map(ranking.fileOrder.slice(0, TIERED_FILES).map((path, rank) => [path, TOP_WHOLE_FILES.find((t) => rank < t.files)?.tokens]));
+  const takenWhole = (t: Turn): boolean =>
+    t.kind === "first" && ((fileTokens.get(t.path) ?? Number.POSITIVE_INFINITY) <= (tierLimits.get(t.path) ?? WHOLE_FILE_TOKENS) || hot.has(t.path));
 
   // Chunks are read ahead in the order the turns will want them, in batches that grow (a small budget
   // reads few): one query for the chunks of the files taken whole and one for every chunk a batch wants,
