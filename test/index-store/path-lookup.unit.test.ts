@@ -22,4 +22,24 @@ describe("the path-suffix index", () => {
     expect(resolveImport("cmd/main.go", "example.com/app/internal/store", lookup).sort()).toEqual(["internal/store/db.go", "internal/store/store.go"]);
     expect(resolveImport("cmd/main.go", "example.com/app/internal/missing", lookup)).toEqual([]);
   });
+
+  it("resolves a Go import of a package at the module's root, whose path holds the module's own name", () => {
+    const lookup = buildPathLookup(["clientconn.go", "serviceconfig/serviceconfig.go", "serviceconfig/serviceconfig_test.go", "xds/serviceconfig/lb.go"]);
+    expect(resolveImport("clientconn.go", "google.golang.org/grpc/serviceconfig", lookup)).toEqual(["serviceconfig/serviceconfig.go"]);
+    // A nested module's package is found by its last two elements, not by one name alone.
+    expect(resolveImport("clientconn.go", "example.com/other/xds/serviceconfig", lookup)).toEqual(["xds/serviceconfig/lb.go"]);
+  });
+
+  it("never resolves the standard library to the project's own directories of the same name", () => {
+    const lookup = buildPathLookup(["main.go", "context/context.go", "http/server.go", "internal/errors/errors.go"]);
+    for (const spec of ["context", "net/http", "errors"]) expect(resolveImport("main.go", spec, lookup)).toEqual([]);
+    // A third-party import ending in a common name does not land in a nested directory of that name.
+    expect(resolveImport("main.go", "github.com/pkg/errors", lookup)).toEqual([]);
+  });
+
+  it("links a Go package of many files through the file named like it, and none when there is no such file", () => {
+    const files = ["resolver/resolver.go", "resolver/map.go", "resolver/config.go", "resolver/state.go"];
+    expect(resolveImport("main.go", "google.golang.org/grpc/resolver", buildPathLookup(["main.go", ...files]))).toEqual(["resolver/resolver.go"]);
+    expect(resolveImport("main.go", "google.golang.org/grpc/resolver", buildPathLookup(["main.go", ...files.slice(1), "resolver/addr.go"]))).toEqual([]);
+  });
 });

@@ -110,6 +110,46 @@ describe("the index shard's schema versions", () => {
     });
   });
 
+  it("has a shard of version 4 holding Go files rebuild its file graph, so that imports of the module's root packages link", async () => {
+    const goFile = (path: string, text: string) => (sql: SqlStorage) => {
+      sql.exec(
+        "INSERT INTO files (path, sha256, type, tokens_cl, changed_at, summary_id, summary, summary_cl, head) VALUES (?, 'sha', 'code', 9, 1, ?, '', 0, '')",
+        path,
+        `sum_${path}`,
+      );
+      sql.exec("INSERT INTO chunks (chunk_id, path, ordinal, start_line, end_line, tokens_cl, text) VALUES (?, ?, 0, 1, 3, 9, ?)", `chk_${path}`, path, text);
+    };
+    const atVersion4 = async (seed: (sql: SqlStorage) => void) => {
+      const stub = env.PROJECT_INDEX.getByName(crypto.randomUUID());
+      await runInDurableObject(stub, (_o, state) => {
+        migrateIndexStore(state.storage);
+        const sql = state.storage.sql;
+        writeMeta(sql, "schema_version", "4");
+        sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('project_id', 'prj_go'), ('project_name', 'go'), ('derived_dirty', '0')");
+        seed(sql);
+      });
+      return stub;
+    };
+    const goShard = await atVersion4((sql) => {
+      goFile("clientconn.go", 'package grpc\nimport "google.golang.org/grpc/serviceconfig"\n')(sql);
+      goFile("serviceconfig/serviceconfig.go", "package serviceconfig\ntype Config interface{}\n")(sql);
+      sql.exec("INSERT INTO symbols (path, name, kind, line, signature) VALUES ('clientconn.go', 'google.golang.org/grpc/serviceconfig', 'import', 2, '')");
+    });
+    const tsShard = await atVersion4(goFile("src/a.ts", "export const alpha = 1;\n"));
+    // The first call migrates: the Go shard's derived data is stale, the other's is not.
+    expect((await goShard.stats()).edges).toBe(0);
+    await tsShard.stats();
+    await runInDurableObject(goShard, (_o, state) => expect(readMeta(state.storage.sql, "derived_dirty")).toBe("1"));
+    await runInDurableObject(tsShard, (_o, state) => expect(readMeta(state.storage.sql, "derived_dirty")).toBe("0"));
+    // Its next read rebuilds the graph with the import resolved.
+    await goShard.assemble({ prompt: "service config", budget: 4000, hotPaths: [], tokenizer: "cl100k_base", conversation: [], includeText: false });
+    await runInDurableObject(goShard, (_o, state) =>
+      expect(state.storage.sql.exec("SELECT from_path, to_path FROM edges").toArray()).toEqual([
+        { from_path: "clientconn.go", to_path: "serviceconfig/serviceconfig.go" },
+      ]),
+    );
+  });
+
   it("refuses a schema newer than the code", async () => {
     await runInDurableObject(env.PROJECT_INDEX.getByName(crypto.randomUUID()), (_o, state) => {
       migrateIndexStore(state.storage);

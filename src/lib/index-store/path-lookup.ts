@@ -1,4 +1,5 @@
 /** The path-suffix index of the shard's files, and import resolution over it. */
+import { directoryOf, nameOf } from "../retrieval/directory";
 import { importTargets, languageOf } from "../retrieval/symbols";
 
 export type PathLookup = { list: string[]; set: Set<string>; bySuffix: Map<string, string[]> };
@@ -57,12 +58,39 @@ export class PathCache {
 
 /** The files an import names: an exact target if one exists, else the few files a suffix matches. */
 export function resolveImport(from: string, spec: string, lookup: Pick<PathLookup, "set" | "bySuffix">): string[] {
-  const { exact, suffixes } = importTargets(from, spec, languageOf(from));
+  const { exact, suffixes, packages } = importTargets(from, spec, languageOf(from));
   for (const e of exact) if (lookup.set.has(e)) return [e];
+  if (packages) return fewOf(goPackage(packages, lookup) ?? []);
   for (const s of suffixes) {
     const hits = lookup.bySuffix.get(s);
     // An ambiguous suffix (many files end the same way) says little; keep only close matches.
     if (hits && hits.length <= 3) return hits;
   }
   return [];
+}
+
+// A Go package of more files than this links only through the file named like it.
+const PACKAGE_FILES_MAX = 3;
+
+/** A package's files when they are few, else the one named like its directory (`resolver/resolver.go`), if any. */
+function fewOf(files: string[]): string[] {
+  if (files.length <= PACKAGE_FILES_MAX) return files;
+  const name = `${nameOf(directoryOf(files[0] ?? ""))}.go`;
+  return files.filter((p) => nameOf(p) === name);
+}
+
+/**
+ * The non-test files of the Go package the first of `dirs` (an import path's tails, `goPackageDirs`) with Go
+ * files names: the directory of that path from the project's root, else (a module in a subdirectory, a vendored
+ * one) the directories ending so, when the tail has two elements or more (one name alone, `errors`, is too
+ * common to find elsewhere). Undefined when no tail names one.
+ */
+function goPackage(dirs: string[], lookup: Pick<PathLookup, "bySuffix">): string[] | undefined {
+  for (const dir of dirs) {
+    const source = (lookup.bySuffix.get(`${dir}/`) ?? []).filter((p) => p.endsWith(".go") && !p.endsWith("_test.go"));
+    const atRoot = source.filter((p) => directoryOf(p) === dir);
+    const files = atRoot.length > 0 || !dir.includes("/") ? atRoot : source;
+    if (files.length > 0) return files;
+  }
+  return undefined;
 }

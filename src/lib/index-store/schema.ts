@@ -69,6 +69,13 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "each chunk's line segment counts per base encoding, kept once an excerpt has counted them (assembly/pieces.ts lineSegments)",
     up: (sql) => sql.exec("ALTER TABLE chunks ADD COLUMN segs_cl BLOB; ALTER TABLE chunks ADD COLUMN segs_o2 BLOB;"),
   },
+  {
+    version: 5,
+    description: "Go imports of a module's own packages resolve (index-store/path-lookup.ts): a shard with Go files rebuilds its file graph on its next read",
+    up: (sql) => {
+      if (sql.exec("SELECT 1 FROM files WHERE path LIKE '%.go' LIMIT 1").toArray().length > 0) writeMeta(sql, "derived_dirty", "1");
+    },
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -111,7 +111,7 @@ const KEYWORDS = new Set(["if", "for", "while", "switch", "catch", "return", "fu
  * Candidate paths an import specifier may resolve to, tried against the project's files.
  * Relative specifiers resolve against the importing file; package-style ones by path suffix.
  */
-export function importTargets(fromPath: string, spec: string, lang: Language): { exact: string[]; suffixes: string[] } {
+export function importTargets(fromPath: string, spec: string, lang: Language): { exact: string[]; suffixes: string[]; packages?: string[] } {
   const dir = directoryOf(fromPath);
   if (lang === "ts") {
     if (!spec.startsWith(".")) return { exact: [], suffixes: [] };
@@ -129,7 +129,7 @@ export function importTargets(fromPath: string, spec: string, lang: Language): {
     }
     return { exact: [], suffixes: [`${rest}.py`, `${rest}/__init__.py`] };
   }
-  if (lang === "go") return { exact: [], suffixes: [`${spec.split("/").slice(-2).join("/")}/`] };
+  if (lang === "go") return { exact: [], suffixes: [], packages: goPackageDirs(spec) };
   if (lang === "rs") {
     const parts = spec.split("::").filter((p) => !["crate", "self", "super"].includes(p));
     const candidates: string[] = [];
@@ -144,6 +144,22 @@ export function importTargets(fromPath: string, spec: string, lang: Language): {
     return { exact: [], suffixes: [`${parts.join("/")}.java`, `${parts.join("/")}.kt`, `${parts.slice(0, -1).join("/")}.java`] };
   }
   return { exact: [normalize(`${dir}/${spec}`)], suffixes: [spec] };
+}
+
+/**
+ * The directories a Go import path may name in the project, most specific first: each of its tails
+ * ("google.golang.org/grpc/serviceconfig" → "grpc/serviceconfig", "serviceconfig"), since the module's own
+ * path is a prefix the tree does not have. A path whose first element has no dot is the standard library's
+ * ("net/http", "context"): only its tails of two or more elements, so that "context" is never a project's
+ * `context/`.
+ */
+export function goPackageDirs(spec: string): string[] {
+  const parts = spec.split("/").filter(Boolean);
+  const standard = !parts[0]?.includes(".");
+  const shortest = standard ? 2 : 1;
+  const out: string[] = [];
+  for (let k = 0; parts.length - k >= shortest; k++) out.push(parts.slice(k).join("/"));
+  return out;
 }
 
 function normalize(path: string): string {
