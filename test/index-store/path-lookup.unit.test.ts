@@ -37,6 +37,36 @@ describe("the path-suffix index", () => {
     expect(resolveImport("main.go", "github.com/pkg/errors", lookup)).toEqual([]);
   });
 
+  it("resolves a Python absolute import only where the module path starts at a top-level package", () => {
+    const lookup = buildPathLookup([
+      "astropy/__init__.py",
+      "astropy/io/__init__.py",
+      "astropy/utils/__init__.py",
+      "astropy/utils/collections.py",
+      "src/pkg/__init__.py",
+      "src/pkg/core.py",
+    ]);
+    // `import io` and `import collections` are the standard library's, not astropy.io or astropy.utils.collections.
+    expect(resolveImport("astropy/table.py", "io", lookup)).toEqual([]);
+    expect(resolveImport("astropy/table.py", "collections", lookup)).toEqual([]);
+    expect(resolveImport("astropy/table.py", "astropy.io", lookup)).toEqual(["astropy/io/__init__.py"]);
+    // A src layout: `src/` is no package, so `pkg` starts there.
+    expect(resolveImport("tests/test_core.py", "pkg.core", lookup)).toEqual(["src/pkg/core.py"]);
+  });
+
+  it("never resolves Rust's standard library to the project's files, and a `mod` to the file beside its module", () => {
+    const lookup = buildPathLookup([
+      "tokio/src/loom/std/mod.rs",
+      "tokio/src/runtime/task/core.rs",
+      "tokio/src/runtime/task/mod.rs",
+      "tokio/src/runtime/task/harness.rs",
+      "tokio/src/io/harness.rs",
+    ]);
+    for (const spec of ["std::sync::Arc", "core::task::Poll", "alloc::vec::Vec", "std"]) expect(resolveImport("tokio/src/lib.rs", spec, lookup)).toEqual([]);
+    expect(resolveImport("tokio/src/runtime/task/mod.rs", "harness", lookup)).toEqual(["tokio/src/runtime/task/harness.rs"]);
+    expect(resolveImport("tokio/src/runtime/task/mod.rs", "crate::runtime::task::core", lookup)).toEqual(["tokio/src/runtime/task/core.rs"]);
+  });
+
   it("links a Go package of many files through the file named like it, and none when there is no such file", () => {
     const files = ["resolver/resolver.go", "resolver/map.go", "resolver/config.go", "resolver/state.go"];
     expect(resolveImport("main.go", "google.golang.org/grpc/resolver", buildPathLookup(["main.go", ...files]))).toEqual(["resolver/resolver.go"]);

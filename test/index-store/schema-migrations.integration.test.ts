@@ -110,8 +110,8 @@ describe("the index shard's schema versions", () => {
     });
   });
 
-  it("has a shard of version 4 holding Go files rebuild its file graph, so that imports of the module's root packages link", async () => {
-    const goFile = (path: string, text: string) => (sql: SqlStorage) => {
+  it("has a shard of version 4 holding Go or Python files rebuild its file graph, so that imports of a Go module's root packages link", async () => {
+    const sourceFile = (path: string, text: string) => (sql: SqlStorage) => {
       sql.exec(
         "INSERT INTO files (path, sha256, type, tokens_cl, changed_at, summary_id, summary, summary_cl, head) VALUES (?, 'sha', 'code', 9, 1, ?, '', 0, '')",
         path,
@@ -131,15 +131,18 @@ describe("the index shard's schema versions", () => {
       return stub;
     };
     const goShard = await atVersion4((sql) => {
-      goFile("clientconn.go", 'package grpc\nimport "google.golang.org/grpc/serviceconfig"\n')(sql);
-      goFile("serviceconfig/serviceconfig.go", "package serviceconfig\ntype Config interface{}\n")(sql);
+      sourceFile("clientconn.go", 'package grpc\nimport "google.golang.org/grpc/serviceconfig"\n')(sql);
+      sourceFile("serviceconfig/serviceconfig.go", "package serviceconfig\ntype Config interface{}\n")(sql);
       sql.exec("INSERT INTO symbols (path, name, kind, line, signature) VALUES ('clientconn.go', 'google.golang.org/grpc/serviceconfig', 'import', 2, '')");
     });
-    const tsShard = await atVersion4(goFile("src/a.ts", "export const alpha = 1;\n"));
-    // The first call migrates: the Go shard's derived data is stale, the other's is not.
+    const tsShard = await atVersion4(sourceFile("src/a.ts", "export const alpha = 1;\n"));
+    const pyShard = await atVersion4(sourceFile("pkg/io.py", "import io\n"));
+    // The first call migrates: the Go and Python shards' derived data is stale (versions 5 and 6), the other's is not.
     expect((await goShard.stats()).edges).toBe(0);
     await tsShard.stats();
+    await pyShard.stats();
     await runInDurableObject(goShard, (_o, state) => expect(readMeta(state.storage.sql, "derived_dirty")).toBe("1"));
+    await runInDurableObject(pyShard, (_o, state) => expect(readMeta(state.storage.sql, "derived_dirty")).toBe("1"));
     await runInDurableObject(tsShard, (_o, state) => expect(readMeta(state.storage.sql, "derived_dirty")).toBe("0"));
     // Its next read rebuilds the graph with the import resolved.
     await goShard.assemble({ prompt: "service config", budget: 4000, hotPaths: [], tokenizer: "cl100k_base", conversation: [], includeText: false });

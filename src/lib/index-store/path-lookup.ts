@@ -58,13 +58,18 @@ export class PathCache {
 
 /** The files an import names: an exact target if one exists, else the few files a suffix matches. */
 export function resolveImport(from: string, spec: string, lookup: Pick<PathLookup, "set" | "bySuffix">): string[] {
-  const { exact, suffixes, packages } = importTargets(from, spec, languageOf(from));
+  const { exact, suffixes, packages, rooted } = importTargets(from, spec, languageOf(from));
   for (const e of exact) if (lookup.set.has(e)) return [e];
   if (packages) return fewOf(goPackage(packages, lookup) ?? []);
+  // Where the suffix starts inside a package (`astropy/` holds an `__init__.py`), it names that package's module.
+  const topLevel = (hit: string, suffix: string): boolean => {
+    const prefix = hit.slice(0, hit.length - suffix.length);
+    return prefix === "" || !lookup.set.has(`${prefix}__init__.py`);
+  };
   for (const s of suffixes) {
-    const hits = lookup.bySuffix.get(s);
+    const hits = (lookup.bySuffix.get(s) ?? []).filter((h) => !rooted || topLevel(h, s));
     // An ambiguous suffix (many files end the same way) says little; keep only close matches.
-    if (hits && hits.length <= 3) return hits;
+    if (hits.length > 0 && hits.length <= 3) return hits;
   }
   return [];
 }

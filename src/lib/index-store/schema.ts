@@ -76,6 +76,15 @@ export const MIGRATIONS: readonly Migration[] = [
       if (sql.exec("SELECT 1 FROM files WHERE path LIKE '%.go' LIMIT 1").toArray().length > 0) writeMeta(sql, "derived_dirty", "1");
     },
   },
+  {
+    version: 6,
+    description:
+      "Python's absolute imports link only a top-level package's files, Rust's standard library none, a Rust `mod` its own file (retrieval/symbols.ts importTargets): a shard with Python or Rust files rebuilds its file graph on its next read",
+    up: (sql) => {
+      if (sql.exec("SELECT 1 FROM files WHERE path LIKE '%.py' OR path LIKE '%.pyi' OR path LIKE '%.rs' LIMIT 1").toArray().length > 0)
+        writeMeta(sql, "derived_dirty", "1");
+    },
+  },
 ];
 
 export const CURRENT_SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@
  * JavaScript, Python, Go, Rust and Java, and from line patterns (definitions and imports) for every
  * other language and for files too large to parse.
  */
-import { directoryOf } from "./directory";
+import { directoryOf, nameOf } from "./directory";
 import { extractWithTreeSitter } from "./tree-sitter/extract";
 
 export type SymbolKind = "def" | "import" | "ref";
@@ -109,9 +109,11 @@ const KEYWORDS = new Set(["if", "for", "while", "switch", "catch", "return", "fu
 
 /**
  * Candidate paths an import specifier may resolve to, tried against the project's files.
- * Relative specifiers resolve against the importing file; package-style ones by path suffix.
+ * Relative specifiers resolve against the importing file; package-style ones by path suffix. `rooted`: a
+ * suffix names a file only where it starts at a top-level package (Python's `import io` is not
+ * `astropy/io/__init__.py`, which is `astropy.io`). `packages`: a Go import's directories (`goPackageDirs`).
  */
-export function importTargets(fromPath: string, spec: string, lang: Language): { exact: string[]; suffixes: string[]; packages?: string[] } {
+export function importTargets(fromPath: string, spec: string, lang: Language): { exact: string[]; suffixes: string[]; packages?: string[]; rooted?: boolean } {
   const dir = directoryOf(fromPath);
   if (lang === "ts") {
     if (!spec.startsWith(".")) return { exact: [], suffixes: [] };
@@ -127,17 +129,23 @@ export function importTargets(fromPath: string, spec: string, lang: Language): {
       const base = normalize([...up, rest].filter(Boolean).join("/"));
       return { exact: [`${base}.py`, `${base}/__init__.py`], suffixes: [] };
     }
-    return { exact: [], suffixes: [`${rest}.py`, `${rest}/__init__.py`] };
+    return { exact: [], suffixes: [`${rest}.py`, `${rest}/__init__.py`], rooted: true };
   }
   if (lang === "go") return { exact: [], suffixes: [], packages: goPackageDirs(spec) };
   if (lang === "rs") {
+    // The standard library's crates are never the project's files (tokio's `loom/std/mod.rs`, `task/core.rs`).
+    if (RUST_STANDARD.has(spec.split("::")[0] ?? "")) return { exact: [], suffixes: [] };
+    // `mod name;` declares a file beside the module's own: `name.rs` or `name/mod.rs` in the module's directory.
+    const file = nameOf(fromPath);
+    const moduleDir = ["lib.rs", "main.rs", "mod.rs"].includes(file) ? dir : `${dir}/${file.replace(/\.rs$/, "")}`;
+    const exact = /^\w+$/.test(spec) ? [`${moduleDir}/${spec}.rs`, `${moduleDir}/${spec}/mod.rs`].map(normalize) : [];
     const parts = spec.split("::").filter((p) => !["crate", "self", "super"].includes(p));
     const candidates: string[] = [];
     for (let n = parts.length; n >= 1; n--) {
       const p = parts.slice(0, n).join("/");
       candidates.push(`${p}.rs`, `${p}/mod.rs`);
     }
-    return { exact: [], suffixes: candidates };
+    return { exact, suffixes: candidates };
   }
   if (lang === "java") {
     const parts = spec.split(".");
@@ -145,6 +153,8 @@ export function importTargets(fromPath: string, spec: string, lang: Language): {
   }
   return { exact: [normalize(`${dir}/${spec}`)], suffixes: [spec] };
 }
+
+const RUST_STANDARD = new Set(["std", "core", "alloc"]);
 
 /**
  * The directories a Go import path may name in the project, most specific first: each of its tails
