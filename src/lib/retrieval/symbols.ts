@@ -163,7 +163,7 @@ const RUST_STANDARD = new Set(["std", "core", "alloc"]);
  * ("net/http", "context"): only its tails of two or more elements, so that "context" is never a project's
  * `context/`.
  */
-export function goPackageDirs(spec: string): string[] {
+function goPackageDirs(spec: string): string[] {
   const parts = spec.split("/").filter(Boolean);
   const standard = !parts[0]?.includes(".");
   const shortest = standard ? 2 : 1;
