@@ -40,6 +40,12 @@ function baseline(sql: SqlStorage): void {
   for (const c of ["tokens_o2", "block_cl", "block_o2"]) if (!columnExists(sql, "chunks", c)) sql.exec(`ALTER TABLE chunks ADD COLUMN ${c} INTEGER`);
 }
 
+/** Marks the derived data (summaries, file graph) stale when the shard holds a file of one of the extensions. */
+function markDerivedStaleIfHolding(sql: SqlStorage, extensions: string[]): void {
+  const held = sql.exec(`SELECT 1 FROM files WHERE ${extensions.map(() => "path LIKE ?").join(" OR ")} LIMIT 1`, ...extensions.map((e) => `%${e}`));
+  if (held.toArray().length > 0) writeMeta(sql, "derived_dirty", "1");
+}
+
 /** Append only; never edit a shipped one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "the layout before versioning, adopted in place", up: baseline },
@@ -72,18 +78,13 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     description: "Go imports of a module's own packages resolve (index-store/path-lookup.ts): a shard with Go files rebuilds its file graph on its next read",
-    up: (sql) => {
-      if (sql.exec("SELECT 1 FROM files WHERE path LIKE '%.go' LIMIT 1").toArray().length > 0) writeMeta(sql, "derived_dirty", "1");
-    },
+    up: (sql) => markDerivedStaleIfHolding(sql, [".go"]),
   },
   {
     version: 6,
     description:
       "Python's absolute imports link only a top-level package's files, Rust's standard library none, a Rust `mod` its own file (retrieval/symbols.ts importTargets): a shard with Python or Rust files rebuilds its file graph on its next read",
-    up: (sql) => {
-      if (sql.exec("SELECT 1 FROM files WHERE path LIKE '%.py' OR path LIKE '%.pyi' OR path LIKE '%.rs' LIMIT 1").toArray().length > 0)
-        writeMeta(sql, "derived_dirty", "1");
-    },
+    up: (sql) => markDerivedStaleIfHolding(sql, [".py", ".pyi", ".rs"]),
   },
 ];
 

@@ -134,12 +134,13 @@ export function importTargets(fromPath: string, spec: string, lang: Language): {
   if (lang === "go") return { exact: [], suffixes: [], packages: goPackageDirs(spec) };
   if (lang === "rs") {
     // The standard library's crates are never the project's files (tokio's `loom/std/mod.rs`, `task/core.rs`).
-    if (RUST_STANDARD.has(spec.split("::")[0] ?? "")) return { exact: [], suffixes: [] };
+    const segments = spec.split("::");
+    if (RUST_STANDARD.has(segments[0] ?? "")) return { exact: [], suffixes: [] };
     // `mod name;` declares a file beside the module's own: `name.rs` or `name/mod.rs` in the module's directory.
     const file = nameOf(fromPath);
     const moduleDir = ["lib.rs", "main.rs", "mod.rs"].includes(file) ? dir : `${dir}/${file.replace(/\.rs$/, "")}`;
     const exact = /^\w+$/.test(spec) ? [`${moduleDir}/${spec}.rs`, `${moduleDir}/${spec}/mod.rs`].map(normalize) : [];
-    const parts = spec.split("::").filter((p) => !["crate", "self", "super"].includes(p));
+    const parts = segments.filter((p) => !["crate", "self", "super"].includes(p));
     const candidates: string[] = [];
     for (let n = parts.length; n >= 1; n--) {
       const p = parts.slice(0, n).join("/");
