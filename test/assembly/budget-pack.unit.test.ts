@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { NAMESAKE_SHARE, NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf } from "../../src/lib/assembly/neighbours";
+import { NAMESAKE_SHARE, NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf, SETTINGS_SHARE } from "../../src/lib/assembly/neighbours";
 import {
   BOUNDED_PIECE_TOKENS,
   ChunkLoader,
@@ -356,6 +356,71 @@ describe("the files beside the best files", () => {
       ["src/a.ts", eased(0)],
       ["src/b.ts", eased(1)],
       ["src/weak.ts", eased(3)],
+    ]);
+  });
+});
+
+describe("the project's settings", () => {
+  const line = (id: string, path: string) => body(id, path, 1, [`${id.replaceAll(/\W/g, "_")} = 1`]);
+  // The best file deep in the tree; at the top: settings, prose and a big file.
+  const chunks = [
+    line("best", "crates/core/main.rs"),
+    line("cargo", ".cargo/config.toml"),
+    line("template", ".github/ISSUE_TEMPLATE/bug_report.md"),
+    line("ci", ".github/workflows/ci.yml"),
+    line("ignore", ".gitignore"),
+    line("manifest", "Cargo.toml"),
+    line("licence", "LICENSE-MIT"),
+    line("readme", "README.md"),
+    line("build", "build.rs"),
+    body(
+      "big",
+      "Makefile",
+      1,
+      Array.from({ length: 400 }, (_, i) => `target_${i}: ; echo ${i} ${i + 1} ${i + 2}`),
+    ),
+    line("nested", "crates/cli/rustfmt.toml"),
+    line("tests", "tests/misc.rs"),
+  ];
+  const files: [string, number][] = [["crates/core/main.rs", 1]];
+  const ranking: Ranking = {
+    ranked: new Map(files.map(([path, score]) => [chunks.find((c) => c.path === path)?.chunkId ?? "", { score, reasons: new Set<never>() }])),
+    hot: new Set(),
+    namedLines: new Map(),
+    terms: { query: [], title: [] },
+    fileOrder: files.map(([path]) => path),
+    fileScores: new Map(files),
+    chunksByFile: new Map(files.map(([path]) => [path, [chunks.find((c) => c.path === path)?.chunkId ?? ""]])),
+  };
+  const eased = (nth: number) => (SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
+
+  it("come at a share of the best file's score, eased in path order: the root's small files and its dot-directories', not prose", () => {
+    const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000).filter((n) => n.reason === "project settings");
+    expect(neighbours.map((n) => [n.path, n.priority])).toEqual([
+      [".cargo/config.toml", eased(0)],
+      [".github/workflows/ci.yml", eased(1)],
+      [".gitignore", eased(2)],
+      ["Cargo.toml", eased(3)],
+      ["build.rs", eased(4)],
+    ]);
+  });
+
+  it("are labelled in the context, after the best file; prose and the big file come only with fill", async () => {
+    const store = fakeStore(chunks, { lexical: () => [{ chunkId: "best", score: 10 }] });
+    // Without the package manifest's signal, which would rank the root Cargo.toml on its own.
+    const req = { ...request, prompt: "best", budget: 16_000, includeText: false, rankingOff: ["manifests" as const] };
+    const pieces = (await assembleContext(store, req)).contextPieces.filter((p) => p.kind === "chunk");
+    expect(pieces.map((p) => [p.sourcePath, p.reasons.join(",")])).toEqual([
+      ["crates/core/main.rs", "lexical match,error message"],
+      [".cargo/config.toml", "project settings"],
+      [".github/workflows/ci.yml", "project settings"],
+      [".gitignore", "project settings"],
+      ["Cargo.toml", "project settings"],
+      ["build.rs", "project settings"],
+      ...[".github/ISSUE_TEMPLATE/bug_report.md", "LICENSE-MIT", "README.md", "Makefile", "crates/cli/rustfmt.toml", "tests/misc.rs"].map((path) => [
+        path,
+        "budget fill",
+      ]),
     ]);
   });
 });

@@ -1,7 +1,7 @@
 /** Plain-data fakes for the assembler's unit tests. */
 import type { Counter } from "../../src/lib/assembly/pieces";
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../../src/lib/assembly/types";
-import { directoryOf, nameOf } from "../../src/lib/retrieval/directory";
+import { directoryOf, isAtTop, nameOf } from "../../src/lib/retrieval/directory";
 
 /** One token per character: easy to reason about in expectations. */
 export const charCounter: Counter = { tokenizer: "cl100k_base", base: (s) => s.length, modelCount: (s) => s.length, toModel: (n) => n };
@@ -35,6 +35,7 @@ export function fakeStore(chunks: ChunkBody[], over: Partial<RetrievalStore> = {
     approvedPaths: () => [],
     existingPaths: (ps) => new Set(ps.filter((p) => paths.includes(p))),
     filesIn: (dirs) => paths.filter((p) => dirs.includes(directoryOf(p))).sort(),
+    filesAtTop: () => paths.filter(isAtTop).sort(),
     filesNamed: (names) => paths.filter((p) => names.includes(nameOf(p))).sort(),
     chunksOfPaths: (ps) => ps.flatMap((p) => chunks.filter((c) => c.path === p).map(meta)),
     chunkMeta: (ids) => chunks.filter((c) => ids.includes(c.chunkId)).map(meta),

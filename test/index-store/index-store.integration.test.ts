@@ -273,7 +273,13 @@ describe("the retrieval store over the shard", () => {
     await withShard(async (sql, deps) => {
       await indexBatch(
         sql,
-        { projectId: "prj_r", projectName: "r", files: FILES, removed: [], changedAt: 1 },
+        {
+          projectId: "prj_r",
+          projectName: "r",
+          files: [...FILES, file(".cargo/config.toml", "[build]\nrustflags = []\n"), file("lib/.cargo/config.toml", "[build]\n")],
+          removed: [],
+          changedAt: 1,
+        },
         { vectors: () => deps.vectors, embedder: deps.embedder },
       );
       await rebuildDerived(sql, () => deps.paths.get());
@@ -287,6 +293,8 @@ describe("the retrieval store over the shard", () => {
       expect(store.filesIn(["src"])).toEqual(["src/app.ts", "src/config.ts"]);
       expect(store.filesIn([""])).toEqual(["README.md"]);
       expect(store.filesIn(["lib", "sr"])).toEqual([]);
+      // The root's files and those under its dot-directories, not a dot-directory deeper down.
+      expect(store.filesAtTop()).toEqual([".cargo/config.toml", "README.md"]);
       // Files by their name, wherever they are: the whole last part of the path.
       expect(store.filesNamed(["config.ts", "README.md"])).toEqual(["README.md", "src/config.ts"]);
       expect(store.filesNamed(["config", "src"])).toEqual([]);

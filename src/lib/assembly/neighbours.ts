@@ -3,7 +3,7 @@
  * file's directory (a root's .gitignore beside its manifest, a module beside the ones the report names) and the
  * files named like a best file elsewhere (`adapters/toctree.py` beside `collectors/toctree.py`, `balancer/base/
  * balancer.go` beside `balancer/balancer.go`) get a first turn at a share of that best file's score, when that
- * is more than their own.
+ * is more than their own; so do the project's settings (`.cargo/config.toml`, CI workflows), at a smaller share.
  */
 import { directoryOf, nameOf } from "../retrieval/directory";
 import { type PathKind, pathKind } from "../retrieval/path-kind";
@@ -22,11 +22,17 @@ export const NAMESAKE_SHARE = 0.5;
 export const NEIGHBOUR_EASE = 8;
 // A name more files have than this (mod.rs, __init__.py, index.ts) says nothing.
 export const NAMESAKES_MAX = 4;
+// The project's settings (its root's small files and its dot-directories': `.cargo/config.toml`, CI workflows,
+// `.gitignore`, not prose) get SETTINGS_SHARE of the best file's score, eased like a directory's small files: a
+// change must build and pass CI with them, so a large context holds them.
+export const SETTINGS_SHARE = 0.3;
+const NOT_SETTINGS: ReadonlySet<PathKind> = new Set(["test", "docs", "changelog", "manual", "generated", "translation", "example"]);
+const PROSE = /\.(md|mdx|rst|txt|adoc|html?)$|(^|\/)(license|licence|copying|notice|authors|contributors|codeowners|unlicense|readme)[^/]*$/i;
 
 /** A file's first turn beside the best files: its best ranked chunk or else its first, at `priority`. */
-export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" };
+export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" | "project settings" };
 
-/** The neighbours of the NEIGHBOUR_FILES best files; `smallTokens`: the most a directory neighbour holds. */
+/** The neighbours of the NEIGHBOUR_FILES best files and the settings; `smallTokens`: the most either holds. */
 export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer, smallTokens: number): Neighbour[] {
   const dirScores = new Map<string, number>();
   const names = new Map<string, { score: number; kind: PathKind }>();
@@ -42,7 +48,8 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
   };
 
   const beside = store.filesIn([...dirScores.keys()]);
-  const tokens = store.fileTokens(beside, tokenizer);
+  const top = store.filesAtTop().filter((p) => !NOT_SETTINGS.has(pathKind(p)) && !PROSE.test(p));
+  const tokens = store.fileTokens([...new Set([...beside, ...top])], tokenizer);
   const small = beside.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens);
   const nth = new Map<string, number>();
   for (const path of small) {
@@ -51,6 +58,10 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
     nth.set(dir, n + 1);
     raise(path, ((NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * (dirScores.get(dir) ?? 0), "directory neighbour");
   }
+
+  const best = ranking.fileScores.get(ranking.fileOrder[0] ?? "") ?? 0;
+  const settings = top.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens);
+  for (const [n, path] of settings.entries()) raise(path, ((SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * best, "project settings");
 
   const named = store.filesNamed([...names.keys()]);
   const counts = new Map<string, number>();

@@ -20,11 +20,12 @@ export type Signal =
   | "vector match"
   | "directory neighbour"
   | "namesake"
+  | "project settings"
   | "summary fill"
   | "budget fill";
 
 /** The signals that rank chunks (the others label what packing and fill added past the ranking). */
-export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "summary fill" | "budget fill">;
+export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "project settings" | "summary fill" | "budget fill">;
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
@@ -60,6 +61,8 @@ export interface RetrievalStore {
   existingPaths(paths: string[]): Set<string>;
   /** Every file directly in one of the directories ("" is the root), in path order. */
   filesIn(dirs: string[]): string[];
+  /** Every file at the root and under the root's dot-directories (`.cargo/`, `.github/workflows/`), in path order. */
+  filesAtTop(): string[];
   /** Every file whose name (its path's last part) is one of `names`, in path order. */
   filesNamed(names: string[]): string[];
   chunksOfPaths(paths: string[]): ChunkMeta[];

@@ -1,6 +1,6 @@
 /** The assembler's `RetrievalStore` over the shard's SQLite: searches, chunk and summary reads, cached counts. */
 import type { ChunkBody, ChunkMeta, RetrievalStore, Summary } from "../assembly/assemble";
-import { directoryOf, nameOf } from "../retrieval/directory";
+import { directoryOf, isAtTop, nameOf } from "../retrieval/directory";
 import type { Embedder } from "../retrieval/embedder";
 import { mentionedPaths } from "../retrieval/prompt-paths";
 import type { VectorIndex } from "../retrieval/vector-index";
@@ -178,6 +178,7 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
       const wanted = new Set(dirs);
       return deps.paths().list.filter((p) => wanted.has(directoryOf(p)));
     },
+    filesAtTop: () => deps.paths().list.filter(isAtTop),
     filesNamed: (names) => {
       const wanted = new Set(names);
       return deps.paths().list.filter((p) => wanted.has(nameOf(p)));

@@ -8,3 +8,8 @@ export function directoryOf(path: string): string {
 export function nameOf(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
+
+/** Whether a path is at the project's root or under one of the root's dot-directories (`.cargo/config.toml`). */
+export function isAtTop(path: string): boolean {
+  return !path.includes("/") || path.startsWith(".");
+}
