@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
-import { NAMESAKE_SHARE, NAMESAKES_MAX, NEIGHBOUR_EASE, NEIGHBOUR_SHARE, neighboursOf, SETTINGS_SHARE } from "../../src/lib/assembly/neighbours";
+import {
+  LARGER_SHARE,
+  LARGER_TOKENS,
+  NAMESAKE_SHARE,
+  NAMESAKES_MAX,
+  NEIGHBOUR_EASE,
+  NEIGHBOUR_SHARE,
+  neighboursOf,
+  SETTINGS_SHARE,
+} from "../../src/lib/assembly/neighbours";
 import {
   BOUNDED_PIECE_TOKENS,
   ChunkLoader,
@@ -313,6 +322,12 @@ describe("the files beside the best files", () => {
       1,
       Array.from({ length: 200 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
     ),
+    body(
+      "mid",
+      "src/mid.ts",
+      1,
+      Array.from({ length: 65 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
+    ),
     small("other", "server/parse.ts"),
     small("test", "test/parse.ts"),
     ...Array.from({ length: NAMESAKES_MAX + 1 }, (_, i) => small(`index${i}`, `m${i}/index.ts`)),
@@ -334,12 +349,19 @@ describe("the files beside the best files", () => {
   const eased = (nth: number) => (NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
 
   it("come at a share of the best file's score beside them, less for each one more in a directory; namesakes of the same kind", () => {
-    const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000);
+    const store = fakeStore(chunks);
+    const sizes = store.fileTokens(["src/mid.ts", "src/big.ts"], "cl100k_base");
+    expect(sizes.get("src/mid.ts")).toBeGreaterThan(2000);
+    expect(sizes.get("src/mid.ts")).toBeLessThanOrEqual(LARGER_TOKENS);
+    expect(sizes.get("src/big.ts")).toBeGreaterThan(LARGER_TOKENS);
+    const neighbours = neighboursOf(store, ranking, "cl100k_base", 2000);
     expect(Object.fromEntries(neighbours.map((n) => [n.path, [n.priority, n.reason]]))).toEqual({
-      // In path order: a.ts, b.ts, (big.ts is not small), parse.ts (the best file itself), weak.ts.
+      // In path order: a.ts, b.ts, parse.ts (the best file itself), weak.ts; then the larger mid.ts, at a smaller
+      // share; big.ts is too big.
       "src/a.ts": [eased(0), "directory neighbour"],
       "src/b.ts": [eased(1), "directory neighbour"],
       "src/weak.ts": [eased(3), "directory neighbour"],
+      "src/mid.ts": [eased(4) * LARGER_SHARE, "directory neighbour"],
       "server/parse.ts": [NAMESAKE_SHARE, "namesake"],
     });
     // A ranked neighbour's first turn is its best chunk.
@@ -356,6 +378,7 @@ describe("the files beside the best files", () => {
       ["src/a.ts", eased(0)],
       ["src/b.ts", eased(1)],
       ["src/weak.ts", eased(3)],
+      ["src/mid.ts", eased(4) * LARGER_SHARE],
     ]);
   });
 });
@@ -368,6 +391,12 @@ describe("the project's settings", () => {
     line("cargo", ".cargo/config.toml"),
     line("template", ".github/ISSUE_TEMPLATE/bug_report.md"),
     line("ci", ".github/workflows/ci.yml"),
+    body(
+      "release",
+      ".github/workflows/release.yml",
+      1,
+      Array.from({ length: 45 }, (_, i) => `      - run: cargo build --target target-${i} --jobs ${i + 1}`),
+    ),
     line("ignore", ".gitignore"),
     line("manifest", "Cargo.toml"),
     line("licence", "LICENSE-MIT"),
@@ -395,13 +424,19 @@ describe("the project's settings", () => {
   const eased = (nth: number) => (SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
 
   it("come at a share of the best file's score, eased in path order: the root's small files and its dot-directories', not prose", () => {
-    const neighbours = neighboursOf(fakeStore(chunks), ranking, "cl100k_base", 2000).filter((n) => n.reason === "project settings");
+    const store = fakeStore(chunks);
+    const release = store.fileTokens([".github/workflows/release.yml"], "cl100k_base").get(".github/workflows/release.yml");
+    expect(release).toBeGreaterThan(2000);
+    expect(release).toBeLessThanOrEqual(LARGER_TOKENS);
+    const neighbours = neighboursOf(store, ranking, "cl100k_base", 2000).filter((n) => n.reason === "project settings");
     expect(neighbours.map((n) => [n.path, n.priority])).toEqual([
       [".cargo/config.toml", eased(0)],
       [".github/workflows/ci.yml", eased(1)],
       [".gitignore", eased(2)],
       ["Cargo.toml", eased(3)],
       ["build.rs", eased(4)],
+      // After the small ones, a larger one at a smaller share.
+      [".github/workflows/release.yml", eased(5) * LARGER_SHARE],
     ]);
   });
 
@@ -417,6 +452,7 @@ describe("the project's settings", () => {
       [".gitignore", "project settings"],
       ["Cargo.toml", "project settings"],
       ["build.rs", "project settings"],
+      [".github/workflows/release.yml", "project settings"],
       ...[".github/ISSUE_TEMPLATE/bug_report.md", "LICENSE-MIT", "README.md", "Makefile", "crates/cli/rustfmt.toml", "tests/misc.rs"].map((path) => [
         path,
         "budget fill",

@@ -22,6 +22,10 @@ export const NAMESAKE_SHARE = 0.5;
 export const NEIGHBOUR_EASE = 8;
 // A name more files have than this (mod.rs, __init__.py, index.ts) says nothing.
 export const NAMESAKES_MAX = 4;
+// A file a little larger than a small one (up to LARGER_TOKENS: a directory neighbour or a setting) comes too, as its
+// first piece, after the small ones in its directory's order and at LARGER_SHARE of the share they get.
+export const LARGER_TOKENS = 3000;
+export const LARGER_SHARE = 0.5;
 // The project's settings (its root's small files and its dot-directories': `.cargo/config.toml`, CI workflows,
 // `.gitignore`, not prose) get SETTINGS_SHARE of the best file's score, eased like a directory's small files: a
 // change must build and pass CI with them, so a large context holds them.
@@ -32,7 +36,7 @@ const PROSE = /\.(md|mdx|rst|txt|adoc|html?)$|(^|\/)(license|licence|copying|not
 /** A file's first turn beside the best files: its best ranked chunk or else its first, at `priority`. */
 export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" | "project settings" };
 
-/** The neighbours of the NEIGHBOUR_FILES best files and the settings; `smallTokens`: the most either holds. */
+/** The neighbours of the NEIGHBOUR_FILES best files and the settings; `smallTokens`: the most a file taken whole holds. */
 export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer, smallTokens: number): Neighbour[] {
   const dirScores = new Map<string, number>();
   const names = new Map<string, { score: number; kind: PathKind }>();
@@ -50,18 +54,24 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
   const beside = store.filesIn([...dirScores.keys()]);
   const top = store.filesAtTop().filter((p) => !NOT_SETTINGS.has(pathKind(p)) && !PROSE.test(p));
   const tokens = store.fileTokens([...new Set([...beside, ...top])], tokenizer);
-  const small = beside.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens);
+  const size = (p: string): number => tokens.get(p) ?? Number.POSITIVE_INFINITY;
+  // The small files in path order, then the larger ones in path order.
+  const bySize = (paths: string[]): string[] => [
+    ...paths.filter((p) => size(p) <= smallTokens),
+    ...paths.filter((p) => size(p) > smallTokens && size(p) <= LARGER_TOKENS),
+  ];
+  const eased = (share: number, n: number, path: string): number =>
+    ((share * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * (size(path) <= smallTokens ? 1 : LARGER_SHARE);
   const nth = new Map<string, number>();
-  for (const path of small) {
+  for (const path of bySize(beside)) {
     const dir = directoryOf(path);
     const n = nth.get(dir) ?? 0;
     nth.set(dir, n + 1);
-    raise(path, ((NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * (dirScores.get(dir) ?? 0), "directory neighbour");
+    raise(path, eased(NEIGHBOUR_SHARE, n, path) * (dirScores.get(dir) ?? 0), "directory neighbour");
   }
 
   const best = ranking.fileScores.get(ranking.fileOrder[0] ?? "") ?? 0;
-  const settings = top.filter((p) => (tokens.get(p) ?? Number.POSITIVE_INFINITY) <= smallTokens);
-  for (const [n, path] of settings.entries()) raise(path, ((SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + n)) * best, "project settings");
+  for (const [n, path] of bySize(top).entries()) raise(path, eased(SETTINGS_SHARE, n, path) * best, "project settings");
 
   const named = store.filesNamed([...names.keys()]);
   const counts = new Map<string, number>();
