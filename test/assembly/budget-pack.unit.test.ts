@@ -423,7 +423,7 @@ describe("the project's settings", () => {
   };
   const eased = (nth: number) => (SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
 
-  it("come at a share of the best file's score, eased in path order: the root's small files and its dot-directories', not prose", () => {
+  it("come at a share of the best file's score, eased in path order: the root's small files and its dot-directories', neither code nor prose", () => {
     const store = fakeStore(chunks);
     const release = store.fileTokens([".github/workflows/release.yml"], "cl100k_base").get(".github/workflows/release.yml");
     expect(release).toBeGreaterThan(2000);
@@ -434,13 +434,12 @@ describe("the project's settings", () => {
       [".github/workflows/ci.yml", eased(1)],
       [".gitignore", eased(2)],
       ["Cargo.toml", eased(3)],
-      ["build.rs", eased(4)],
-      // After the small ones, a larger one at a smaller share.
-      [".github/workflows/release.yml", eased(5) * LARGER_SHARE],
+      // After the small ones, a larger one at a smaller share (build.rs is code, not a setting).
+      [".github/workflows/release.yml", eased(4) * LARGER_SHARE],
     ]);
   });
 
-  it("are labelled in the context, after the best file; prose and the big file come only with fill", async () => {
+  it("are labelled in the context, after the best file; code, prose and the big file come only with fill", async () => {
     const store = fakeStore(chunks, { lexical: () => [{ chunkId: "best", score: 10 }] });
     // Without the package manifest's signal, which would rank the root Cargo.toml on its own.
     const req = { ...request, prompt: "best", budget: 16_000, includeText: false, rankingOff: ["manifests" as const] };
@@ -451,12 +450,10 @@ describe("the project's settings", () => {
       [".github/workflows/ci.yml", "project settings"],
       [".gitignore", "project settings"],
       ["Cargo.toml", "project settings"],
-      ["build.rs", "project settings"],
       [".github/workflows/release.yml", "project settings"],
-      ...[".github/ISSUE_TEMPLATE/bug_report.md", "LICENSE-MIT", "README.md", "Makefile", "crates/cli/rustfmt.toml", "tests/misc.rs"].map((path) => [
-        path,
-        "budget fill",
-      ]),
+      ...[".github/ISSUE_TEMPLATE/bug_report.md", "LICENSE-MIT", "README.md", "build.rs", "Makefile", "crates/cli/rustfmt.toml", "tests/misc.rs"].map(
+        (path) => [path, "budget fill"],
+      ),
     ]);
   });
 });

@@ -6,7 +6,7 @@
  * is more than their own; so do the project's settings (`.cargo/config.toml`, CI workflows), at a smaller share.
  */
 import { directoryOf, nameOf } from "../retrieval/directory";
-import { type PathKind, pathKind } from "../retrieval/path-kind";
+import { isSourceCode, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { Tokenizer } from "../tokenizer";
 import type { Ranking } from "./rank";
 import type { RetrievalStore } from "./types";
@@ -27,8 +27,8 @@ export const NAMESAKES_MAX = 4;
 export const LARGER_TOKENS = 3000;
 export const LARGER_SHARE = 0.5;
 // The project's settings (its root's small files and its dot-directories': `.cargo/config.toml`, CI workflows,
-// `.gitignore`, not prose) get SETTINGS_SHARE of the best file's score, eased like a directory's small files: a
-// change must build and pass CI with them, so a large context holds them.
+// `.gitignore`; neither source code nor prose) get SETTINGS_SHARE of the best file's score, eased like a directory's
+// small files: a change must build and pass CI with them, so a large context holds them.
 export const SETTINGS_SHARE = 0.3;
 const NOT_SETTINGS: ReadonlySet<PathKind> = new Set(["test", "docs", "changelog", "manual", "generated", "translation", "example"]);
 const PROSE = /\.(md|mdx|rst|txt|adoc|html?)$|(^|\/)(license|licence|copying|notice|authors|contributors|codeowners|unlicense|readme)[^/]*$/i;
@@ -52,7 +52,7 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
   };
 
   const beside = store.filesIn([...dirScores.keys()]);
-  const top = store.filesAtTop().filter((p) => !NOT_SETTINGS.has(pathKind(p)) && !PROSE.test(p));
+  const top = store.filesAtTop().filter((p) => !isSourceCode(p) && !PROSE.test(p) && !NOT_SETTINGS.has(pathKind(p)));
   const tokens = store.fileTokens([...new Set([...beside, ...top])], tokenizer);
   const size = (p: string): number => tokens.get(p) ?? Number.POSITIVE_INFINITY;
   // The small files in path order, then the larger ones in path order.

@@ -49,8 +49,13 @@ const RULES: [PathKind, RegExp, "any" | "not code"][] = [
   ["config", /(^|\/)\.[^/]+rc(\.\w+)?$|(^|\/)[^/]*\.(conf|config)\.[cm]?[jt]s$|\.(ya?ml|toml|ini|cfg)$|(^|\/)(makefile|dockerfile|pylintrc|tox\.ini)$/i, "any"],
 ];
 
+/** Whether the path names source code by its extension. */
+export function isSourceCode(path: string): boolean {
+  return CODE.test(path);
+}
+
 export function pathKind(path: string): PathKind {
-  const code = CODE.test(path);
+  const code = isSourceCode(path);
   for (const [kind, re, holds] of RULES) if ((holds === "any" || !code) && re.test(path)) return kind;
   return "code";
 }
