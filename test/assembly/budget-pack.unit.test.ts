@@ -25,6 +25,7 @@ import {
 } from "../../src/lib/assembly/pack";
 import { asPiece } from "../../src/lib/assembly/pieces";
 import type { Ranking } from "../../src/lib/assembly/rank";
+import type { ChunkBody } from "../../src/lib/assembly/types";
 import { AppError } from "../../src/lib/errors";
 import { body, fakeStore } from "./support";
 
@@ -307,6 +308,20 @@ describe("directory neighbours", () => {
   });
 });
 
+/** A ranking of whole files, each one chunk, at the given scores (best first). */
+function rankingOf(files: [string, number][], chunks: ChunkBody[]): Ranking {
+  const idOf = (path: string): string => chunks.find((c) => c.path === path)?.chunkId ?? "";
+  return {
+    ranked: new Map(files.map(([path, score]) => [idOf(path), { score, reasons: new Set<never>() }])),
+    hot: new Set(),
+    namedLines: new Map(),
+    terms: { query: [], title: [] },
+    fileOrder: files.map(([path]) => path),
+    fileScores: new Map(files),
+    chunksByFile: new Map(files.map(([path]) => [path, [idOf(path)]])),
+  };
+}
+
 describe("the files beside the best files", () => {
   // The best file src/parse.ts; beside it a file a weak signal ranked, two small files no signal ranked and a big one;
   // files named like it elsewhere: code, a test, and a name too common to mean anything.
@@ -337,15 +352,7 @@ describe("the files beside the best files", () => {
     ["m0/index.ts", 0.6],
     ["src/weak.ts", 0.01],
   ];
-  const ranking: Ranking = {
-    ranked: new Map(files.map(([path, score]) => [chunks.find((c) => c.path === path)?.chunkId ?? "", { score, reasons: new Set<never>() }])),
-    hot: new Set(),
-    namedLines: new Map(),
-    terms: { query: [], title: [] },
-    fileOrder: files.map(([path]) => path),
-    fileScores: new Map(files),
-    chunksByFile: new Map(files.map(([path]) => [path, [chunks.find((c) => c.path === path)?.chunkId ?? ""]])),
-  };
+  const ranking = rankingOf(files, chunks);
   const eased = (nth: number) => (NEIGHBOUR_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
 
   it("come at a share of the best file's score beside them, less for each one more in a directory; namesakes of the same kind", () => {
@@ -412,15 +419,7 @@ describe("the project's settings", () => {
     line("tests", "tests/misc.rs"),
   ];
   const files: [string, number][] = [["crates/core/main.rs", 1]];
-  const ranking: Ranking = {
-    ranked: new Map(files.map(([path, score]) => [chunks.find((c) => c.path === path)?.chunkId ?? "", { score, reasons: new Set<never>() }])),
-    hot: new Set(),
-    namedLines: new Map(),
-    terms: { query: [], title: [] },
-    fileOrder: files.map(([path]) => path),
-    fileScores: new Map(files),
-    chunksByFile: new Map(files.map(([path]) => [path, [chunks.find((c) => c.path === path)?.chunkId ?? ""]])),
-  };
+  const ranking = rankingOf(files, chunks);
   const eased = (nth: number) => (SETTINGS_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
 
   it("come at a share of the best file's score, eased in path order: the root's small files and its dot-directories', neither code nor prose", () => {
