@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { assembleContext } from "../../src/lib/assembly/assemble";
 import { safetyMargin, TokenBudget } from "../../src/lib/assembly/budget";
 import {
+  IMPORTED_SHARE,
   LARGER_SHARE,
   LARGER_TOKENS,
   NAMESAKE_SHARE,
@@ -453,6 +454,72 @@ describe("the project's settings", () => {
       ...[".github/ISSUE_TEMPLATE/bug_report.md", "LICENSE-MIT", "README.md", "build.rs", "Makefile", "crates/cli/rustfmt.toml", "tests/misc.rs"].map(
         (path) => [path, "budget fill"],
       ),
+    ]);
+  });
+});
+
+describe("the small files a best file links to", () => {
+  const line = (id: string, path: string) => body(id, path, 1, [`export const ${id} = 1;`]);
+  // Two best files in different directories; what they link to: small code files, a big one, a test.
+  const chunks = [
+    line("client", "src/client.ts"),
+    line("server", "srv/server.ts"),
+    line("config", "lib/config.ts"),
+    line("util", "lib/util.ts"),
+    line("shared", "core/shared.ts"),
+    line("spec", "test/client.test.ts"),
+    body(
+      "tables",
+      "lib/tables.ts",
+      1,
+      Array.from({ length: 200 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
+    ),
+  ];
+  const links = [
+    { from: "src/client.ts", to: "core/shared.ts" },
+    { from: "src/client.ts", to: "lib/config.ts" },
+    { from: "src/client.ts", to: "lib/tables.ts" },
+    { from: "src/client.ts", to: "test/client.test.ts" },
+    { from: "srv/server.ts", to: "core/shared.ts" },
+    { from: "srv/server.ts", to: "lib/util.ts" },
+  ];
+  const ranking = rankingOf(
+    [
+      ["src/client.ts", 1],
+      ["srv/server.ts", 0.8],
+    ],
+    chunks,
+  );
+  const eased = (nth: number) => (IMPORTED_SHARE * NEIGHBOUR_EASE) / (NEIGHBOUR_EASE + nth);
+
+  it("come at a share of the score of the best file linking them, eased in path order; of its kind and small only", () => {
+    const store = fakeStore(chunks, { linksFrom: (paths) => links.filter((l) => paths.includes(l.from)) });
+    const neighbours = neighboursOf(store, ranking, "cl100k_base", 2000).filter((n) => n.reason === "imported file");
+    expect(Object.fromEntries(neighbours.map((n) => [n.path, n.priority]))).toEqual({
+      // The better file's share wins for a file both link to.
+      "core/shared.ts": eased(0),
+      "lib/config.ts": eased(1),
+      "lib/util.ts": eased(1) * 0.8,
+    });
+  });
+
+  it("are labelled in the context after the best files", async () => {
+    const store = fakeStore(chunks, {
+      lexical: () => [
+        { chunkId: "client", score: 10 },
+        { chunkId: "server", score: 5 },
+      ],
+      linksFrom: (paths) => links.filter((l) => paths.includes(l.from)),
+    });
+    const pieces = (await assembleContext(store, { ...request, prompt: "client", budget: 16_000, includeText: false })).contextPieces.filter(
+      (p) => p.kind === "chunk",
+    );
+    expect(pieces.slice(0, 5).map((p) => [p.sourcePath, p.reasons.includes("imported file")])).toEqual([
+      ["src/client.ts", false],
+      ["srv/server.ts", false],
+      ["core/shared.ts", true],
+      ["lib/config.ts", true],
+      ["lib/util.ts", true],
     ]);
   });
 });

@@ -31,6 +31,7 @@ export function fakeStore(chunks: ChunkBody[], over: Partial<RetrievalStore> = {
     vector: async () => [],
     definitions: () => [],
     neighbors: () => [],
+    linksFrom: () => [],
     recentPaths: () => [],
     approvedPaths: () => [],
     existingPaths: (ps) => new Set(ps.filter((p) => paths.includes(p))),

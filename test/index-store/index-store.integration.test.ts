@@ -266,6 +266,13 @@ describe("the retrieval store over the shard", () => {
       expect(store.neighbors(["b.ts", "a.ts"], 40)).toEqual(["x.ts", "z.ts", "w.ts", "y.ts"]);
       expect(store.neighbors(["a.ts", "b.ts"], 2)).toEqual(["x.ts", "w.ts"]);
       expect(store.neighbors([], 40)).toEqual([]);
+      // What each file links to, in path order: not what links to it.
+      expect(store.linksFrom(["a.ts", "z.ts"])).toEqual([
+        { from: "z.ts", to: "b.ts" },
+        { from: "a.ts", to: "x.ts" },
+        { from: "a.ts", to: "y.ts" },
+      ]);
+      expect(store.linksFrom([])).toEqual([]);
     });
   });
 

@@ -2,8 +2,10 @@
  * Neighbours: files beside the best files that the ranking missed or put far down. The small files in a best
  * file's directory (a root's .gitignore beside its manifest, a module beside the ones the report names) and the
  * files named like a best file elsewhere (`adapters/toctree.py` beside `collectors/toctree.py`, `balancer/base/
- * balancer.go` beside `balancer/balancer.go`) get a first turn at a share of that best file's score, when that
- * is more than their own; so do the project's settings (`.cargo/config.toml`, CI workflows), at a smaller share.
+ * balancer.go` beside `balancer/balancer.go`) and the small files a best file links to (imports, or uses a name
+ * of: `serviceconfig/serviceconfig.go` from `clientconn.go`) get a first turn at a share of that best file's score,
+ * when that is more than their own; so do the project's settings (`.cargo/config.toml`, CI workflows), at a share of
+ * the best file's.
  */
 import { directoryOf, nameOf } from "../retrieval/directory";
 import { isSourceCode, type PathKind, pathKind } from "../retrieval/path-kind";
@@ -11,7 +13,7 @@ import type { Tokenizer } from "../tokenizer";
 import type { Ranking } from "./rank";
 import type { RetrievalStore } from "./types";
 
-// The best files whose directories and names bring neighbours.
+// The best files whose directories, names and links bring neighbours.
 export const NEIGHBOUR_FILES = 10;
 // A directory neighbour's share of the score of the best file it is beside, and a namesake's of the file it is named
 // like (a file of the same name and kind says more than a small file beside it).
@@ -30,17 +32,22 @@ export const LARGER_SHARE = 0.5;
 // `.gitignore`; neither source code nor prose) get SETTINGS_SHARE of the best file's score, eased like a directory's
 // small files: a change must build and pass CI with them, so a large context holds them.
 export const SETTINGS_SHARE = 0.3;
+// The small files of its own kind a best file links to get IMPORTED_SHARE of its score, eased in path order: a link
+// credits a file far down the ranking (its share of a link signal, among 40 linked files), while a small file a best
+// file imports is often what the change touches with it.
+export const IMPORTED_SHARE = 0.3;
 const NOT_SETTINGS: ReadonlySet<PathKind> = new Set(["test", "docs", "changelog", "manual", "generated", "translation", "example"]);
 const PROSE = /\.(md|mdx|rst|txt|adoc|html?)$|(^|\/)(license|licence|copying|notice|authors|contributors|codeowners|unlicense|readme)[^/]*$/i;
 
 /** A file's first turn beside the best files: its best ranked chunk or else its first, at `priority`. */
-export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" | "project settings" };
+export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" | "project settings" | "imported file" };
 
-/** The neighbours of the NEIGHBOUR_FILES best files and the settings; `smallTokens`: the most a file taken whole holds. */
+/** The neighbours of the NEIGHBOUR_FILES best files (beside, named like, linked from them) and the settings; `smallTokens`: the most a file taken whole holds. */
 export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer, smallTokens: number): Neighbour[] {
   const dirScores = new Map<string, number>();
   const names = new Map<string, { score: number; kind: PathKind }>();
-  for (const path of ranking.fileOrder.slice(0, NEIGHBOUR_FILES)) {
+  const bestFiles = ranking.fileOrder.slice(0, NEIGHBOUR_FILES);
+  for (const path of bestFiles) {
     const score = ranking.fileScores.get(path) ?? 0;
     if (!dirScores.has(directoryOf(path))) dirScores.set(directoryOf(path), score);
     if (!names.has(nameOf(path))) names.set(nameOf(path), { score, kind: pathKind(path) });
@@ -53,7 +60,8 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
 
   const beside = store.filesIn([...dirScores.keys()]);
   const top = store.filesAtTop().filter((p) => !isSourceCode(p) && !PROSE.test(p) && !NOT_SETTINGS.has(pathKind(p)));
-  const tokens = store.fileTokens([...new Set([...beside, ...top])], tokenizer);
+  const links = store.linksFrom(bestFiles);
+  const tokens = store.fileTokens([...new Set([...beside, ...top, ...links.map((l) => l.to)])], tokenizer);
   const size = (p: string): number => tokens.get(p) ?? Number.POSITIVE_INFINITY;
   // The small files in path order, then the larger ones in path order.
   const bySize = (paths: string[]): string[] => [
@@ -72,6 +80,12 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
 
   const best = ranking.fileScores.get(ranking.fileOrder[0] ?? "") ?? 0;
   for (const [n, path] of bySize(top).entries()) raise(path, eased(SETTINGS_SHARE, n, path) * best, "project settings");
+
+  for (const from of bestFiles) {
+    const kind = pathKind(from);
+    const linked = links.filter((l) => l.from === from && pathKind(l.to) === kind && size(l.to) <= smallTokens);
+    for (const [n, { to }] of linked.entries()) raise(to, eased(IMPORTED_SHARE, n, to) * own(from), "imported file");
+  }
 
   const named = store.filesNamed([...names.keys()]);
   const counts = new Map<string, number>();

@@ -21,11 +21,12 @@ export type Signal =
   | "directory neighbour"
   | "namesake"
   | "project settings"
+  | "imported file"
   | "summary fill"
   | "budget fill";
 
 /** The signals that rank chunks (the others label what packing and fill added past the ranking). */
-export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "project settings" | "summary fill" | "budget fill">;
+export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "project settings" | "imported file" | "summary fill" | "budget fill">;
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
@@ -55,6 +56,8 @@ export interface RetrievalStore {
   definitions(names: string[]): { path: string; line: number }[];
   /** Files linked to the paths by imports or the names they use, most linked first (a link to an earlier path weighs more). */
   neighbors(paths: string[], limit: number): string[];
+  /** The files each of the paths links to (imports, or uses a name of), in path order. */
+  linksFrom(paths: string[]): { from: string; to: string }[];
   recentPaths(limit: number): string[];
   /** Files of the project's most recently approved AI changes, newest first. */
   approvedPaths(limit: number): string[];

@@ -154,6 +154,14 @@ export function createRetrievalStore(sql: SqlStorage, deps: RetrievalDeps): Retr
             )
             .toArray()
             .map((r) => r.p),
+    linksFrom: (paths) =>
+      sql
+        .exec<{ from_path: string; to_path: string }>(
+          "SELECT from_path, to_path FROM edges WHERE from_path IN (SELECT value FROM json_each(?)) ORDER BY to_path",
+          json(paths),
+        )
+        .toArray()
+        .map((r) => ({ from: r.from_path, to: r.to_path })),
     approvedPaths: (limit) => {
       const out = new Set<string>();
       for (const r of sql.exec<{ paths: string }>("SELECT paths FROM ai_feedback WHERE approved = 1 ORDER BY at DESC LIMIT ?", limit)) {
