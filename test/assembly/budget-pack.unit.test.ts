@@ -277,6 +277,9 @@ describe("a line longer than a first piece", () => {
   });
 });
 
+/** `n` lines of a generated table (a file of many tokens). */
+const tableLines = (n: number): string[] => Array.from({ length: n }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`);
+
 describe("directory neighbours", () => {
   it("bring the small files no signal ranked from the best files' directories, whole and labelled; not big ones, not other directories", async () => {
     // Two ranked files; beside the best, a small file and a big one no signal ranked; a small one elsewhere.
@@ -284,12 +287,7 @@ describe("directory neighbours", () => {
       body("a", "src/parse.ts", 1, ["export function parseHeader(h) {", "  return h;", "}"]),
       body("b", "lib/util.ts", 1, ["export function parseHeaderValue(v) {", "  return v;", "}"]),
       body("n", "src/flags.ts", 1, ["export const STRICT = true;"]),
-      body(
-        "big",
-        "src/tables.ts",
-        1,
-        Array.from({ length: 100 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
-      ),
+      body("big", "src/tables.ts", 1, tableLines(100)),
       body("far", "docs/notes.md", 1, ["Release notes."]),
     ];
     const store = fakeStore(chunks, {
@@ -332,18 +330,8 @@ describe("the files beside the best files", () => {
     small("weak", "src/weak.ts"),
     small("a", "src/a.ts"),
     small("b", "src/b.ts"),
-    body(
-      "big",
-      "src/big.ts",
-      1,
-      Array.from({ length: 200 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
-    ),
-    body(
-      "mid",
-      "src/mid.ts",
-      1,
-      Array.from({ length: 65 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
-    ),
+    body("big", "src/big.ts", 1, tableLines(200)),
+    body("mid", "src/mid.ts", 1, tableLines(65)),
     small("other", "server/parse.ts"),
     small("test", "test/parse.ts"),
     ...Array.from({ length: NAMESAKES_MAX + 1 }, (_, i) => small(`index${i}`, `m${i}/index.ts`)),
@@ -468,12 +456,7 @@ describe("the small files a best file links to", () => {
     line("util", "lib/util.ts"),
     line("shared", "core/shared.ts"),
     line("spec", "test/client.test.ts"),
-    body(
-      "tables",
-      "lib/tables.ts",
-      1,
-      Array.from({ length: 200 }, (_, i) => `export const TABLE_${i} = [${i}, ${i + 1}, ${i + 2}];`),
-    ),
+    body("tables", "lib/tables.ts", 1, tableLines(200)),
   ];
   const links = [
     { from: "src/client.ts", to: "core/shared.ts" },
