@@ -11,7 +11,7 @@ import { directoryOf, nameOf } from "../retrieval/directory";
 import { isSourceCode, type PathKind, pathKind } from "../retrieval/path-kind";
 import type { Tokenizer } from "../tokenizer";
 import type { Ranking } from "./rank";
-import type { RetrievalStore } from "./types";
+import type { NeighbourReason, RetrievalStore } from "./types";
 
 // The best files whose directories, names and links bring neighbours.
 export const NEIGHBOUR_FILES = 10;
@@ -40,7 +40,7 @@ const NOT_SETTINGS: ReadonlySet<PathKind> = new Set(["test", "docs", "changelog"
 const PROSE = /\.(md|mdx|rst|txt|adoc|html?)$|(^|\/)(license|licence|copying|notice|authors|contributors|codeowners|unlicense|readme)[^/]*$/i;
 
 /** A file's first turn beside the best files: its best ranked chunk or else its first, at `priority`. */
-export type Neighbour = { path: string; chunkId: string; priority: number; reason: "directory neighbour" | "namesake" | "project settings" | "imported file" };
+export type Neighbour = { path: string; chunkId: string; priority: number; reason: NeighbourReason };
 
 /** The neighbours of the NEIGHBOUR_FILES best files (beside, named like, linked from them) and the settings; `smallTokens`: the most a file taken whole holds. */
 export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer: Tokenizer, smallTokens: number): Neighbour[] {
@@ -53,8 +53,8 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
     if (!names.has(nameOf(path))) names.set(nameOf(path), { score, kind: pathKind(path) });
   }
   const own = (path: string): number => ranking.fileScores.get(path) ?? 0;
-  const raised = new Map<string, { priority: number; reason: Neighbour["reason"] }>();
-  const raise = (path: string, priority: number, reason: Neighbour["reason"]): void => {
+  const raised = new Map<string, { priority: number; reason: NeighbourReason }>();
+  const raise = (path: string, priority: number, reason: NeighbourReason): void => {
     if (priority > Math.max(own(path), raised.get(path)?.priority ?? 0)) raised.set(path, { priority, reason });
   };
 
@@ -78,8 +78,7 @@ export function neighboursOf(store: RetrievalStore, ranking: Ranking, tokenizer:
     raise(path, eased(NEIGHBOUR_SHARE, n, path) * (dirScores.get(dir) ?? 0), "directory neighbour");
   }
 
-  const best = ranking.fileScores.get(ranking.fileOrder[0] ?? "") ?? 0;
-  for (const [n, path] of bySize(top).entries()) raise(path, eased(SETTINGS_SHARE, n, path) * best, "project settings");
+  for (const [n, path] of bySize(top).entries()) raise(path, eased(SETTINGS_SHARE, n, path) * own(bestFiles[0] ?? ""), "project settings");
 
   for (const from of bestFiles) {
     const kind = pathKind(from);

@@ -18,15 +18,15 @@ export type Signal =
   | "symbol link"
   | "package manifest"
   | "vector match"
-  | "directory neighbour"
-  | "namesake"
-  | "project settings"
-  | "imported file"
+  | NeighbourReason
   | "summary fill"
   | "budget fill";
 
+/** Why a file beside the ranking got a first turn (assembly/neighbours.ts). */
+export type NeighbourReason = "directory neighbour" | "namesake" | "project settings" | "imported file";
+
 /** The signals that rank chunks (the others label what packing and fill added past the ranking). */
-export type RankSignal = Exclude<Signal, "directory neighbour" | "namesake" | "project settings" | "imported file" | "summary fill" | "budget fill">;
+export type RankSignal = Exclude<Signal, NeighbourReason | "summary fill" | "budget fill">;
 
 export type ChunkMeta = { chunkId: string; path: string; ordinal: number; startLine: number; endLine: number };
 /**
