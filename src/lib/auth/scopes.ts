@@ -15,8 +15,11 @@ export const ScopeList = z
   .max(SCOPES.length)
   .transform((s) => SCOPES.filter((x) => s.includes(x)));
 
+// Built once, not on every authenticated request.
+const StoredScopes = z.array(z.string());
+
 /** Scopes as stored (a JSON array); anything unknown is dropped, so a bad row grants less, never more. */
 export function parseScopes(stored: string): Scope[] {
-  const parsed = z.array(z.string()).safeParse(JSON.parse(stored));
+  const parsed = StoredScopes.safeParse(JSON.parse(stored));
   return parsed.success ? SCOPES.filter((s) => parsed.data.includes(s)) : [];
 }
