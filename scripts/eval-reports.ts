@@ -1,7 +1,7 @@
 /**
  * npm run eval -- --from <dir> | --data <cases file> [--data …] --repos <dir of repositories> [--per-repo 20]
  *                 [--budgets 13000,27000,50000,128000,500000] [--only owner/name,…] [--off feature,…] [--no-baseline]
- *                 [--model-summaries [--summary-budget USD]] [--rerank] [--fresh] [--debug] [--write]
+ *                 [--model-summaries [--summary-budget USD]] [--rerank] [--fresh] [--debug] [--explain <budget>] [--write]
  *
  * Retrieval as people use it: each case is a real bug report (the issue text its reporter filed, with
  * its tracebacks, code and paths), the repository at the commit it was filed against, and the patch
@@ -18,7 +18,9 @@
  * chunks at a budget are all among the chunks at every larger one. With `--write`, results go to
  * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
  * (`WINKY_RANKING_OFF`: any of RANKING_FEATURES in src/lib/assembly/types.ts, such as vector, mentions, title) and the
- * run's overall row is written as that ablation's line.
+ * run's overall row is written as that ablation's line. With `--explain <budget>`, each case found at that
+ * budget without all its changed lines prints where the missed lines come in the largest budget's context
+ * (scripts/eval/explain.ts).
  *
  * Two switches call a small Claude model (they need ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL for another
  * endpoint), each measured against a run without it, with its cost: `--model-summaries` turns on
@@ -36,6 +38,7 @@ import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { writeSection } from "./benchmarks-doc";
 import { Bm25Files } from "./eval/bm25-baseline";
 import { type Case, perRepository, readCases } from "./eval/cases";
+import { type ExplainedPiece, explainLines, missedLines } from "./eval/explain";
 import { evalInputs } from "./eval/fetch-data";
 import { goldOf } from "./eval/gold";
 import { fileTokens, gitDirOf, hasCommit, treeAt } from "./eval/repo-tree";
@@ -50,7 +53,7 @@ const RESULTS_FILE = join(DIR, "results.jsonl");
 const BASELINE_FILE = join(DIR, "baseline.json");
 type BaselineCache = Record<string, Record<string, string[]>>;
 
-type Piece = { chunkId: string; kind: string; sourcePath: string; startLine: number; endLine: number; score: number; reasons: string[] };
+type Piece = ExplainedPiece & { chunkId: string };
 type Assembled = { contextPieces: Piece[]; timings: Record<string, number>; rerank?: { status: string; costUsd: number } };
 type Saved = { token: string; orgId: string; projects: Record<string, { projectId: string; tokens: number }> };
 type BudgetResult = {
@@ -189,7 +192,7 @@ async function runCase(
   c: Case,
   dir: string,
   budgets: number[],
-  opts: { debug: boolean; baseline: boolean; cache: BaselineCache } & ModelOptions,
+  opts: { debug: boolean; baseline: boolean; cache: BaselineCache; explain?: number | undefined } & ModelOptions,
 ): Promise<CaseResult | string> {
   const { archive, files } = treeAt(dir, c.commit);
   const indexed = new Set(files.map((f) => f.path));
@@ -225,6 +228,7 @@ async function runCase(
     ...(summaryUsd !== undefined ? { summaryUsd } : {}),
   };
   let previous: Set<string> | undefined;
+  let largest: Piece[] = [];
   // One untimed call first: the shard's first assembly after a start reads its path and vector indexes,
   // which would otherwise be charged to whichever budget came first.
   await retrying("warm-up", () =>
@@ -272,11 +276,17 @@ async function runCase(
     const ids = new Set(chunks.map((p) => p.chunkId));
     if (previous) for (const id of previous) if (!ids.has(id)) out.nestedViolations++;
     previous = ids;
+    largest = res.contextPieces;
     if (opts.debug && budget === budgets[0]) {
       console.log(`    gold: ${gold.map(([p, l]) => `${p}:${l.slice(0, 3).join(",")}`).join(" ")}`);
       console.log(`    top: ${order.slice(0, 8).join(" ")}`);
       console.log(`    bm25: ${[...baselinePicks(budget)].slice(0, 5).join(" ")}`);
     }
+  }
+  const explained = out.budgets.find((b) => b.budget === opts.explain);
+  if (explained?.found && !explained.hunks) {
+    console.log(`  ${c.id}: where the lines missed at ${explained.budget / 1000}k come at ${Math.max(...budgets) / 1000}k`);
+    for (const line of explainLines(missedLines(largest, new Map(gold), explained.budget))) console.log(line);
   }
   return out;
 }
@@ -346,6 +356,7 @@ async function main(): Promise<void> {
       data: { type: "string", multiple: true },
       repos: { type: "string" },
       "per-repo": { type: "string" },
+      explain: { type: "string" },
       budgets: { type: "string" },
       only: { type: "string" },
       port: { type: "string" },
@@ -427,6 +438,7 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, {
         debug: values.debug ?? false,
+        explain: values.explain ? Number(values.explain) : undefined,
         baseline: !values["no-baseline"],
         cache,
         ...model,
