@@ -381,7 +381,15 @@ async function main(): Promise<void> {
   if (values.from) Object.assign(values, evalInputs(values.from));
   if (!values.data?.length || !values.repos)
     throw new Error("usage: npm run eval -- --from <dir of npm run eval:data> | --data <cases.json[l]> [--data …] --repos <dir> [--per-repo N]");
-  const budgets = values.budgets ? values.budgets.split(",").map(Number) : DEFAULT_BUDGETS;
+  // Ascending: each budget's context is checked against the one before, and the last is the largest.
+  const budgets = values.budgets
+    ? values.budgets
+        .split(",")
+        .map(Number)
+        .sort((a, b) => a - b)
+    : DEFAULT_BUDGETS;
+  const explain = values.explain === undefined ? undefined : Number(values.explain);
+  if (explain !== undefined && !budgets.includes(explain)) throw new Error(`--explain ${values.explain}: not one of the budgets (${budgets.join(", ")})`);
   const only = values.only ? new Set(values.only.split(",")) : undefined;
   const skipped: Record<string, number> = {};
   const skip = (why: string): void => {
@@ -438,7 +446,7 @@ async function main(): Promise<void> {
     for (const c of cases) {
       const r = await runCase(server, state, c, dirs.get(c.repo) as string, budgets, {
         debug: values.debug ?? false,
-        explain: values.explain ? Number(values.explain) : undefined,
+        explain,
         baseline: !values["no-baseline"],
         cache,
         ...model,

@@ -8,6 +8,9 @@ import type { Gold } from "./gold";
 /** What the eval reads of a context piece, in the answer's order. */
 export type ExplainedPiece = { kind: string; sourcePath: string; startLine: number; endLine: number; tokenCount: number; score: number; reasons: string[] };
 
+/** A piece of the larger context past the budget, and the tokens of chunk pieces before it. */
+export type LaterPiece = { at: number; startLine: number; endLine: number; tokens: number; score: number; reasons: string[] };
+
 /** A changed file's lines outside the context at the budget, each with the later piece that holds it. */
 export type MissedFile = {
   path: string;
@@ -15,7 +18,7 @@ export type MissedFile = {
   rank: number;
   /** Tokens of the pieces before the file's first piece. */
   firstAt: number;
-  missed: { line: number; piece?: { at: number; startLine: number; endLine: number; tokens: number; score: number; reasons: string[] } }[];
+  missed: { line: number; piece?: LaterPiece }[];
 };
 
 /**
@@ -41,19 +44,9 @@ export function missedLines(pieces: ExplainedPiece[], gold: Gold, budget: number
       .filter((line) => !holds(line, true))
       .map((line) => {
         const later = holds(line, false);
-        return later
-          ? {
-              line,
-              piece: {
-                at: later.at,
-                startLine: later.p.startLine,
-                endLine: later.p.endLine,
-                tokens: later.p.tokenCount,
-                score: later.p.score,
-                reasons: later.p.reasons,
-              },
-            }
-          : { line };
+        if (!later) return { line };
+        const { p, at } = later;
+        return { line, piece: { at, startLine: p.startLine, endLine: p.endLine, tokens: p.tokenCount, score: p.score, reasons: p.reasons } };
       });
     if (missed.length > 0) out.push({ path, rank: files.indexOf(path), firstAt: mine[0]?.at ?? -1, missed });
   }
@@ -64,7 +57,7 @@ export function missedLines(pieces: ExplainedPiece[], gold: Gold, budget: number
 export function explainLines(files: MissedFile[]): string[] {
   const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
   return files.flatMap((f) => {
-    const byPiece = new Map<string, { piece: NonNullable<MissedFile["missed"][number]["piece"]>; lines: number[] }>();
+    const byPiece = new Map<string, { piece: LaterPiece; lines: number[] }>();
     const absent: number[] = [];
     for (const m of f.missed) {
       if (!m.piece) {
