@@ -98,7 +98,7 @@ describe("lineScores", () => {
   });
 
   it("scores nothing when the prompt has no term to look for", () => {
-    expect(focusTerms("").pattern).toBeUndefined();
+    expect(focusTerms("").matcher).toBeUndefined();
     expect(lineScores("parse(config)\n", 1, focusTerms(""))).toEqual([0]);
   });
 });

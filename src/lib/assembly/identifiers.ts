@@ -109,24 +109,100 @@ function runEnd(text: string, at: number): number {
 }
 
 /**
- * Each maximal run of identifier characters (`[\p{L}\p{N}_$]`) that holds a match of the global `pattern`,
- * once, with its line (from 0). A run's identifiers are those `forEachIdentifier` finds in it alone, and
- * every identifier lies in one run; so a scan for names that contain a term matching `pattern` visits only
- * the runs that could, found by the regex engine instead of a scan per character. `pattern` must match only
- * identifier characters.
+ * Finds words in a text, ASCII case aside, in one pass of an automaton over its char codes (Aho–Corasick, its
+ * moves in one table): a regex of many alternatives tries each at every position.
  */
-export function forEachRunMatching(text: string, pattern: RegExp, onRun: (run: string, line: number) => void): void {
-  pattern.lastIndex = 0;
-  let line = 0;
-  let counted = 0;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-    const start = runStart(text, m.index);
-    const end = Math.max(runEnd(text, m.index), m.index + 1);
-    for (let nl = text.indexOf("\n", counted); nl !== -1 && nl < start; nl = text.indexOf("\n", counted)) {
-      line++;
-      counted = nl + 1;
+export class WordMatcher {
+  private constructor(
+    /** Each char code under 128 as its column (0: in no word). */
+    private readonly columns: Uint8Array,
+    /** log2 of the columns per state. */
+    private readonly shift: number,
+    /** The state after each state and column. */
+    private readonly moves: Int32Array,
+    /** Whether a word ends in the state. */
+    private readonly ends: Uint8Array,
+  ) {}
+
+  /** A matcher of the words that are made of ASCII identifier characters (only those can lie in a name); none if there are none. */
+  static of(words: readonly string[]): WordMatcher | undefined {
+    const sought = [...new Set(words.map((w) => w.toLowerCase()).filter((w) => /^[a-z0-9_$]+$/.test(w)))];
+    if (sought.length === 0) return undefined;
+    const columns = new Uint8Array(128);
+    let used = 1;
+    for (const w of sought)
+      for (let i = 0; i < w.length; i++) {
+        const c = w.charCodeAt(i);
+        if (columns[c] === 0) columns[c] = used++;
+      }
+    for (let c = 65; c <= 90; c++) columns[c] = columns[c + 32] as number;
+    let shift = 0;
+    while (1 << shift < used) shift++;
+    const width = 1 << shift;
+    // The trie: -1 where it has no edge.
+    const edges: number[] = new Array<number>(width).fill(-1);
+    const ends: number[] = [0];
+    for (const w of sought) {
+      let state = 0;
+      for (let i = 0; i < w.length; i++) {
+        const col = columns[w.charCodeAt(i)] as number;
+        let to = edges[(state << shift) | col] as number;
+        if (to < 0) {
+          to = ends.length;
+          ends.push(0);
+          for (let k = 0; k < width; k++) edges.push(-1);
+          edges[(state << shift) | col] = to;
+        }
+        state = to;
+      }
+      ends[state] = 1;
     }
-    onRun(text.slice(start, end), line);
-    pattern.lastIndex = end;
+    // Breadth first, each state's missing moves become its failure state's moves; column 0 goes back to the root.
+    const moves = Int32Array.from(edges, (to) => Math.max(to, 0));
+    const fail = new Int32Array(ends.length);
+    const queue: number[] = [];
+    for (let col = 1; col < width; col++) if ((edges[col] as number) > 0) queue.push(edges[col] as number);
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head] as number;
+      if (ends[fail[state] as number]) ends[state] = 1;
+      for (let col = 1; col < width; col++) {
+        const to = edges[(state << shift) | col] as number;
+        const fallback = moves[((fail[state] as number) << shift) | col] as number;
+        if (to < 0) moves[(state << shift) | col] = fallback;
+        else {
+          fail[to] = fallback;
+          queue.push(to);
+        }
+      }
+    }
+    return new WordMatcher(columns, shift, moves, Uint8Array.from(ends));
+  }
+
+  /**
+   * Each maximal run of identifier characters (`[\p{L}\p{N}_$]`) that holds a word, once, with its line (from 0).
+   * A run's identifiers are those `forEachIdentifier` finds in it alone, and every identifier lies in one run;
+   * so a scan for names that contain a word visits only the runs that could. A word lies inside one run: the
+   * automaton starts afresh past each run it reports.
+   */
+  forEachRun(text: string, onRun: (run: string, line: number) => void): void {
+    const { columns, shift, moves, ends } = this;
+    const n = text.length;
+    let line = 0;
+    let counted = 0;
+    let state = 0;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      state = moves[(state << shift) | (c < 128 ? (columns[c] as number) : 0)] as number;
+      if (ends[state] === 0) continue;
+      const start = runStart(text, i);
+      const end = runEnd(text, i);
+      for (let nl = text.indexOf("\n", counted); nl !== -1 && nl < start; nl = text.indexOf("\n", counted)) {
+        line++;
+        counted = nl + 1;
+      }
+      onRun(text.slice(start, end), line);
+      i = end - 1;
+      state = 0;
+    }
   }
 }

@@ -1,7 +1,7 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
 import { promptIdentifiers, queryTerms, termsOfName } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
-import { forEachIdentifier, forEachRunMatching } from "./identifiers";
+import { forEachIdentifier, WordMatcher } from "./identifiers";
 import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
 import type { ChunkBody, ContextPiece, PackedPiece, Signal, Summary } from "./types";
 
@@ -117,9 +117,9 @@ export type FocusTerms = {
   identifiers: Set<string>;
   /** Each identifier seen in a line, with the focus terms it yields: code repeats its names, so each is split once. */
   seen: Map<string, string[]>;
-  /** Any focus term or identifier, case aside (global): only names holding a match can score; none when there is nothing to find. */
-  pattern: RegExp | undefined;
-  /** Whether every term and identifier sought is ASCII (only then does `pattern` find every name that scores). */
+  /** Finds the focus terms and identifiers made of ASCII identifier characters, case aside; none when there are none. */
+  matcher: WordMatcher | undefined;
+  /** Whether every term and identifier sought is ASCII (only then does `matcher` find every name that scores). */
   ascii: boolean;
   /** Lines the prompt points at, by path (a traceback frame's line): the window around them comes first. */
   lines: Map<string, number[]>;
@@ -164,13 +164,12 @@ export function lineScores(text: string, lineCount: number, focus: FocusTerms): 
       scores[line] = (scores[line] as number) + 3;
     }
   };
-  if (!focus.pattern) return scores;
   // A term is a lower-cased piece of a name. An ASCII one is the lower case of ASCII letters only (the
-  // Kelvin sign aside, which lower-cases to "k"), so only names holding a match of the case-blind pattern
-  // can score. Other terms (where lower-casing may change lengths) need every name scanned.
-  if (focus.ascii && !text.includes(KELVIN))
-    forEachRunMatching(text, focus.pattern, (run, line) => forEachIdentifier(run, (name) => onName(name, line), MIN_NAME));
-  else forEachIdentifier(text, onName, MIN_NAME);
+  // Kelvin sign aside, which lower-cases to "k"), so only names holding one of the matcher's words, case
+  // aside, can score (none when it has none). Other terms (where lower-casing may change lengths) need every
+  // name scanned.
+  if (!focus.ascii || text.includes(KELVIN)) forEachIdentifier(text, onName, MIN_NAME);
+  else focus.matcher?.forEachRun(text, (run, line) => forEachIdentifier(run, (name) => onName(name, line), MIN_NAME));
   return scores;
 }
 
@@ -198,7 +197,7 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>(), 
     identifiers,
     seen: new Map(),
     lines,
-    pattern: sought.length ? new RegExp(sought.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi") : undefined,
+    matcher: WordMatcher.of(sought),
     ascii: sought.every((t) => !NON_ASCII.test(t)),
   };
 }
