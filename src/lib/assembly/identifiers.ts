@@ -138,44 +138,45 @@ export class WordMatcher {
     for (let c = 65; c <= 90; c++) columns[c] = columns[c + 32] as number;
     let shift = 0;
     while (1 << shift < used) shift++;
-    const width = 1 << shift;
-    // The trie: -1 where it has no edge.
-    const edges: number[] = new Array<number>(width).fill(-1);
-    const ends: number[] = [0];
+    // The trie, at most a state per character sought and the root; -1 where it has no edge.
+    const states = sought.reduce((n, w) => n + w.length, 1);
+    const moves = new Int32Array(states << shift).fill(-1);
+    const ends = new Uint8Array(states);
+    let count = 1;
     for (const w of sought) {
       let state = 0;
       for (let i = 0; i < w.length; i++) {
-        const col = columns[w.charCodeAt(i)] as number;
-        let to = edges[(state << shift) | col] as number;
-        if (to < 0) {
-          to = ends.length;
-          ends.push(0);
-          for (let k = 0; k < width; k++) edges.push(-1);
-          edges[(state << shift) | col] = to;
-        }
-        state = to;
+        const at = (state << shift) | (columns[w.charCodeAt(i)] as number);
+        if ((moves[at] as number) < 0) moves[at] = count++;
+        state = moves[at] as number;
       }
       ends[state] = 1;
     }
-    // Breadth first, each state's missing moves become its failure state's moves; column 0 goes back to the root.
-    const moves = Int32Array.from(edges, (to) => Math.max(to, 0));
-    const fail = new Int32Array(ends.length);
-    const queue: number[] = [];
-    for (let col = 1; col < width; col++) if ((edges[col] as number) > 0) queue.push(edges[col] as number);
-    for (let head = 0; head < queue.length; head++) {
+    // Breadth first, so a state's failure state is complete before it: each missing move becomes the failure
+    // state's move; the root's go back to the root, column 0 (a character in no word) everywhere.
+    const fail = new Int32Array(count);
+    const queue = new Int32Array(count);
+    let tail = 0;
+    for (let col = 0; col < 1 << shift; col++) {
+      const to = moves[col] as number;
+      if (to > 0) queue[tail++] = to;
+      else moves[col] = 0;
+    }
+    for (let head = 0; head < tail; head++) {
       const state = queue[head] as number;
+      const row = state << shift;
+      const failRow = (fail[state] as number) << shift;
       if (ends[fail[state] as number]) ends[state] = 1;
-      for (let col = 1; col < width; col++) {
-        const to = edges[(state << shift) | col] as number;
-        const fallback = moves[((fail[state] as number) << shift) | col] as number;
-        if (to < 0) moves[(state << shift) | col] = fallback;
+      for (let col = 0; col < 1 << shift; col++) {
+        const to = moves[row | col] as number;
+        if (to < 0) moves[row | col] = moves[failRow | col] as number;
         else {
-          fail[to] = fallback;
-          queue.push(to);
+          fail[to] = moves[failRow | col] as number;
+          queue[tail++] = to;
         }
       }
     }
-    return new WordMatcher(columns, shift, moves, Uint8Array.from(ends));
+    return new WordMatcher(columns, shift, moves.subarray(0, count << shift), ends.subarray(0, count));
   }
 
   /**
