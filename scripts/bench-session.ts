@@ -7,14 +7,10 @@ import { cpus } from "node:os";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
 import { createProject, ingestArchive, startLocalServer } from "./local-server";
+import { percentile } from "./stats";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8798);
 const PAIRS = 20;
-
-const percentile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
 
 type Assembled = { tokenTotal: number; hotWindow: { reused: number; added: number } };
 

@@ -10,7 +10,8 @@ import { countTokens } from "../src/lib/tokenizer";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
 import { ingestArchive, type Job, type LocalServer, startLocalServer } from "./local-server";
-import { bugReport, definitions, reportBytes, rng } from "./soak/bug-report";
+import { benchReports } from "./soak/bug-report";
+import { percentile } from "./stats";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
 const RUNS = 3;
@@ -109,18 +110,6 @@ const BUDGETS = [8_000, 13_000, 27_000, 50_000, 128_000, 500_000];
 const PROMPTS = 40;
 const STAGES = ["lexical", "vector", "symbols", "pack", "fill"];
 
-/** Bug reports of about 5 kB through the corpus's own functions (scripts/soak/bug-report.ts), the same every run. */
-function reportsFrom(files: { path: string; text: string }[], n: number): string[] {
-  const frames = files.flatMap((f) => definitions(f.path, f.text, 1).filter((d) => /\.(js|ts|py)$/.test(d.path)));
-  const random = rng(13);
-  return Array.from({ length: n }, () => bugReport(frames, random, reportBytes(random, 4_000, 6_000)));
-}
-
-const percentile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
-
 async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject: string | undefined): Promise<void> {
   if (!smallProject) return;
   console.log("building and ingesting the 10M-token corpus…");
@@ -137,7 +126,7 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
     ["1M", smallProject, small],
     ["10M", largeProject, large],
   ] as const) {
-    const prompts = reportsFrom(corpus.files, PROMPTS);
+    const prompts = benchReports(corpus.files, PROMPTS);
     for (const budget of BUDGETS) {
       const assemble = (prompt: string) =>
         call<{ utilization: number; timings: Record<string, number> }>("/api/context/assemble", {

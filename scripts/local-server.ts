@@ -33,6 +33,8 @@ export type LocalServerOptions = {
   reuse?: { token: string; orgId: string };
   /** The V8 inspector's port (wrangler's default is 9229, which a second server on the machine may hold). */
   inspectorPort?: number;
+  /** The tree whose Worker is served (another checkout of the project); this one by default. */
+  cwd?: string;
 };
 
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
@@ -46,6 +48,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
   if (!options.reuse) rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    cwd: options.cwd,
     env: { ...process.env, CI: "true" },
     encoding: "utf8",
   });
@@ -72,6 +75,7 @@ export async function startLocalServer(port: number, state: string, options: Loc
     ],
     {
       stdio: ["ignore", options.stdoutPath ? openSync(options.stdoutPath, "a") : "ignore", options.stderrPath ? openSync(options.stderrPath, "a") : "inherit"],
+      cwd: options.cwd,
       env: process.env,
       detached: true,
     },

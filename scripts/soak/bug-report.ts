@@ -73,3 +73,10 @@ export function definitions(path: string, text: string, startLine: number): Fram
   });
   return out;
 }
+
+/** The benchmarks' bug reports of about 5 kB through the corpus's own functions, the same every run. */
+export function benchReports(files: { path: string; text: string }[], n: number): string[] {
+  const frames = files.flatMap((f) => definitions(f.path, f.text, 1).filter((d) => /\.(js|ts|py)$/.test(d.path)));
+  const random = rng(13);
+  return Array.from({ length: n }, () => bugReport(frames, random, reportBytes(random, 4_000, 6_000)));
+}
