@@ -10,12 +10,12 @@
  * nothing.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildCorpus } from "./corpus";
-import { createProject, ingestArchive, type LocalServer, startLocalServer } from "./local-server";
+import { createProject, ingestArchive, type LocalServer, startLocalServer, workerMs } from "./local-server";
 import { benchReports } from "./soak/bug-report";
 import { percentile } from "./stats";
 
@@ -42,11 +42,11 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "bench-ab-"));
   const other = join(scratch, "tree");
   execFileSync("git", ["worktree", "add", "--detach", other, commit], { stdio: "ignore" });
-  symlinkSync(resolve(here, "node_modules"), join(other, "node_modules"));
-  // The Worker serves the web console's build (dist/console), which a checkout does not hold.
-  execFileSync("node", ["scripts/build.mjs"], { cwd: other, stdio: "ignore" });
   const servers: LocalServer[] = [];
   try {
+    symlinkSync(resolve(here, "node_modules"), join(other, "node_modules"));
+    // The Worker serves the web console's build (dist/console), which a checkout does not hold.
+    execFileSync("node", ["scripts/build.mjs"], { cwd: other, stdio: "ignore" });
     const corpus = buildCorpus(1_000_000);
     const sides: Side[] = [];
     const trees: [label: string, cwd: string][] = [
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
           for (const side of round % 2 ? [...sides].reverse() : sides) {
             const answer = await assemble(side, prompt);
             side.client.push(side.server.lastMs ?? Number.NaN);
-            side.worker.push(Number(/app;dur=(\d+)/.exec(side.server.lastHeaders?.get("server-timing") ?? "")?.[1] ?? Number.NaN));
+            side.worker.push(workerMs(side.server));
             side.pack.push(answer.timings.pack ?? 0);
             pieces.push(answer.contextPieces.map(({ chunkId: _, ...rest }) => JSON.stringify(rest)));
           }
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of servers) s.stop();
     execFileSync("git", ["worktree", "remove", "--force", other], { stdio: "ignore" });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

@@ -9,7 +9,7 @@ import { DEFAULT_MODEL } from "../src/lib/model/anthropic-adapter";
 import { countTokens } from "../src/lib/tokenizer";
 import { writeSection } from "./benchmarks-doc";
 import { buildCorpus } from "./corpus";
-import { ingestArchive, type Job, type LocalServer, startLocalServer } from "./local-server";
+import { ingestArchive, type Job, type LocalServer, startLocalServer, workerMs } from "./local-server";
 import { benchReports } from "./soak/bug-report";
 import { percentile } from "./stats";
 
@@ -145,7 +145,7 @@ async function benchAssembly(small: ReturnType<typeof buildCorpus>, smallProject
       for (const p of prompts) {
         const r = await assemble(p);
         ms.push(server.lastMs ?? Number.NaN);
-        worker.push(Number(/app;dur=(\d+)/.exec(server.lastHeaders?.get("server-timing") ?? "")?.[1] ?? Number.NaN));
+        worker.push(workerMs(server));
         shard.push(r.timings.shard ?? 0);
         reads.push(r.timings.reads ?? 0);
         audit.push(r.timings.audit ?? 0);

@@ -37,6 +37,11 @@ export type LocalServerOptions = {
   cwd?: string;
 };
 
+/** The Worker's own milliseconds for the last answer `call` had (its `Server-Timing`), NaN without one. */
+export function workerMs(server: LocalServer): number {
+  return Number(/app;dur=(\d+)/.exec(server.lastHeaders?.get("server-timing") ?? "")?.[1] ?? Number.NaN);
+}
+
 export async function startLocalServer(port: number, state: string, options: LocalServerOptions = {}): Promise<LocalServer> {
   const bootstrap = `wk_boot_${randomBytes(16).toString("hex")}`;
   // Another server on the port would answer in this one's place (with another bootstrap token).
