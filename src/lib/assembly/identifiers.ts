@@ -138,6 +138,7 @@ export class WordMatcher {
     for (let c = 65; c <= 90; c++) columns[c] = columns[c + 32] as number;
     let shift = 0;
     while (1 << shift < used) shift++;
+    const width = 1 << shift;
     // The trie, at most a state per character sought and the root; -1 where it has no edge.
     const states = sought.reduce((n, w) => n + w.length, 1);
     const moves = new Int32Array(states << shift).fill(-1);
@@ -157,7 +158,7 @@ export class WordMatcher {
     const fail = new Int32Array(count);
     const queue = new Int32Array(count);
     let tail = 0;
-    for (let col = 0; col < 1 << shift; col++) {
+    for (let col = 0; col < width; col++) {
       const to = moves[col] as number;
       if (to > 0) queue[tail++] = to;
       else moves[col] = 0;
@@ -167,7 +168,7 @@ export class WordMatcher {
       const row = state << shift;
       const failRow = (fail[state] as number) << shift;
       if (ends[fail[state] as number]) ends[state] = 1;
-      for (let col = 0; col < 1 << shift; col++) {
+      for (let col = 0; col < width; col++) {
         const to = moves[row | col] as number;
         if (to < 0) moves[row | col] = moves[failRow | col] as number;
         else {
