@@ -14,8 +14,9 @@
  * For each case the tree is ingested into its own project (kept between runs unless `--fresh`), the
  * report is sent to `POST /api/context/assemble` at every budget, and the case counts as found when
  * every file the fix modified is among the chunk pieces; its hunks count as covered when every line
- * the fix changed lies inside a piece. Beside it, the BM25 whole-file baseline. Also checked: the
- * chunks at a budget are all among the chunks at every larger one. With `--write`, results go to
+ * the fix changed lies inside a piece (and, hunk by hunk, the share of its hunks whose lines all do). Beside
+ * it, the BM25 whole-file baseline. Also checked: the chunks at a budget are all among the chunks at every
+ * larger one. With `--write`, results go to
  * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
  * (`WINKY_RANKING_OFF`: any of RANKING_FEATURES in src/lib/assembly/types.ts, such as vector, mentions, title) and the
  * run's overall row is written as that ablation's line. With `--explain <budget>`, each case found at that
@@ -40,7 +41,7 @@ import { Bm25Files } from "./eval/bm25-baseline";
 import { type Case, perRepository, readCases } from "./eval/cases";
 import { type ExplainedPiece, explainLines, missedLines } from "./eval/explain";
 import { evalInputs } from "./eval/fetch-data";
-import { goldOf } from "./eval/gold";
+import { goldHunksOf } from "./eval/gold";
 import { fileTokens, gitDirOf, hasCommit, treeAt } from "./eval/repo-tree";
 import { createProject, ingestArchive, type LocalServer, liftQuotas, startLocalServer } from "./local-server";
 import { machineLine } from "./soak/report";
@@ -61,6 +62,9 @@ type BudgetResult = {
   found: boolean;
   strict: boolean;
   hunks: boolean;
+  /** The fix's hunks (in the files `found` counts) whose every changed line lies inside a chunk piece, and how many it has. */
+  hunksIn: number;
+  hunksOf: number;
   baseline: boolean;
   ms: number;
   serverMs: number;
@@ -196,8 +200,10 @@ async function runCase(
 ): Promise<CaseResult | string> {
   const { archive, files } = treeAt(dir, c.commit);
   const indexed = new Set(files.map((f) => f.path));
-  const touched = [...goldOf(c.patch)].filter(([path]) => indexed.has(path));
+  const touchedHunks = [...goldHunksOf(c.patch)].filter(([path]) => indexed.has(path));
+  const touched = touchedHunks.map(([path, hunks]): [string, number[]] => [path, hunks.flat()]);
   const gold = touched.filter(([path]) => !BOOKKEEPING.test(path));
+  const goldHunks = touchedHunks.flatMap(([path, hunks]) => (BOOKKEEPING.test(path) ? [] : hunks.map((lines) => ({ path, lines }))));
   const bookkeeping = touched.filter(([path]) => BOOKKEEPING.test(path)).map(([path]) => path);
   if (gold.length === 0) return touched.length === 0 ? "the fix modifies no indexable file" : "the fix modifies only changelogs or lock files";
   const tokens = files.reduce((n, f) => n + fileTokens(f), 0);
@@ -264,6 +270,8 @@ async function runCase(
       found: missing.length === 0,
       strict: missing.length === 0 && bookkeeping.every((p) => paths.has(p)),
       hunks: gold.every(([p, lines]) => lines.every((l) => covered(p, l))),
+      hunksIn: goldHunks.filter((h) => h.lines.every((l) => covered(h.path, l))).length,
+      hunksOf: goldHunks.length,
       baseline: gold.every(([p]) => base.has(p)),
       ms,
       serverMs: res.timings.total ?? 0,
@@ -326,17 +334,21 @@ function report(results: CaseResult[], budgets: number[], skipped: Record<string
   const violations = results.reduce((n, r) => n + r.nestedViolations, 0);
   const withBookkeeping = results.filter((r) => r.bookkeeping.length > 0).length;
   const strict = budgets.map((_, i) => pct(results.filter((r) => (r.budgets[i] as BudgetResult).strict).length, results.length)).join(" | ");
+  const hunkTotal = results.reduce((n, r) => n + (r.budgets[0]?.hunksOf ?? 0), 0);
+  // Each case weighs the same: a rename's hundreds of hunks would outweigh every other case's (every case has one).
+  const hunkShares = (i: number): number => results.reduce((n, r) => n + (r.budgets[i] as BudgetResult).hunksIn / (r.budgets[i] as BudgetResult).hunksOf, 0);
   const skips = Object.entries(skipped).map(([why, n]) => `${n} skipped: ${why}`);
   return [
     `Measured ${machineLine()}: ${results.length} bug reports on ${new Set(results.map((r) => r.repo)).size} repositories${skips.length > 0 ? ` (${skips.join("; ")})` : ""}. Each case is the issue text as filed, the tree at the commit it was filed against (ingested through the API), and the files the fix modified.`,
     "",
-    "Found / BM25 whole files / hunks covered, in % of cases: *found* when every file the fix modified (tests, changelogs, release notes and lock files aside) is among the chunk pieces, *hunks covered* when every line it changed lies inside one. The last row counts changelogs and lock files too.",
+    "Found / BM25 whole files / hunks covered, in % of cases: *found* when every file the fix modified (tests, changelogs, release notes and lock files aside) is among the chunk pieces, *hunks covered* when every line it changed lies inside one. The row after *all* counts changelogs and lock files too; the last is the share of a fix's hunks (changelogs and lock files aside) whose every changed line lies inside a piece, averaged over the cases.",
     "",
     head,
     rule,
     ...rows,
     `| **all** | ${results.length} | | ${budgets.map((_, i) => cell(results, i)).join(" | ")} |`,
     `| all, counting changelogs and lock files (${withBookkeeping} cases touch one) | ${results.length} | | ${strict} |`,
+    `| all, share of each case's hunks covered, averaged (${hunkTotal} hunks) | ${results.length} | | ${budgets.map((_, i) => pct(hunkShares(i), results.length)).join(" | ")} |`,
     "",
     `Nested budgets: ${violations === 0 ? "every chunk at a budget was also in the context at every larger budget" : `${violations} chunk(s) present at a budget went missing at a larger one`}.`,
     "",

@@ -4,9 +4,11 @@
  * pure insertion the line it follows.
  */
 export type Gold = Map<string, number[]>;
+/** The same lines by hunk: per file, each hunk's lines (a hunk that changes nothing is left out). */
+export type GoldHunks = Map<string, number[][]>;
 
-export function goldOf(patch: string): Gold {
-  const gold: Gold = new Map();
+export function goldHunksOf(patch: string): GoldHunks {
+  const gold: GoldHunks = new Map();
   let path: string | undefined;
   let oldLine = 0;
   let inHunk = false;
@@ -15,7 +17,7 @@ export function goldOf(patch: string): Gold {
   let hunkHasChange = false;
   let afterRemoval = false;
   const endHunk = (): void => {
-    if (path && inHunk && hunkHasChange) gold.get(path)?.push(...hunkLines);
+    if (path && inHunk && hunkHasChange) gold.get(path)?.push(hunkLines);
     inHunk = false;
     hunkLines = [];
     hunkHasChange = false;
@@ -59,6 +61,6 @@ export function goldOf(patch: string): Gold {
     }
   }
   endHunk();
-  for (const [p, lines] of gold) if (lines.length === 0) gold.delete(p);
+  for (const [p, hunks] of gold) if (hunks.length === 0) gold.delete(p);
   return gold;
 }
