@@ -11,16 +11,15 @@
  * or `--data` names case files and `--repos` holds `owner+name/repo` or `owner/name` git directories
  * (bare or not).
  *
- * For each case the tree is ingested into its own project (kept between runs unless `--fresh`), the
- * report is sent to `POST /api/context/assemble` at every budget, and the case counts as found when
- * every file the fix modified is among the chunk pieces; its hunks count as covered when every line
- * the fix changed lies inside a piece (and, hunk by hunk, the share of its hunks whose lines all do). Beside
- * it, the BM25 whole-file baseline. Also checked: the chunks at a budget are all among the chunks at every
- * larger one. With `--write`, results go to
- * docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
- * (`WINKY_RANKING_OFF`: any of RANKING_FEATURES in src/lib/assembly/types.ts, such as vector, mentions, title) and the
- * run's overall row is written as that ablation's line. With `--explain <budget>`, each case found at that
- * budget without all its changed lines prints where the missed lines come in the largest budget's context
+ * For each case the tree is ingested into its own project (kept between runs unless `--fresh`), the report is
+ * sent to `POST /api/context/assemble` at every budget, and the case counts as found when every file the fix
+ * modified is among the chunk pieces; its hunks count as covered when every line the fix changed lies inside a
+ * piece (and, hunk by hunk, the share of its hunks whose lines all do). Beside it, the BM25 whole-file
+ * baseline. Also checked: the chunks at a budget are all among the chunks at every larger one. With `--write`,
+ * results go to docs/benchmarks.md; with `--off`, the server runs with those ranking features switched off
+ * (`WINKY_RANKING_OFF`: any of RANKING_FEATURES in src/lib/assembly/types.ts, such as vector, mentions, title)
+ * and the run's overall row is written as that ablation's line. With `--explain <budget>`, each case found at
+ * that budget without all its changed lines prints where the missed lines come in the largest budget's context
  * (scripts/eval/explain.ts).
  *
  * Two switches call a small Claude model (they need ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL for another
