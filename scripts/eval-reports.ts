@@ -61,9 +61,8 @@ type BudgetResult = {
   found: boolean;
   strict: boolean;
   hunks: boolean;
-  /** The fix's hunks (in the files `found` counts) whose every changed line lies inside a chunk piece, and how many it has. */
+  /** The fix's hunks (in the files `found` counts) whose every changed line lies inside a chunk piece. */
   hunksIn: number;
-  hunksOf: number;
   baseline: boolean;
   ms: number;
   serverMs: number;
@@ -76,6 +75,8 @@ type CaseResult = {
   repo: string;
   tokens: number;
   gold: string[];
+  /** How many hunks the fix has in those files. */
+  hunks: number;
   bookkeeping: string[];
   budgets: BudgetResult[];
   nestedViolations: number;
@@ -226,6 +227,7 @@ async function runCase(
     repo: c.repo,
     tokens,
     gold: gold.map(([p]) => p),
+    hunks: goldHunks.length,
     bookkeeping,
     budgets: [],
     nestedViolations: 0,
@@ -270,7 +272,6 @@ async function runCase(
       strict: missing.length === 0 && bookkeeping.every((p) => paths.has(p)),
       hunks: gold.every(([p, lines]) => lines.every((l) => covered(p, l))),
       hunksIn: goldHunks.filter((h) => h.lines.every((l) => covered(h.path, l))).length,
-      hunksOf: goldHunks.length,
       baseline: gold.every(([p]) => base.has(p)),
       ms,
       serverMs: res.timings.total ?? 0,
@@ -333,9 +334,9 @@ function report(results: CaseResult[], budgets: number[], skipped: Record<string
   const violations = results.reduce((n, r) => n + r.nestedViolations, 0);
   const withBookkeeping = results.filter((r) => r.bookkeeping.length > 0).length;
   const strict = budgets.map((_, i) => pct(results.filter((r) => (r.budgets[i] as BudgetResult).strict).length, results.length)).join(" | ");
-  const hunkTotal = results.reduce((n, r) => n + (r.budgets[0]?.hunksOf ?? 0), 0);
+  const hunkTotal = results.reduce((n, r) => n + r.hunks, 0);
   // Each case weighs the same: a rename's hundreds of hunks would outweigh every other case's (every case has one).
-  const hunkShares = (i: number): number => results.reduce((n, r) => n + (r.budgets[i] as BudgetResult).hunksIn / (r.budgets[i] as BudgetResult).hunksOf, 0);
+  const hunkShares = (i: number): number => results.reduce((n, r) => n + (r.budgets[i] as BudgetResult).hunksIn / r.hunks, 0);
   const skips = Object.entries(skipped).map(([why, n]) => `${n} skipped: ${why}`);
   return [
     `Measured ${machineLine()}: ${results.length} bug reports on ${new Set(results.map((r) => r.repo)).size} repositories${skips.length > 0 ? ` (${skips.join("; ")})` : ""}. Each case is the issue text as filed, the tree at the commit it was filed against (ingested through the API), and the files the fix modified.`,
