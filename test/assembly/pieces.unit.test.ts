@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   asPiece,
   chunkParts,
+  definitionEnd,
   excerpt,
   type FocusTerms,
   focusTerms,
@@ -114,13 +115,53 @@ describe("pieces", () => {
       "    return load(path)",
     ];
     const b = body("c", "pkg/conf.py", 1, lines);
-    // A cap of 12 holds the two calls (about 6 tokens each) or the definition's line alone.
+    // A cap of 12 holds the two calls (about 6 tokens each) or the definition's line alone; its body comes with it.
     const cut = cutOf(b, focusTerms("parseConfig fails on an empty file"), 12);
-    expect(cut.piece.endLine).toBe(13);
-    expect(cut.piece.text).toMatch(/^(filler 9\n)?def parseConfig\(path\):\n$/);
+    expect(cut.piece.endLine).toBe(14);
+    expect(cut.piece.text).toMatch(/^(filler 9\n)?def parseConfig\(path\):\n {4}return load\(path\)\n$/);
     // A line that only mentions a term of the identifier is no definition of it.
     const loose = body("d", "pkg/conf.py", 1, ["x = parseConfig(a)", "y = parseConfig(b)", "filler", "def config_path():"]);
     expect(cutOf(loose, focusTerms("parseConfig fails on an empty file"), 12).piece.startLine).toBe(1);
+  });
+
+  it("leans an excerpt to the definition of a member the prose calls (`xr.where`), not to its plain word's every use", () => {
+    const lines = [
+      "x = where(a, b)",
+      "y = where(c, d)",
+      ...Array.from({ length: 10 }, (_, i) => `filler ${i}`),
+      "def where(cond, x, y):",
+      "    return apply(cond)",
+    ];
+    const b = body("w", "pkg/computation.py", 1, lines);
+    const cut = cutOf(b, focusTerms("`xr.where` drops the attributes of its arguments"), 12);
+    expect(cut.piece.text).toContain("def where(cond, x, y):\n");
+    // The same word in plain prose names no member: no definition is sought.
+    expect(cutOf(b, focusTerms("attributes are dropped where the condition holds"), 12).piece.text).not.toContain("def where");
+  });
+
+  it("takes the rest of a named definition's body with its excerpt, when it stays within twice the cap", () => {
+    const lines = [
+      ...Array.from({ length: 9 }, (_, i) => `filler line ${String(i).padStart(2, "0")}`),
+      "def parse_config(p):",
+      "    t = read(p)",
+      "    return load(t)",
+      "def other_thing():",
+      "    return 0",
+    ];
+    const cut = cutOf(body("c", "pkg/conf.py", 1, lines), focusTerms("parse_config fails on an empty file"), 14);
+    expect(cut.piece.endLine).toBe(12);
+    expect(cut.piece.text).toContain("def parse_config(p):\n    t = read(p)\n    return load(t)\n");
+    // A body past the stretch leaves the window as the cap made it.
+    const long = [...lines.slice(0, 10), ...Array.from({ length: 40 }, (_, i) => `    step_${i}(p)`), "def other_thing():"];
+    const capped = cutOf(body("d", "pkg/conf.py", 1, long), focusTerms("parse_config fails on an empty file"), 14);
+    expect(capped.piece.endLine).toBeLessThan(14);
+  });
+
+  it("finds where a definition ends: its body's last line, a closing brace, a signature's closing line", () => {
+    expect(definitionEnd(["def f(", "    a,", "):", "    return a", "", "x = 1"], 0)).toBe(3);
+    expect(definitionEnd(["fn f() {", "    body();", "}", "fn g() {"], 0)).toBe(2);
+    expect(definitionEnd(["    def m(self):", "        return 1", "", "    def n(self):"], 0)).toBe(1);
+    expect(definitionEnd(["def last():", "    return 1", ""], 0)).toBe(1);
   });
 
   it("finds the longest whole-line prefix within a count, or none", () => {

@@ -1,5 +1,5 @@
 /** Pure functions that turn chunks and summaries into pieces: whole, excerpted, de-overlapped, prefixed. */
-import { promptIdentifiers, queryTerms, termsOfName } from "../retrieval/terms";
+import { plainWordSymbols, promptIdentifiers, queryTerms, termsOfName } from "../retrieval/terms";
 import { CLAUDE_TOKEN_FACTOR, type Tokenizer } from "../tokenizer";
 import { forEachIdentifier, WordMatcher } from "./identifiers";
 import { escapeMarkers, type RenderPiece, renderPiece, sourceLine } from "./prompt";
@@ -123,14 +123,16 @@ export type FocusTerms = {
   ascii: boolean;
   /** Lines the prompt points at, by path (a traceback frame's line): the window around them comes first. */
   lines: Map<string, number[]>;
+  /** Plain-word symbols the prose uses as code (`xr.where`): a line defining one counts as defining an identifier. */
+  members: Set<string>;
 };
 
 // A named line outweighs any count of terms; the lines this close to it come next.
 const NAMED_LINE_SCORE = 50;
 const NEAR_LINE_SCORE = 10;
 const NAMED_LINE_REACH = 3;
-// A line that defines what the prompt names (it names a prompt identifier and opens a definition) counts
-// this much more: the window leans to the definition's body rather than to its callers.
+// A line that defines what the prompt names (it names a prompt identifier, or a member the prose calls, and opens a
+// definition) counts this much more: the window leans to the definition's body rather than to its callers.
 const DEFINITION_SCORE = 10;
 const DEFINES =
   /^\s*(?:pub(?:\([^)]*\))?\s+|export\s+|async\s+)*(?:def|class|fn|func|function|struct|enum|trait|interface|type|impl|public|private|protected|static)\b/;
@@ -141,9 +143,10 @@ const NAMES_IDENTIFIER = 3;
 
 /**
  * Each line's worth: one per distinct focus term it holds, three per distinct prompt identifier it names.
- * One scan of the chunk's text; a term's last line is remembered instead of a set per line.
+ * One scan of the chunk's text; a term's last line is remembered instead of a set per line. The lines naming one
+ * of the prose's members (which score only by their terms) are added to `memberLines` when given.
  */
-export function lineScores(text: string, lineCount: number, focus: FocusTerms): number[] {
+export function lineScores(text: string, lineCount: number, focus: FocusTerms, memberLines?: Set<number>): number[] {
   const scores = new Array<number>(lineCount).fill(0);
   const termLine = new Map<string, number>();
   const namedLine = new Map<string, number>();
@@ -159,6 +162,7 @@ export function lineScores(text: string, lineCount: number, focus: FocusTerms): 
       termLine.set(t, line);
       scores[line] = (scores[line] as number) + 1;
     }
+    if (memberLines && focus.members.has(name)) memberLines.add(line);
     if (focus.identifiers.has(name) && namedLine.get(name) !== line) {
       namedLine.set(name, line);
       scores[line] = (scores[line] as number) + 3;
@@ -191,12 +195,14 @@ export function asPiece(body: ChunkBody): PackedPiece {
 export function focusTerms(prompt: string, lines = new Map<string, number[]>(), ranked?: { query: string[]; title: string[] }): FocusTerms {
   const terms = new Set(ranked ? [...ranked.query, ...ranked.title] : queryTerms(prompt));
   const identifiers = new Set(promptIdentifiers(prompt));
-  const sought = [...new Set([...terms, ...identifiers].filter((t) => t.length >= 2).map((t) => t.toLowerCase()))];
+  const members = new Set(plainWordSymbols(prompt));
+  const sought = [...new Set([...terms, ...identifiers, ...members].filter((t) => t.length >= 2).map((t) => t.toLowerCase()))];
   return {
     terms,
     identifiers,
     seen: new Map(),
     lines,
+    members,
     matcher: WordMatcher.of(sought),
     ascii: sought.every((t) => !NON_ASCII.test(t)),
   };
@@ -204,8 +210,9 @@ export function focusTerms(prompt: string, lines = new Map<string, number[]>(), 
 
 /**
  * The window of whole lines of a chunk, within about `cap` model tokens, that holds the most prompt terms
- * (an identifier the prompt names counts extra). Provenance stays exact: the piece keeps the chunk id
- * and narrows its line range. Undefined when no line fits the cap (a minified or data line longer than it):
+ * (an identifier the prompt names counts extra, the line defining one more), with the rest of the body of the
+ * definition it holds when that stays within DEFINITION_STRETCH caps. Provenance stays exact: the piece keeps
+ * the chunk id and narrows its line range. Undefined when no line fits the cap (a minified or data line longer than it):
  * the chunk is then no excerpt's worth, and comes whole or not at all.
  */
 export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter: Counter, segs?: Int32Array): CountedPiece | undefined {
@@ -216,8 +223,15 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const named = focus.lines.get(body.path) ?? [];
   const nearness = (line: number): number =>
     named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
-  const defines = (n: number, i: number): number => (n >= NAMES_IDENTIFIER && DEFINES.test(lines[i] as string) ? DEFINITION_SCORE : 0);
-  const score = lineScores(body.text, lines.length, focus).map((n, i) => n + nearness(body.startLine + i) + defines(n, i));
+  const memberLines = new Set<number>();
+  const defines = (n: number, i: number): number =>
+    n >= NAMES_IDENTIFIER && DEFINES.test(lines[i] as string)
+      ? DEFINITION_SCORE
+      : memberLines.has(i) && DEFINES.test(lines[i] as string)
+        ? DEFINITION_SCORE + NAMES_IDENTIFIER
+        : 0;
+  const raw = lineScores(body.text, lines.length, focus, memberLines);
+  const score = raw.map((n, i) => n + nearness(body.startLine + i) + defines(n, i));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
@@ -254,9 +268,44 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
       while (bestTo + 1 < lines.length && bestUsed + (cost[bestTo + 1] as number) <= capBase) bestUsed += cost[++bestTo] as number;
     }
   }
+  // The first definition of what the prompt names in the window comes with the rest of its body when that stays
+  // within DEFINITION_STRETCH caps: the lines a fix changes lie in the body of the function the report names.
+  if (bestScore > 0) {
+    let at = bestFrom;
+    while (at <= bestTo && defines(raw[at] as number, at) === 0) at++;
+    if (at <= bestTo) {
+      const end = definitionEnd(lines, at);
+      let extra = 0;
+      for (let k = bestTo + 1; k <= end; k++) extra += cost[k] as number;
+      if (end > bestTo && bestUsed + extra <= capBase * DEFINITION_STRETCH) {
+        bestTo = end;
+        bestUsed += extra;
+      }
+    }
+  }
   const text = `${lines.slice(bestFrom, bestTo + 1).join("\n")}\n`;
   const piece: RenderPiece = { id: body.chunkId, kind: "chunk", path: body.path, startLine: body.startLine + bestFrom, endLine: body.startLine + bestTo, text };
   return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
+}
+
+// A definition's body may take an excerpt to this many times its cap (measured: 2, 4 and 8; docs/benchmarks.md).
+const DEFINITION_STRETCH = 4;
+const indentOf = (line: string): number => line.length - line.trimStart().length;
+
+/** The last line of the definition opening at `at`: before the next line indented no deeper, or that line when it closes a brace. */
+export function definitionEnd(lines: readonly string[], at: number): number {
+  const depth = indentOf(lines[at] as string);
+  let last = at;
+  for (let k = at + 1; k < lines.length; k++) {
+    const line = lines[k] as string;
+    if (line.trim() === "") continue;
+    if (indentOf(line) > depth || /^\s*[)\]]/.test(line)) {
+      last = k;
+      continue;
+    }
+    return /^\s*}/.test(line) ? k : last;
+  }
+  return last;
 }
 
 /** Absolute lines of a chunk, both ends included. */
