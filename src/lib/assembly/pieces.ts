@@ -224,12 +224,12 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   const nearness = (line: number): number =>
     named.includes(line) ? NAMED_LINE_SCORE : named.some((n) => Math.abs(n - line) <= NAMED_LINE_REACH) ? NEAR_LINE_SCORE : 0;
   const memberLines = new Set<number>();
-  const defines = (n: number, i: number): number =>
-    n >= NAMES_IDENTIFIER && DEFINES.test(lines[i] as string)
-      ? DEFINITION_SCORE
-      : memberLines.has(i) && DEFINES.test(lines[i] as string)
-        ? DEFINITION_SCORE + NAMES_IDENTIFIER
-        : 0;
+  // A member scores only by its terms: defining one counts as naming an identifier besides.
+  const defines = (n: number, i: number): number => {
+    const identifier = n >= NAMES_IDENTIFIER;
+    if ((!identifier && !memberLines.has(i)) || !DEFINES.test(lines[i] as string)) return 0;
+    return identifier ? DEFINITION_SCORE : DEFINITION_SCORE + NAMES_IDENTIFIER;
+  };
   const raw = lineScores(body.text, lines.length, focus, memberLines);
   const score = raw.map((n, i) => n + nearness(body.startLine + i) + defines(n, i));
   let bestFrom = 0;
