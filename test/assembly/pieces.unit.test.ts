@@ -139,7 +139,7 @@ describe("pieces", () => {
     expect(cutOf(b, focusTerms("attributes are dropped where the condition holds"), 12).piece.text).not.toContain("def where");
   });
 
-  it("takes the rest of a named definition's body with its excerpt, when it stays within twice the cap", () => {
+  it("takes the rest of a named definition's body with its excerpt, when it stays within a few caps", () => {
     const lines = [
       ...Array.from({ length: 9 }, (_, i) => `filler line ${String(i).padStart(2, "0")}`),
       "def parse_config(p):",

@@ -288,8 +288,8 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   return segs?.length === lines.length ? countLines(piece, lines, segs, bestFrom, bestTo, counter) : countPiece(piece, counter);
 }
 
-// A definition's body may take an excerpt to this many times its cap (measured: 2, 4 and 8; docs/benchmarks.md).
-const DEFINITION_STRETCH = 4;
+// A definition's body may take an excerpt to this many times its cap (measured: 2, 4, 6 and 8; docs/benchmarks.md).
+const DEFINITION_STRETCH = 6;
 const indentOf = (line: string): number => line.length - line.trimStart().length;
 
 /** The last line of the definition opening at `at`: before the next line indented no deeper, or that line when it closes a brace. */
