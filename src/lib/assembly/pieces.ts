@@ -231,7 +231,8 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
     return identifier ? DEFINITION_SCORE : DEFINITION_SCORE + NAMES_IDENTIFIER;
   };
   const raw = lineScores(body.text, lines.length, focus, memberLines);
-  const score = raw.map((n, i) => n + nearness(body.startLine + i) + defines(n, i));
+  const definition = raw.map(defines);
+  const score = raw.map((n, i) => n + nearness(body.startLine + i) + (definition[i] as number));
   let bestFrom = 0;
   let bestTo = 0;
   let bestScore = -1;
@@ -272,7 +273,7 @@ export function excerpt(body: ChunkBody, focus: FocusTerms, cap: number, counter
   // within DEFINITION_STRETCH caps: the lines a fix changes lie in the body of the function the report names.
   if (bestScore > 0) {
     let at = bestFrom;
-    while (at <= bestTo && defines(raw[at] as number, at) === 0) at++;
+    while (at <= bestTo && definition[at] === 0) at++;
     if (at <= bestTo) {
       const end = definitionEnd(lines, at);
       let extra = 0;
